@@ -1,0 +1,149 @@
+import { Command, CommanderError, Option } from 'commander';
+import { exportDataset } from '../pipeline/exportDataset.ts';
+import { importReal } from '../pipeline/importReal.ts';
+import { importSynthetic } from '../pipeline/importSynthetic.ts';
+import { initProject, openProject, type Project } from '../store/project.ts';
+import { SPLITS, type Split } from '../store/realSamples.ts';
+import { summarize } from '../store/summary.ts';
+import { resolveProjectDir, setCurrentProject } from '../workspace.ts';
+import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
+
+interface GlobalOptions {
+  project?: string;
+}
+
+function buildProgram(): Command {
+  const program = new Command('winnow')
+    .description('Winnow: generate, score, curate and export synthetic training images.')
+    .option(
+      '-p, --project <dir>',
+      'the project directory (default: $WINNOW_PROJECT, the working directory, or the current project)',
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `\nExit codes: ${EXIT.ok} done, ${EXIT.failed} failed (nothing changed), ${EXIT.usage} bad usage, ${EXIT.skipped} done but some files were skipped.`,
+    );
+
+  const withProject = async (
+    command: Command,
+    action: (project: Project) => Promise<number> | number,
+  ): Promise<void> => {
+    const dir = resolveProjectDir(command.optsWithGlobals<GlobalOptions>().project);
+    const project = openProject(dir);
+    try {
+      process.exitCode = await action(project);
+    } finally {
+      project.close();
+    }
+  };
+
+  program
+    .command('init')
+    .description('create a project directory (winnow.db + images/) and make it the current project')
+    .argument('<dir>', 'a new or empty directory')
+    .option('--name <name>', 'a display name (default: the directory name)')
+    .action(async (dir: string, options: { name?: string }) => {
+      const project = initProject(dir, options.name);
+      project.close();
+      await setCurrentProject(project.dir);
+      console.log(`Created project ${project.dir} (now the current project).`);
+      console.log('Next: winnow import real <ImageFolder> --split train');
+    });
+
+  program
+    .command('open')
+    .description('make an existing project the current project')
+    .argument('<dir>', 'the project directory')
+    .action(async (dir: string) => {
+      openProject(dir).close();
+      await setCurrentProject(dir);
+      console.log(`Current project: ${dir}`);
+    });
+
+  program
+    .command('status')
+    .description('show the project: classes, real samples per split, synthetic instances per status')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) =>
+      withProject(command, (project) => {
+        const summary = summarize(project.db);
+        console.log(
+          options.json
+            ? JSON.stringify({ dir: project.dir, ...summary }, null, 2)
+            : formatSummary(project.dir, summary),
+        );
+        return EXIT.ok;
+      }),
+    );
+
+  const importCommand = program.command('import').description('import real or synthetic images');
+  importCommand
+    .command('real')
+    .description(
+      'import labelled real images from an ImageFolder (one sub-folder per class); new folder names become classes',
+    )
+    .argument('<dir>', 'the ImageFolder')
+    .addOption(new Option('--split <split>', 'which split they belong to').choices(SPLITS).default('train'))
+    .action(async (dir: string, options: { split: Split }, command: Command) =>
+      withProject(command, async (project) => {
+        const report = await importReal(project, dir, options.split);
+        console.log(`Imported ${report.imported} real images into the ${options.split} split.`);
+        if (report.classesCreated.length > 0) console.log(`New classes: ${report.classesCreated.join(', ')}`);
+        printSkipped(report.skipped);
+        return report.skipped.length > 0 ? EXIT.skipped : EXIT.ok;
+      }),
+    );
+  importCommand
+    .command('synthetic')
+    .description(
+      'import synthetic images from an ImageFolder whose folder names are the pseudo-labels, with optional metadata.jsonl (file_name, prompt, seed, generator, scores...)',
+    )
+    .argument('<dir>', 'the ImageFolder')
+    .action(async (dir: string, _options: unknown, command: Command) =>
+      withProject(command, async (project) => {
+        const report = await importSynthetic(project, dir);
+        console.log(`Imported ${report.imported} synthetic instances (run ${report.runId}).`);
+        printSkipped(report.skipped);
+        return report.skipped.length > 0 ? EXIT.skipped : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('export')
+    .description(
+      'export instances as an ImageFolder with metadata.jsonl, plus CSV and JSONL manifests with every score and the provenance',
+    )
+    .argument('<dest>', 'a new or empty folder')
+    .addOption(
+      new Option('--status <status>', 'which instances, by the curated decision')
+        .choices(['accepted', 'rejected', 'pending', 'all'])
+        .default('accepted'),
+    )
+    .action(async (dest: string, options: { status: 'accepted' | 'rejected' | 'pending' | 'all' }, command: Command) =>
+      withProject(command, async (project) => {
+        const summary = await exportDataset(project, dest, { status: options.status });
+        console.log(
+          `Exported ${summary.instances} ${options.status === 'all' ? '' : `${options.status} `}instances to ${summary.destination}`,
+        );
+        for (const [label, n] of Object.entries(summary.perClass)) console.log(`  ${label}: ${n}`);
+        return EXIT.ok;
+      }),
+    );
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    printError(error);
+    return EXIT.failed;
+  }
+}

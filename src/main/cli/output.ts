@@ -1,0 +1,57 @@
+import { WinnowError } from '../errors.ts';
+import type { Skipped } from '../pipeline/report.ts';
+import type { ProjectSummary } from '../store/summary.ts';
+
+/** Exit codes: the CLI's contract with scripts. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3 } as const;
+
+export function printSkipped(skipped: readonly Skipped[]): void {
+  if (skipped.length === 0) return;
+  console.error(`Skipped ${skipped.length} ${skipped.length === 1 ? 'entry' : 'entries'}:`);
+  for (const s of skipped) console.error(`  ${s.path} ${s.reason}`);
+}
+
+export function printError(error: unknown): void {
+  if (error instanceof WinnowError) {
+    console.error(`error: ${error.message}`);
+    if (error.fix) console.error(`  fix: ${error.fix}`);
+  } else {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+}
+
+export function formatSummary(dir: string, s: ProjectSummary): string {
+  const header = ['class', 'real train', 'val', 'test', 'synthetic pending', 'accepted', 'rejected', 'overridden'];
+  const rows = s.classes.map((c) => [
+    c.name,
+    c.real.train,
+    c.real.val,
+    c.real.test,
+    c.synthetic.pending,
+    c.synthetic.accepted,
+    c.synthetic.rejected,
+    c.synthetic.overridden,
+  ]);
+  const total = (pick: (c: (typeof s.classes)[number]) => number) => s.classes.reduce((sum, c) => sum + pick(c), 0);
+  rows.push([
+    'total',
+    total((c) => c.real.train),
+    total((c) => c.real.val),
+    total((c) => c.real.test),
+    total((c) => c.synthetic.pending),
+    total((c) => c.synthetic.accepted),
+    total((c) => c.synthetic.rejected),
+    total((c) => c.synthetic.overridden),
+  ]);
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const table = cells
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '))
+    .join('\n');
+  return [
+    `Project ${s.name} at ${dir} (schema v${s.schemaVersion})`,
+    `${s.classes.length} classes, ${s.runs} runs, ${s.exports} exports`,
+    '',
+    s.classes.length > 0 ? table : 'No classes yet: import real images with `winnow import real <dir>`.',
+  ].join('\n');
+}

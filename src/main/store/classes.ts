@@ -1,0 +1,117 @@
+import { WinnowError } from '../errors.ts';
+import { now } from './clock.ts';
+import type { Db } from './database.ts';
+
+export interface ClassRow {
+  readonly id: number;
+  readonly name: string;
+  readonly promptTemplates: readonly string[];
+  readonly negativePrompt: string;
+  readonly disambiguation: string;
+  readonly budgetWeight: number;
+}
+
+export interface NewClass {
+  readonly name: string;
+  readonly promptTemplates?: readonly string[];
+  readonly negativePrompt?: string;
+  readonly disambiguation?: string;
+  readonly budgetWeight?: number;
+}
+
+interface ClassRecord {
+  id: number;
+  name: string;
+  prompt_templates: string;
+  negative_prompt: string;
+  disambiguation: string;
+  budget_weight: number;
+}
+
+const SELECT = 'SELECT id, name, prompt_templates, negative_prompt, disambiguation, budget_weight FROM classes';
+
+function fromRecord(r: ClassRecord): ClassRow {
+  return {
+    id: r.id,
+    name: r.name,
+    promptTemplates: JSON.parse(r.prompt_templates) as string[],
+    negativePrompt: r.negative_prompt,
+    disambiguation: r.disambiguation,
+    budgetWeight: r.budget_weight,
+  };
+}
+
+/**
+ * A class name becomes a folder name in ImageFolder imports and exports, so it must be one on
+ * every platform: no path separators, no reserved names, no surrounding spaces.
+ */
+export function checkClassName(name: string): string {
+  const problem =
+    name.length === 0
+      ? 'is empty'
+      : name.length > 100
+        ? 'is longer than 100 characters'
+        : name !== name.trim()
+          ? 'starts or ends with a space'
+          : name === '.' || name === '..'
+            ? 'is a relative path'
+            : /[/\\:*?"<>|\p{Cc}]/u.test(name)
+              ? 'contains a character not allowed in folder names (/ \\ : * ? " < > | or a control character)'
+              : undefined;
+  if (problem !== undefined) {
+    throw new WinnowError(
+      `Class name "${name}" ${problem}.`,
+      'Use a name that is also a valid folder name, e.g. "t-shirt".',
+    );
+  }
+  return name;
+}
+
+export function listClasses(db: Db): ClassRow[] {
+  return db.prepare<[], ClassRecord>(`${SELECT} ORDER BY id`).all().map(fromRecord);
+}
+
+export function findClass(db: Db, name: string): ClassRow | undefined {
+  const r = db.prepare<[string], ClassRecord>(`${SELECT} WHERE name = ?`).get(name);
+  return r === undefined ? undefined : fromRecord(r);
+}
+
+export function getClass(db: Db, id: number): ClassRow {
+  const r = db.prepare<[number], ClassRecord>(`${SELECT} WHERE id = ?`).get(id);
+  if (r === undefined) throw new WinnowError(`There is no class with id ${id}.`);
+  return fromRecord(r);
+}
+
+export function addClass(db: Db, input: NewClass): ClassRow {
+  checkClassName(input.name);
+  if (findClass(db, input.name) !== undefined) {
+    throw new WinnowError(`Class "${input.name}" already exists.`, 'Choose another name or edit the existing class.');
+  }
+  const id = db
+    .prepare(
+      'INSERT INTO classes (name, prompt_templates, negative_prompt, disambiguation, budget_weight, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      input.name,
+      JSON.stringify(input.promptTemplates ?? ['a photo of a {label}']),
+      input.negativePrompt ?? '',
+      input.disambiguation ?? '',
+      input.budgetWeight ?? 1,
+      now(),
+    ).lastInsertRowid;
+  return getClass(db, Number(id));
+}
+
+export function updateClass(db: Db, id: number, changes: Partial<Omit<NewClass, 'name'>>): ClassRow {
+  const current = getClass(db, id);
+  db.prepare(
+    'UPDATE classes SET prompt_templates = ?, negative_prompt = ?, disambiguation = ?, budget_weight = ? WHERE id = ?',
+  ).run(
+    JSON.stringify(changes.promptTemplates ?? current.promptTemplates),
+    changes.negativePrompt ?? current.negativePrompt,
+    changes.disambiguation ?? current.disambiguation,
+    changes.budgetWeight ?? current.budgetWeight,
+    id,
+  );
+  return getClass(db, id);
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { WinnowError } from '../errors.ts';
+import { getClass } from './classes.ts';
+import { now } from './clock.ts';
+import type { Db } from './database.ts';
+import { getInstance, type Override } from './instances.ts';
+
+export type CuratorAction = 'accept' | 'reject' | 'relabel' | 'clear';
+
+/** What a curator action changes on an instance; `before` and `after` are kept for undo. */
+interface CuratedState {
+  readonly override: Override | null;
+  readonly labelId: number;
+}
+
+export interface ActionRequest {
+  readonly instanceIds: readonly number[];
+  readonly action: CuratorAction;
+  /** The new pseudo-label, for `relabel`. */
+  readonly labelId?: number;
+}
+
+function nextState(action: CuratorAction, current: CuratedState, labelId: number | undefined): CuratedState {
+  switch (action) {
+    case 'accept':
+      return { ...current, override: 'accepted' };
+    case 'reject':
+      return { ...current, override: 'rejected' };
+    case 'clear':
+      return { ...current, override: null };
+    case 'relabel':
+      if (labelId === undefined)
+        throw new WinnowError('A relabel needs the new class.', 'Pass the class to relabel to.');
+      return { ...current, labelId };
+  }
+}
+
+const apply = (db: Db, id: number, s: CuratedState) =>
+  db.prepare('UPDATE instances SET override = ?, label_id = ? WHERE id = ?').run(s.override, s.labelId, id);
+
+/**
+ * Applies one curator action to several instances at once, in one transaction, recorded as one
+ * batch so that one undo reverts all of it. Returns the batch id.
+ */
+export function curate(db: Db, request: ActionRequest): string {
+  if (request.labelId !== undefined) getClass(db, request.labelId);
+  const batch = randomUUID();
+  const record = db.prepare(
+    'INSERT INTO curator_actions (instance_id, action, before, after, batch, at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    const at = now();
+    for (const id of request.instanceIds) {
+      const instance = getInstance(db, id);
+      if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
+      const before: CuratedState = { override: instance.override, labelId: instance.labelId };
+      const after = nextState(request.action, before, request.labelId);
+      apply(db, id, after);
+      record.run(id, request.action, JSON.stringify(before), JSON.stringify(after), batch, at);
+    }
+  })();
+  return batch;
+}
+
+/**
+ * Undoes the most recent batch of curator actions that is not undone yet, restoring each
+ * instance's state from before it. Returns the undone batch id, or undefined when there is none.
+ */
+export function undoLastAction(db: Db): string | undefined {
+  return db.transaction(() => {
+    const last = db
+      .prepare<[], { batch: string }>(
+        'SELECT batch FROM curator_actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1',
+      )
+      .get();
+    if (last === undefined) return undefined;
+    const actions = db
+      .prepare<[string], { id: number; instanceId: number; before: string }>(
+        'SELECT id, instance_id AS instanceId, before FROM curator_actions WHERE batch = ? ORDER BY id DESC',
+      )
+      .all(last.batch);
+    for (const a of actions) apply(db, a.instanceId, JSON.parse(a.before) as CuratedState);
+    db.prepare('UPDATE curator_actions SET undone_at = ? WHERE batch = ?').run(now(), last.batch);
+    return last.batch;
+  })();
+}
+
+export interface CuratorActionRow {
+  readonly id: number;
+  readonly instanceId: number;
+  readonly action: CuratorAction;
+  readonly before: string;
+  readonly after: string;
+  readonly batch: string;
+  readonly at: string;
+  readonly undoneAt: string | null;
+}
+
+export function actionHistory(db: Db, instanceId: number): CuratorActionRow[] {
+  return db
+    .prepare<[number], CuratorActionRow>(
+      `SELECT id, instance_id AS instanceId, action, before, after, batch, at, undone_at AS undoneAt
+       FROM curator_actions WHERE instance_id = ? ORDER BY id`,
+    )
+    .all(instanceId);
+}
+
+export type Verdict = 'correct' | 'incorrect';
+
+/** Records an auditor's verdict on an instance's pseudo-label; a later verdict supersedes it. */
+export function recordVerdict(db: Db, instanceId: number, verdict: Verdict): number {
+  if (getInstance(db, instanceId) === undefined) throw new WinnowError(`There is no instance with id ${instanceId}.`);
+  return Number(
+    db.prepare('INSERT INTO audit_verdicts (instance_id, verdict, at) VALUES (?, ?, ?)').run(instanceId, verdict, now())
+      .lastInsertRowid,
+  );
+}
+
+/** Undoes the latest standing verdict; returns its id, or undefined when there is none. */
+export function undoLastVerdict(db: Db): number | undefined {
+  const last = db
+    .prepare<[], { id: number }>('SELECT id FROM audit_verdicts WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1')
+    .get();
+  if (last === undefined) return undefined;
+  db.prepare('UPDATE audit_verdicts SET undone_at = ? WHERE id = ?').run(now(), last.id);
+  return last.id;
+}
+
+/** The standing (latest, not undone) verdict of each audited instance. */
+export function currentVerdicts(db: Db): Map<number, Verdict> {
+  const rows = db
+    .prepare<[], { instanceId: number; verdict: Verdict }>(
+      `SELECT instance_id AS instanceId, verdict, max(id) FROM audit_verdicts WHERE undone_at IS NULL GROUP BY instance_id`,
+    )
+    .all();
+  return new Map(rows.map((r) => [r.instanceId, r.verdict]));
+}

@@ -1,0 +1,115 @@
+import { now } from './clock.ts';
+import type { Db } from './database.ts';
+
+export type InstanceStatus = 'pending' | 'accepted' | 'rejected';
+export type Override = 'accepted' | 'rejected';
+
+export interface Instance {
+  readonly id: number;
+  readonly imageHash: string;
+  /** The class the instance was made for. */
+  readonly classId: number;
+  /** Its pseudo-label: the class it is trained as. Starts as `classId`; a curator's relabel changes it. */
+  readonly labelId: number;
+  readonly source: 'generated' | 'imported';
+  readonly sourcePath: string | null;
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly seed: number | null;
+  readonly epsilon: number;
+  readonly perturbation: string | null;
+  readonly generatorId: string;
+  readonly genParams: string;
+  readonly runId: number | null;
+  readonly roundIndex: number | null;
+  /** The automatic filter's decision. */
+  readonly status: InstanceStatus;
+  /** The curator's decision; when set it wins over `status`. */
+  readonly override: Override | null;
+  readonly contribution: number | null;
+  readonly createdAt: string;
+}
+
+export type NewInstance = Omit<Instance, 'id' | 'createdAt' | 'override' | 'contribution' | 'status'> & {
+  readonly status?: InstanceStatus;
+  readonly override?: Override | null;
+};
+
+export const INSTANCE_COLUMNS = `id, image_hash AS imageHash, class_id AS classId, label_id AS labelId, source,
+  source_path AS sourcePath, prompt, negative_prompt AS negativePrompt, seed, epsilon, perturbation,
+  generator_id AS generatorId, gen_params AS genParams, run_id AS runId, round_index AS roundIndex, status,
+  override, contribution, created_at AS createdAt`;
+
+export function effectiveStatus(instance: Pick<Instance, 'status' | 'override'>): InstanceStatus {
+  return instance.override ?? instance.status;
+}
+
+export function insertInstance(db: Db, i: NewInstance): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO instances (image_hash, class_id, label_id, source, source_path, prompt, negative_prompt, seed,
+           epsilon, perturbation, generator_id, gen_params, run_id, round_index, status, override, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        i.imageHash,
+        i.classId,
+        i.labelId,
+        i.source,
+        i.sourcePath,
+        i.prompt,
+        i.negativePrompt,
+        i.seed,
+        i.epsilon,
+        i.perturbation,
+        i.generatorId,
+        i.genParams,
+        i.runId,
+        i.roundIndex,
+        i.status ?? 'pending',
+        i.override ?? null,
+        now(),
+      ).lastInsertRowid,
+  );
+}
+
+export function getInstance(db: Db, id: number): Instance | undefined {
+  return db.prepare<[number], Instance>(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ?`).get(id);
+}
+
+export function findInstanceByHash(db: Db, hash: string): Instance | undefined {
+  return db.prepare<[string], Instance>(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE image_hash = ?`).get(hash);
+}
+
+/** The automatic filter's decision; the curator's override, if any, is left as it is. */
+export function setStatus(db: Db, id: number, status: InstanceStatus): void {
+  db.prepare('UPDATE instances SET status = ? WHERE id = ?').run(status, id);
+}
+
+const BEST = `SELECT ${INSTANCE_COLUMNS} FROM instances
+  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution DESC LIMIT ?`;
+const WORST = `SELECT ${INSTANCE_COLUMNS} FROM instances
+  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution ASC LIMIT ?`;
+
+/** The N instances of a class with the highest (best) or lowest (worst) contribution: an index range scan. */
+export function extremesOfClass(db: Db, labelId: number, n: number, end: 'best' | 'worst'): Instance[] {
+  return db.prepare<[number, number], Instance>(end === 'best' ? BEST : WORST).all(labelId, n);
+}
+
+export interface InstanceFilter {
+  readonly status?: InstanceStatus;
+  readonly labelId?: number;
+}
+
+/** Instances in id order, optionally by effective status and pseudo-label. */
+export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
+  return db
+    .prepare<{ status: string | null; labelId: number | null }, Instance>(
+      `SELECT ${INSTANCE_COLUMNS} FROM instances
+       WHERE (:status IS NULL OR coalesce(override, status) = :status)
+         AND (:labelId IS NULL OR label_id = :labelId)
+       ORDER BY id`,
+    )
+    .all({ status: filter.status ?? null, labelId: filter.labelId ?? null });
+}

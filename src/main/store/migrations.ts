@@ -1,0 +1,158 @@
+/**
+ * Versioned schema migrations. The schema version lives in SQLite's `user_version`; migration N
+ * upgrades a database at version N-1 to version N. Never edit a migration that has shipped: add one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'project settings, classes, images, real samples, runs, instances, scores, audit trail, exports',
+    sql: /* sql */ `
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL -- JSON
+      ) STRICT;
+
+      CREATE TABLE classes (
+        id               INTEGER PRIMARY KEY,
+        name             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        prompt_templates TEXT NOT NULL DEFAULT '["a photo of a {label}"]', -- JSON array of strings
+        negative_prompt  TEXT NOT NULL DEFAULT '',
+        disambiguation   TEXT NOT NULL DEFAULT '',
+        budget_weight    REAL NOT NULL DEFAULT 1 CHECK (budget_weight >= 0),
+        created_at       TEXT NOT NULL
+      ) STRICT;
+
+      -- Content-addressed image files: images/<hash[0:2]>/<hash>.png under the project directory.
+      CREATE TABLE images (
+        hash       TEXT PRIMARY KEY, -- sha256 of the stored PNG bytes
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        channels   INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE real_samples (
+        id          INTEGER PRIMARY KEY,
+        image_hash  TEXT NOT NULL UNIQUE REFERENCES images (hash),
+        class_id    INTEGER NOT NULL REFERENCES classes (id),
+        split       TEXT NOT NULL CHECK (split IN ('train', 'val', 'test')),
+        source_path TEXT,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX real_samples_split_class ON real_samples (split, class_id);
+
+      -- A run is one job: a generative active-learning loop, a scoring pass, a generation, a training.
+      CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('loop', 'score', 'generate', 'train', 'import')),
+        params      TEXT NOT NULL DEFAULT '{}', -- JSON
+        model_ids   TEXT NOT NULL DEFAULT '{}', -- JSON: generator, encoder, head
+        status      TEXT NOT NULL DEFAULT 'running'
+                      CHECK (status IN ('running', 'paused', 'done', 'failed', 'cancelled')),
+        error       TEXT,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT
+      ) STRICT;
+
+      CREATE TABLE rounds (
+        id          INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        round_index INTEGER NOT NULL CHECK (round_index >= 0),
+        params      TEXT NOT NULL DEFAULT '{}', -- JSON: per-class budget, acquisition, epsilon
+        stage       TEXT NOT NULL DEFAULT 'planned',
+        timings     TEXT NOT NULL DEFAULT '{}', -- JSON: seconds per stage
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        UNIQUE (run_id, round_index)
+      ) STRICT;
+
+      -- Per-round metrics of a run (validation accuracy, loss, accepted counts...).
+      CREATE TABLE metrics (
+        run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        round_index INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        value       REAL NOT NULL,
+        PRIMARY KEY (run_id, round_index, name)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE instances (
+        id              INTEGER PRIMARY KEY,
+        image_hash      TEXT NOT NULL UNIQUE REFERENCES images (hash),
+        class_id        INTEGER NOT NULL REFERENCES classes (id), -- the class it was made for
+        label_id        INTEGER NOT NULL REFERENCES classes (id), -- its pseudo-label (a relabel changes it)
+        source          TEXT NOT NULL CHECK (source IN ('generated', 'imported')),
+        source_path     TEXT,
+        prompt          TEXT NOT NULL DEFAULT '',
+        negative_prompt TEXT NOT NULL DEFAULT '',
+        seed            INTEGER,
+        epsilon         REAL NOT NULL DEFAULT 0 CHECK (epsilon >= 0), -- conditioning perturbation radius
+        perturbation    TEXT, -- JSON: how the conditioning was perturbed (direction seed or vector)
+        generator_id    TEXT NOT NULL DEFAULT '',
+        gen_params      TEXT NOT NULL DEFAULT '{}', -- JSON: guidance, steps, scheduler
+        run_id          INTEGER REFERENCES runs (id),
+        round_index     INTEGER,
+        status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+        override        TEXT CHECK (override IN ('accepted', 'rejected')), -- the curator's word wins
+        contribution    REAL, -- latest contribution score; NULL until scored
+        created_at      TEXT NOT NULL
+      ) STRICT;
+      -- "Best/worst N of class X by contribution" is a range scan of this index.
+      CREATE INDEX instances_label_contribution ON instances (label_id, contribution);
+      CREATE INDEX instances_status ON instances (status, label_id);
+      CREATE INDEX instances_run_round ON instances (run_id, round_index);
+
+      -- Every score ever computed, per instance, round and kind.
+      CREATE TABLE scores (
+        id          INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        run_id      INTEGER REFERENCES runs (id),
+        round_index INTEGER,
+        kind        TEXT NOT NULL,
+        value       REAL NOT NULL,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX scores_instance_kind ON scores (instance_id, kind, id);
+      CREATE INDEX scores_run_round_kind ON scores (run_id, round_index, kind);
+
+      -- The curator's audit trail. Undo marks an action undone and restores its "before" state.
+      CREATE TABLE curator_actions (
+        id          INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        action      TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'relabel', 'clear')),
+        before      TEXT NOT NULL, -- JSON: { override, labelId }
+        after       TEXT NOT NULL, -- JSON: { override, labelId }
+        batch       TEXT, -- actions taken together (multi-select) share a batch id and undo together
+        at          TEXT NOT NULL,
+        undone_at   TEXT
+      ) STRICT;
+      CREATE INDEX curator_actions_instance ON curator_actions (instance_id, id);
+
+      CREATE TABLE audit_verdicts (
+        id          INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        verdict     TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect')),
+        at          TEXT NOT NULL,
+        undone_at   TEXT
+      ) STRICT;
+      CREATE INDEX audit_verdicts_instance ON audit_verdicts (instance_id, id);
+
+      CREATE TABLE exports (
+        id          INTEGER PRIMARY KEY,
+        destination TEXT NOT NULL,
+        formats     TEXT NOT NULL, -- JSON array
+        filter      TEXT NOT NULL, -- JSON
+        counts      TEXT NOT NULL, -- JSON
+        at          TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;

@@ -1,0 +1,109 @@
+import { now } from './clock.ts';
+import type { Db } from './database.ts';
+
+export type RunKind = 'loop' | 'score' | 'generate' | 'train' | 'import';
+export type RunStatus = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+export interface Run {
+  readonly id: number;
+  readonly kind: RunKind;
+  readonly params: string;
+  readonly modelIds: string;
+  readonly status: RunStatus;
+  readonly error: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+const RUN_COLUMNS =
+  'id, kind, params, model_ids AS modelIds, status, error, started_at AS startedAt, finished_at AS finishedAt';
+
+export function createRun(db: Db, kind: RunKind, params: unknown, modelIds: Record<string, string> = {}): number {
+  return Number(
+    db
+      .prepare('INSERT INTO runs (kind, params, model_ids, started_at) VALUES (?, ?, ?, ?)')
+      .run(kind, JSON.stringify(params), JSON.stringify(modelIds), now()).lastInsertRowid,
+  );
+}
+
+export function finishRun(db: Db, id: number, status: Exclude<RunStatus, 'running'>, error?: string): void {
+  db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(
+    status,
+    error ?? null,
+    now(),
+    id,
+  );
+}
+
+export function getRun(db: Db, id: number): Run | undefined {
+  return db.prepare<[number], Run>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`).get(id);
+}
+
+export function listRuns(db: Db): Run[] {
+  return db.prepare<[], Run>(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY id`).all();
+}
+
+export interface Round {
+  readonly id: number;
+  readonly runId: number;
+  readonly roundIndex: number;
+  readonly params: string;
+  readonly stage: string;
+  readonly timings: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+export function startRound(db: Db, runId: number, roundIndex: number, params: unknown): number {
+  return Number(
+    db
+      .prepare('INSERT INTO rounds (run_id, round_index, params, started_at) VALUES (?, ?, ?, ?)')
+      .run(runId, roundIndex, JSON.stringify(params), now()).lastInsertRowid,
+  );
+}
+
+export function setRoundStage(
+  db: Db,
+  runId: number,
+  roundIndex: number,
+  stage: string,
+  timings: Record<string, number>,
+): void {
+  db.prepare('UPDATE rounds SET stage = ?, timings = ? WHERE run_id = ? AND round_index = ?').run(
+    stage,
+    JSON.stringify(timings),
+    runId,
+    roundIndex,
+  );
+}
+
+export function finishRound(db: Db, runId: number, roundIndex: number): void {
+  db.prepare("UPDATE rounds SET stage = 'done', finished_at = ? WHERE run_id = ? AND round_index = ?").run(
+    now(),
+    runId,
+    roundIndex,
+  );
+}
+
+export function listRounds(db: Db, runId: number): Round[] {
+  return db
+    .prepare<[number], Round>(
+      `SELECT id, run_id AS runId, round_index AS roundIndex, params, stage, timings, started_at AS startedAt,
+         finished_at AS finishedAt FROM rounds WHERE run_id = ? ORDER BY round_index`,
+    )
+    .all(runId);
+}
+
+export function recordMetric(db: Db, runId: number, roundIndex: number, name: string, value: number): void {
+  db.prepare(
+    'INSERT INTO metrics (run_id, round_index, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+  ).run(runId, roundIndex, name, value);
+}
+
+export function metricsOf(db: Db, runId: number): { roundIndex: number; name: string; value: number }[] {
+  return db
+    .prepare<[number], { roundIndex: number; name: string; value: number }>(
+      'SELECT round_index AS roundIndex, name, value FROM metrics WHERE run_id = ? ORDER BY round_index, name',
+    )
+    .all(runId);
+}

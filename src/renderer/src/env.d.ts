@@ -1,0 +1,8 @@
+/// <reference types="vite/client" />
+import type { WinnowApi } from '../../shared/api.ts';
+
+declare global {
+  interface Window {
+    readonly winnow: WinnowApi;
+  }
+}

@@ -1,0 +1,23 @@
+import { defineStore } from 'pinia';
+import type { ProjectStatus } from '../../../shared/api.ts';
+
+export const useProjectStore = defineStore('project', {
+  state: () => ({ status: null as ProjectStatus | null, error: null as string | null }),
+  getters: {
+    syntheticTotal: (state) =>
+      state.status?.classes.reduce(
+        (sum, c) => sum + c.synthetic.pending + c.synthetic.accepted + c.synthetic.rejected,
+        0,
+      ) ?? 0,
+  },
+  actions: {
+    async load() {
+      try {
+        this.status = await window.winnow.projectStatus();
+        this.error = null;
+      } catch (error) {
+        this.error = error instanceof Error ? error.message : String(error);
+      }
+    },
+  },
+});

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WinnowError } from '../../src/main/errors.ts';
+import { type Db, migrate, openDatabase, schemaVersion } from '../../src/main/store/database.ts';
+import { latestSchemaVersion, migrations } from '../../src/main/store/migrations.ts';
+import { initProject, openProject } from '../../src/main/store/project.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+
+function schemaOf(db: Db): string[] {
+  return db
+    .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all()
+    .map((r) => r.sql.replace(/\s+/g, ' '));
+}
+
+function freshDb(): Db {
+  return openDatabase(join(tempDir(), 'winnow.db'), { create: true });
+}
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3… with no gaps', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+  });
+
+  it('bring an empty database to the latest version with WAL and foreign keys on', () => {
+    const db = freshDb();
+    expect(schemaVersion(db)).toBe(0);
+    migrate(db);
+    expect(schemaVersion(db)).toBe(latestSchemaVersion);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r) => r.name);
+    for (const table of ['settings', 'classes', 'images', 'real_samples', 'runs', 'rounds', 'metrics', 'instances', 'scores', 'curator_actions', 'audit_verdicts', 'exports']) {
+      expect(tables).toContain(table);
+    }
+    db.close();
+  });
+
+  it('from each earlier version reach the same schema as from empty', () => {
+    const reference = freshDb();
+    migrate(reference);
+    for (let version = 0; version < latestSchemaVersion; version++) {
+      const db = freshDb();
+      migrate(db, version);
+      expect(schemaVersion(db)).toBe(version);
+      migrate(db);
+      expect(schemaOf(db)).toEqual(schemaOf(reference));
+      db.close();
+    }
+    reference.close();
+  });
+
+  it('leave the database at the last good version when a migration fails', () => {
+    const db = freshDb();
+    const broken = [...migrations, { version: latestSchemaVersion + 1, description: 'broken', sql: 'CREATE TABLE ok (x); CREATE TABLE exports (x);' }];
+    migrate(db);
+    // A Winnow whose latest migration fails: nothing of it may stay behind.
+    expect(() => migrate(db, latestSchemaVersion + 1, broken)).toThrow(/already exists/);
+    expect(schemaVersion(db)).toBe(latestSchemaVersion);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ok'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('refuse a database made by a newer Winnow, naming the versions and the fix', () => {
+    const dir = tempDir();
+    initProject(join(dir, 'p')).close();
+    const db = openDatabase(join(dir, 'p', 'winnow.db'), { create: false });
+    db.pragma(`user_version = ${latestSchemaVersion + 1}`);
+    db.close();
+    let error: unknown;
+    try {
+      openProject(join(dir, 'p'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WinnowError);
+    expect((error as WinnowError).message).toMatch(new RegExp(`schema version ${latestSchemaVersion + 1}.*up to ${latestSchemaVersion}`));
+    expect((error as WinnowError).fix).toMatch(/newer Winnow/);
+  });
+});

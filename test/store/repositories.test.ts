@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addClass, findClass, getClass, listClasses, updateClass } from '../../src/main/store/classes.ts';
+import { actionHistory, curate, currentVerdicts, recordVerdict, undoLastAction, undoLastVerdict } from '../../src/main/store/curation.ts';
+import type { Db } from '../../src/main/store/database.ts';
+import { listExports, recordExport } from '../../src/main/store/exports.ts';
+import { recordImage } from '../../src/main/store/images.ts';
+import { effectiveStatus, getInstance, insertInstance, listInstances, type NewInstance, setStatus } from '../../src/main/store/instances.ts';
+import { initProject, type Project } from '../../src/main/store/project.ts';
+import { findRealSampleByHash, insertRealSample, listRealSamples } from '../../src/main/store/realSamples.ts';
+import { createRun, finishRound, finishRun, getRun, listRounds, metricsOf, recordMetric, startRound } from '../../src/main/store/runs.ts';
+import { latestScores, recordScores, scoreHistory } from '../../src/main/store/scores.ts';
+import { getSetting, setSetting } from '../../src/main/store/settings.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+
+let project: Project;
+let db: Db;
+
+beforeEach(() => {
+  project = initProject(join(tempDir(), 'p'));
+  db = project.db;
+  return () => project.close();
+});
+
+function hash(n: number): string {
+  return n.toString(16).padStart(64, '0');
+}
+
+function newInstance(n: number, classId: number): NewInstance {
+  recordImage(db, { hash: hash(n), width: 28, height: 28, channels: 1, bytes: 100 });
+  return {
+    imageHash: hash(n),
+    classId,
+    labelId: classId,
+    source: 'generated',
+    sourcePath: null,
+    prompt: 'a photo of a shirt',
+    negativePrompt: '',
+    seed: n,
+    epsilon: 0.5,
+    perturbation: JSON.stringify({ directionSeed: n }),
+    generatorId: 'test-generator',
+    genParams: JSON.stringify({ guidance: 3, steps: 20 }),
+    runId: null,
+    roundIndex: null,
+  };
+}
+
+describe('settings', () => {
+  it('round-trip JSON values and overwrite', () => {
+    setSetting(db, 'budget', { perRound: 100 });
+    setSetting(db, 'budget', { perRound: 200 });
+    expect(getSetting(db, 'budget')).toEqual({ perRound: 200 });
+    expect(getSetting(db, 'missing')).toBeUndefined();
+  });
+});
+
+describe('classes', () => {
+  it('are added, found case-insensitively, listed and updated', () => {
+    const shirt = addClass(db, { name: 'shirt', disambiguation: 'shirt, a garment with buttons' });
+    addClass(db, { name: 'coat', promptTemplates: ['a realistic photo of a {label}'] });
+    expect(findClass(db, 'SHIRT')?.id).toBe(shirt.id);
+    expect(listClasses(db).map((c) => c.name)).toEqual(['shirt', 'coat']);
+    const updated = updateClass(db, shirt.id, { negativePrompt: 'bunny', budgetWeight: 2 });
+    expect(updated).toMatchObject({ name: 'shirt', negativePrompt: 'bunny', budgetWeight: 2, disambiguation: 'shirt, a garment with buttons' });
+    expect(updated.promptTemplates).toEqual(['a photo of a {label}']);
+  });
+
+  it('reject duplicates and names that cannot be folder names', () => {
+    addClass(db, { name: 'bun' });
+    expect(() => addClass(db, { name: 'Bun' })).toThrow(/already exists/);
+    for (const bad of ['', 'a/b', '..', ' bun', 'c:d']) expect(() => addClass(db, { name: bad })).toThrow(/Class name/);
+    expect(() => getClass(db, 999)).toThrow(/no class with id 999/);
+  });
+});
+
+describe('real samples', () => {
+  it('are stored per split and found by hash; the same image twice is refused by the schema', () => {
+    const c = addClass(db, { name: 'bag' });
+    recordImage(db, { hash: hash(1), width: 28, height: 28, channels: 1, bytes: 1 });
+    recordImage(db, { hash: hash(1), width: 28, height: 28, channels: 1, bytes: 1 }); // idempotent
+    insertRealSample(db, { imageHash: hash(1), classId: c.id, split: 'val', sourcePath: '/x/1.png' });
+    expect(findRealSampleByHash(db, hash(1))).toMatchObject({ classId: c.id, split: 'val' });
+    expect(listRealSamples(db, 'val')).toHaveLength(1);
+    expect(listRealSamples(db, 'train')).toHaveLength(0);
+    expect(() => insertRealSample(db, { imageHash: hash(1), classId: c.id, split: 'train', sourcePath: null })).toThrow(/UNIQUE/);
+    expect(() => insertRealSample(db, { imageHash: hash(2), classId: c.id, split: 'train', sourcePath: null })).toThrow(/FOREIGN KEY/);
+  });
+});
+
+describe('instances and scores', () => {
+  it('keep every score in history and the latest contribution on the row', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const id = insertInstance(db, newInstance(1, c.id));
+    expect(getInstance(db, id)).toMatchObject({ status: 'pending', override: null, contribution: null, seed: 1, epsilon: 0.5 });
+    recordScores(db, [
+      { instanceId: id, kind: 'contribution', value: 0.2, runId: null, roundIndex: 0 },
+      { instanceId: id, kind: 'self_confidence', value: 0.9, runId: null, roundIndex: 0 },
+    ]);
+    recordScores(db, [{ instanceId: id, kind: 'contribution', value: -0.3, runId: null, roundIndex: 1 }]);
+    expect(getInstance(db, id)?.contribution).toBe(-0.3);
+    expect(scoreHistory(db, id).map((s) => [s.kind, s.value, s.roundIndex])).toEqual([
+      ['contribution', 0.2, 0],
+      ['self_confidence', 0.9, 0],
+      ['contribution', -0.3, 1],
+    ]);
+    expect(latestScores(db).get(id)).toEqual({ contribution: -0.3, self_confidence: 0.9 });
+    expect(() => recordScores(db, [{ instanceId: id, kind: 'Bad Kind', value: 1, runId: null, roundIndex: null }])).toThrow(/not a valid score kind/);
+    expect(() => recordScores(db, [{ instanceId: id, kind: 'contribution', value: NaN, runId: null, roundIndex: null }])).toThrow(/not a finite number/);
+  });
+
+  it('filter by effective status: the curator override wins over the automatic status', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const a = insertInstance(db, newInstance(1, c.id));
+    const b = insertInstance(db, newInstance(2, c.id));
+    setStatus(db, a, 'accepted');
+    setStatus(db, b, 'accepted');
+    curate(db, { instanceIds: [b], action: 'reject' });
+    expect(listInstances(db, { status: 'accepted' }).map((i) => i.id)).toEqual([a]);
+    expect(listInstances(db, { status: 'rejected' }).map((i) => i.id)).toEqual([b]);
+    const row = getInstance(db, b);
+    expect(row && effectiveStatus(row)).toBe('rejected');
+    expect(row?.status).toBe('accepted');
+  });
+});
+
+describe('curator actions', () => {
+  it('apply to many instances as one batch that one undo reverts', () => {
+    const shirt = addClass(db, { name: 'shirt' });
+    const coat = addClass(db, { name: 'coat' });
+    const ids = [1, 2, 3].map((n) => insertInstance(db, newInstance(n, shirt.id)));
+    curate(db, { instanceIds: [ids[0] as number], action: 'accept' });
+    curate(db, { instanceIds: ids, action: 'relabel', labelId: coat.id });
+    expect(ids.map((id) => getInstance(db, id)?.labelId)).toEqual([coat.id, coat.id, coat.id]);
+    undoLastAction(db);
+    expect(ids.map((id) => getInstance(db, id)?.labelId)).toEqual([shirt.id, shirt.id, shirt.id]);
+    expect(getInstance(db, ids[0] as number)?.override).toBe('accepted');
+    undoLastAction(db);
+    expect(getInstance(db, ids[0] as number)?.override).toBeNull();
+    expect(undoLastAction(db)).toBeUndefined();
+    const history = actionHistory(db, ids[0] as number);
+    expect(history.map((h) => h.action)).toEqual(['accept', 'relabel']);
+    expect(history.every((h) => h.undoneAt !== null)).toBe(true);
+  });
+
+  it('fail as a whole when one instance is missing', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const id = insertInstance(db, newInstance(1, c.id));
+    expect(() => curate(db, { instanceIds: [id, 999], action: 'reject' })).toThrow(/no instance with id 999/);
+    expect(getInstance(db, id)?.override).toBeNull();
+    expect(() => curate(db, { instanceIds: [id], action: 'relabel' })).toThrow(/needs the new class/);
+  });
+
+  it('audit verdicts: the latest standing verdict counts, undo restores the one before', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const id = insertInstance(db, newInstance(1, c.id));
+    recordVerdict(db, id, 'correct');
+    recordVerdict(db, id, 'incorrect');
+    expect(currentVerdicts(db).get(id)).toBe('incorrect');
+    undoLastVerdict(db);
+    expect(currentVerdicts(db).get(id)).toBe('correct');
+    undoLastVerdict(db);
+    expect(currentVerdicts(db).has(id)).toBe(false);
+  });
+});
+
+describe('runs, rounds and metrics', () => {
+  it('record a run with per-round stages and metrics', () => {
+    const run = createRun(db, 'loop', { rounds: 2 }, { generator: 'g', encoder: 'e' });
+    startRound(db, run, 0, { perClass: { shirt: 10 } });
+    recordMetric(db, run, 0, 'val_accuracy', 0.7);
+    recordMetric(db, run, 0, 'val_accuracy', 0.72);
+    finishRound(db, run, 0);
+    expect(() => startRound(db, run, 0, {})).toThrow(/UNIQUE/);
+    finishRun(db, run, 'done');
+    expect(getRun(db, run)).toMatchObject({ kind: 'loop', status: 'done' });
+    expect(listRounds(db, run).map((r) => r.stage)).toEqual(['done']);
+    expect(metricsOf(db, run)).toEqual([{ roundIndex: 0, name: 'val_accuracy', value: 0.72 }]);
+  });
+
+  it('record exports', () => {
+    recordExport(db, { destination: '/tmp/out', formats: ['csv'], filter: { status: 'accepted' }, counts: { instances: 3 } });
+    expect(listExports(db)).toMatchObject([{ destination: '/tmp/out', formats: ['csv'], counts: { instances: 3 } }]);
+  });
+});
