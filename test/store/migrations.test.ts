@@ -8,7 +8,9 @@ import { tempDir } from '../helpers/fixtures.ts';
 
 function schemaOf(db: Db): string[] {
   return db
-    .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .prepare<[], { sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
     .all()
     .map((r) => r.sql.replace(/\s+/g, ' '));
 }
@@ -33,7 +35,20 @@ describe('migrations', () => {
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all()
       .map((r) => r.name);
-    for (const table of ['settings', 'classes', 'images', 'real_samples', 'runs', 'rounds', 'metrics', 'instances', 'scores', 'curator_actions', 'audit_verdicts', 'exports']) {
+    for (const table of [
+      'settings',
+      'classes',
+      'images',
+      'real_samples',
+      'runs',
+      'rounds',
+      'metrics',
+      'instances',
+      'scores',
+      'curator_actions',
+      'audit_verdicts',
+      'exports',
+    ]) {
       expect(tables).toContain(table);
     }
     db.close();
@@ -55,7 +70,14 @@ describe('migrations', () => {
 
   it('leave the database at the last good version when a migration fails', () => {
     const db = freshDb();
-    const broken = [...migrations, { version: latestSchemaVersion + 1, description: 'broken', sql: 'CREATE TABLE ok (x); CREATE TABLE exports (x);' }];
+    const broken = [
+      ...migrations,
+      {
+        version: latestSchemaVersion + 1,
+        description: 'broken',
+        sql: 'CREATE TABLE ok (x); CREATE TABLE exports (x);',
+      },
+    ];
     migrate(db);
     // A Winnow whose latest migration fails: nothing of it may stay behind.
     expect(() => migrate(db, latestSchemaVersion + 1, broken)).toThrow(/already exists/);
@@ -77,7 +99,9 @@ describe('migrations', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(WinnowError);
-    expect((error as WinnowError).message).toMatch(new RegExp(`schema version ${latestSchemaVersion + 1}.*up to ${latestSchemaVersion}`));
+    expect((error as WinnowError).message).toMatch(
+      new RegExp(`schema version ${latestSchemaVersion + 1}.*up to ${latestSchemaVersion}`),
+    );
     expect((error as WinnowError).fix).toMatch(/newer Winnow/);
   });
 });

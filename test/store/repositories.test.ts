@@ -1,14 +1,37 @@
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addClass, findClass, getClass, listClasses, updateClass } from '../../src/main/store/classes.ts';
-import { actionHistory, curate, currentVerdicts, recordVerdict, undoLastAction, undoLastVerdict } from '../../src/main/store/curation.ts';
+import {
+  actionHistory,
+  curate,
+  currentVerdicts,
+  recordVerdict,
+  undoLastAction,
+  undoLastVerdict,
+} from '../../src/main/store/curation.ts';
 import type { Db } from '../../src/main/store/database.ts';
 import { listExports, recordExport } from '../../src/main/store/exports.ts';
 import { recordImage } from '../../src/main/store/images.ts';
-import { effectiveStatus, getInstance, insertInstance, listInstances, type NewInstance, setStatus } from '../../src/main/store/instances.ts';
+import {
+  effectiveStatus,
+  getInstance,
+  insertInstance,
+  listInstances,
+  type NewInstance,
+  setStatus,
+} from '../../src/main/store/instances.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
 import { findRealSampleByHash, insertRealSample, listRealSamples } from '../../src/main/store/realSamples.ts';
-import { createRun, finishRound, finishRun, getRun, listRounds, metricsOf, recordMetric, startRound } from '../../src/main/store/runs.ts';
+import {
+  createRun,
+  finishRound,
+  finishRun,
+  getRun,
+  listRounds,
+  metricsOf,
+  recordMetric,
+  startRound,
+} from '../../src/main/store/runs.ts';
 import { latestScores, recordScores, scoreHistory } from '../../src/main/store/scores.ts';
 import { getSetting, setSetting } from '../../src/main/store/settings.ts';
 import { tempDir } from '../helpers/fixtures.ts';
@@ -62,7 +85,12 @@ describe('classes', () => {
     expect(findClass(db, 'SHIRT')?.id).toBe(shirt.id);
     expect(listClasses(db).map((c) => c.name)).toEqual(['shirt', 'coat']);
     const updated = updateClass(db, shirt.id, { negativePrompt: 'bunny', budgetWeight: 2 });
-    expect(updated).toMatchObject({ name: 'shirt', negativePrompt: 'bunny', budgetWeight: 2, disambiguation: 'shirt, a garment with buttons' });
+    expect(updated).toMatchObject({
+      name: 'shirt',
+      negativePrompt: 'bunny',
+      budgetWeight: 2,
+      disambiguation: 'shirt, a garment with buttons',
+    });
     expect(updated.promptTemplates).toEqual(['a photo of a {label}']);
   });
 
@@ -83,8 +111,12 @@ describe('real samples', () => {
     expect(findRealSampleByHash(db, hash(1))).toMatchObject({ classId: c.id, split: 'val' });
     expect(listRealSamples(db, 'val')).toHaveLength(1);
     expect(listRealSamples(db, 'train')).toHaveLength(0);
-    expect(() => insertRealSample(db, { imageHash: hash(1), classId: c.id, split: 'train', sourcePath: null })).toThrow(/UNIQUE/);
-    expect(() => insertRealSample(db, { imageHash: hash(2), classId: c.id, split: 'train', sourcePath: null })).toThrow(/FOREIGN KEY/);
+    expect(() => insertRealSample(db, { imageHash: hash(1), classId: c.id, split: 'train', sourcePath: null })).toThrow(
+      /UNIQUE/,
+    );
+    expect(() => insertRealSample(db, { imageHash: hash(2), classId: c.id, split: 'train', sourcePath: null })).toThrow(
+      /FOREIGN KEY/,
+    );
   });
 });
 
@@ -92,7 +124,13 @@ describe('instances and scores', () => {
   it('keep every score in history and the latest contribution on the row', () => {
     const c = addClass(db, { name: 'shirt' });
     const id = insertInstance(db, newInstance(1, c.id));
-    expect(getInstance(db, id)).toMatchObject({ status: 'pending', override: null, contribution: null, seed: 1, epsilon: 0.5 });
+    expect(getInstance(db, id)).toMatchObject({
+      status: 'pending',
+      override: null,
+      contribution: null,
+      seed: 1,
+      epsilon: 0.5,
+    });
     recordScores(db, [
       { instanceId: id, kind: 'contribution', value: 0.2, runId: null, roundIndex: 0 },
       { instanceId: id, kind: 'self_confidence', value: 0.9, runId: null, roundIndex: 0 },
@@ -105,8 +143,12 @@ describe('instances and scores', () => {
       ['contribution', -0.3, 1],
     ]);
     expect(latestScores(db).get(id)).toEqual({ contribution: -0.3, self_confidence: 0.9 });
-    expect(() => recordScores(db, [{ instanceId: id, kind: 'Bad Kind', value: 1, runId: null, roundIndex: null }])).toThrow(/not a valid score kind/);
-    expect(() => recordScores(db, [{ instanceId: id, kind: 'contribution', value: NaN, runId: null, roundIndex: null }])).toThrow(/not a finite number/);
+    expect(() =>
+      recordScores(db, [{ instanceId: id, kind: 'Bad Kind', value: 1, runId: null, roundIndex: null }]),
+    ).toThrow(/not a valid score kind/);
+    expect(() =>
+      recordScores(db, [{ instanceId: id, kind: 'contribution', value: NaN, runId: null, roundIndex: null }]),
+    ).toThrow(/not a finite number/);
   });
 
   it('filter by effective status: the curator override wins over the automatic status', () => {
@@ -179,7 +221,12 @@ describe('runs, rounds and metrics', () => {
   });
 
   it('record exports', () => {
-    recordExport(db, { destination: '/tmp/out', formats: ['csv'], filter: { status: 'accepted' }, counts: { instances: 3 } });
+    recordExport(db, {
+      destination: '/tmp/out',
+      formats: ['csv'],
+      filter: { status: 'accepted' },
+      counts: { instances: 3 },
+    });
     expect(listExports(db)).toMatchObject([{ destination: '/tmp/out', formats: ['csv'], counts: { instances: 3 } }]);
   });
 });

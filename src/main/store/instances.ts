@@ -87,14 +87,17 @@ export function setStatus(db: Db, id: number, status: InstanceStatus): void {
   db.prepare('UPDATE instances SET status = ? WHERE id = ?').run(status, id);
 }
 
-const BEST = `SELECT ${INSTANCE_COLUMNS} FROM instances
-  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution DESC LIMIT ?`;
-const WORST = `SELECT ${INSTANCE_COLUMNS} FROM instances
-  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution ASC LIMIT ?`;
+/** The queries behind `extremesOfClass`, exported so tests can check their plan. */
+export const EXTREMES_SQL = {
+  best: `SELECT ${INSTANCE_COLUMNS} FROM instances
+  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution DESC LIMIT ?`,
+  worst: `SELECT ${INSTANCE_COLUMNS} FROM instances
+  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution ASC LIMIT ?`,
+} as const;
 
 /** The N instances of a class with the highest (best) or lowest (worst) contribution: an index range scan. */
 export function extremesOfClass(db: Db, labelId: number, n: number, end: 'best' | 'worst'): Instance[] {
-  return db.prepare<[number, number], Instance>(end === 'best' ? BEST : WORST).all(labelId, n);
+  return db.prepare<[number, number], Instance>(EXTREMES_SQL[end]).all(labelId, n);
 }
 
 export interface InstanceFilter {

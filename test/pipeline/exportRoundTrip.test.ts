@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { exportDataset } from '../../src/main/pipeline/exportDataset.ts';
+import { importReal } from '../../src/main/pipeline/importReal.ts';
+import { importSynthetic } from '../../src/main/pipeline/importSynthetic.ts';
+import { getClass } from '../../src/main/store/classes.ts';
+import { curate, recordVerdict } from '../../src/main/store/curation.ts';
+import { listExports } from '../../src/main/store/exports.ts';
+import { listInstances, setStatus } from '../../src/main/store/instances.ts';
+import { initProject, type Project } from '../../src/main/store/project.ts';
+import { latestScores, recordScores } from '../../src/main/store/scores.ts';
+import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
+
+async function projectWithSynthetic(work: string, name: string): Promise<Project> {
+  const project = initProject(join(work, name));
+  await importReal(project, join(work, 'real'), 'train');
+  return project;
+}
+
+function labelsAndScores(project: Project): Record<string, { label: string; scores: Record<string, number> }> {
+  const scores = latestScores(project.db);
+  return Object.fromEntries(
+    listInstances(project.db, { status: 'accepted' }).map((i) => [
+      i.imageHash,
+      { label: getClass(project.db, i.labelId).name, scores: scores.get(i.id) ?? {} },
+    ]),
+  );
+}
+
+describe('export', () => {
+  it('round-trips: exporting accepted instances and importing them again gives the same labels and scores', async () => {
+    const work = tempDir();
+    await makeImageFolder(join(work, 'real'), { shirt: 2, coat: 2 });
+    await makeImageFolder(join(work, 'synthetic'), { shirt: 4, coat: 3 }, 50);
+    const source = await projectWithSynthetic(work, 'source');
+    await importSynthetic(source, join(work, 'synthetic'));
+    const instances = listInstances(source.db);
+    recordScores(
+      source.db,
+      instances.flatMap((i, n) => [
+        { instanceId: i.id, kind: 'contribution', value: (n - 3) / 10, runId: null, roundIndex: 0 },
+        { instanceId: i.id, kind: 'self_confidence', value: n / 7, runId: null, roundIndex: 0 },
+      ]),
+    );
+    for (const i of instances.slice(0, 5)) setStatus(source.db, i.id, 'accepted');
+    const coat = instances.find((i) => getClass(source.db, i.labelId).name === 'coat');
+    curate(source.db, { instanceIds: [instances[0]?.id ?? 0], action: 'relabel', labelId: coat?.labelId ?? 0 });
+    curate(source.db, { instanceIds: [instances[1]?.id ?? 0], action: 'reject' });
+    curate(source.db, { instanceIds: [instances[6]?.id ?? 0], action: 'accept' });
+    recordVerdict(source.db, instances[2]?.id ?? 0, 'incorrect');
+    const expected = labelsAndScores(source);
+    expect(Object.keys(expected)).toHaveLength(5);
+
+    const summary = await exportDataset(source, join(work, 'export'));
+    expect(summary.instances).toBe(5);
+    expect(listExports(source.db)).toHaveLength(1);
+
+    const csv = parse(readFileSync(join(work, 'export', 'manifest.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(csv).toHaveLength(5);
+    expect(Object.keys(csv[0] ?? {})).toEqual(
+      expect.arrayContaining([
+        'file_name',
+        'label',
+        'decision',
+        'prompt',
+        'seed',
+        'generator',
+        'score_contribution',
+        'score_self_confidence',
+      ]),
+    );
+    const jsonl = readFileSync(join(work, 'export', 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(jsonl.find((r) => r.id === instances[2]?.id)).toMatchObject({
+      audit_verdict: 'incorrect',
+      decision: 'accepted',
+    });
+    for (const row of csv)
+      expect(Number(row.score_contribution)).toBe(expected[row.image_hash ?? '']?.scores.contribution);
+
+    const target = await projectWithSynthetic(work, 'target');
+    const report = await importSynthetic(target, join(work, 'export', 'images'));
+    expect(report.skipped).toEqual([]);
+    expect(labelsAndScores(target)).toEqual(expected);
+    source.close();
+    target.close();
+  });
+
+  it('refuses a non-empty destination and leaves no partial folder behind', async () => {
+    const work = tempDir();
+    await makeImageFolder(join(work, 'real'), { shirt: 1 });
+    await makeImageFolder(join(work, 'taken'), { x: 1 });
+    const project = await projectWithSynthetic(work, 'p');
+    await expect(exportDataset(project, join(work, 'taken'))).rejects.toThrow(/already exists and is not empty/);
+    const summary = await exportDataset(project, join(work, 'empty-export'), { status: 'all' });
+    expect(summary.instances).toBe(0);
+    expect(readFileSync(join(work, 'empty-export', 'manifest.csv'), 'utf8')).toMatch(/^id,file_name,label/);
+    project.close();
+  });
+});
