@@ -2,15 +2,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
-import { initProject, openProject, type Project } from '../store/project.ts';
+import { initProject, openProject } from '../store/project.ts';
 import { SPLITS, type Split } from '../store/realSamples.ts';
 import { summarize } from '../store/summary.ts';
-import { resolveProjectDir, setCurrentProject } from '../workspace.ts';
+import { setCurrentProject } from '../workspace.ts';
+import { addModelCommands } from './modelCommands.ts';
+import { withProject } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
-
-interface GlobalOptions {
-  project?: string;
-}
 
 function buildProgram(): Command {
   const program = new Command('winnow')
@@ -25,19 +23,6 @@ function buildProgram(): Command {
       'after',
       `\nExit codes: ${EXIT.ok} done, ${EXIT.failed} failed (nothing changed), ${EXIT.usage} bad usage, ${EXIT.skipped} done but some files were skipped.`,
     );
-
-  const withProject = async (
-    command: Command,
-    action: (project: Project) => Promise<number> | number,
-  ): Promise<void> => {
-    const dir = resolveProjectDir(command.optsWithGlobals<GlobalOptions>().project);
-    const project = openProject(dir);
-    try {
-      process.exitCode = await action(project);
-    } finally {
-      project.close();
-    }
-  };
 
   program
     .command('init')
@@ -132,6 +117,7 @@ function buildProgram(): Command {
       }),
     );
 
+  addModelCommands(program, withProject);
   return program;
 }
 

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { z } from 'zod';
+import { WinnowError } from '../errors.ts';
+import type { ImageEncoder } from './imageEncoder.ts';
+import { expectSignature, type ExecutionProvider, type OpenedSession, openSession } from './onnxSession.ts';
+
+const cardSchema = z.object({
+  name: z.string(),
+  onnx: z.object({
+    inputs: z.object({ image: z.object({ shape: z.tuple([z.string(), z.number(), z.number(), z.number()]) }) }),
+    outputs: z.object({ features: z.object({ shape: z.tuple([z.string(), z.number()]) }) }),
+  }),
+});
+
+const FIX =
+  'Reinstall Winnow, or rebuild the backbone with tools/models/train_backbone.py (see tools/models/README.md).';
+
+/** The embedded backbone: greyscale 28×28 in [0, 1] → a feature vector, trained without labels. */
+export class EmbeddedEncoder implements ImageEncoder {
+  readonly id: string;
+  readonly dim: number;
+  readonly provider: ExecutionProvider;
+  readonly fallbackReason: string | undefined;
+  private readonly session: ort.InferenceSession;
+  private readonly size: number;
+
+  private constructor(opened: OpenedSession, id: string, dim: number, size: number) {
+    this.session = opened.session;
+    this.provider = opened.provider;
+    this.fallbackReason = opened.fallbackReason;
+    this.id = id;
+    this.dim = dim;
+    this.size = size;
+  }
+
+  static async load(dir: string): Promise<EmbeddedEncoder> {
+    const path = join(dir, 'encoder.onnx');
+    const opened = await openSession(path, 'image encoder', FIX);
+    expectSignature(opened.session, path, ['image'], ['features'], FIX);
+    let card: z.infer<typeof cardSchema>;
+    try {
+      card = cardSchema.parse(JSON.parse(readFileSync(join(dir, 'model_card.json'), 'utf8')));
+    } catch (error) {
+      throw new WinnowError(
+        `The image encoder's model card ${join(dir, 'model_card.json')} is missing or malformed: ${(error as Error).message.split('\n')[0]}`,
+        FIX,
+      );
+    }
+    const [, , height] = card.onnx.inputs.image.shape;
+    const digest = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
+    return new EmbeddedEncoder(opened, `${card.name}@${digest}`, card.onnx.outputs.features.shape[1], height);
+  }
+
+  /** Decodes, greyscales and resizes one image to the model's input, pixels scaled to [0, 1]. */
+  private async pixels(image: Uint8Array): Promise<Float32Array> {
+    const raw = await sharp(image).greyscale().resize(this.size, this.size, { fit: 'fill' }).raw().toBuffer();
+    const out = new Float32Array(this.size * this.size);
+    for (let i = 0; i < out.length; i++) out[i] = (raw[i] as number) / 255;
+    return out;
+  }
+
+  async encode(
+    images: readonly Uint8Array[],
+    options: { batchSize?: number; signal?: AbortSignal } = {},
+  ): Promise<Float32Array> {
+    const batchSize = options.batchSize ?? 256;
+    const area = this.size * this.size;
+    const features = new Float32Array(images.length * this.dim);
+    for (let start = 0; start < images.length; start += batchSize) {
+      options.signal?.throwIfAborted();
+      const chunk = images.slice(start, start + batchSize);
+      const input = new Float32Array(chunk.length * area);
+      const decoded = await Promise.all(chunk.map((img) => this.pixels(img)));
+      decoded.forEach((p, k) => input.set(p, k * area));
+      const result = await this.session.run({
+        image: new ort.Tensor('float32', input, [chunk.length, 1, this.size, this.size]),
+      });
+      features.set((result.features as ort.Tensor).data as Float32Array, start * this.dim);
+    }
+    return features;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { WinnowError } from '../errors.ts';
+import { mix } from './conditioning.ts';
+import { ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
+import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from './generator.ts';
+import { expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
+import { fillGaussian } from './random.ts';
+
+const conditioningSchema = z.object({
+  format: z.literal('winnow-conditioning/1'),
+  dim: z.number().int().positive(),
+  classes: z.array(z.string()).min(1),
+  vocabulary: z.record(z.string(), z.array(z.string().min(1))),
+  embeddings: z.array(z.array(z.number())),
+  null_embedding: z.array(z.number()),
+});
+
+const cardSchema = z.object({
+  name: z.string(),
+  noise_schedule: z.object({
+    T: z.number().int().positive(),
+    beta_schedule: z.literal('linear'),
+    beta_start: z.number(),
+    beta_end: z.number(),
+  }),
+  sampler: z.object({ default_steps: z.number().int().positive(), default_guidance_scale: z.number() }),
+  onnx: z.object({
+    inputs: z.object({ x: z.object({ shape: z.tuple([z.string(), z.number(), z.number(), z.number()]) }) }),
+  }),
+});
+
+/**
+ * Words of prompt templates that carry no class information for a class-conditional model. Any
+ * other word that names no class is reported back as unknown.
+ */
+const TEMPLATE_WORDS = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'photo',
+  'picture',
+  'image',
+  'realistic',
+  'photograph',
+  'product',
+  'single',
+  'one',
+  'and',
+  'or',
+  'with',
+]);
+
+const FIX = 'Reinstall Winnow, or rebuild the model with tools/models/train_generator.py (see tools/models/README.md).';
+
+function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new WinnowError(`The generator's ${what} ${path} cannot be read: ${(error as Error).message}`, FIX);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new WinnowError(
+      `The generator's ${what} ${path} is malformed at ${issue?.path.join('.')}: ${issue?.message}`,
+      FIX,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The embedded class-conditional diffusion generator: a conditioning vocabulary and table
+ * (conditioning.json), a denoiser (denoiser.onnx) and its model card (model_card.json).
+ */
+export class EmbeddedGenerator implements Generator {
+  readonly id: string;
+  readonly provider: ExecutionProvider;
+  readonly fallbackReason: string | undefined;
+  readonly defaults: { guidanceScale: number; steps: number };
+  readonly classes: readonly string[];
+  private readonly session: ort.InferenceSession;
+  private readonly embeddings: readonly Float32Array[];
+  private readonly nullEmbedding: Float32Array;
+  /** Vocabulary phrases as word lists, longest first, with the class index each selects. */
+  private readonly phrases: readonly { words: readonly string[]; classIndex: number }[];
+  private readonly schedule: NoiseSchedule;
+  private readonly imageShape: readonly [number, number, number];
+
+  private constructor(dir: string, opened: Awaited<ReturnType<typeof openSession>>) {
+    const conditioning = readJson(join(dir, 'conditioning.json'), conditioningSchema, 'conditioning table');
+    const card = readJson(join(dir, 'model_card.json'), cardSchema, 'model card');
+    if (
+      conditioning.embeddings.length !== conditioning.classes.length ||
+      conditioning.embeddings.some((e) => e.length !== conditioning.dim)
+    ) {
+      throw new WinnowError(
+        `${join(dir, 'conditioning.json')} has ${conditioning.embeddings.length} embeddings for ${conditioning.classes.length} classes of dimension ${conditioning.dim}.`,
+        FIX,
+      );
+    }
+    this.session = opened.session;
+    this.provider = opened.provider;
+    this.fallbackReason = opened.fallbackReason;
+    this.classes = conditioning.classes;
+    this.embeddings = conditioning.embeddings.map((e) => Float32Array.from(e));
+    this.nullEmbedding = Float32Array.from(conditioning.null_embedding);
+    this.phrases = Object.entries(conditioning.vocabulary)
+      .flatMap(([index, words]) =>
+        words.map((w) => ({ words: w.toLowerCase().split(/\s+/), classIndex: Number(index) })),
+      )
+      .sort((a, b) => b.words.length - a.words.length);
+    this.schedule = linearSchedule(card.noise_schedule.T, card.noise_schedule.beta_start, card.noise_schedule.beta_end);
+    const [, c, h, w] = card.onnx.inputs.x.shape;
+    this.imageShape = [c, h, w];
+    this.defaults = { guidanceScale: card.sampler.default_guidance_scale, steps: card.sampler.default_steps };
+    const digest = createHash('sha256')
+      .update(readFileSync(join(dir, 'denoiser.onnx')))
+      .digest('hex');
+    this.id = `${card.name}@${digest.slice(0, 12)}`;
+  }
+
+  static async load(dir: string): Promise<EmbeddedGenerator> {
+    const path = join(dir, 'denoiser.onnx');
+    const opened = await openSession(path, 'generator denoiser', FIX);
+    expectSignature(opened.session, path, ['x', 't', 'cond'], ['eps'], FIX);
+    return new EmbeddedGenerator(dir, opened);
+  }
+
+  /** The class words of a prompt select class embeddings; several classes mix with equal weights. */
+  encodePrompt(prompt: string): PromptEncoding {
+    const tokens = prompt.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'/-]*/gu) ?? [];
+    const selected: number[] = [];
+    const unknownWords: string[] = [];
+    for (let i = 0; i < tokens.length;) {
+      const match = this.phrases.find((p) => p.words.every((w, k) => tokens[i + k] === w));
+      if (match) {
+        if (!selected.includes(match.classIndex)) selected.push(match.classIndex);
+        i += match.words.length;
+      } else {
+        const word = tokens[i] as string;
+        if (!TEMPLATE_WORDS.has(word)) unknownWords.push(word);
+        i += 1;
+      }
+    }
+    if (selected.length === 0) {
+      throw new WinnowError(
+        `The prompt "${prompt}" names none of the embedded generator's classes.`,
+        `Name one of: ${this.classes.join(', ')}.`,
+      );
+    }
+    return {
+      prompt,
+      conditioning: mix(selected.map((k) => this.embeddings[k] as Float32Array)),
+      classes: selected.map((k) => this.classes[k] as string),
+      unknownWords,
+    };
+  }
+
+  async generate(items: readonly GenerationItem[], options: GenerationOptions): Promise<RawImage[]> {
+    const [channels, height, width] = this.imageShape;
+    const size = channels * height * width;
+    const dim = this.nullEmbedding.length;
+    const batchSize = options.batchSize ?? 64;
+    const totalSteps = Math.ceil(items.length / batchSize) * options.steps;
+    let done = 0;
+    const images: RawImage[] = [];
+    for (let start = 0; start < items.length; start += batchSize) {
+      const chunk = items.slice(start, start + batchSize);
+      const b = chunk.length;
+      const x = new Float32Array(b * size);
+      const cond = new Float32Array(b * dim);
+      const uncond = new Float32Array(b * dim);
+      chunk.forEach((item, k) => {
+        if (item.conditioning.length !== dim) {
+          throw new WinnowError(
+            `A conditioning of length ${item.conditioning.length} was given; this generator takes ${dim}.`,
+          );
+        }
+        x.set(fillGaussian(new Float32Array(size), item.seed), k * size);
+        cond.set(item.conditioning, k * dim);
+        uncond.set(item.negative ?? this.nullEmbedding, k * dim);
+      });
+      const sample = await ddimSample({
+        denoise: (xt, t, c, batch) => this.denoise(xt, t, c, batch),
+        schedule: this.schedule,
+        x,
+        cond,
+        uncond,
+        batch: b,
+        guidanceScale: options.guidanceScale,
+        steps: options.steps,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onStep: () => options.onProgress?.(++done, totalSteps),
+      });
+      for (let k = 0; k < b; k++) {
+        const pixels = new Uint8Array(size);
+        for (let j = 0; j < size; j++) pixels[j] = Math.round(((sample[k * size + j] as number) + 1) * 127.5);
+        images.push({ width, height, channels: channels as 1 | 3, pixels });
+      }
+    }
+    return images;
+  }
+
+  /** One denoiser call: ε for a flat batch. */
+  async denoise(x: Float32Array, t: Float32Array, cond: Float32Array, batch: number): Promise<Float32Array> {
+    const [channels, height, width] = this.imageShape;
+    const result = await this.session.run({
+      x: new ort.Tensor('float32', x, [batch, channels, height, width]),
+      t: new ort.Tensor('float32', t, [batch]),
+      cond: new ort.Tensor('float32', cond, [batch, cond.length / batch]),
+    });
+    return (result.eps as ort.Tensor).data as Float32Array;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

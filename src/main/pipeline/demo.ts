@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resourcesDir } from '../models/embeddedModels.ts';
+import { addClass, type ClassRow } from '../store/classes.ts';
+import { recordImage } from '../store/images.ts';
+import { initProject, type Project } from '../store/project.ts';
+import { insertRealSample, type Split } from '../store/realSamples.ts';
+import { setSetting } from '../store/settings.ts';
+import { readIdxImages } from './idx.ts';
+import { storeRawImage } from './storeImages.ts';
+
+/** A folder-safe class name the embedded generator's vocabulary knows: "T-shirt/top" → "t-shirt". */
+export function demoClassName(fashionMnistName: string): string {
+  return (fashionMnistName.split('/')[0] as string).toLowerCase();
+}
+
+/**
+ * Creates the demo project from the embedded Fashion-MNIST subset: 10 classes, 20 labelled real
+ * training images and 100 validation images per class, prompt templates for the embedded generator.
+ */
+export async function createDemoProject(dir: string): Promise<Project> {
+  const data = join(resourcesDir(), 'data', 'fashion-mnist');
+  const names = JSON.parse(readFileSync(join(data, 'classes.json'), 'utf8')) as string[];
+  const project = initProject(dir, 'Fashion-MNIST demo');
+  try {
+    const splits: [Split, string][] = [
+      ['train', 'demo-train'],
+      ['val', 'demo-val'],
+    ];
+    const rows: { hash: string; label: number; split: Split; image: Awaited<ReturnType<typeof storeRawImage>> }[] = [];
+    for (const [split, prefix] of splits) {
+      const { images, labels } = readIdxImages(
+        join(data, `${prefix}-images-idx3-ubyte.gz`),
+        join(data, `${prefix}-labels-idx1-ubyte.gz`),
+      );
+      const [n, height, width] = images.dims as [number, number, number];
+      for (let i = 0; i < n; i++) {
+        const pixels = images.data.subarray(i * height * width, (i + 1) * height * width);
+        const image = await storeRawImage(project.images, { width, height, channels: 1, pixels });
+        rows.push({ hash: image.hash, label: labels[i] as number, split, image });
+      }
+    }
+    project.db.transaction(() => {
+      const classes: ClassRow[] = names.map((name) =>
+        addClass(project.db, { name: demoClassName(name), promptTemplates: ['a photo of a {label}'] }),
+      );
+      const seen = new Set<string>();
+      for (const r of rows) {
+        if (seen.has(r.hash)) continue; // an image the data set holds twice is imported once
+        seen.add(r.hash);
+        recordImage(project.db, r.image);
+        const cls = classes[r.label] as ClassRow;
+        insertRealSample(project.db, { imageHash: r.hash, classId: cls.id, split: r.split, sourcePath: null });
+      }
+      setSetting(project.db, 'demo', { source: 'resources/data/fashion-mnist', classes: names });
+    })();
+    return project;
+  } catch (error) {
+    project.close();
+    throw error;
+  }
+}

@@ -1,0 +1,148 @@
+import { WinnowError } from '../errors.ts';
+import { perturb } from '../models/conditioning.ts';
+import type { GenerationItem, Generator } from '../models/generator.ts';
+import { findClass, listClasses } from '../store/classes.ts';
+import { recordImage } from '../store/images.ts';
+import { findInstanceByHash, insertInstance } from '../store/instances.ts';
+import type { Project } from '../store/project.ts';
+import { createRun, finishRun } from '../store/runs.ts';
+import { storeRawImage } from './storeImages.ts';
+
+export interface GenerateRequest {
+  readonly className: string;
+  readonly count: number;
+  readonly guidanceScale?: number;
+  readonly steps?: number;
+  /** Instance i gets noise seed `seed + i`; its perturbation direction is drawn from the same seed. */
+  readonly seed?: number;
+  /** Conditioning perturbation radius ε (0: the prompt's conditioning as it is). */
+  readonly epsilon?: number;
+  readonly batchSize?: number;
+}
+
+export interface GenerateResult {
+  readonly runId: number;
+  readonly instanceIds: readonly number[];
+  /** Images identical to instances already in the project (same prompt, seed and settings). */
+  readonly duplicates: number;
+  /** Prompt words the generator could not use, per prompt. */
+  readonly unknownWords: Readonly<Record<string, readonly string[]>>;
+}
+
+export function fillTemplate(template: string, label: string): string {
+  return template.replaceAll('{label}', label);
+}
+
+/**
+ * Generates `count` instances of a class from its prompt templates (cycled), stores each PNG with
+ * its provenance (prompt, seed, ε, generator, parameters) and pseudo-label = the class. Each batch
+ * is committed as it finishes, so a cancelled or failed run keeps what it made.
+ */
+export async function generateInstances(
+  project: Project,
+  generator: Generator,
+  request: GenerateRequest,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<GenerateResult> {
+  const { db } = project;
+  const cls = findClass(db, request.className);
+  if (cls === undefined) {
+    throw new WinnowError(
+      `"${request.className}" is not a class of this project.`,
+      `Use one of: ${
+        listClasses(db)
+          .map((c) => c.name)
+          .join(', ') || '(none yet: import real images first)'
+      }.`,
+    );
+  }
+  if (!Number.isInteger(request.count) || request.count < 1)
+    throw new WinnowError(`--count must be a positive whole number, not ${request.count}.`);
+  const guidanceScale = request.guidanceScale ?? generator.defaults.guidanceScale;
+  const steps = request.steps ?? generator.defaults.steps;
+  const epsilon = request.epsilon ?? 0;
+  const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
+  if (epsilon < 0 || !Number.isFinite(epsilon)) throw new WinnowError(`--epsilon must be ≥ 0, not ${epsilon}.`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new WinnowError(`--steps must be a positive whole number, not ${steps}.`);
+
+  const prompts = cls.promptTemplates.map((t) => fillTemplate(t, cls.name));
+  const encodings = prompts.map((p) => generator.encodePrompt(p));
+  const negative = cls.negativePrompt.trim() === '' ? undefined : generator.encodePrompt(cls.negativePrompt);
+  const unknownWords = Object.fromEntries(
+    [...encodings, ...(negative ? [negative] : [])]
+      .filter((e) => e.unknownWords.length > 0)
+      .map((e) => [e.prompt, e.unknownWords]),
+  );
+  const genParams = JSON.stringify({ guidanceScale, steps, sampler: 'ddim', eta: 0 });
+  const runId = createRun(
+    db,
+    'generate',
+    { ...request, guidanceScale, steps, epsilon, seed },
+    { generator: generator.id },
+  );
+
+  const batchSize = request.batchSize ?? 64;
+  const instanceIds: number[] = [];
+  let duplicates = 0;
+  try {
+    for (let start = 0; start < request.count; start += batchSize) {
+      const n = Math.min(batchSize, request.count - start);
+      const planned = Array.from({ length: n }, (_, k) => {
+        const index = start + k;
+        const encoding = encodings[index % encodings.length] as (typeof encodings)[number];
+        const itemSeed = seed + index;
+        const item: GenerationItem = {
+          conditioning: perturb(encoding.conditioning, epsilon, itemSeed),
+          seed: itemSeed,
+          ...(negative ? { negative: negative.conditioning } : {}),
+        };
+        return { item, prompt: encoding.prompt, seed: itemSeed };
+      });
+      const images = await generator.generate(
+        planned.map((p) => p.item),
+        {
+          guidanceScale,
+          steps,
+          batchSize,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onProgress: (done) => options.onProgress?.(start * steps + done * n, request.count * steps),
+        },
+      );
+      const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
+      db.transaction(() => {
+        stored.forEach((image, k) => {
+          const p = planned[k] as (typeof planned)[number];
+          if (findInstanceByHash(db, image.hash) !== undefined) {
+            duplicates++;
+            return;
+          }
+          recordImage(db, image);
+          instanceIds.push(
+            insertInstance(db, {
+              imageHash: image.hash,
+              classId: cls.id,
+              labelId: cls.id,
+              source: 'generated',
+              sourcePath: null,
+              prompt: p.prompt,
+              negativePrompt: cls.negativePrompt,
+              seed: p.seed,
+              epsilon,
+              perturbation: epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: p.seed }),
+              generatorId: generator.id,
+              genParams,
+              runId,
+              roundIndex: null,
+            }),
+          );
+        });
+      })();
+    }
+    finishRun(db, runId, 'done');
+  } catch (error) {
+    finishRun(db, runId, options.signal?.aborted ? 'cancelled' : 'failed', (error as Error).message);
+    throw error;
+  }
+  return { runId, instanceIds, duplicates, unknownWords };
+}
