@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, session, shell } from 'electron';
 import { channels } from '../shared/api.ts';
+import { currentOrDemoProjectDir } from './pipeline/demo.ts';
 import { openProject } from './store/project.ts';
 import { summarize } from './store/summary.ts';
-import { resolveProjectDir } from './workspace.ts';
 
 const CSP =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -42,9 +42,9 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
 }
 
-ipcMain.handle(channels.projectStatus, (event) => {
+ipcMain.handle(channels.projectStatus, async (event) => {
   if (!trusted(event)) throw new Error('IPC from an untrusted frame');
-  const project = openProject(resolveProjectDir(undefined));
+  const project = openProject(await currentOrDemoProjectDir());
   try {
     return { dir: project.dir, ...summarize(project.db) };
   } finally {

@@ -28,7 +28,7 @@ export async function writePng(path: string, seed: number, format: 'png' | 'jpeg
     state ^= state << 5;
     pixels[i] = state & 0xff;
   }
-  const image = sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } });
+  const image = sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w');
   await (format === 'png' ? image.png() : image.jpeg()).toFile(path);
 }
 

@@ -9,7 +9,8 @@ import { WinnowError } from '../errors.ts';
 export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.WINNOW_RESOURCES) return resolve(env.WINNOW_RESOURCES);
   for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'resources', 'models'))) return join(dir, 'resources');
+    const candidate = join(dir, 'resources');
+    if (existsSync(join(candidate, 'models')) || existsSync(join(candidate, 'data'))) return candidate;
     if (dirname(dir) === dir) break;
   }
   throw new WinnowError(

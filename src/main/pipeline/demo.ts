@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { resourcesDir } from '../models/embeddedModels.ts';
 import { addClass, type ClassRow } from '../store/classes.ts';
 import { recordImage } from '../store/images.ts';
-import { initProject, type Project } from '../store/project.ts';
+import { initProject, isProject, type Project } from '../store/project.ts';
 import { insertRealSample, type Split } from '../store/realSamples.ts';
 import { setSetting } from '../store/settings.ts';
+import { resolveProjectDir, setCurrentProject, winnowHome } from '../workspace.ts';
 import { readIdxImages } from './idx.ts';
 import { storeRawImage } from './storeImages.ts';
 
@@ -58,5 +59,20 @@ export async function createDemoProject(dir: string): Promise<Project> {
   } catch (error) {
     project.close();
     throw error;
+  }
+}
+
+/**
+ * The project the app opens: the current one, or on first start (no current project) the demo
+ * project, created under Winnow's home folder and made current.
+ */
+export async function currentOrDemoProjectDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  try {
+    return resolveProjectDir(undefined, env);
+  } catch {
+    const dir = join(winnowHome(env), 'demo');
+    if (!isProject(dir)) (await createDemoProject(dir)).close();
+    await setCurrentProject(dir, env);
+    return dir;
   }
 }
