@@ -5,7 +5,8 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
-import type { ImageEncoder } from './imageEncoder.ts';
+import type { RawImage } from './generator.ts';
+import type { EncodeOptions, ImageEncoder } from './imageEncoder.ts';
 import { expectSignature, type ExecutionProvider, type OpenedSession, openSession } from './onnxSession.ts';
 
 const cardSchema = z.object({
@@ -55,18 +56,33 @@ export class EmbeddedEncoder implements ImageEncoder {
     return new EmbeddedEncoder(opened, `${card.name}@${digest}`, card.onnx.outputs.features.shape[1], height);
   }
 
-  /** Decodes, greyscales and resizes one image to the model's input, pixels scaled to [0, 1]. */
-  private async pixels(image: Uint8Array): Promise<Float32Array> {
-    const raw = await sharp(image).greyscale().resize(this.size, this.size, { fit: 'fill' }).raw().toBuffer();
-    const out = new Float32Array(this.size * this.size);
-    for (let i = 0; i < out.length; i++) out[i] = (raw[i] as number) / 255;
+  /** Greyscale size × size pixels in [0, 1], from an encoded file or raw pixels of any size and colour. */
+  private async input(image: Uint8Array | RawImage): Promise<Float32Array> {
+    const area = this.size * this.size;
+    const raw =
+      image instanceof Uint8Array
+        ? sharp(image)
+        : image.channels === 1 && image.width === this.size && image.height === this.size
+          ? image.pixels
+          : sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } });
+    const pixels =
+      raw instanceof Uint8Array
+        ? raw
+        : await raw.greyscale().resize(this.size, this.size, { fit: 'fill' }).raw().toBuffer();
+    const out = new Float32Array(area);
+    for (let i = 0; i < area; i++) out[i] = (pixels[i] as number) / 255;
     return out;
   }
 
-  async encode(
-    images: readonly Uint8Array[],
-    options: { batchSize?: number; signal?: AbortSignal } = {},
-  ): Promise<Float32Array> {
+  encode(images: readonly Uint8Array[], options: EncodeOptions = {}): Promise<Float32Array> {
+    return this.run(images, options);
+  }
+
+  encodePixels(images: readonly RawImage[], options: EncodeOptions = {}): Promise<Float32Array> {
+    return this.run(images, options);
+  }
+
+  private async run(images: readonly (Uint8Array | RawImage)[], options: EncodeOptions): Promise<Float32Array> {
     const batchSize = options.batchSize ?? 256;
     const area = this.size * this.size;
     const features = new Float32Array(images.length * this.dim);
@@ -74,7 +90,7 @@ export class EmbeddedEncoder implements ImageEncoder {
       options.signal?.throwIfAborted();
       const chunk = images.slice(start, start + batchSize);
       const input = new Float32Array(chunk.length * area);
-      const decoded = await Promise.all(chunk.map((img) => this.pixels(img)));
+      const decoded = await Promise.all(chunk.map((img) => this.input(img)));
       decoded.forEach((p, k) => input.set(p, k * area));
       const result = await this.session.run({
         image: new ort.Tensor('float32', input, [chunk.length, 1, this.size, this.size]),

@@ -7,7 +7,7 @@ import { WinnowError } from '../errors.ts';
 import { mix } from './conditioning.ts';
 import { ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
 import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from './generator.ts';
-import { expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
+import { declaredShape, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
 import { fillGaussian } from './random.ts';
 
 const conditioningSchema = z.object({
@@ -102,6 +102,13 @@ export class EmbeddedGenerator implements Generator {
     ) {
       throw new WinnowError(
         `${join(dir, 'conditioning.json')} has ${conditioning.embeddings.length} embeddings for ${conditioning.classes.length} classes of dimension ${conditioning.dim}.`,
+        FIX,
+      );
+    }
+    const condShape = declaredShape(opened.session, 'cond');
+    if (condShape?.[1] !== conditioning.dim) {
+      throw new WinnowError(
+        `${join(dir, 'denoiser.onnx')} takes conditionings of shape [${condShape?.join(', ')}], but conditioning.json has dimension ${conditioning.dim}.`,
         FIX,
       );
     }

@@ -1,3 +1,4 @@
+import type { RawImage } from './generator.ts';
 import type { ExecutionProvider } from './onnxSession.ts';
 
 /**
@@ -13,6 +14,13 @@ export interface ImageEncoder {
    * Encodes images given as encoded files (PNG, JPEG…) of any size or colour; each is resized and
    * converted as the model needs. Returns one flat array, `dim` values per image, in input order.
    */
-  encode(images: readonly Uint8Array[], options?: { batchSize?: number; signal?: AbortSignal }): Promise<Float32Array>;
+  encode(images: readonly Uint8Array[], options?: EncodeOptions): Promise<Float32Array>;
+  /** The same for images already decoded (fresh from a generator, or from a data set file). */
+  encodePixels(images: readonly RawImage[], options?: EncodeOptions): Promise<Float32Array>;
   dispose(): Promise<void>;
+}
+
+export interface EncodeOptions {
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
 }

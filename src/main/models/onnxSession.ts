@@ -99,3 +99,9 @@ export function expectSignature(
     );
   }
 }
+
+/** The declared shape of a tensor input or output (symbolic dimensions as names), if the model declares one. */
+export function declaredShape(session: ort.InferenceSession, name: string): readonly (number | string)[] | undefined {
+  const meta = [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === name);
+  return meta?.isTensor ? meta.shape : undefined;
+}
