@@ -48,6 +48,8 @@ describe('migrations', () => {
       'curator_actions',
       'audit_verdicts',
       'exports',
+      'features',
+      'checkpoints',
     ]) {
       expect(tables).toContain(table);
     }

@@ -6,6 +6,7 @@ import { initProject, openProject } from '../store/project.ts';
 import { SPLITS, type Split } from '../store/realSamples.ts';
 import { summarize } from '../store/summary.ts';
 import { setCurrentProject } from '../workspace.ts';
+import { addLearnCommands } from './learnCommands.ts';
 import { addModelCommands } from './modelCommands.ts';
 import { withProject } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
@@ -118,6 +119,7 @@ function buildProgram(): Command {
     );
 
   addModelCommands(program, withProject);
+  addLearnCommands(program, withProject);
   return program;
 }
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
 import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
@@ -10,18 +9,9 @@ import { summarize } from '../store/summary.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
 import { EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
+import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
 import { join } from 'node:path';
-
-function number(kind: 'int' | 'float', min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < min) {
-      throw new InvalidArgumentError(`expected ${kind === 'int' ? 'a whole number' : 'a number'} ≥ ${min}.`);
-    }
-    return n;
-  };
-}
 
 function describeProvider(model: { id: string; provider: string; fallbackReason?: string | undefined }): string {
   return `${model.id} on ${model.provider}${model.fallbackReason ? ` (${model.fallbackReason})` : ''}`;

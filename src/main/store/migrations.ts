@@ -153,6 +153,30 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'cached image features per encoder; per-round learner checkpoints for resumable runs',
+    sql: /* sql */ `
+      -- Feature vectors (float32, little-endian) of any stored image under a given encoder.
+      CREATE TABLE features (
+        image_hash TEXT NOT NULL REFERENCES images (hash),
+        encoder_id TEXT NOT NULL,
+        vector     BLOB NOT NULL,
+        PRIMARY KEY (image_hash, encoder_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The learner's state at the end of a round (round_index -1: before the first round), so a
+      -- killed run resumes exactly where its last finished round left it.
+      CREATE TABLE checkpoints (
+        run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        round_index INTEGER NOT NULL,
+        head        BLOB NOT NULL, -- float32 weights, classes × (dim + 1)
+        gradient    BLOB,          -- float32 real-data gradient cache, same shape
+        state       TEXT NOT NULL DEFAULT '{}', -- JSON: score window for percentile acceptance, ...
+        PRIMARY KEY (run_id, round_index)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;

@@ -54,12 +54,27 @@ export interface Round {
   readonly finishedAt: string | null;
 }
 
-export function startRound(db: Db, runId: number, roundIndex: number, params: unknown): number {
-  return Number(
-    db
-      .prepare('INSERT INTO rounds (run_id, round_index, params, started_at) VALUES (?, ?, ?, ?)')
-      .run(runId, roundIndex, JSON.stringify(params), now()).lastInsertRowid,
+/** Starts a round, or returns silently when a resumed run already started it. */
+export function ensureRound(db: Db, runId: number, roundIndex: number, params: unknown): void {
+  db.prepare('INSERT OR IGNORE INTO rounds (run_id, round_index, params, started_at) VALUES (?, ?, ?, ?)').run(
+    runId,
+    roundIndex,
+    JSON.stringify(params),
+    now(),
   );
+}
+
+/** The latest run of a kind that did not finish (running when killed, failed, cancelled or paused). */
+export function latestUnfinishedRun(db: Db, kind: RunKind): Run | undefined {
+  return db
+    .prepare<[string], Run>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE kind = ? AND status != 'done' ORDER BY id DESC LIMIT 1`,
+    )
+    .get(kind);
+}
+
+export function setRunStatus(db: Db, id: number, status: RunStatus): void {
+  db.prepare('UPDATE runs SET status = ?, finished_at = NULL, error = NULL WHERE id = ?').run(status, id);
 }
 
 export function setRoundStage(

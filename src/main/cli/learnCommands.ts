@@ -1,0 +1,185 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ProgressEvent } from '../../shared/progress.ts';
+import type { AcceptanceRule } from '../learn/acceptance.ts';
+import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
+import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
+import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
+import { SCORE_KINDS, type ScoreKindName } from '../pipeline/scoring.ts';
+import { metricsOf } from '../store/runs.ts';
+import { EXIT } from './output.ts';
+import { progressBar } from './progress.ts';
+import { number } from './parse.ts';
+import type { WithProject } from './withProject.ts';
+
+/** `threshold:-0.05`, `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`. */
+export function parseRule(text: string): AcceptanceRule {
+  const [kind, a, b] = text.split(':');
+  const value = (s: string | undefined) => {
+    const n = Number(s);
+    if (s === undefined || !Number.isFinite(n)) throw new InvalidArgumentError('see --help for the rule forms.');
+    return n;
+  };
+  if (kind === 'threshold') return { kind, threshold: value(a) };
+  if (kind === 'percentile') return { kind, keep: value(a), window: b === undefined ? 5000 : value(b) };
+  if (kind === 'top-k') return { kind, k: value(a) };
+  throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW] or top-k:K.');
+}
+
+function describeEvent(e: ProgressEvent): string {
+  return e.round === undefined ? e.stage : `round ${e.round + 1}/${e.rounds} ${e.stage}`;
+}
+
+async function loadModels() {
+  const [generator, encoder] = await Promise.all([
+    EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR)),
+    EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER)),
+  ]);
+  for (const m of [generator, encoder])
+    console.error(`${m.id} on ${m.provider}${m.fallbackReason ? ` (${m.fallbackReason})` : ''}`);
+  return { generator, encoder };
+}
+
+export function addLearnCommands(program: Command, withProject: WithProject): void {
+  program
+    .command('run')
+    .description(
+      'the generative active-learning loop: each round plans, searches, generates, embeds, scores, accepts, trains and evaluates',
+    )
+    .option('--rounds <r>', 'rounds', number('int', 1), defaultLoopParams.rounds)
+    .option(
+      '--per-round <n>',
+      'images generated per round (split over classes, weakest first)',
+      number('int', 1),
+      defaultLoopParams.perRound,
+    )
+    .option('--seed <k>', 'seed of everything random in the run', number('int', 0), defaultLoopParams.seed)
+    .addOption(
+      new Option('--filter <f>', 'what decides acceptance')
+        .choices([
+          'contribution',
+          'contribution_inner',
+          'self_confidence',
+          'normalized_margin',
+          'small_loss',
+          'prototype',
+          'all',
+          'random',
+          'none',
+        ])
+        .default(defaultLoopParams.filter),
+    )
+    .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultLoopParams.rule)
+    .addOption(
+      new Option('--scoring <mode>', 'online re-scores every round; offline scores once with the initial head')
+        .choices(['online', 'offline'])
+        .default(defaultLoopParams.scoring),
+    )
+    .addOption(
+      new Option('--granularity <g>', 'decide per instance, or per batch as BSGAL does')
+        .choices(['instance', 'batch'])
+        .default(defaultLoopParams.granularity),
+    )
+    .addOption(
+      new Option('--acquisition <a>', 'GALOT acquisition steering the conditioning search')
+        .choices(['random', 'entropy', 'margin', 'least-confidence'])
+        .default(defaultLoopParams.acquisition),
+    )
+    .option('--epsilon <e>', 'radius of the conditioning search ball', number('float', 0), defaultLoopParams.epsilon)
+    .option('--momentum <m>', 'gradient cache momentum', number('float', 0), defaultLoopParams.momentum)
+    .option('--steps <s>', 'DDIM steps (default: the model card’s)', number('int', 1))
+    .option('--resume', 'go on with the latest unfinished run, with its own settings')
+    .action(async (options: Record<string, unknown> & { resume?: boolean }, command: Command) =>
+      withProject(command, async (project) => {
+        const models = await loadModels();
+        const bar = progressBar('run');
+        let label = '';
+        const controller = new AbortController();
+        const cancel = () => controller.abort();
+        process.once('SIGINT', cancel);
+        const hooks = {
+          signal: controller.signal,
+          onProgress: (e: ProgressEvent) => {
+            if (describeEvent(e) !== label) {
+              bar.stop();
+              label = describeEvent(e);
+              if (!process.stderr.isTTY) console.error(label);
+            }
+            bar.update(e.done, e.total);
+          },
+        };
+        try {
+          const params: LoopParams = {
+            ...defaultLoopParams,
+            rounds: options.rounds as number,
+            perRound: options.perRound as number,
+            seed: options.seed as number,
+            filter: options.filter as LoopParams['filter'],
+            rule: options.rule as AcceptanceRule,
+            scoring: options.scoring as LoopParams['scoring'],
+            granularity: options.granularity as LoopParams['granularity'],
+            acquisition: options.acquisition as LoopParams['acquisition'],
+            epsilon: options.epsilon as number,
+            momentum: options.momentum as number,
+            ...(options.steps === undefined ? {} : { steps: options.steps as number }),
+          };
+          const runId = options.resume
+            ? await resumeLoop(project, models, hooks)
+            : await startLoop(project, models, params, hooks);
+          bar.stop();
+          const rows = metricsOf(project.db, runId).filter((m) =>
+            ['val_accuracy', 'accepted_new', 'generated'].includes(m.name),
+          );
+          const rounds = [...new Set(rows.map((r) => r.roundIndex))];
+          console.log(`Run ${runId} done.\nround  generated  accepted  val accuracy`);
+          for (const r of rounds) {
+            const get = (name: string) => rows.find((m) => m.roundIndex === r && m.name === name)?.value;
+            console.log(
+              `${r < 0 ? 'start' : String(r + 1)}`.padEnd(7) +
+                `${get('generated') ?? '-'}`.padStart(9) +
+                `${get('accepted_new') ?? '-'}`.padStart(10) +
+                `${((get('val_accuracy') ?? 0) * 100).toFixed(1)}%`.padStart(14),
+            );
+          }
+          return EXIT.ok;
+        } finally {
+          bar.stop();
+          process.off('SIGINT', cancel);
+          await Promise.all([models.generator.dispose(), models.encoder.dispose()]);
+        }
+      }),
+    );
+
+  program
+    .command('score')
+    .description(
+      "score every synthetic instance (e.g. an imported set) by contribution and the baselines against the project's real data, with no generation",
+    )
+    .addOption(
+      new Option('--by <kind>', 'the score that decides acceptance')
+        .choices([...SCORE_KINDS])
+        .default(defaultScoreOptions.by),
+    )
+    .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultScoreOptions.rule)
+    .option('--seed <k>', 'seed of the head training', number('int', 0), 0)
+    .action(async (options: { by: ScoreKindName; rule: AcceptanceRule; seed: number }, command: Command) =>
+      withProject(command, async (project) => {
+        const encoder = await EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
+        const bar = progressBar('embedding');
+        try {
+          const result = await scoreProject(project, encoder, { ...defaultScoreOptions, ...options }, (d, t) =>
+            bar.update(d, t),
+          );
+          bar.stop();
+          console.log(
+            `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${options.by}.`,
+          );
+          return EXIT.ok;
+        } finally {
+          bar.stop();
+          await encoder.dispose();
+        }
+      }),
+    );
+}

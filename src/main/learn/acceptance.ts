@@ -1,0 +1,60 @@
+import { seededUniform } from '../models/random.ts';
+
+/**
+ * How automatic accept/reject decisions are made from a score ("higher = keep"). A curator's
+ * override is stored apart from these decisions, so it always wins and no re-score touches it.
+ */
+export type AcceptanceRule =
+  /** Keep scores ≥ threshold (BSGAL rejects contributions below −0.05). */
+  | { readonly kind: 'threshold'; readonly threshold: number }
+  /** Keep the top `keep` fraction of the last `window` scores seen (a threshold that follows the score distribution). */
+  | { readonly kind: 'percentile'; readonly keep: number; readonly window: number }
+  /** Keep the k best of each class among the instances decided together. */
+  | { readonly kind: 'top-k'; readonly k: number }
+  /** Keep every instance: the "all synthetic" baseline. */
+  | { readonly kind: 'all' }
+  /** Keep a random `keep` fraction, ignoring scores: the random baseline. */
+  | { readonly kind: 'random'; readonly keep: number; readonly seed: number };
+
+export const defaultAcceptanceRule: AcceptanceRule = { kind: 'threshold', threshold: -0.05 };
+
+/** Scores seen so far, for the percentile rule; kept in checkpoints so a resumed run decides alike. */
+export type ScoreWindow = number[];
+
+export function decide(
+  rule: AcceptanceRule,
+  scores: Float32Array,
+  labels: ArrayLike<number>,
+  window: ScoreWindow = [],
+): { accepted: boolean[]; window: ScoreWindow } {
+  switch (rule.kind) {
+    case 'threshold':
+      return { accepted: Array.from(scores, (s) => s >= rule.threshold), window };
+    case 'all':
+      return { accepted: Array.from(scores, () => true), window };
+    case 'random': {
+      const uniform = seededUniform(rule.seed);
+      return { accepted: Array.from(scores, () => uniform() < rule.keep), window };
+    }
+    case 'percentile': {
+      const next = [...window, ...scores].slice(-rule.window);
+      const sorted = [...next].sort((a, b) => b - a);
+      const cut = sorted[Math.max(0, Math.ceil(rule.keep * sorted.length) - 1)] ?? -Infinity;
+      return { accepted: Array.from(scores, (s) => s >= cut), window: next };
+    }
+    case 'top-k': {
+      const accepted = new Array<boolean>(scores.length).fill(false);
+      const byClass = new Map<number, number[]>();
+      for (let i = 0; i < scores.length; i++) {
+        const members = byClass.get(labels[i] as number) ?? [];
+        members.push(i);
+        byClass.set(labels[i] as number, members);
+      }
+      for (const members of byClass.values()) {
+        members.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+        for (const i of members.slice(0, rule.k)) accepted[i] = true;
+      }
+      return { accepted, window };
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { predictProba, type FeatureSet, type SoftmaxHead } from './softmaxHead.ts';
+
+/**
+ * The baselines' scores, all "higher = keep": the confident-learning family's label-quality scores
+ * and the small-loss criterion, from the head's predicted probabilities p_i under pseudo-label y_i.
+ */
+export interface LabelQualityScores {
+  /** p_i[y_i]. */
+  readonly selfConfidence: Float32Array;
+  /** p_i[y_i] − max_{c≠y_i} p_i[c], in [−1, 1]. */
+  readonly normalizedMargin: Float32Array;
+  /** −log p_i[y_i]: the negated loss, so that small loss scores high. */
+  readonly negativeLoss: Float32Array;
+}
+
+export function labelQuality(head: SoftmaxHead, set: FeatureSet): LabelQualityScores {
+  const C = head.classes;
+  const n = set.labels.length;
+  const p = predictProba(head, set.features);
+  const selfConfidence = new Float32Array(n);
+  const normalizedMargin = new Float32Array(n);
+  const negativeLoss = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const y = set.labels[i] as number;
+    const py = p[i * C + y] as number;
+    let other = 0;
+    for (let c = 0; c < C; c++) if (c !== y && (p[i * C + c] as number) > other) other = p[i * C + c] as number;
+    selfConfidence[i] = py;
+    normalizedMargin[i] = py - other;
+    negativeLoss[i] = Math.log(Math.max(py, 1e-12));
+  }
+  return { selfConfidence, normalizedMargin, negativeLoss };
+}
+
+/** Class prototypes: the mean feature of each class's real samples (zero for a class without any). */
+export function classPrototypes(set: FeatureSet, classes: number, dim: number): Float32Array {
+  const sums = new Float64Array(classes * dim);
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < set.labels.length; i++) {
+    const y = set.labels[i] as number;
+    counts[y]! += 1;
+    for (let d = 0; d < dim; d++) sums[y * dim + d]! += set.features[i * dim + d] as number;
+  }
+  return Float32Array.from(sums, (v, k) => v / Math.max(1, counts[Math.floor(k / dim)] as number));
+}
+
+/**
+ * Cosine similarity of each instance to its pseudo-label's prototype: the feature-space stand-in
+ * for a CLIP-score filter when no CLIP model is configured.
+ */
+export function prototypeSimilarity(prototypes: Float32Array, set: FeatureSet, dim: number): Float32Array {
+  const n = set.labels.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const y = set.labels[i] as number;
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = set.features[i * dim + d] as number;
+      const q = prototypes[y * dim + d] as number;
+      dot += x * q;
+      a += x * x;
+      b += q * q;
+    }
+    out[i] = a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
+  }
+  return out;
+}

@@ -1,0 +1,502 @@
+import { z } from 'zod';
+import { type ProgressEvent, type Stage, stageClock } from '../../shared/progress.ts';
+import { WinnowError } from '../errors.ts';
+import { type AcceptanceRule, decide, type ScoreWindow } from '../learn/acceptance.ts';
+import { acquisition } from '../learn/acquisition.ts';
+import { allocateBudget } from '../learn/budget.ts';
+import { searchConditioning } from '../learn/conditioningSearch.ts';
+import { GradientCache, meanGradient } from '../learn/contribution.ts';
+import { classPrototypes } from '../learn/labelQuality.ts';
+import {
+  accuracy,
+  argmax,
+  createHead,
+  type FeatureSet,
+  predictProba,
+  type SoftmaxHead,
+  trainHead,
+} from '../learn/softmaxHead.ts';
+import { perturb } from '../models/conditioning.ts';
+import type { Generator } from '../models/generator.ts';
+import type { ImageEncoder } from '../models/imageEncoder.ts';
+import { seededUniform } from '../models/random.ts';
+import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
+import { recordImage } from '../store/images.ts';
+import { type Instance, INSTANCE_COLUMNS, insertInstance, listInstances, setStatus } from '../store/instances.ts';
+import type { Project } from '../store/project.ts';
+import {
+  createRun,
+  ensureRound,
+  finishRound,
+  finishRun,
+  latestUnfinishedRun,
+  listRounds,
+  recordMetric,
+  setRoundStage,
+  setRunStatus,
+} from '../store/runs.ts';
+import { recordScores, type ScoreEntry } from '../store/scores.ts';
+import { featuresOf } from './featureCache.ts';
+import { fillTemplate } from './generate.ts';
+import { concatSets, loadRealData, type RealData } from './realData.ts';
+import { batchContributions, SCORE_KINDS, scoreAll } from './scoring.ts';
+import { storeRawImage } from './storeImages.ts';
+
+const ruleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('threshold'), threshold: z.number() }),
+  z.object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().positive() }),
+  z.object({ kind: z.literal('top-k'), k: z.number().int().positive() }),
+  z.object({ kind: z.literal('all') }),
+  z.object({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
+]);
+
+/** Everything that defines a run; stored with it, so `--resume` goes on with exactly the same settings. */
+export const loopParamsSchema = z.object({
+  rounds: z.number().int().positive(),
+  perRound: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
+  /** Which score decides: a contribution kind, a baseline's score, or a fixed baseline policy. */
+  filter: z.enum([
+    'contribution',
+    'contribution_inner',
+    'self_confidence',
+    'normalized_margin',
+    'small_loss',
+    'prototype',
+    'all',
+    'random',
+    'none',
+  ]),
+  rule: ruleSchema,
+  /** online: every instance re-scored each round with the current head; offline: scored once against the initial head. */
+  scoring: z.enum(['online', 'offline']),
+  /** instance: each instance decided on its own score; batch: BSGAL's whole-batch decision. */
+  granularity: z.enum(['instance', 'batch']),
+  batchSize: z.number().int().positive(),
+  momentum: z.number().min(0).lt(1),
+  /** The real split whose gradient defines "helps". */
+  gradientSplit: z.enum(['val', 'train']),
+  acquisition: z.enum(['random', 'entropy', 'margin', 'least-confidence']),
+  epsilon: z.number().nonnegative(),
+  candidates: z.number().int().positive(),
+  searchIterations: z.number().int().nonnegative(),
+  guidanceScale: z.number().nonnegative().optional(),
+  steps: z.number().int().positive().optional(),
+  epochsPerRound: z.number().int().positive(),
+  learningRate: z.number().positive(),
+  weightDecay: z.number().nonnegative(),
+  classBalanced: z.boolean(),
+});
+export type LoopParams = z.infer<typeof loopParamsSchema>;
+
+export const defaultLoopParams: LoopParams = {
+  rounds: 5,
+  perRound: 200,
+  seed: 0,
+  filter: 'contribution',
+  rule: { kind: 'threshold', threshold: -0.05 },
+  scoring: 'online',
+  granularity: 'instance',
+  batchSize: 16,
+  momentum: 0.1,
+  gradientSplit: 'val',
+  acquisition: 'margin',
+  epsilon: 0.25,
+  candidates: 4,
+  searchIterations: 1,
+  epochsPerRound: 20,
+  learningRate: 0.003,
+  weightDecay: 1e-4,
+  classBalanced: false,
+};
+
+export interface LoopModels {
+  readonly generator: Generator;
+  readonly encoder: ImageEncoder;
+}
+
+export interface LoopHooks {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+interface LoopState {
+  readonly window: ScoreWindow;
+}
+
+/** Starts a generative active-learning run and works through its rounds. Returns the run id. */
+export async function startLoop(
+  project: Project,
+  models: LoopModels,
+  params: LoopParams,
+  hooks: LoopHooks = {},
+): Promise<number> {
+  const checked = loopParamsSchema.parse(params);
+  const runId = createRun(project.db, 'loop', checked, { generator: models.generator.id, encoder: models.encoder.id });
+  await runLoop(project, models, runId, checked, hooks);
+  return runId;
+}
+
+/**
+ * Resumes the latest unfinished run (killed, failed, cancelled or paused): finished rounds are kept
+ * as they are, the interrupted round goes on from its last committed step, nothing is made twice.
+ */
+export async function resumeLoop(project: Project, models: LoopModels, hooks: LoopHooks = {}): Promise<number> {
+  const run = latestUnfinishedRun(project.db, 'loop');
+  if (run === undefined)
+    throw new WinnowError(
+      'There is no unfinished run to resume.',
+      'Start one with `winnow run --rounds R --per-round N`.',
+    );
+  const modelIds = JSON.parse(run.modelIds) as { generator?: string; encoder?: string };
+  if (modelIds.generator !== models.generator.id || modelIds.encoder !== models.encoder.id) {
+    throw new WinnowError(
+      `Run ${run.id} was made with ${modelIds.generator} and ${modelIds.encoder}, not ${models.generator.id} and ${models.encoder.id}.`,
+      'Resume it with the models it started with, or start a new run.',
+    );
+  }
+  setRunStatus(project.db, run.id, 'running');
+  await runLoop(project, models, run.id, loopParamsSchema.parse(JSON.parse(run.params)), hooks);
+  return run.id;
+}
+
+/** Each planned image's noise seed: unique within a run, the same when a round is resumed. */
+function itemSeed(runSeed: number, round: number, classIndex: number, k: number): number {
+  return (((runSeed * 131 + round) * 1009 + classIndex) * 100_003 + k) % 2_147_483_647;
+}
+
+function decisionRule(params: LoopParams): AcceptanceRule {
+  if (params.filter === 'all') return { kind: 'all' };
+  if (params.filter === 'none') return { kind: 'threshold', threshold: Infinity };
+  if (params.filter === 'random')
+    return { kind: 'random', keep: params.rule.kind === 'random' ? params.rule.keep : 0.5, seed: params.seed };
+  return params.rule;
+}
+
+async function runLoop(
+  project: Project,
+  models: LoopModels,
+  runId: number,
+  params: LoopParams,
+  hooks: LoopHooks,
+): Promise<void> {
+  const { db } = project;
+  const emit = (stage: Stage, round: number | undefined) => {
+    const clock = stageClock(runId, stage, round === undefined ? undefined : { round, rounds: params.rounds });
+    return (done: number, total: number) => hooks.onProgress?.(clock(done, total));
+  };
+  try {
+    const prepare = emit('prepare', undefined);
+    prepare(0, 1);
+    const real = await loadRealData(project, models.encoder);
+    const C = real.classes.length;
+    const D = models.encoder.dim;
+    const prototypes = classPrototypes(real.train, C, D);
+    if (loadCheckpoint(db, runId, -1) === undefined) {
+      const head = trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
+      const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
+      db.transaction(() => {
+        saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
+        for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
+      })();
+    }
+    prepare(1, 1);
+    const done = new Set(
+      listRounds(db, runId)
+        .filter((r) => r.stage === 'done')
+        .map((r) => r.roundIndex),
+    );
+    for (let round = 0; round < params.rounds; round++) {
+      if (done.has(round)) continue;
+      hooks.signal?.throwIfAborted();
+      await runRound(project, models, runId, params, round, real, prototypes, hooks, emit);
+    }
+    finishRun(db, runId, 'done');
+  } catch (error) {
+    const cancelled = hooks.signal?.aborted === true;
+    finishRun(db, runId, cancelled ? 'cancelled' : 'failed', cancelled ? 'cancelled' : (error as Error).message);
+    throw error;
+  }
+}
+
+function trainOptions(params: LoopParams, round: number, epochsScale = 1) {
+  return {
+    epochs: params.epochsPerRound * epochsScale,
+    batchSize: 64,
+    learningRate: params.learningRate,
+    weightDecay: params.weightDecay,
+    classBalanced: params.classBalanced,
+    seed: params.seed * 7919 + round + 1,
+    optimizer: 'adam' as const,
+  };
+}
+
+function headFrom(weights: Float32Array, C: number, D: number): SoftmaxHead {
+  return { classes: C, dim: D, weights: Float32Array.from(weights) };
+}
+
+function perClassAccuracy(head: SoftmaxHead, set: FeatureSet): number[] {
+  const p = predictProba(head, set.features);
+  const hits = new Array<number>(head.classes).fill(0);
+  const counts = new Array<number>(head.classes).fill(0);
+  for (let i = 0; i < set.labels.length; i++) {
+    const y = set.labels[i] as number;
+    counts[y]! += 1;
+    if (argmax(p, i * head.classes, head.classes) === y) hits[y]! += 1;
+  }
+  return hits.map((h, c) => (counts[c] === 0 ? 0 : h / (counts[c] as number)));
+}
+
+/** Validation accuracy (overall and per class) and loss of a head. */
+function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
+  const p = predictProba(head, real.val.features);
+  let loss = 0;
+  for (let i = 0; i < real.val.labels.length; i++)
+    loss -= Math.log(Math.max(1e-12, p[i * head.classes + (real.val.labels[i] as number)] as number));
+  const metrics: Record<string, number> = {
+    val_accuracy: accuracy(head, real.val),
+    val_loss: loss / real.val.labels.length,
+  };
+  perClassAccuracy(head, real.val).forEach((a, c) => (metrics[`val_accuracy:${real.classes[c]?.name}`] = a));
+  return metrics;
+}
+
+function runInstances(project: Project, runId: number, round?: number): Instance[] {
+  const sql =
+    round === undefined
+      ? `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE run_id = ? ORDER BY id`
+      : `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE run_id = ? AND round_index = ? ORDER BY id`;
+  return round === undefined
+    ? project.db.prepare<[number], Instance>(sql).all(runId)
+    : project.db.prepare<[number, number], Instance>(sql).all(runId, round);
+}
+
+async function runRound(
+  project: Project,
+  models: LoopModels,
+  runId: number,
+  params: LoopParams,
+  round: number,
+  real: RealData,
+  prototypes: Float32Array,
+  hooks: LoopHooks,
+  emit: (stage: Stage, round: number) => (done: number, total: number) => void,
+): Promise<void> {
+  const { db } = project;
+  const { generator, encoder } = models;
+  const C = real.classes.length;
+  const D = encoder.dim;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    const result = await work();
+    timings[stage] = (timings[stage] ?? 0) + (performance.now() - started) / 1000;
+    setRoundStage(db, runId, round, stage, timings);
+    return result;
+  };
+  const previous = loadCheckpoint(db, runId, round - 1);
+  if (previous === undefined)
+    throw new WinnowError(
+      `Run ${runId} has no checkpoint for round ${round - 1}; it cannot go on.`,
+      'Start a new run.',
+    );
+  let head = headFrom(previous.head, C, D);
+  const state = previous.state as LoopState;
+
+  // Plan: more images for the classes the head gets wrong most often on validation data.
+  const counts = await timed('plan', () =>
+    allocateBudget(
+      params.perRound,
+      perClassAccuracy(head, real.val),
+      real.classes.map((c) => c.budgetWeight),
+    ),
+  );
+  ensureRound(db, runId, round, { counts: Object.fromEntries(real.classes.map((c, i) => [c.name, counts[i]])) });
+
+  // Search and generate, class by class; each class's images are committed together.
+  const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
+  const steps = params.steps ?? generator.defaults.steps;
+  const already = new Set(runInstances(project, runId, round).map((i) => i.seed));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const progress = emit('generate', round);
+  let made = already.size;
+  let probes = 0;
+  for (let c = 0; c < C; c++) {
+    const cls = real.classes[c]!;
+    const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
+      (s) => !already.has(s),
+    );
+    if (planned.length === 0) continue;
+    hooks.signal?.throwIfAborted();
+    const template = cls.promptTemplates[round % cls.promptTemplates.length] ?? 'a photo of a {label}';
+    const encoding = generator.encodePrompt(fillTemplate(template, cls.name));
+    const negative =
+      cls.negativePrompt.trim() === '' ? undefined : generator.encodePrompt(cls.negativePrompt).conditioning;
+    let conditionings: Float32Array[];
+    let perturbation: (seed: number, k: number) => string | null;
+    if (params.acquisition === 'random' || params.epsilon === 0) {
+      conditionings = planned.map((s) => perturb(encoding.conditioning, params.epsilon, s));
+      perturbation = (s) =>
+        params.epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: s });
+    } else {
+      const random = seededUniform(params.seed + round);
+      const found = await timed('search', () =>
+        searchConditioning({
+          base: encoding.conditioning,
+          epsilon: params.epsilon,
+          candidates: params.candidates,
+          keep: Math.max(1, Math.ceil(params.candidates / 2)),
+          iterations: params.searchIterations,
+          seed: itemSeed(params.seed, round, c, 99_999),
+          evaluate: async (conds) => {
+            const images = await generator.generate(
+              conds.map((conditioning, k) => ({
+                conditioning,
+                seed: itemSeed(params.seed, round, c, 90_000 + k),
+                ...(negative ? { negative } : {}),
+              })),
+              { guidanceScale, steps, ...(hooks.signal ? { signal: hooks.signal } : {}) },
+            );
+            return Array.from(acquisition(params.acquisition, head, await encoder.encodePixels(images), random));
+          },
+        }),
+      );
+      probes += found.probes;
+      conditionings = planned.map((_, k) => found.conditionings[k % found.conditionings.length]!);
+      perturbation = (_s, k) =>
+        JSON.stringify({
+          kind: 'search',
+          acquisition: params.acquisition,
+          value: found.values[k % found.values.length],
+        });
+    }
+    const images = await timed('generate', () =>
+      generator.generate(
+        planned.map((seed, k) => ({ conditioning: conditionings[k]!, seed, ...(negative ? { negative } : {}) })),
+        {
+          guidanceScale,
+          steps,
+          batchSize: 64,
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
+          onProgress: (stepDone, stepTotal) =>
+            progress(made + Math.floor((planned.length * stepDone) / stepTotal), total),
+        },
+      ),
+    );
+    const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
+    db.transaction(() => {
+      stored.forEach((image, k) => {
+        recordImage(db, image);
+        insertInstance(db, {
+          imageHash: image.hash,
+          classId: cls.id,
+          labelId: cls.id,
+          source: 'generated',
+          sourcePath: null,
+          prompt: encoding.prompt,
+          negativePrompt: cls.negativePrompt,
+          seed: planned[k]!,
+          epsilon: params.epsilon,
+          perturbation: perturbation(planned[k]!, k),
+          generatorId: generator.id,
+          genParams: JSON.stringify({ guidanceScale, steps, sampler: 'ddim', eta: 0 }),
+          runId,
+          roundIndex: round,
+        });
+      });
+    })();
+    made += planned.length;
+    progress(made, total);
+  }
+
+  // Embed every instance of the run (cached after the first time).
+  const instances = runInstances(project, runId);
+  const features = await timed('embed', () =>
+    featuresOf(
+      project,
+      encoder,
+      instances.map((i) => i.imageHash),
+      { ...(hooks.signal ? { signal: hooks.signal } : {}), onProgress: emit('embed', round) },
+    ),
+  );
+  hooks.signal?.throwIfAborted();
+
+  // Score: online re-scores every instance of the run with the current head and a refreshed gradient
+  // cache; offline scores only this round's new instances against the initial head.
+  const scoringEvent = emit('score', round);
+  const scored = await timed('score', () => {
+    const cache = new GradientCache(params.momentum);
+    if (previous.gradient) cache.refresh(previous.gradient);
+    const gradientSet = params.gradientSplit === 'val' ? real.val : real.train;
+    const G = cache.refresh(meanGradient(head, gradientSet));
+    const initial = loadCheckpoint(db, runId, -1)!;
+    const scoringHead = params.scoring === 'online' ? head : headFrom(initial.head, C, D);
+    const scoringGradient = params.scoring === 'online' ? G : initial.gradient!;
+    const chosen = instances
+      .map((inst, k) => ({ inst, k }))
+      .filter(({ inst }) => params.scoring === 'online' || inst.roundIndex === round);
+    const set: FeatureSet = {
+      features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
+      labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
+    };
+    const scores = scoreAll(scoringHead, scoringGradient, prototypes, set);
+    const batch =
+      params.granularity === 'batch'
+        ? batchContributions(scoringHead, scoringGradient, set, params.batchSize)
+        : undefined;
+    scoringEvent(chosen.length, chosen.length);
+    return { chosen, set, scores, batch, G };
+  });
+
+  // Accept or reject: the chosen score under the run's rule. Curator overrides live in their own column.
+  const decisionScores =
+    scored.batch ??
+    (params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
+      ? scored.scores.contribution
+      : scored.scores[params.filter]);
+  const { accepted, window } = decide(decisionRule(params), decisionScores, scored.set.labels, state.window);
+
+  // Train on real + every accepted instance of the project, evaluate, then commit the round at once.
+  const acceptedTotal = await timed('train', async () => {
+    const decisions = new Map(scored.chosen.map(({ inst }, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
+    const keep = listInstances(db).filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
+    const synthetic: FeatureSet = {
+      features: await featuresOf(
+        project,
+        encoder,
+        keep.map((i) => i.imageHash),
+      ),
+      labels: Int32Array.from(keep, (i) => real.indexOf.get(i.labelId) ?? 0),
+    };
+    head = trainHead(head, concatSets([real.train, synthetic]), trainOptions(params, round));
+    return keep.length;
+  });
+  const metrics = await timed('evaluate', () => evaluate(head, real));
+  db.transaction(() => {
+    const entries: ScoreEntry[] = [];
+    scored.chosen.forEach(({ inst }, k) => {
+      for (const kind of SCORE_KINDS)
+        entries.push({ instanceId: inst.id, kind, value: scored.scores[kind][k]!, runId, roundIndex: round });
+      if (scored.batch)
+        entries.push({
+          instanceId: inst.id,
+          kind: 'contribution_batch',
+          value: scored.batch[k]!,
+          runId,
+          roundIndex: round,
+        });
+      setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected');
+    });
+    recordScores(db, entries);
+    for (const [name, value] of Object.entries(metrics)) recordMetric(db, runId, round, name, value);
+    const newOnes = scored.chosen.filter(({ inst }) => inst.roundIndex === round);
+    recordMetric(db, runId, round, 'generated', newOnes.length);
+    recordMetric(db, runId, round, 'accepted_new', newOnes.filter(({ k }) => accepted[k]).length);
+    recordMetric(db, runId, round, 'accepted_total', acceptedTotal);
+    recordMetric(db, runId, round, 'probes', probes);
+    saveCheckpoint(db, runId, round, { head: head.weights, gradient: scored.G, state: { window } satisfies LoopState });
+    setRoundStage(db, runId, round, 'evaluate', timings);
+    finishRound(db, runId, round);
+  })();
+  emit('evaluate', round)(1, 1);
+}

@@ -1,0 +1,70 @@
+import { WinnowError } from '../errors.ts';
+import type { FeatureSet } from '../learn/softmaxHead.ts';
+import type { ImageEncoder } from '../models/imageEncoder.ts';
+import { type ClassRow, listClasses } from '../store/classes.ts';
+import type { Project } from '../store/project.ts';
+import { listRealSamples, type Split } from '../store/realSamples.ts';
+import { featuresOf } from './featureCache.ts';
+
+/** The project's classes as the head's output indices, and its real data as feature sets. */
+export interface RealData {
+  readonly classes: readonly ClassRow[];
+  /** class id → head output index */
+  readonly indexOf: ReadonlyMap<number, number>;
+  readonly train: FeatureSet;
+  readonly val: FeatureSet;
+}
+
+async function splitSet(
+  project: Project,
+  encoder: ImageEncoder,
+  split: Split,
+  indexOf: ReadonlyMap<number, number>,
+): Promise<FeatureSet> {
+  const samples = listRealSamples(project.db, split);
+  const features = await featuresOf(
+    project,
+    encoder,
+    samples.map((s) => s.imageHash),
+  );
+  return { features, labels: Int32Array.from(samples, (s) => indexOf.get(s.classId) as number) };
+}
+
+/**
+ * Loads real train and validation features. Contribution needs real validation data (its gradient
+ * is what "helps" means), so a project without any gets an error saying how to add it.
+ */
+export async function loadRealData(project: Project, encoder: ImageEncoder): Promise<RealData> {
+  const classes = listClasses(project.db);
+  if (classes.length < 2) {
+    throw new WinnowError(
+      'The project needs at least two classes to train a classifier.',
+      'Import real images of each class with `winnow import real <ImageFolder>`.',
+    );
+  }
+  const indexOf = new Map(classes.map((c, i) => [c.id, i]));
+  const val = await splitSet(project, encoder, 'val', indexOf);
+  if (val.labels.length === 0) {
+    throw new WinnowError(
+      'The project has no real validation images, and contribution scores are measured against them.',
+      'Import some with `winnow import real <ImageFolder> --split val` (a few dozen per class is enough).',
+    );
+  }
+  const train = await splitSet(project, encoder, 'train', indexOf);
+  return { classes, indexOf, train, val };
+}
+
+/** Concatenates feature sets (flat arrays of the same dimension). */
+export function concatSets(sets: readonly FeatureSet[]): FeatureSet {
+  const features = new Float32Array(sets.reduce((n, s) => n + s.features.length, 0));
+  const labels = new Int32Array(sets.reduce((n, s) => n + s.labels.length, 0));
+  let f = 0;
+  let l = 0;
+  for (const s of sets) {
+    features.set(s.features, f);
+    labels.set(s.labels, l);
+    f += s.features.length;
+    l += s.labels.length;
+  }
+  return { features, labels };
+}

@@ -1,0 +1,66 @@
+import { contributions, meanGradient } from '../learn/contribution.ts';
+import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
+import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
+
+/**
+ * Every score kind Winnow computes for synthetic instances, "higher = keep" for all of them:
+ * the contribution (cosine and inner product against the real gradient) and the baselines.
+ */
+export const SCORE_KINDS = [
+  'contribution',
+  'contribution_inner',
+  'self_confidence',
+  'normalized_margin',
+  'small_loss',
+  'prototype',
+] as const;
+export type ScoreKindName = (typeof SCORE_KINDS)[number];
+
+export function scoreAll(
+  head: SoftmaxHead,
+  realGradient: Float32Array,
+  prototypes: Float32Array,
+  set: FeatureSet,
+): Record<ScoreKindName, Float32Array> {
+  const quality = labelQuality(head, set);
+  return {
+    contribution: contributions(head, realGradient, set, 'cosine'),
+    contribution_inner: contributions(head, realGradient, set, 'inner'),
+    self_confidence: quality.selfConfidence,
+    normalized_margin: quality.normalizedMargin,
+    small_loss: quality.negativeLoss,
+    prototype: prototypeSimilarity(prototypes, set, head.dim),
+  };
+}
+
+/**
+ * BSGAL's per-batch decision: the cosine between the real gradient and the mean gradient of a
+ * whole batch, given to every member of the batch (consecutive groups of `batchSize`).
+ */
+export function batchContributions(
+  head: SoftmaxHead,
+  realGradient: Float32Array,
+  set: FeatureSet,
+  batchSize: number,
+): Float32Array {
+  const n = set.labels.length;
+  const out = new Float32Array(n);
+  const D = head.dim;
+  let gNorm = 0;
+  for (const v of realGradient) gNorm += v * v;
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const g = meanGradient(head, {
+      features: set.features.subarray(start * D, end * D),
+      labels: set.labels.subarray(start, end),
+    });
+    let dot = 0;
+    let norm = 0;
+    g.forEach((v, k) => {
+      dot += v * (realGradient[k] as number);
+      norm += v * v;
+    });
+    out.fill(norm === 0 || gNorm === 0 ? 0 : dot / Math.sqrt(norm * gNorm), start, end);
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../src/main/learn/acceptance.ts';
+import { acquisition } from '../../src/main/learn/acquisition.ts';
+import { allocateBudget } from '../../src/main/learn/budget.ts';
+import { searchConditioning } from '../../src/main/learn/conditioningSearch.ts';
+import { createHead } from '../../src/main/learn/softmaxHead.ts';
+
+const scores = Float32Array.of(0.3, -0.2, -0.04, 0.1, -0.06, 0.5);
+const labels = [0, 0, 0, 1, 1, 1];
+
+describe('acceptance rules', () => {
+  it('fixed threshold keeps scores at or above it (BSGAL: −0.05)', () => {
+    expect(decide({ kind: 'threshold', threshold: -0.05 }, scores, labels).accepted).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
+  });
+
+  it('dynamic percentile keeps the top share of the last K scores, and carries its window on', () => {
+    const first = decide({ kind: 'percentile', keep: 0.5, window: 4 }, scores, labels);
+    // The window holds the last 4 scores (−0.04, 0.1, −0.06, 0.5); the top half of them is ≥ 0.1.
+    expect(first.window).toEqual(Array.from(scores.slice(2)));
+    expect(first.accepted).toEqual([true, false, false, true, false, true]);
+    const next = decide({ kind: 'percentile', keep: 0.5, window: 4 }, Float32Array.of(0.2), [0], first.window);
+    expect(next.accepted).toEqual([true]);
+    expect(next.window).toHaveLength(4);
+  });
+
+  it('top-k keeps the k best of each class', () => {
+    expect(decide({ kind: 'top-k', k: 1 }, scores, labels).accepted).toEqual([true, false, false, false, false, true]);
+  });
+
+  it('the baselines: all keeps everything; random keeps a seeded share regardless of score', () => {
+    expect(decide({ kind: 'all' }, scores, labels).accepted.every(Boolean)).toBe(true);
+    const many = new Float32Array(1000);
+    const random = decide({ kind: 'random', keep: 0.3, seed: 1 }, many, new Array(1000).fill(0)).accepted;
+    expect(random.filter(Boolean).length).toBeGreaterThan(250);
+    expect(random.filter(Boolean).length).toBeLessThan(350);
+    expect(decide({ kind: 'random', keep: 0.3, seed: 1 }, many, new Array(1000).fill(0)).accepted).toEqual(random);
+  });
+});
+
+describe('budget', () => {
+  it('gives weaker classes more images, honours weights, and adds up exactly', () => {
+    const counts = allocateBudget(100, [0.9, 0.5, 0.5], [1, 1, 0]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(100);
+    expect(counts[1]).toBeGreaterThan(counts[0] as number);
+    expect(counts[2]).toBe(0);
+  });
+});
+
+describe('acquisition and conditioning search', () => {
+  it('entropy, margin and least confidence are highest where the head is least sure', () => {
+    const head = createHead(2, 1);
+    head.weights.set([4, 0, -4, 0]); // class 0 for h > 0
+    const features = Float32Array.of(2, 0.01, -2);
+    for (const kind of ['entropy', 'margin', 'least-confidence'] as const) {
+      const values = acquisition(kind, head, features, () => 0);
+      expect(values[1]).toBeGreaterThan(values[0] as number);
+      expect(values[1]).toBeGreaterThan(values[2] as number);
+    }
+  });
+
+  it('finds perturbations inside the ε-ball that raise the acquisition value', async () => {
+    const base = new Float32Array(8);
+    const target = Float32Array.of(1, 0, 0, 0, 0, 0, 0, 0);
+    const evaluate = async (conds: readonly Float32Array[]) =>
+      conds.map((c) => c.reduce((s, v, i) => s + v * (target[i] as number), 0));
+    const result = await searchConditioning({
+      base,
+      epsilon: 0.5,
+      candidates: 8,
+      keep: 2,
+      iterations: 4,
+      seed: 3,
+      evaluate,
+    });
+    expect(result.probes).toBe(8 + 4 * 2);
+    for (const c of result.conditionings) expect(Math.hypot(...c)).toBeLessThanOrEqual(0.5 + 1e-6);
+    const start = await evaluate(result.conditionings.slice(0, 1));
+    expect(start[0]).toBeGreaterThan(0.25); // well along the direction that pays
+  });
+});
