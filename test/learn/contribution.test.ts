@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contributions, GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
+import { GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
+import { contributions } from '../../src/main/learn/contributionGraph.ts';
 import { createHead, type FeatureSet, type SoftmaxHead, trainHead } from '../../src/main/learn/softmaxHead.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
 
@@ -59,12 +60,12 @@ describe('gradient contribution', () => {
     analytic.forEach((g, k) => expect(g).toBeCloseTo(numeric[k] as number, 4));
   });
 
-  it('the inner product is the first-order drop in real loss from one step on the instance', () => {
+  it('the inner product is the first-order drop in real loss from one step on the instance', async () => {
     const head = trainedHead();
     const real = dataset(60, 4);
     const G = meanGradient(head, real);
     const synthetic = dataset(8, 5, 2); // half of them mislabelled
-    const inner = contributions(head, G, synthetic, 'inner');
+    const { inner } = await contributions(head, G, synthetic);
     const W = Float64Array.from(head.weights);
     const eta = 1e-4;
     for (let i = 0; i < 8; i++) {
@@ -77,12 +78,11 @@ describe('gradient contribution', () => {
     }
   });
 
-  it('signs: correctly labelled instances help, mislabelled ones hurt; cosine is the normalised inner product', () => {
+  it('signs: correctly labelled instances help, mislabelled ones hurt; cosine is the normalised inner product', async () => {
     const head = trainedHead();
     const G = meanGradient(head, dataset(100, 6));
     const synthetic = dataset(40, 7, 2); // even indices mislabelled
-    const cosine = contributions(head, G, synthetic, 'cosine');
-    const inner = contributions(head, G, synthetic, 'inner');
+    const { cosine, inner } = await contributions(head, G, synthetic);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const wrong = Array.from(cosine).filter((_, i) => i % 2 === 0);
     const right = Array.from(cosine).filter((_, i) => i % 2 === 1);
@@ -97,13 +97,13 @@ describe('gradient contribution', () => {
     }
   });
 
-  it('online scores differ from offline ones once the head has trained', () => {
+  it('online scores differ from offline ones once the head has trained', async () => {
     const initial = createHead(C, D);
     const real = dataset(100, 8);
     const synthetic = dataset(20, 9, 3);
-    const offline = contributions(initial, meanGradient(initial, real), synthetic);
+    const offline = (await contributions(initial, meanGradient(initial, real), synthetic)).cosine;
     const trained = trainHead(createHead(C, D), real, { epochs: 50, seed: 1, learningRate: 0.05 });
-    const online = contributions(trained, meanGradient(trained, real), synthetic);
+    const online = (await contributions(trained, meanGradient(trained, real), synthetic)).cosine;
     const changed = online.filter((v, i) => Math.abs(v - (offline[i] as number)) > 0.05).length;
     expect(changed).toBeGreaterThan(10);
   });

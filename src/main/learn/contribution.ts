@@ -8,9 +8,9 @@ import type { FeatureSet, SoftmaxHead } from './softmaxHead.ts';
  * gradient, so ⟨G, g_i⟩ > 0 means the instance helps. Because g_i is an outer product,
  *   ⟨G, g_i⟩ = (p_i − y_i)ᵀ · G · [h_i; 1]   and   ‖g_i‖ = ‖p_i − y_i‖ · ‖[h_i; 1]‖,
  * so every score is exact and costs two C × D products per instance, with no backpropagation.
+ * The batched scores run as an ONNX graph (contributionGraph.ts); this module holds the real-data
+ * gradient and its cache.
  */
-
-export type ScoreKind = 'cosine' | 'inner';
 
 /** The mean loss gradient of a labelled set, C × (D+1) like the head's weights. */
 export function meanGradient(head: SoftmaxHead, set: FeatureSet): Float32Array {
@@ -20,7 +20,7 @@ export function meanGradient(head: SoftmaxHead, set: FeatureSet): Float32Array {
   const p = new Float64Array(C);
   for (let i = 0; i < n; i++) {
     const h = i * D;
-    logitsInto(W, null, set.features, h, D, C, p, null);
+    logitsInto(W, set.features, h, D, C, p);
     softmaxInPlace(p);
     p[set.labels[i] as number]! -= 1;
     for (let c = 0; c < C; c++) {
@@ -61,69 +61,19 @@ export class GradientCache {
   }
 }
 
-/**
- * Contribution scores of instances (features flat n × D, labels = pseudo-labels) against the
- * cached real gradient G: cosine(G, g_i) or the raw inner product ⟨G, g_i⟩. Positive helps.
- */
-export function contributions(
-  head: SoftmaxHead,
-  G: Float32Array,
-  set: FeatureSet,
-  kind: ScoreKind = 'cosine',
-): Float32Array {
-  const { classes: C, dim: D, weights: W } = head;
-  const n = set.labels.length;
-  const out = new Float32Array(n);
-  let gNorm = 0;
-  for (const v of G) gNorm += v * v;
-  gNorm = Math.sqrt(gNorm);
-  const p = new Float64Array(C);
-  const a = new Float64Array(C);
-  for (let i = 0; i < n; i++) {
-    const h = i * D;
-    // One pass over h computes the logits W·[h;1] and a = G·[h;1] together.
-    logitsInto(W, G, set.features, h, D, C, p, a);
-    softmaxInPlace(p);
-    p[set.labels[i] as number]! -= 1;
-    let dot = 0;
-    let residual = 0;
-    for (let c = 0; c < C; c++) {
-      dot += (p[c] as number) * (a[c] as number);
-      residual += (p[c] as number) ** 2;
-    }
-    if (kind === 'inner') {
-      out[i] = dot;
-    } else {
-      let hNorm = 1; // the bias input
-      for (let d = 0; d < D; d++) hNorm += (set.features[h + d] as number) ** 2;
-      const norm = gNorm * Math.sqrt(residual * hNorm);
-      out[i] = norm === 0 ? 0 : dot / norm;
-    }
-  }
-  return out;
-}
-
 function logitsInto(
   W: Float32Array,
-  G: Float32Array | null,
   features: Float32Array,
   h: number,
   D: number,
   C: number,
   logits: Float64Array,
-  a: Float64Array | null,
 ): void {
   for (let c = 0; c < C; c++) {
     const w = c * (D + 1);
     let z = W[w + D] as number;
-    let g = G === null ? 0 : (G[w + D] as number);
-    for (let d = 0; d < D; d++) {
-      const x = features[h + d] as number;
-      z += (W[w + d] as number) * x;
-      if (G !== null) g += (G[w + d] as number) * x;
-    }
+    for (let d = 0; d < D; d++) z += (W[w + d] as number) * (features[h + d] as number);
     logits[c] = z;
-    if (a !== null) a[c] = g;
   }
 }
 

@@ -424,7 +424,7 @@ async function runRound(
   // Score: online re-scores every instance of the run with the current head and a refreshed gradient
   // cache; offline scores only this round's new instances against the initial head.
   const scoringEvent = emit('score', round);
-  const scored = await timed('score', () => {
+  const scored = await timed('score', async () => {
     const cache = new GradientCache(params.momentum);
     if (previous.gradient) cache.refresh(previous.gradient);
     const gradientSet = params.gradientSplit === 'val' ? real.val : real.train;
@@ -439,7 +439,7 @@ async function runRound(
       features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
       labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
     };
-    const scores = scoreAll(scoringHead, scoringGradient, prototypes, set);
+    const scores = await scoreAll(scoringHead, scoringGradient, prototypes, set);
     const batch =
       params.granularity === 'batch'
         ? batchContributions(scoringHead, scoringGradient, set, params.batchSize)

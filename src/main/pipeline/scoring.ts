@@ -1,4 +1,5 @@
-import { contributions, meanGradient } from '../learn/contribution.ts';
+import { meanGradient } from '../learn/contribution.ts';
+import { contributions } from '../learn/contributionGraph.ts';
 import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
 
@@ -16,16 +17,17 @@ export const SCORE_KINDS = [
 ] as const;
 export type ScoreKindName = (typeof SCORE_KINDS)[number];
 
-export function scoreAll(
+export async function scoreAll(
   head: SoftmaxHead,
   realGradient: Float32Array,
   prototypes: Float32Array,
   set: FeatureSet,
-): Record<ScoreKindName, Float32Array> {
+): Promise<Record<ScoreKindName, Float32Array>> {
   const quality = labelQuality(head, set);
+  const { cosine, inner } = await contributions(head, realGradient, set);
   return {
-    contribution: contributions(head, realGradient, set, 'cosine'),
-    contribution_inner: contributions(head, realGradient, set, 'inner'),
+    contribution: cosine,
+    contribution_inner: inner,
     self_confidence: quality.selfConfidence,
     normalized_margin: quality.normalizedMargin,
     small_loss: quality.negativeLoss,
