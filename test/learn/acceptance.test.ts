@@ -50,6 +50,11 @@ describe('budget', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(100);
     expect(counts[1]).toBeGreaterThan(counts[0] as number);
     expect(counts[2]).toBe(0);
+    const even = allocateBudget(20, new Array(10).fill(0.5), new Array(10).fill(1));
+    expect(even).toEqual(new Array(10).fill(2));
+    expect(
+      allocateBudget(37, [0.1, 0.3, 0.5, 0.7, 0.9, 0.2, 0.4], new Array(7).fill(1)).reduce((a, b) => a + b, 0),
+    ).toBe(37);
   });
 });
 

@@ -15,6 +15,7 @@ export function allocateBudget(
   const exact = need.map((n) => (total * n) / sum);
   const counts = exact.map(Math.floor);
   const order = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
-  for (let k = 0; k < total - counts.reduce((a, b) => a + b, 0); k++) counts[order[k]!.c]! += 1;
+  const remainder = total - counts.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < remainder; k++) counts[order[k]!.c]! += 1;
   return counts;
 }

@@ -1,0 +1,170 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { scoreProject } from '../../src/main/pipeline/scoreSet.ts';
+import { curate } from '../../src/main/store/curation.ts';
+import { loadCheckpoint } from '../../src/main/store/features.ts';
+import { effectiveStatus, getInstance, listInstances } from '../../src/main/store/instances.ts';
+import { initProject, openProject } from '../../src/main/store/project.ts';
+import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
+import { scoreHistory } from '../../src/main/store/scores.ts';
+import type { ProgressEvent } from '../../src/shared/progress.ts';
+import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
+import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { importReal } from '../../src/main/pipeline/importReal.ts';
+
+// The loop with real ONNX sessions of tiny random-weight models (the embedded models' interfaces)
+// on the real demo project: fast, and exercising every stage.
+let resources: string;
+let models: { generator: EmbeddedGenerator; encoder: EmbeddedEncoder };
+const quick: LoopParams = {
+  ...defaultLoopParams,
+  rounds: 2,
+  perRound: 20,
+  steps: 2,
+  candidates: 2,
+  searchIterations: 1,
+  epochsPerRound: 2,
+  seed: 5,
+};
+
+beforeAll(async () => {
+  resources = writeTinyResources(tempDir());
+  models = {
+    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
+    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+  };
+});
+afterAll(async () => {
+  await models.generator.dispose();
+  await models.encoder.dispose();
+});
+
+describe('the generative active-learning loop', () => {
+  it('runs every stage of every round and persists instances, scores, decisions, metrics and checkpoints', async () => {
+    const project = await createDemoProject(join(tempDir(), 'demo'));
+    const events: ProgressEvent[] = [];
+    const runId = await startLoop(project, models, quick, { onProgress: (e) => events.push(e) });
+    const { db } = project;
+    expect(getRun(db, runId)?.status).toBe('done');
+    expect(listRounds(db, runId).map((r) => r.stage)).toEqual(['done', 'done']);
+    const instances = listInstances(db);
+    expect(instances).toHaveLength(40);
+    expect(new Set(instances.map((i) => i.seed)).size).toBe(40);
+    expect(instances.every((i) => i.status !== 'pending' && i.runId === runId && i.contribution !== null)).toBe(true);
+    // Online: round-0 instances were scored in both rounds, round-1 instances once; every kind each time.
+    const first = instances.find((i) => i.roundIndex === 0)!;
+    const history = scoreHistory(db, first.id);
+    expect(history.filter((h) => h.kind === 'contribution').map((h) => h.roundIndex)).toEqual([0, 1]);
+    expect(new Set(history.map((h) => h.kind))).toEqual(
+      new Set([
+        'contribution',
+        'contribution_inner',
+        'self_confidence',
+        'normalized_margin',
+        'small_loss',
+        'prototype',
+      ]),
+    );
+    expect(JSON.parse(first.perturbation ?? '{}')).toMatchObject({ kind: 'search', acquisition: 'margin' });
+    const metrics = metricsOf(db, runId);
+    for (const round of [-1, 0, 1])
+      expect(metrics.some((m) => m.roundIndex === round && m.name === 'val_accuracy')).toBe(true);
+    expect(metrics.find((m) => m.roundIndex === 0 && m.name === 'probes')?.value).toBeGreaterThan(0);
+    expect(loadCheckpoint(db, runId, 1)?.head.length).toBe(10 * 17);
+    const stages = new Set(events.map((e) => e.stage));
+    for (const stage of ['prepare', 'generate', 'embed', 'score', 'evaluate']) expect(stages).toContain(stage);
+    expect(events.filter((e) => e.stage === 'generate').every((e) => e.round !== undefined && e.done <= e.total)).toBe(
+      true,
+    );
+    project.close();
+  });
+
+  it('offline scoring scores each instance once, against the initial head', async () => {
+    const project = await createDemoProject(join(tempDir(), 'demo'));
+    await startLoop(project, models, { ...quick, scoring: 'offline', acquisition: 'random' });
+    for (const instance of listInstances(project.db)) {
+      expect(scoreHistory(project.db, instance.id).filter((h) => h.kind === 'contribution')).toHaveLength(1);
+    }
+    project.close();
+  });
+
+  it('a curator override survives re-scoring', async () => {
+    const project = await createDemoProject(join(tempDir(), 'demo'));
+    await startLoop(project, models, { ...quick, rounds: 1, rule: { kind: 'top-k', k: 1 } });
+    const rejected = listInstances(project.db, { status: 'rejected' })
+      .slice(0, 2)
+      .map((i) => i.id);
+    const accepted = listInstances(project.db, { status: 'accepted' })
+      .slice(0, 1)
+      .map((i) => i.id);
+    curate(project.db, { instanceIds: rejected, action: 'accept' });
+    curate(project.db, { instanceIds: accepted, action: 'reject' });
+    await scoreProject(project, models.encoder, { by: 'contribution', rule: { kind: 'all' }, seed: 0, epochs: 2 });
+    for (const id of rejected) expect(effectiveStatus(getInstance(project.db, id)!)).toBe('accepted');
+    for (const id of accepted) expect(effectiveStatus(getInstance(project.db, id)!)).toBe('rejected');
+    // The automatic status moved with the re-score; only the override kept the curator's word.
+    expect(getInstance(project.db, accepted[0]!)?.status).toBe('accepted');
+    project.close();
+  });
+
+  it('names the fix when the project has no real validation data', async () => {
+    const work = tempDir();
+    const project = initProject(join(work, 'p'));
+    await makeImageFolder(join(work, 'real'), { shirt: 2, coat: 2 });
+    await importReal(project, join(work, 'real'), 'train');
+    await expect(startLoop(project, models, quick)).rejects.toThrow(/no real validation images[\s\S]*/);
+    await expect(startLoop(project, models, quick).catch((e) => e.fix)).resolves.toMatch(
+      /winnow import real <ImageFolder> --split val/,
+    );
+    project.close();
+  });
+
+  it('resumes after the process is killed mid-round: nothing lost, nothing duplicated', async () => {
+    const dir = join(tempDir(), 'demo');
+    (await createDemoProject(dir)).close();
+    const env = { ...process.env, WINNOW_RESOURCES: resources, WINNOW_HOME: join(tempDir(), 'home') };
+    const bin = resolve(import.meta.dirname, '../../bin/winnow.js');
+    const args = [bin, 'run', '--project', dir, '--rounds', '3', '--per-round', '60', '--steps', '3', '--seed', '9'];
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    // Kill it once round 1 has started generating: some of its images are stored, the round is not done.
+    const db = new Database(join(dir, 'winnow.db'), { readonly: true, fileMustExist: true });
+    await new Promise<void>((done, fail) => {
+      const poll = setInterval(() => {
+        const n = (db.prepare('SELECT count(*) AS n FROM instances WHERE round_index = 1').get() as { n: number }).n;
+        if (n > 0) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          done();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(poll);
+        fail(new Error('the run finished before it could be killed'));
+      });
+    });
+    db.close();
+    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', '--project', dir], { env, encoding: 'utf8' });
+    expect(resumed.stderr).not.toMatch(/error/);
+    expect(resumed.status).toBe(0);
+    const project = openProject(dir);
+    const instances = listInstances(project.db);
+    expect(instances).toHaveLength(180);
+    expect(new Set(instances.map((i) => i.seed)).size).toBe(180);
+    const runId = instances[0]!.runId!;
+    expect(getRun(project.db, runId)?.status).toBe('done');
+    expect(listRounds(project.db, runId).map((r) => r.stage)).toEqual(['done', 'done', 'done']);
+    const duplicates = project.db
+      .prepare(
+        'SELECT count(*) AS n FROM (SELECT instance_id, round_index, kind, count(*) AS c FROM scores GROUP BY 1, 2, 3 HAVING c > 1)',
+      )
+      .get() as { n: number };
+    expect(duplicates.n).toBe(0);
+    project.close();
+  });
+});
