@@ -7,7 +7,7 @@ import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../model
 import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
 import { SCORE_KINDS, type ScoreKindName } from '../pipeline/scoring.ts';
-import { metricsOf } from '../store/runs.ts';
+import { listRounds, metricsOf } from '../store/runs.ts';
 import { EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
@@ -132,15 +132,27 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             ['val_accuracy', 'accepted_new', 'generated'].includes(m.name),
           );
           const rounds = [...new Set(rows.map((r) => r.roundIndex))];
-          console.log(`Run ${runId} done.\nround  generated  accepted  val accuracy`);
+          const stages = ['search', 'generate', 'embed', 'score', 'train', 'evaluate'];
+          const timings = new Map(
+            listRounds(project.db, runId).map((r) => [r.roundIndex, JSON.parse(r.timings) as Record<string, number>]),
+          );
+          console.log(`Run ${runId} done. Seconds per stage:`);
+          console.log(
+            ['round', 'generated', 'accepted', 'val acc', ...stages]
+              .map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(9)))
+              .join(''),
+          );
           for (const r of rounds) {
             const get = (name: string) => rows.find((m) => m.roundIndex === r && m.name === name)?.value;
-            console.log(
-              `${r < 0 ? 'start' : String(r + 1)}`.padEnd(7) +
-                `${get('generated') ?? '-'}`.padStart(9) +
-                `${get('accepted_new') ?? '-'}`.padStart(10) +
-                `${((get('val_accuracy') ?? 0) * 100).toFixed(1)}%`.padStart(14),
-            );
+            const t = timings.get(r) ?? {};
+            const cells = [
+              r < 0 ? 'start' : String(r + 1),
+              String(get('generated') ?? '-'),
+              String(get('accepted_new') ?? '-'),
+              `${((get('val_accuracy') ?? 0) * 100).toFixed(1)}%`,
+              ...stages.map((s) => (t[s] === undefined ? '-' : t[s].toFixed(1))),
+            ];
+            console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
           }
           return EXIT.ok;
         } finally {
