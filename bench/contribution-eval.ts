@@ -19,14 +19,8 @@ import { decide } from '../src/main/learn/acceptance.ts';
 import { GradientCache, meanGradient } from '../src/main/learn/contribution.ts';
 import { contributions } from '../src/main/learn/contributionGraph.ts';
 import { classPrototypes } from '../src/main/learn/labelQuality.ts';
-import {
-  accuracy,
-  cloneHead,
-  createHead,
-  type FeatureSet,
-  type SoftmaxHead,
-  trainHead,
-} from '../src/main/learn/softmaxHead.ts';
+import { trainHead } from '../src/main/learn/headTraining.ts';
+import { accuracy, cloneHead, createHead, type FeatureSet, type SoftmaxHead } from '../src/main/learn/softmaxHead.ts';
 import { perturb } from '../src/main/models/conditioning.ts';
 import { EmbeddedEncoder } from '../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../src/main/models/embeddedGenerator.ts';
@@ -103,7 +97,11 @@ function auroc(scores: ArrayLike<number>, bad: readonly boolean[]): number {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
     const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (!bad[order[k]!]) ((rankSumGood += rank), nGood++);
+    for (let k = i; k <= j; k++) {
+      if (bad[order[k]!]) continue;
+      rankSumGood += rank;
+      nGood++;
+    }
     i = j + 1;
   }
   const nBad = bad.length - nGood;
@@ -180,7 +178,7 @@ const perSeed: {
 }[] = [];
 for (let seed = 1; seed <= SEEDS; seed++) {
   console.error(`seed ${seed}: generating ${ROUNDS} × ${PER_ROUND} images`);
-  const initial = trainHead(createHead(C, D), trainSet, { ...TRAIN, epochs: 90, seed });
+  const initial = await trainHead(createHead(C, D), trainSet, { ...TRAIN, epochs: 90, seed });
   const G0 = meanGradient(initial, valSet);
   // One pool of generated rounds per seed, shared by every method so they differ only in what they keep.
   const rounds: { set: FeatureSet; wrong: boolean[] }[] = [];
@@ -253,7 +251,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
           .slice(0, budget);
       }
       kept.push(subset(set, keep));
-      head = trainHead(head, concatSets([trainSet, ...kept]), { ...TRAIN, seed: seed * 100 + r });
+      head = await trainHead(head, concatSets([trainSet, ...kept]), { ...TRAIN, seed: seed * 100 + r });
       accuracyByMethod[method].push(accuracy(head, testSet));
     }
   }
@@ -269,7 +267,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
 const n = 1_000_000;
 const features = fillGaussian(new Float32Array(n * D), 5);
 const labels = Int32Array.from({ length: n }, (_, i) => i % C);
-const head = trainHead(createHead(C, D), trainSet, { ...TRAIN, seed: 1 });
+const head = await trainHead(createHead(C, D), trainSet, { ...TRAIN, seed: 1 });
 const G = meanGradient(head, valSet);
 await contributions(head, G, { features: features.subarray(0, 1000 * D), labels: labels.subarray(0, 1000) });
 const times: number[] = [];

@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { accuracy, createHead, trainHead } from '../src/main/learn/softmaxHead.ts';
+import { trainHead } from '../src/main/learn/headTraining.ts';
+import { accuracy, createHead } from '../src/main/learn/softmaxHead.ts';
 import { perturb } from '../src/main/models/conditioning.ts';
 import { EmbeddedEncoder } from '../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../src/main/models/embeddedGenerator.ts';
@@ -100,7 +101,7 @@ async function probe(
 ) {
   const features = await encoder.encodePixels(train.raws);
   const epochs = train.labels.length > 10_000 ? 30 : 300;
-  const head = trainHead(
+  const head = await trainHead(
     createHead(C, encoder.dim),
     { features, labels: train.labels },
     { epochs, batchSize: 256, learningRate: 0.003, weightDecay: 1e-4, seed },

@@ -1,9 +1,8 @@
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import onnxProto from 'onnx-proto';
+import { constant, encodeGraph, FLOAT, INT64, node, tensorValue } from '../../src/main/learn/onnxGraph.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
 
-const { onnx } = onnxProto;
 const REPO = resolve(import.meta.dirname, '../..');
 
 /**
@@ -12,28 +11,19 @@ const REPO = resolve(import.meta.dirname, '../..');
  */
 export function writeTinyEncoder(dir: string, dim = 16): void {
   mkdirSync(dir, { recursive: true });
-  const F = onnx.TensorProto.DataType.FLOAT;
-  const I64 = onnx.TensorProto.DataType.INT64;
-  const shape = (dims: (number | string)[]) => ({
-    dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-  });
   const weights = Array.from(fillGaussian(new Float32Array(784 * dim), 11), (v) => v / 28);
   const graph = {
     name: 'tiny_encoder',
-    input: [{ name: 'image', type: { tensorType: { elemType: F, shape: shape(['batch', 1, 28, 28]) } } }],
-    output: [{ name: 'features', type: { tensorType: { elemType: F, shape: shape(['batch', dim]) } } }],
-    initializer: [
-      { name: 'W', dims: [784, dim], dataType: F, floatData: weights },
-      { name: 'flat', dims: [2], dataType: I64, int64Data: [-1, 784] },
-    ],
+    input: [tensorValue('image', FLOAT, ['batch', 1, 28, 28])],
+    output: [tensorValue('features', FLOAT, ['batch', dim])],
+    initializer: [constant('W', [784, dim], weights), constant('flat', [2], [-1, 784], INT64)],
     node: [
-      { opType: 'Reshape', input: ['image', 'flat'], output: ['x'] },
-      { opType: 'MatMul', input: ['x', 'W'], output: ['z'] },
-      { opType: 'Tanh', input: ['z'], output: ['features'] },
+      node('Reshape', ['image', 'flat'], ['x']),
+      node('MatMul', ['x', 'W'], ['z']),
+      node('Tanh', ['z'], ['features']),
     ],
   };
-  const bytes = onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], graph }).finish();
-  writeFileSync(join(dir, 'encoder.onnx'), bytes);
+  writeFileSync(join(dir, 'encoder.onnx'), encodeGraph(graph));
   writeFileSync(
     join(dir, 'model_card.json'),
     JSON.stringify({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
 import { contributions } from '../../src/main/learn/contributionGraph.ts';
-import { createHead, type FeatureSet, type SoftmaxHead, trainHead } from '../../src/main/learn/softmaxHead.ts';
+import { trainHead } from '../../src/main/learn/headTraining.ts';
+import { createHead, type FeatureSet, type SoftmaxHead } from '../../src/main/learn/softmaxHead.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
 
 const C = 4;
@@ -43,8 +44,8 @@ function numericalGradient(W: Float64Array, set: FeatureSet): Float64Array {
   });
 }
 
-function trainedHead(): SoftmaxHead {
-  return trainHead(createHead(C, D), dataset(200, 1), { epochs: 2, seed: 3, learningRate: 0.05 });
+async function trainedHead(): Promise<SoftmaxHead> {
+  return await trainHead(createHead(C, D), dataset(200, 1), { epochs: 2, seed: 3, learningRate: 0.05 });
 }
 
 function single(set: FeatureSet, i: number): FeatureSet {
@@ -52,8 +53,8 @@ function single(set: FeatureSet, i: number): FeatureSet {
 }
 
 describe('gradient contribution', () => {
-  it('the closed-form gradient (p − y) ⊗ [h; 1] matches finite differences', () => {
-    const head = trainedHead();
+  it('the closed-form gradient (p − y) ⊗ [h; 1] matches finite differences', async () => {
+    const head = await trainedHead();
     const real = dataset(40, 2);
     const analytic = meanGradient(head, real);
     const numeric = numericalGradient(Float64Array.from(head.weights), real);
@@ -61,7 +62,7 @@ describe('gradient contribution', () => {
   });
 
   it('the inner product is the first-order drop in real loss from one step on the instance', async () => {
-    const head = trainedHead();
+    const head = await trainedHead();
     const real = dataset(60, 4);
     const G = meanGradient(head, real);
     const synthetic = dataset(8, 5, 2); // half of them mislabelled
@@ -79,7 +80,7 @@ describe('gradient contribution', () => {
   });
 
   it('signs: correctly labelled instances help, mislabelled ones hurt; cosine is the normalised inner product', async () => {
-    const head = trainedHead();
+    const head = await trainedHead();
     const G = meanGradient(head, dataset(100, 6));
     const synthetic = dataset(40, 7, 2); // even indices mislabelled
     const { cosine, inner } = await contributions(head, G, synthetic);
@@ -102,7 +103,7 @@ describe('gradient contribution', () => {
     const real = dataset(100, 8);
     const synthetic = dataset(20, 9, 3);
     const offline = (await contributions(initial, meanGradient(initial, real), synthetic)).cosine;
-    const trained = trainHead(createHead(C, D), real, { epochs: 50, seed: 1, learningRate: 0.05 });
+    const trained = await trainHead(createHead(C, D), real, { epochs: 50, seed: 1, learningRate: 0.05 });
     const online = (await contributions(trained, meanGradient(trained, real), synthetic)).cosine;
     const changed = online.filter((v, i) => Math.abs(v - (offline[i] as number)) > 0.05).length;
     expect(changed).toBeGreaterThan(10);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, createHead, predictProba, trainHead } from '../../src/main/learn/softmaxHead.ts';
+import { trainHead } from '../../src/main/learn/headTraining.ts';
+import { accuracy, createHead, predictProba } from '../../src/main/learn/softmaxHead.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
 
 /** Three Gaussian blobs in 8 dimensions: a problem a linear head must solve. */
@@ -12,23 +13,23 @@ function blobs(n: number, seed: number) {
 }
 
 describe('softmax head', () => {
-  it('learns separable classes and generalises to held-out samples', () => {
-    const head = trainHead(createHead(3, 8), blobs(300, 1), { epochs: 30, seed: 1 });
+  it('learns separable classes and generalises to held-out samples', async () => {
+    const head = await trainHead(createHead(3, 8), blobs(300, 1), { epochs: 30, seed: 1 });
     expect(accuracy(head, blobs(300, 2))).toBeGreaterThan(0.9);
     const p = predictProba(head, blobs(3, 3).features);
     for (let i = 0; i < 3; i++) expect(p[i * 3]! + p[i * 3 + 1]! + p[i * 3 + 2]!).toBeCloseTo(1, 5);
   });
 
-  it('is deterministic for a seed and depends on it', () => {
+  it('is deterministic for a seed and depends on it', async () => {
     const data = blobs(200, 4);
-    const a = trainHead(createHead(3, 8), data, { epochs: 3, seed: 7, batchSize: 16 });
-    const b = trainHead(createHead(3, 8), data, { epochs: 3, seed: 7, batchSize: 16 });
-    const c = trainHead(createHead(3, 8), data, { epochs: 3, seed: 8, batchSize: 16 });
+    const a = await trainHead(createHead(3, 8), data, { epochs: 3, seed: 7, batchSize: 16 });
+    const b = await trainHead(createHead(3, 8), data, { epochs: 3, seed: 7, batchSize: 16 });
+    const c = await trainHead(createHead(3, 8), data, { epochs: 3, seed: 8, batchSize: 16 });
     expect(a.weights).toEqual(b.weights);
     expect(a.weights).not.toEqual(c.weights);
   });
 
-  it('class balancing lifts a rare class', () => {
+  it('class balancing lifts a rare class', async () => {
     const data = blobs(600, 5);
     // Keep only 1 in 20 samples of class 2.
     const keep = Array.from(data.labels.keys()).filter((i) => data.labels[i] !== 2 || i % 20 === 2);
@@ -45,8 +46,8 @@ describe('softmax head', () => {
       ),
       labels: Int32Array.from({ length: 200 }, () => 2),
     };
-    const plain = trainHead(createHead(3, 8), rare, { epochs: 5, seed: 1, learningRate: 0.003 });
-    const balanced = trainHead(createHead(3, 8), rare, {
+    const plain = await trainHead(createHead(3, 8), rare, { epochs: 5, seed: 1, learningRate: 0.003 });
+    const balanced = await trainHead(createHead(3, 8), rare, {
       epochs: 5,
       seed: 1,
       learningRate: 0.003,

@@ -1,8 +1,6 @@
-import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
+import { constant, FLOAT, INT64, node, openGraph, tensorValue } from './onnxGraph.ts';
 import type { FeatureSet, SoftmaxHead } from './softmaxHead.ts';
-
-const { onnx } = onnxProto;
 
 /**
  * Contribution scores (see contribution.ts) of a batch of instances against the real gradient G, as
@@ -13,84 +11,38 @@ const { onnx } = onnxProto;
  * Inputs: H [n, D], labels [n, 1] int64, M [D, 2C] (W and G without their bias columns, transposed),
  * bias [2C], gnorm [1]. Outputs: inner [n, 1], cosine [n, 1].
  */
-function buildGraph(): Uint8Array {
-  const F = onnx.TensorProto.DataType.FLOAT;
-  const I64 = onnx.TensorProto.DataType.INT64;
-  const value = (name: string, type: number, dims: (number | string)[]) => ({
-    name,
-    type: {
-      tensorType: {
-        elemType: type,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  });
-  const node = (op: string, inputs: string[], outputs: string[], attributes: object[] = []) => ({
-    opType: op,
-    input: inputs,
-    output: outputs,
-    attribute: attributes,
-  });
-  const ints = (name: string, values: number[]) => ({
-    name,
-    type: onnx.AttributeProto.AttributeType.INTS,
-    ints: values,
-  });
-  const int = (name: string, v: number) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
-  const constant = (
-    name: string,
-    dims: number[],
-    data: { floatData?: number[]; int64Data?: number[] },
-    type: number,
-  ) => ({
-    name,
-    dims,
-    dataType: type,
-    ...data,
-  });
-  const graph = {
-    name: 'winnow_contribution',
-    input: [
-      value('H', F, ['n', 'D']),
-      value('labels', I64, ['n', 1]),
-      value('M', F, ['D', 'C2']),
-      value('bias', F, ['C2']),
-      value('gnorm', F, [1]),
-    ],
-    output: [value('inner', F, ['n', 1]), value('cosine', F, ['n', 1])],
-    initializer: [
-      constant('one', [1], { floatData: [1] }, F),
-      constant('two', [1], { floatData: [2] }, F),
-      constant('axis1', [1], { int64Data: [1] }, I64),
-    ],
-    node: [
-      node('Gemm', ['H', 'M', 'bias'], ['ZA']),
-      node('Split', ['ZA'], ['Z', 'A'], [int('axis', 1)]),
-      node('Softmax', ['Z'], ['P'], [int('axis', 1)]),
-      node('Mul', ['P', 'A'], ['PA']),
-      node('ReduceSum', ['PA', 'axis1'], ['sumPA'], [int('keepdims', 1)]),
-      node('GatherElements', ['A', 'labels'], ['Ay'], [int('axis', 1)]),
-      node('Sub', ['sumPA', 'Ay'], ['inner']),
-      node('ReduceSumSquare', ['P'], ['sumP2'], [ints('axes', [1]), int('keepdims', 1)]),
-      node('GatherElements', ['P', 'labels'], ['Py'], [int('axis', 1)]),
-      node('Mul', ['Py', 'two'], ['twoPy']),
-      node('Sub', ['sumP2', 'twoPy'], ['r0']),
-      node('Add', ['r0', 'one'], ['residual2']),
-      node('ReduceSumSquare', ['H'], ['h2'], [ints('axes', [1]), int('keepdims', 1)]),
-      node('Add', ['h2', 'one'], ['h2b']),
-      node('Mul', ['residual2', 'h2b'], ['g2']),
-      node('Sqrt', ['g2'], ['gn']),
-      node('Mul', ['gn', 'gnorm'], ['denominator']),
-      node('Div', ['inner', 'denominator'], ['cosine']),
-    ],
-  };
-  return onnx.ModelProto.encode({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: 13 }],
-    producerName: 'winnow',
-    graph,
-  }).finish();
-}
+const graph = {
+  name: 'winnow_contribution',
+  input: [
+    tensorValue('H', FLOAT, ['n', 'D']),
+    tensorValue('labels', INT64, ['n', 1]),
+    tensorValue('M', FLOAT, ['D', 'C2']),
+    tensorValue('bias', FLOAT, ['C2']),
+    tensorValue('gnorm', FLOAT, [1]),
+  ],
+  output: [tensorValue('inner', FLOAT, ['n', 1]), tensorValue('cosine', FLOAT, ['n', 1])],
+  initializer: [constant('one', [1], [1]), constant('two', [1], [2]), constant('axis1', [1], [1], INT64)],
+  node: [
+    node('Gemm', ['H', 'M', 'bias'], ['ZA']),
+    node('Split', ['ZA'], ['Z', 'A'], { axis: 1 }),
+    node('Softmax', ['Z'], ['P'], { axis: 1 }),
+    node('Mul', ['P', 'A'], ['PA']),
+    node('ReduceSum', ['PA', 'axis1'], ['sumPA'], { keepdims: 1 }),
+    node('GatherElements', ['A', 'labels'], ['Ay'], { axis: 1 }),
+    node('Sub', ['sumPA', 'Ay'], ['inner']),
+    node('ReduceSumSquare', ['P'], ['sumP2'], { axes: [1], keepdims: 1 }),
+    node('GatherElements', ['P', 'labels'], ['Py'], { axis: 1 }),
+    node('Mul', ['Py', 'two'], ['twoPy']),
+    node('Sub', ['sumP2', 'twoPy'], ['r0']),
+    node('Add', ['r0', 'one'], ['residual2']),
+    node('ReduceSumSquare', ['H'], ['h2'], { axes: [1], keepdims: 1 }),
+    node('Add', ['h2', 'one'], ['h2b']),
+    node('Mul', ['residual2', 'h2b'], ['g2']),
+    node('Sqrt', ['g2'], ['gn']),
+    node('Mul', ['gn', 'gnorm'], ['denominator']),
+    node('Div', ['inner', 'denominator'], ['cosine']),
+  ],
+};
 
 let session: Promise<ort.InferenceSession> | undefined;
 
@@ -101,7 +53,7 @@ export async function contributions(
   set: FeatureSet,
 ): Promise<{ cosine: Float32Array; inner: Float32Array }> {
   if (set.labels.length === 0) return { cosine: new Float32Array(0), inner: new Float32Array(0) };
-  session ??= ort.InferenceSession.create(buildGraph(), { graphOptimizationLevel: 'all' });
+  session ??= openGraph(graph);
   const s = await session;
   const { classes: C, dim: D, weights: W } = head;
   const n = set.labels.length;

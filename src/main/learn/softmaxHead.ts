@@ -1,9 +1,7 @@
-import { seededUniform } from '../models/random.ts';
-
 /**
  * A linear softmax classifier on frozen features: logits = W·[h; 1]. W is C × (D+1), row-major,
- * the last column the bias. Plain typed-array kernels: at these sizes (D ≤ 1,280, C ≤ 1,000) they
- * beat a round trip through an ONNX session per mini-batch.
+ * the last column the bias. Prediction is a typed-array loop; training runs as an onnxruntime
+ * graph (headTraining.ts).
  */
 export interface SoftmaxHead {
   readonly classes: number;
@@ -96,76 +94,4 @@ export function argmax(values: Float32Array, offset: number, length: number): nu
   let best = 0;
   for (let c = 1; c < length; c++) if ((values[offset + c] as number) > (values[offset + best] as number)) best = c;
   return best;
-}
-
-function balancedWeights(labels: ArrayLike<number>, classes: number): Float32Array {
-  const counts = new Float64Array(classes);
-  for (let i = 0; i < labels.length; i++) counts[labels[i] as number]! += 1;
-  const present = counts.filter((c) => c > 0).length;
-  return Float32Array.from(labels, (y) => labels.length / (present * (counts[y] as number)));
-}
-
-/**
- * Trains the head in place with mini-batch SGD or Adam and L2 weight decay (not on the bias).
- * Deterministic: the same data, options and seed give the same weights.
- */
-export function trainHead(head: SoftmaxHead, set: FeatureSet, options: Partial<TrainOptions> = {}): SoftmaxHead {
-  const o = { ...defaultTrainOptions, ...options };
-  const { classes: C, dim: D, weights: W } = head;
-  const n = set.labels.length;
-  if (n === 0) return head;
-  const sampleWeight = o.classBalanced ? balancedWeights(set.labels, C) : set.weights;
-  const grad = new Float32Array(W.length);
-  const m = new Float32Array(W.length);
-  const v = new Float32Array(W.length);
-  const p = new Float32Array(C);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const uniform = seededUniform(o.seed);
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-  let t = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(uniform() * (i + 1));
-      const tmp = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = tmp;
-    }
-    for (let start = 0; start < n; start += o.batchSize) {
-      const end = Math.min(n, start + o.batchSize);
-      grad.fill(0);
-      let total = 0;
-      for (let k = start; k < end; k++) {
-        const i = order[k] as number;
-        const s = sampleWeight ? (sampleWeight[i] as number) : 1;
-        total += s;
-        softmaxRow(W, set.features, i * D, D, C, p, 0);
-        p[set.labels[i] as number]! -= 1;
-        // g_i = (p_i − y_i) ⊗ [h_i; 1]
-        for (let c = 0; c < C; c++) {
-          const r = (p[c] as number) * s;
-          if (r === 0) continue;
-          const w = c * (D + 1);
-          for (let d = 0; d < D; d++) grad[w + d]! += r * (set.features[i * D + d] as number);
-          grad[w + D]! += r;
-        }
-      }
-      t++;
-      for (let idx = 0; idx < W.length; idx++) {
-        const isBias = idx % (D + 1) === D;
-        const g = (grad[idx] as number) / total + (isBias ? 0 : o.weightDecay * (W[idx] as number));
-        if (o.optimizer === 'adam') {
-          m[idx] = beta1 * (m[idx] as number) + (1 - beta1) * g;
-          v[idx] = beta2 * (v[idx] as number) + (1 - beta2) * g * g;
-          const mHat = (m[idx] as number) / (1 - beta1 ** t);
-          const vHat = (v[idx] as number) / (1 - beta2 ** t);
-          W[idx] = (W[idx] as number) - (o.learningRate * mHat) / (Math.sqrt(vHat) + 1e-8);
-        } else {
-          m[idx] = 0.9 * (m[idx] as number) + g;
-          W[idx] = (W[idx] as number) - o.learningRate * (m[idx] as number);
-        }
-      }
-    }
-  }
-  return head;
 }

@@ -7,15 +7,8 @@ import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
 import { GradientCache, meanGradient } from '../learn/contribution.ts';
 import { classPrototypes } from '../learn/labelQuality.ts';
-import {
-  accuracy,
-  argmax,
-  createHead,
-  type FeatureSet,
-  predictProba,
-  type SoftmaxHead,
-  trainHead,
-} from '../learn/softmaxHead.ts';
+import { trainHead } from '../learn/headTraining.ts';
+import { accuracy, argmax, createHead, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
 import { perturb } from '../models/conditioning.ts';
 import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
@@ -193,7 +186,7 @@ async function runLoop(
     const D = models.encoder.dim;
     const prototypes = classPrototypes(real.train, C, D);
     if (loadCheckpoint(db, runId, -1) === undefined) {
-      const head = trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
+      const head = await trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
       const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
       db.transaction(() => {
         saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
@@ -468,7 +461,7 @@ async function runRound(
       ),
       labels: Int32Array.from(keep, (i) => real.indexOf.get(i.labelId) ?? 0),
     };
-    head = trainHead(head, concatSets([real.train, synthetic]), trainOptions(params, round));
+    head = await trainHead(head, concatSets([real.train, synthetic]), trainOptions(params, round));
     return keep.length;
   });
   const metrics = await timed('evaluate', () => evaluate(head, real));

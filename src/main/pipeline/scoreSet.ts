@@ -1,7 +1,8 @@
 import { type AcceptanceRule, decide } from '../learn/acceptance.ts';
 import { meanGradient } from '../learn/contribution.ts';
 import { classPrototypes } from '../learn/labelQuality.ts';
-import { createHead, trainHead } from '../learn/softmaxHead.ts';
+import { trainHead } from '../learn/headTraining.ts';
+import { createHead } from '../learn/softmaxHead.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { listInstances, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -41,7 +42,7 @@ export async function scoreProject(
   const { db } = project;
   const real = await loadRealData(project, encoder);
   const C = real.classes.length;
-  const head = trainHead(createHead(C, encoder.dim), real.train, {
+  const head = await trainHead(createHead(C, encoder.dim), real.train, {
     epochs: options.epochs,
     seed: options.seed,
     learningRate: 0.003,
