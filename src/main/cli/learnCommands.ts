@@ -4,7 +4,7 @@ import type { AcceptanceRule } from '../learn/acceptance.ts';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
 import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
-import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { defaultLoopParams, LOOP_FILTERS, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
 import { SCORE_KINDS, type ScoreKindName } from '../pipeline/scoring.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
@@ -56,19 +56,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option('--seed <k>', 'seed of everything random in the run', number('int', 0), defaultLoopParams.seed)
     .addOption(
-      new Option('--filter <f>', 'what decides acceptance')
-        .choices([
-          'contribution',
-          'contribution_inner',
-          'self_confidence',
-          'normalized_margin',
-          'small_loss',
-          'prototype',
-          'all',
-          'random',
-          'none',
-        ])
-        .default(defaultLoopParams.filter),
+      new Option('--filter <f>', 'what decides acceptance').choices(LOOP_FILTERS).default(defaultLoopParams.filter),
     )
     .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultLoopParams.rule)
     .addOption(

@@ -1,7 +1,9 @@
 import { WinnowError } from '../errors.ts';
 import { perturb } from '../models/conditioning.ts';
 import type { GenerationItem, Generator } from '../models/generator.ts';
-import { findClass, listClasses } from '../store/classes.ts';
+import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
+import type { Db } from '../store/database.ts';
+import type { StoredImage } from '../store/imageStore.ts';
 import { recordImage } from '../store/images.ts';
 import { findInstanceByHash, insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -74,7 +76,6 @@ export async function generateInstances(
       .filter((e) => e.unknownWords.length > 0)
       .map((e) => [e.prompt, e.unknownWords]),
   );
-  const genParams = JSON.stringify({ guidanceScale, steps, sampler: 'ddim', eta: 0 });
   const runId = createRun(
     db,
     'generate',
@@ -110,34 +111,19 @@ export async function generateInstances(
         },
       );
       const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
-      db.transaction(() => {
-        stored.forEach((image, k) => {
+      const recorded = recordGenerated(
+        db,
+        cls,
+        stored.map((image, k) => {
           const p = planned[k] as (typeof planned)[number];
-          if (findInstanceByHash(db, image.hash) !== undefined) {
-            duplicates++;
-            return;
-          }
-          recordImage(db, image);
-          instanceIds.push(
-            insertInstance(db, {
-              imageHash: image.hash,
-              classId: cls.id,
-              labelId: cls.id,
-              source: 'generated',
-              sourcePath: null,
-              prompt: p.prompt,
-              negativePrompt: cls.negativePrompt,
-              seed: p.seed,
-              epsilon,
-              perturbation: epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: p.seed }),
-              generatorId: generator.id,
-              genParams,
-              runId,
-              roundIndex: null,
-            }),
-          );
-        });
-      })();
+          const perturbation =
+            epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: p.seed });
+          return { image, prompt: p.prompt, seed: p.seed, perturbation };
+        }),
+        { epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: null },
+      );
+      instanceIds.push(...recorded.ids);
+      duplicates += recorded.duplicates;
     }
     finishRun(db, runId, 'done');
   } catch (error) {
@@ -145,4 +131,66 @@ export async function generateInstances(
     throw error;
   }
   return { runId, instanceIds, duplicates, unknownWords };
+}
+
+export interface GeneratedImage {
+  readonly image: StoredImage;
+  readonly prompt: string;
+  readonly seed: number;
+  readonly perturbation: string | null;
+}
+
+/**
+ * Stores generated images as instances of a class (pseudo-label = the class) in one transaction.
+ * An image identical to an existing instance's (same prompt, seed and settings) is counted, not added.
+ */
+export function recordGenerated(
+  db: Db,
+  cls: ClassRow,
+  images: readonly GeneratedImage[],
+  common: {
+    epsilon: number;
+    generatorId: string;
+    guidanceScale: number;
+    steps: number;
+    runId: number;
+    roundIndex: number | null;
+  },
+): { ids: number[]; duplicates: number } {
+  const ids: number[] = [];
+  let duplicates = 0;
+  const genParams = JSON.stringify({
+    guidanceScale: common.guidanceScale,
+    steps: common.steps,
+    sampler: 'ddim',
+    eta: 0,
+  });
+  db.transaction(() => {
+    for (const g of images) {
+      if (findInstanceByHash(db, g.image.hash) !== undefined) {
+        duplicates++;
+        continue;
+      }
+      recordImage(db, g.image);
+      ids.push(
+        insertInstance(db, {
+          imageHash: g.image.hash,
+          classId: cls.id,
+          labelId: cls.id,
+          source: 'generated',
+          sourcePath: null,
+          prompt: g.prompt,
+          negativePrompt: cls.negativePrompt,
+          seed: g.seed,
+          epsilon: common.epsilon,
+          perturbation: g.perturbation,
+          generatorId: common.generatorId,
+          genParams,
+          runId: common.runId,
+          roundIndex: common.roundIndex,
+        }),
+      );
+    }
+  })();
+  return { ids, duplicates };
 }

@@ -14,8 +14,7 @@ import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
-import { recordImage } from '../store/images.ts';
-import { type Instance, INSTANCE_COLUMNS, insertInstance, listInstances, setStatus } from '../store/instances.ts';
+import { type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import {
   createRun,
@@ -30,10 +29,13 @@ import {
 } from '../store/runs.ts';
 import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
-import { fillTemplate } from './generate.ts';
+import { fillTemplate, recordGenerated } from './generate.ts';
 import { concatSets, loadRealData, type RealData } from './realData.ts';
 import { batchContributions, SCORE_KINDS, scoreAll } from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
+
+/** What can decide acceptance in a run: any score kind, or a fixed baseline policy. */
+export const LOOP_FILTERS = [...SCORE_KINDS, 'all', 'random', 'none'] as const;
 
 const ruleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('threshold'), threshold: z.number() }),
@@ -49,17 +51,7 @@ export const loopParamsSchema = z.object({
   perRound: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
   /** Which score decides: a contribution kind, a baseline's score, or a fixed baseline policy. */
-  filter: z.enum([
-    'contribution',
-    'contribution_inner',
-    'self_confidence',
-    'normalized_margin',
-    'small_loss',
-    'prototype',
-    'all',
-    'random',
-    'none',
-  ]),
+  filter: z.enum(LOOP_FILTERS),
   rule: ruleSchema,
   /** online: every instance re-scored each round with the current head; offline: scored once against the initial head. */
   scoring: z.enum(['online', 'offline']),
@@ -377,27 +369,17 @@ async function runRound(
       ),
     );
     const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
-    db.transaction(() => {
-      stored.forEach((image, k) => {
-        recordImage(db, image);
-        insertInstance(db, {
-          imageHash: image.hash,
-          classId: cls.id,
-          labelId: cls.id,
-          source: 'generated',
-          sourcePath: null,
-          prompt: encoding.prompt,
-          negativePrompt: cls.negativePrompt,
-          seed: planned[k]!,
-          epsilon: params.epsilon,
-          perturbation: perturbation(planned[k]!, k),
-          generatorId: generator.id,
-          genParams: JSON.stringify({ guidanceScale, steps, sampler: 'ddim', eta: 0 }),
-          runId,
-          roundIndex: round,
-        });
-      });
-    })();
+    recordGenerated(
+      db,
+      cls,
+      stored.map((image, k) => ({
+        image,
+        prompt: encoding.prompt,
+        seed: planned[k]!,
+        perturbation: perturbation(planned[k]!, k),
+      })),
+      { epsilon: params.epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: round },
+    );
     made += planned.length;
     progress(made, total);
   }
