@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
 import { contributions } from '../../src/main/learn/contributionGraph.ts';
+import { batchContributions } from '../../src/main/pipeline/scoring.ts';
 import { trainHead } from '../../src/main/learn/headTraining.ts';
 import { createHead, type FeatureSet, type SoftmaxHead } from '../../src/main/learn/softmaxHead.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
@@ -107,6 +108,27 @@ describe('gradient contribution', () => {
     const online = (await contributions(trained, meanGradient(trained, real), synthetic)).cosine;
     const changed = online.filter((v, i) => Math.abs(v - (offline[i] as number)) > 0.05).length;
     expect(changed).toBeGreaterThan(10);
+  });
+
+  it("BSGAL's per-batch score is the cosine of the batch's mean gradient, shared by its members", async () => {
+    const head = await trainedHead();
+    const G = meanGradient(head, dataset(50, 10));
+    const synthetic = dataset(10, 11, 3);
+    const batch = batchContributions(head, G, synthetic, 4);
+    const cosine = (a: Float32Array, b: Float32Array) =>
+      a.reduce((s, v, i) => s + v * (b[i] as number), 0) / Math.hypot(...a) / Math.hypot(...b);
+    for (const [start, end] of [
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ] as const) {
+      const part = {
+        features: synthetic.features.slice(start * D, end * D),
+        labels: synthetic.labels.slice(start, end),
+      };
+      const expected = cosine(meanGradient(head, part), G);
+      for (let i = start; i < end; i++) expect(batch[i]).toBeCloseTo(expected, 5);
+    }
   });
 
   it('the gradient cache blends refreshes with its momentum', () => {
