@@ -1,10 +1,11 @@
 // The one file of src/main that imports electron: it wires the engine to windows.
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, session, shell } from 'electron';
-import { channels } from '../shared/api.ts';
+import type { WinnowApi } from '../shared/api.ts';
+import { channel, METHODS } from '../shared/methods.ts';
 import { currentOrDemoProjectDir } from './pipeline/demo.ts';
 import { openProject } from './store/project.ts';
-import { summarize } from './store/summary.ts';
+import { createService, handle } from './service/winnowService.ts';
 
 const CSP =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -42,15 +43,18 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
 }
 
-ipcMain.handle(channels.projectStatus, async (event) => {
-  if (!trusted(event)) throw new Error('IPC from an untrusted frame');
-  const project = openProject(await currentOrDemoProjectDir());
-  try {
-    return { dir: project.dir, ...summarize(project.db) };
-  } finally {
-    project.close();
-  }
-});
+let service: Promise<WinnowApi> | undefined;
+function engine(): Promise<WinnowApi> {
+  service ??= currentOrDemoProjectDir().then((dir) => createService(openProject(dir)));
+  return service;
+}
+
+for (const method of METHODS) {
+  ipcMain.handle(channel(method), async (event, request: unknown) => {
+    if (!trusted(event)) throw new Error('IPC from an untrusted frame');
+    return handle(await engine(), method, request);
+  });
+}
 
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());

@@ -1,7 +1,29 @@
+import { z } from 'zod';
+import type { Method } from './methods.ts';
+
 /**
- * The one API contract between the workstation's UI and its engine. Both transports (Electron IPC
- * and, later, HTTP for `winnow serve`) implement exactly this interface.
+ * The one API contract between the workstation's UI and its engine: each method's request schema
+ * (validated at every boundary, in both transports) and its response type. Electron IPC and
+ * HTTP (`winnow serve`) both carry exactly this.
  */
+const id = z.number().int().positive();
+
+export const requestSchemas = {
+  projectStatus: z.object({}).strict(),
+  classExtremes: z.object({ classId: id, n: z.number().int().min(1).max(500) }).strict(),
+  instanceDetail: z.object({ id }).strict(),
+  curate: z
+    .object({
+      ids: z.array(id).min(1).max(100_000),
+      action: z.enum(['accept', 'reject', 'relabel', 'clear']),
+      labelId: id.optional(),
+    })
+    .strict(),
+  undo: z.object({}).strict(),
+} as const satisfies Record<Method, z.ZodType>;
+
+export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
+
 export interface ClassStatus {
   readonly id: number;
   readonly name: string;
@@ -23,12 +45,48 @@ export interface ProjectStatus {
   readonly exports: number;
 }
 
-export interface WinnowApi {
-  /** The current project's summary. */
-  projectStatus(): Promise<ProjectStatus>;
+/** What a review grid shows of an instance. */
+export interface InstanceSummary {
+  readonly id: number;
+  readonly imageHash: string;
+  readonly classId: number;
+  readonly labelId: number;
+  readonly status: 'pending' | 'accepted' | 'rejected';
+  readonly override: 'accepted' | 'rejected' | null;
+  readonly contribution: number | null;
 }
 
-/** Every IPC channel, named once. */
-export const channels = {
-  projectStatus: 'winnow:project-status',
-} as const satisfies Record<keyof WinnowApi, string>;
+export interface InstanceDetail extends InstanceSummary {
+  readonly prompt: string;
+  readonly negativePrompt: string;
+  readonly seed: number | null;
+  readonly epsilon: number;
+  readonly generatorId: string;
+  readonly genParams: Record<string, unknown>;
+  readonly runId: number | null;
+  readonly roundIndex: number | null;
+  readonly scores: readonly { kind: string; value: number; roundIndex: number | null; at: string }[];
+}
+
+export interface Responses {
+  projectStatus: ProjectStatus;
+  classExtremes: { readonly best: readonly InstanceSummary[]; readonly worst: readonly InstanceSummary[] };
+  instanceDetail: InstanceDetail;
+  curate: { readonly batch: string };
+  undo: { readonly batch: string | null };
+}
+
+/** The API as an object of methods: what the engine implements and the renderer's client offers. */
+export type WinnowApi = { [M in Method]: (request: Request<M>) => Promise<Responses[M]> };
+
+/** How an error crosses a transport: what is wrong, and what to do about it. */
+export interface ApiError {
+  readonly error: string;
+  readonly fix?: string;
+}
+
+/** What crosses a transport: the response, or the error with its fix (errors lose fields when thrown across IPC). */
+export type Result<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & ApiError);
+
+/** The API as a transport carries it: what the preload exposes as `window.winnow`. */
+export type WinnowTransport = { [M in Method]: (request: Request<M>) => Promise<Result<Responses[M]>> };

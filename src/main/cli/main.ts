@@ -8,6 +8,7 @@ import { summarize } from '../store/summary.ts';
 import { setCurrentProject } from '../workspace.ts';
 import { addLearnCommands } from './learnCommands.ts';
 import { addModelCommands } from './modelCommands.ts';
+import { addServeCommand } from './serveCommand.ts';
 import { withProject } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
 
@@ -120,6 +121,7 @@ function buildProgram(): Command {
 
   addModelCommands(program, withProject);
   addLearnCommands(program, withProject);
+  addServeCommand(program);
   return program;
 }
 

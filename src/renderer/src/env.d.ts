@@ -1,8 +1,9 @@
 /// <reference types="vite/client" />
-import type { WinnowApi } from '../../shared/api.ts';
+import type { WinnowTransport } from '../../shared/api.ts';
 
 declare global {
   interface Window {
-    readonly winnow: WinnowApi;
+    /** Present in Electron (the preload), absent in a browser on `winnow serve`. */
+    readonly winnow: WinnowTransport | undefined;
   }
 }

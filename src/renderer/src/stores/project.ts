@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
 import type { ProjectStatus } from '../../../shared/api.ts';
+import { api } from '../api.ts';
 
 export const useProjectStore = defineStore('project', {
   state: () => ({ status: null as ProjectStatus | null, error: null as string | null }),
@@ -13,7 +14,7 @@ export const useProjectStore = defineStore('project', {
   actions: {
     async load() {
       try {
-        this.status = await window.winnow.projectStatus();
+        this.status = await api.projectStatus({});
         this.error = null;
       } catch (error) {
         this.error = error instanceof Error ? error.message : String(error);

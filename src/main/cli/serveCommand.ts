@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { currentOrDemoProjectDir } from '../pipeline/demo.ts';
+import { serve } from '../server/server.ts';
+import { createService } from '../service/winnowService.ts';
+import { openProject } from '../store/project.ts';
+import { number } from './parse.ts';
+
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the workstation UI and its API over HTTP (for a browser, or an engine on a GPU server)')
+    .option('--port <p>', 'port (0: any free port)', number('int', 0), 7777)
+    .option(
+      '--host <h>',
+      'address to listen on; keep 127.0.0.1 unless behind an SSH tunnel or proxy you trust',
+      '127.0.0.1',
+    )
+    .action(async (options: { port: number; host: string }, command: Command) => {
+      const explicit = command.optsWithGlobals<{ project?: string }>().project;
+      const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
+      const { url, server } = await serve({
+        service: createService(project),
+        images: project.images,
+        port: options.port,
+        host: options.host,
+      });
+      console.log(`Serving ${project.dir}\nOpen ${url}\n(Ctrl-C stops the server.)`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => server.close(() => resolve()));
+        process.once('SIGTERM', () => server.close(() => resolve()));
+      });
+      project.close();
+    });
+}

@@ -1,0 +1,93 @@
+import { type Request, requestSchemas, type Responses, type Result, type WinnowApi } from '../../shared/api.ts';
+import { METHODS, type Method } from '../../shared/methods.ts';
+import { WinnowError } from '../errors.ts';
+import { curate, undoLastAction } from '../store/curation.ts';
+import { extremesOfClass, getInstance, type Instance } from '../store/instances.ts';
+import type { Project } from '../store/project.ts';
+import { scoreHistory } from '../store/scores.ts';
+import { summarize } from '../store/summary.ts';
+
+function summary(i: Instance) {
+  return {
+    id: i.id,
+    imageHash: i.imageHash,
+    classId: i.classId,
+    labelId: i.labelId,
+    status: i.status,
+    override: i.override,
+    contribution: i.contribution,
+  };
+}
+
+/** The engine behind the API, for one open project. Transports validate, then call these. */
+export function createService(project: Project): WinnowApi {
+  const { db } = project;
+  return {
+    projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),
+    classExtremes: async ({ classId, n }) => ({
+      best: extremesOfClass(db, classId, n, 'best').map(summary),
+      worst: extremesOfClass(db, classId, n, 'worst').map(summary),
+    }),
+    instanceDetail: async ({ id }) => {
+      const i = getInstance(db, id);
+      if (i === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
+      return {
+        ...summary(i),
+        prompt: i.prompt,
+        negativePrompt: i.negativePrompt,
+        seed: i.seed,
+        epsilon: i.epsilon,
+        generatorId: i.generatorId,
+        genParams: JSON.parse(i.genParams) as Record<string, unknown>,
+        runId: i.runId,
+        roundIndex: i.roundIndex,
+        scores: scoreHistory(db, id).map((s) => ({
+          kind: s.kind,
+          value: s.value,
+          roundIndex: s.roundIndex,
+          at: s.createdAt,
+        })),
+      };
+    },
+    curate: async ({ ids, action, labelId }) => ({
+      batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
+    }),
+    undo: async () => ({ batch: undoLastAction(db) ?? null }),
+  };
+}
+
+export function isMethod(name: string): name is Method {
+  return (METHODS as readonly string[]).includes(name);
+}
+
+/**
+ * Validates an untrusted request and calls the method: what every transport does with what
+ * arrives from a renderer or the network. Bad input is a WinnowError naming the field.
+ */
+export async function dispatch<M extends Method>(service: WinnowApi, method: M, raw: unknown): Promise<Responses[M]> {
+  const parsed = requestSchemas[method].safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new WinnowError(
+      `Bad request to ${method}: ${issue?.path.join('.') || 'request'} ${issue?.message ?? 'is invalid'}.`,
+    );
+  }
+  const call = service[method] as (request: Request<M>) => Promise<Responses[M]>;
+  return call(parsed.data as Request<M>);
+}
+
+/** `dispatch` with its outcome as a transport carries it; unexpected errors are logged and named. */
+export async function handle<M extends Method>(
+  service: WinnowApi,
+  method: M,
+  raw: unknown,
+): Promise<Result<Responses[M]>> {
+  try {
+    return { ok: true, value: await dispatch(service, method, raw) };
+  } catch (error) {
+    if (error instanceof WinnowError)
+      return { ok: false, error: error.message, ...(error.fix ? { fix: error.fix } : {}) };
+    console.error(error);
+    return { ok: false, error: `${method} failed: ${(error as Error).message}` };
+  }
+}

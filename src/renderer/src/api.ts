@@ -1,0 +1,49 @@
+import type { Request, Responses, Result, WinnowApi, WinnowTransport } from '../../shared/api.ts';
+import { METHODS, type Method } from '../../shared/methods.ts';
+
+/** An API error as the renderer sees it: the message and the fix to show the user. */
+export class ApiCallError extends Error {
+  readonly fix: string | undefined;
+
+  constructor(error: string, fix?: string) {
+    super(error);
+    this.fix = fix;
+  }
+}
+
+/**
+ * In Electron the preload's `window.winnow` carries calls over IPC; in a browser opened by
+ * `winnow serve` they go over HTTP to the same engine (the session cookie set on first load
+ * authenticates them).
+ */
+function transport(): WinnowTransport {
+  if (window.winnow) return window.winnow;
+  return Object.fromEntries(
+    METHODS.map((method) => [
+      method,
+      async (request: unknown) => {
+        const response = await fetch(`/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          credentials: 'same-origin',
+          body: JSON.stringify(request),
+        });
+        return (await response.json()) as Result<unknown>;
+      },
+    ]),
+  ) as unknown as WinnowTransport;
+}
+
+const carrier = transport();
+
+/** The typed API: each method returns its response or throws an ApiCallError with the fix. */
+export const api = Object.fromEntries(
+  METHODS.map((method) => [
+    method,
+    async (request: Request<Method>) => {
+      const result = await (carrier[method] as (r: unknown) => Promise<Result<Responses[Method]>>)(request);
+      if (!result.ok) throw new ApiCallError(result.error, result.fix);
+      return result.value;
+    },
+  ]),
+) as unknown as WinnowApi;
