@@ -1,14 +1,20 @@
 // The one file of src/main that imports electron: it wires the engine to windows.
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, session, shell } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, net, protocol, session, shell } from 'electron';
 import type { WinnowApi } from '../shared/api.ts';
 import { channel, METHODS } from '../shared/methods.ts';
 import { currentOrDemoProjectDir } from './pipeline/demo.ts';
-import { openProject } from './store/project.ts';
+import { isImageHash, THUMBNAIL_SIZES } from './store/imageStore.ts';
+import { openProject, type Project } from './store/project.ts';
 import { createService, handle } from './service/winnowService.ts';
 
 const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; img-src 'self' data: winnow-image:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+// Images reach the renderer only through this scheme: a content hash in, a file of the project's
+// image store out; nothing else on disk can be named (never raw file://).
+protocol.registerSchemesAsPrivileged([{ scheme: 'winnow-image', privileges: { standard: true, secure: true } }]);
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -43,16 +49,34 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
 }
 
-let service: Promise<WinnowApi> | undefined;
-function engine(): Promise<WinnowApi> {
-  service ??= currentOrDemoProjectDir().then((dir) => createService(openProject(dir)));
-  return service;
+let opened: Promise<{ project: Project; service: WinnowApi }> | undefined;
+function engine(): Promise<{ project: Project; service: WinnowApi }> {
+  opened ??= currentOrDemoProjectDir().then((dir) => {
+    const project = openProject(dir);
+    return { project, service: createService(project) };
+  });
+  return opened;
+}
+
+async function imageResponse(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const parts = url.pathname.split('/').filter(Boolean);
+  const { project } = await engine();
+  const hash = parts.at(-1)?.replace(/\.png$/, '') ?? '';
+  if (!isImageHash(hash)) return new Response('not found', { status: 404 });
+  let path: string | undefined;
+  if (url.host === 'images' && parts.length === 1) path = project.images.pathOf(hash);
+  else if (url.host === 'thumbs' && parts.length === 2 && THUMBNAIL_SIZES.has(Number(parts[0]))) {
+    path = await project.images.thumbnail(hash, Number(parts[0])).catch(() => undefined);
+  }
+  if (path === undefined) return new Response('not found', { status: 404 });
+  return net.fetch(pathToFileURL(path).toString());
 }
 
 for (const method of METHODS) {
   ipcMain.handle(channel(method), async (event, request: unknown) => {
     if (!trusted(event)) throw new Error('IPC from an untrusted frame');
-    return handle(await engine(), method, request);
+    return handle((await engine()).service, method, request);
   });
 }
 
@@ -61,6 +85,7 @@ app.on('web-contents-created', (_event, contents) => {
 });
 
 void app.whenReady().then(() => {
+  protocol.handle('winnow-image', imageResponse);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });

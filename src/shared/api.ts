@@ -11,7 +11,17 @@ const id = z.number().int().positive();
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
   classExtremes: z.object({ classId: id, n: z.number().int().min(1).max(500) }).strict(),
+  classPage: z
+    .object({
+      labelId: id,
+      status: z.enum(['pending', 'accepted', 'rejected']).optional(),
+      order: z.enum(['best', 'worst', 'newest']),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+    })
+    .strict(),
   instanceDetail: z.object({ id }).strict(),
+  similar: z.object({ id, k: z.number().int().min(1).max(1000), sameLabel: z.boolean() }).strict(),
   curate: z
     .object({
       ids: z.array(id).min(1).max(100_000),
@@ -71,7 +81,10 @@ export interface InstanceDetail extends InstanceSummary {
 export interface Responses {
   projectStatus: ProjectStatus;
   classExtremes: { readonly best: readonly InstanceSummary[]; readonly worst: readonly InstanceSummary[] };
+  classPage: { readonly total: number; readonly items: readonly InstanceSummary[] };
   instanceDetail: InstanceDetail;
+  /** Nearest instances in feature space, most similar first, with their cosine similarity. */
+  similar: { readonly items: readonly (InstanceSummary & { readonly similarity: number })[] };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
 }

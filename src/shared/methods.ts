@@ -2,7 +2,15 @@
  * Every method of the API, named once. The preload script and the HTTP client build their
  * objects from this list, so neither can drift from the contract in api.ts.
  */
-export const METHODS = ['projectStatus', 'classExtremes', 'instanceDetail', 'curate', 'undo'] as const;
+export const METHODS = [
+  'projectStatus',
+  'classExtremes',
+  'classPage',
+  'instanceDetail',
+  'similar',
+  'curate',
+  'undo',
+] as const;
 export type Method = (typeof METHODS)[number];
 
 /** The IPC channel of a method. */

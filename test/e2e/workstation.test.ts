@@ -1,16 +1,21 @@
 import type { Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
 import { createService } from '../../src/main/service/winnowService.ts';
+import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { tempDir } from '../helpers/fixtures.ts';
+import { writeTinyResources } from '../helpers/tinyModels.ts';
 
 // The built renderer in Debian's Chromium (playwright gives it a fresh profile), against
-// `winnow serve` on the demo project.
+// `winnow serve` on the demo project after one round of the loop with tiny real ONNX models.
 const OUTPUT = resolve(import.meta.dirname, '../output');
 let project: Project;
 let server: Server;
@@ -19,6 +24,15 @@ let browser: Browser;
 
 beforeAll(async () => {
   project = await createDemoProject(join(tempDir(), 'demo'));
+  const resources = writeTinyResources(tempDir());
+  const generator = await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm'));
+  const encoder = await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone'));
+  await startLoop(
+    project,
+    { generator, encoder },
+    { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', epochsPerRound: 2 },
+  );
+  await Promise.all([generator.dispose(), encoder.dispose()]);
   const started = await serve({ service: createService(project), images: project.images, port: 0, host: '127.0.0.1' });
   server = started.server;
   url = started.url;
@@ -33,6 +47,7 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   });
+  mkdirSync(OUTPUT, { recursive: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -40,18 +55,64 @@ afterAll(async () => {
   project.close();
 });
 
+async function open(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  return { page, errors };
+}
+
 describe('the workstation in Chromium', () => {
-  it('opens on the demo project and shows its classes, with no console errors', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    await page.getByRole('cell', { name: 'ankle boot' }).waitFor();
+  it('opens on the demo project and shows its classes', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'ankle boot' }).waitFor();
     expect(await page.locator('tbody tr').count()).toBe(10);
     expect(await page.locator('tbody tr').first().innerText()).toMatch(/t-shirt\s+20\s+100/);
-    mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'project.png'), fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('review: best and worst of a class, reject one, still rejected after a reload, undo', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Review' }).click();
+    const worst = page.getByLabel('Worst').locator('.tile');
+    const best = page.getByLabel('Best').locator('.tile');
+    await worst.first().waitFor();
+    expect(await best.count()).toBeGreaterThan(0);
+    // Best is sorted high to low, worst low to high.
+    const scores = async (tiles: typeof best) => (await tiles.locator('.score').allInnerTexts()).map(Number);
+    const bestScores = await scores(best);
+    expect(bestScores).toEqual([...bestScores].sort((a, b) => b - a));
+    const worstScores = await scores(worst);
+    expect(worstScores).toEqual([...worstScores].sort((a, b) => a - b));
+    expect(await page.getByLabel('All instances').locator('.tile').count()).toBeGreaterThan(0);
+
+    const target = worst.first();
+    const id = Number(await target.getAttribute('data-id'));
+    const before = getInstance(project.db, id)!;
+    await target.click();
+    await page.getByLabel('Detail').getByText(`Instance #${id}`).waitFor();
+    await page.keyboard.press('r');
+    await page.getByRole('status').getByText('Rejected 1').waitFor();
+    expect(getInstance(project.db, id)?.override).toBe('rejected');
+    await page.screenshot({ path: join(OUTPUT, 'review.png'), fullPage: true });
+
+    await page.reload();
+    const again = page.getByLabel('Worst').locator(`.tile[data-id="${id}"]`);
+    await again.waitFor();
+    expect(await again.getAttribute('class')).toMatch(/rejected.*curated|curated.*rejected/);
+
+    await again.click();
+    await page.keyboard.press('u');
+    await page.getByRole('status').getByText('Undone.').waitFor();
+    expect(getInstance(project.db, id)?.override).toBe(before.override);
+    expect(await page.getByLabel('Worst').locator(`.tile[data-id="${id}"]`).getAttribute('class')).not.toMatch(
+      /curated/,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -5,12 +5,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { WinnowApi } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
-import type { ImageStore } from '../store/imageStore.ts';
+import { type ImageStore, isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
 import { handle, isMethod } from '../service/winnowService.ts';
 
 /** The Content-Security-Policy of the served app: the same as the Electron window's. */
 export const CSP =
-  "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -22,8 +22,6 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 const COOKIE = 'winnow_session';
-const HASH = /^[0-9a-f]{64}$/;
-const THUMBNAIL_SIZES = new Set([64, 128, 256]);
 const MAX_BODY = 8 * 2 ** 20;
 
 /** The built renderer (electron-vite's out/renderer), found from this module up. */
@@ -111,7 +109,7 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
     }
     const image = url.pathname.match(/^\/images\/([0-9a-f]{64})\.png$/);
     const thumb = url.pathname.match(/^\/thumbs\/(\d+)\/([0-9a-f]{64})\.png$/);
-    if (image?.[1] && HASH.test(image[1])) return file(response, options.images.pathOf(image[1]), true);
+    if (image?.[1] && isImageHash(image[1])) return file(response, options.images.pathOf(image[1]), true);
     if (thumb?.[1] && thumb[2] && THUMBNAIL_SIZES.has(Number(thumb[1]))) {
       const path = await options.images.thumbnail(thumb[2], Number(thumb[1])).catch(() => undefined);
       if (path) return file(response, path, true);

@@ -2,10 +2,11 @@ import { type Request, requestSchemas, type Responses, type Result, type WinnowA
 import { METHODS, type Method } from '../../shared/methods.ts';
 import { WinnowError } from '../errors.ts';
 import { curate, undoLastAction } from '../store/curation.ts';
-import { extremesOfClass, getInstance, type Instance } from '../store/instances.ts';
+import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
+import { similarInstances } from './similarity.ts';
 
 function summary(i: Instance) {
   return {
@@ -27,6 +28,13 @@ export function createService(project: Project): WinnowApi {
     classExtremes: async ({ classId, n }) => ({
       best: extremesOfClass(db, classId, n, 'best').map(summary),
       worst: extremesOfClass(db, classId, n, 'worst').map(summary),
+    }),
+    classPage: async ({ labelId, status, order, offset, limit }) => {
+      const page = pageOfClass(db, { labelId, order, offset, limit, ...(status ? { status } : {}) });
+      return { total: page.total, items: page.items.map(summary) };
+    },
+    similar: async ({ id, k, sameLabel }) => ({
+      items: similarInstances(db, id, k, sameLabel).map((i) => ({ ...summary(i), similarity: i.similarity })),
     }),
     instanceDetail: async ({ id }) => {
       const i = getInstance(db, id);

@@ -16,6 +16,13 @@ export interface StoredImage {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** The thumbnail sizes the UI asks for; no other size is ever made. */
+export const THUMBNAIL_SIZES: ReadonlySet<number> = new Set([64, 128, 256]);
+
+export function isImageHash(text: string): boolean {
+  return HASH.test(text);
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -116,3 +116,32 @@ export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
     )
     .all({ status: filter.status ?? null, labelId: filter.labelId ?? null });
 }
+
+export interface ClassPage {
+  readonly labelId: number;
+  readonly status?: InstanceStatus;
+  /** best: highest contribution first; worst: lowest first (unscored instances last either way); newest: by id. */
+  readonly order: 'best' | 'worst' | 'newest';
+  readonly offset: number;
+  readonly limit: number;
+}
+
+const PAGE_ORDER = {
+  best: 'contribution IS NULL, contribution DESC, id',
+  worst: 'contribution IS NULL, contribution ASC, id',
+  newest: 'id DESC',
+} as const;
+
+/** One page of a class's instances for the review grid, and how many there are in all. */
+export function pageOfClass(db: Db, page: ClassPage): { total: number; items: Instance[] } {
+  const where = 'WHERE label_id = :labelId AND (:status IS NULL OR coalesce(override, status) = :status)';
+  const params = { labelId: page.labelId, status: page.status ?? null };
+  const total =
+    db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
+  const items = db
+    .prepare<typeof params & { limit: number; offset: number }, Instance>(
+      `SELECT ${INSTANCE_COLUMNS} FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
+    )
+    .all({ ...params, limit: page.limit, offset: page.offset });
+  return { total, items };
+}

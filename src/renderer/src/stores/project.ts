@@ -10,6 +10,7 @@ export const useProjectStore = defineStore('project', {
         (sum, c) => sum + c.synthetic.pending + c.synthetic.accepted + c.synthetic.rejected,
         0,
       ) ?? 0,
+    className: (state) => (id: number) => state.status?.classes.find((c) => c.id === id)?.name ?? `#${id}`,
   },
   actions: {
     async load() {

@@ -1,0 +1,12 @@
+import { createRouter, createWebHashHistory } from 'vue-router';
+import ProjectView from './views/project/ProjectView.vue';
+import ReviewView from './views/review/ReviewView.vue';
+
+// Hash history: the same URLs work from a file in Electron and from `winnow serve`.
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', name: 'project', component: ProjectView },
+    { path: '/review/:classId?', name: 'review', component: ReviewView, props: true },
+  ],
+});
