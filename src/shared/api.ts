@@ -30,6 +30,10 @@ export const requestSchemas = {
     })
     .strict(),
   undo: z.object({}).strict(),
+  auditSample: z.object({ perClass: z.number().int().min(1).max(200), seed: z.number().int().min(0) }).strict(),
+  auditVerdict: z.object({ id, verdict: z.enum(['correct', 'incorrect']) }).strict(),
+  auditUndo: z.object({}).strict(),
+  auditSummary: z.object({}).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -87,6 +91,31 @@ export interface Responses {
   similar: { readonly items: readonly (InstanceSummary & { readonly similarity: number })[] };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
+  auditSample: { readonly items: readonly InstanceSummary[] };
+  auditVerdict: { readonly id: number };
+  auditUndo: { readonly id: number | null };
+  auditSummary: AuditSummary;
+}
+
+export interface AccuracyEstimate {
+  readonly audited: number;
+  readonly correct: number;
+  readonly accuracy: number | null;
+  /** 95% Wilson interval. */
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface AuditSummary {
+  readonly classes: readonly ({ readonly classId: number; readonly name: string } & AccuracyEstimate)[];
+  readonly overall: AccuracyEstimate;
+  /** How well the contribution score agrees with the verdicts (AUROC for flagging incorrect ones). */
+  readonly agreement: {
+    readonly scored: number;
+    readonly auroc: number | null;
+    readonly meanCorrect: number | null;
+    readonly meanIncorrect: number | null;
+  };
 }
 
 /** The API as an object of methods: what the engine implements and the renderer's client offers. */

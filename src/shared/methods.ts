@@ -10,6 +10,10 @@ export const METHODS = [
   'similar',
   'curate',
   'undo',
+  'auditSample',
+  'auditVerdict',
+  'auditUndo',
+  'auditSummary',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -115,4 +115,29 @@ describe('the workstation in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('audit: draw a stratified sample, mark verdicts with the keyboard, undo, read the accuracy', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Per class').fill('2');
+    await page.getByRole('button', { name: 'Draw a stratified sample' }).click();
+    const current = page.getByLabel('Current item');
+    await current.waitFor();
+    await page.keyboard.press('y');
+    await current.getByText('item 2 of').waitFor();
+    await page.keyboard.press('n');
+    await current.getByText('2 marked').waitFor();
+    await page.keyboard.press('u');
+    await current.getByText('1 marked').waitFor();
+    const total = page.getByLabel('Accuracy').locator('tr.total');
+    await expect.poll(() => total.innerText()).toMatch(/all\s+1\s+1\s+100\.0%\s+20\.7% – 100\.0%/);
+    const verdicts = project.db.prepare('SELECT verdict, undone_at AS undone FROM audit_verdicts ORDER BY id').all();
+    expect(verdicts).toEqual([
+      { verdict: 'correct', undone: null },
+      { verdict: 'incorrect', undone: expect.any(String) },
+    ]);
+    await page.screenshot({ path: join(OUTPUT, 'audit.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,7 +1,8 @@
 import { type Request, requestSchemas, type Responses, type Result, type WinnowApi } from '../../shared/api.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
 import { WinnowError } from '../errors.ts';
-import { curate, undoLastAction } from '../store/curation.ts';
+import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
+import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { scoreHistory } from '../store/scores.ts';
@@ -61,6 +62,10 @@ export function createService(project: Project): WinnowApi {
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
+    auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(summary) }),
+    auditVerdict: async ({ id, verdict }) => ({ id: recordVerdict(db, id, verdict) }),
+    auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
+    auditSummary: async () => auditSummary(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
+import AuditView from './views/audit/AuditView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
 
@@ -8,5 +9,6 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'project', component: ProjectView },
     { path: '/review/:classId?', name: 'review', component: ReviewView, props: true },
+    { path: '/audit', name: 'audit', component: AuditView },
   ],
 });

@@ -1,0 +1,75 @@
+import { defineStore } from 'pinia';
+import type { AuditSummary, InstanceSummary } from '../../../shared/api.ts';
+import { api } from '../api.ts';
+
+type Verdict = 'correct' | 'incorrect';
+
+/** The audit screen: a stratified sample, the curator's verdicts on it, and the resulting estimates. */
+export const useAuditStore = defineStore('audit', {
+  state: () => ({
+    perClass: 10,
+    seed: 1,
+    sample: [] as InstanceSummary[],
+    verdicts: {} as Record<number, Verdict>,
+    /** Ids in the order verdicts were given, for undo. */
+    history: [] as number[],
+    cursor: 0,
+    summary: null as AuditSummary | null,
+    error: null as string | null,
+  }),
+  getters: {
+    current: (state) => state.sample[state.cursor],
+    done: (state) => Object.keys(state.verdicts).length,
+  },
+  actions: {
+    async guard(work: () => Promise<void>) {
+      try {
+        this.error = null;
+        await work();
+      } catch (error) {
+        const e = error as Error & { fix?: string };
+        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+      }
+    },
+    async draw() {
+      await this.guard(async () => {
+        const { items } = await api.auditSample({ perClass: this.perClass, seed: this.seed });
+        this.sample = [...items];
+        this.verdicts = {};
+        this.history = [];
+        this.cursor = 0;
+        this.summary = await api.auditSummary({});
+      });
+    },
+    async mark(verdict: Verdict) {
+      const item = this.sample[this.cursor];
+      if (!item) return;
+      await this.guard(async () => {
+        await api.auditVerdict({ id: item.id, verdict });
+        this.verdicts[item.id] = verdict;
+        this.history.push(item.id);
+        this.cursor = Math.min(this.sample.length - 1, this.cursor + 1);
+        this.summary = await api.auditSummary({});
+      });
+    },
+    async undo() {
+      await this.guard(async () => {
+        const undone = await api.auditUndo({});
+        const id = this.history.pop();
+        if (undone.id !== null && id !== undefined) {
+          delete this.verdicts[id];
+          this.cursor = Math.max(
+            0,
+            this.sample.findIndex((s) => s.id === id),
+          );
+        }
+        this.summary = await api.auditSummary({});
+      });
+    },
+    async refresh() {
+      await this.guard(async () => {
+        this.summary = await api.auditSummary({});
+      });
+    },
+  },
+});

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditSummary, drawAuditSample } from '../../src/main/pipeline/audit.ts';
+import { addClass } from '../../src/main/store/classes.ts';
+import { recordVerdict } from '../../src/main/store/curation.ts';
+import { recordImage } from '../../src/main/store/images.ts';
+import { insertInstance } from '../../src/main/store/instances.ts';
+import { initProject } from '../../src/main/store/project.ts';
+import { recordScores } from '../../src/main/store/scores.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+
+function project() {
+  const p = initProject(join(tempDir(), 'p'));
+  const classes = [addClass(p.db, { name: 'bun' }), addClass(p.db, { name: 'bunny' })];
+  const ids: number[] = [];
+  for (let n = 0; n < 40; n++) {
+    const hash = n.toString(16).padStart(64, '0');
+    recordImage(p.db, { hash, width: 1, height: 1, channels: 1, bytes: 1 });
+    const cls = classes[n % 2]!;
+    const id = insertInstance(p.db, {
+      imageHash: hash,
+      classId: cls.id,
+      labelId: cls.id,
+      source: 'generated',
+      sourcePath: null,
+      prompt: '',
+      negativePrompt: '',
+      seed: n,
+      epsilon: 0,
+      perturbation: null,
+      generatorId: 'g',
+      genParams: '{}',
+      runId: null,
+      roundIndex: null,
+    });
+    recordScores(p.db, [{ instanceId: id, kind: 'contribution', value: n / 40, runId: null, roundIndex: null }]);
+    ids.push(id);
+  }
+  return { p, classes, ids };
+}
+
+describe('audit', () => {
+  it('draws one instance per score stratum of each class, deterministically, skipping audited ones', () => {
+    const { p, ids } = project();
+    const sample = drawAuditSample(p.db, 4, 7);
+    expect(sample).toHaveLength(8);
+    // Class "bun" holds even n (scores 0, 0.05, … 0.95): one draw from each quarter of them.
+    const bun = sample.filter((i) => i.labelId === 1).map((i) => i.contribution as number);
+    expect(bun.map((c) => Math.floor(c * 4))).toEqual([0, 1, 2, 3]);
+    expect(drawAuditSample(p.db, 4, 7).map((i) => i.id)).toEqual(sample.map((i) => i.id));
+    recordVerdict(p.db, sample[0]!.id, 'correct');
+    expect(drawAuditSample(p.db, 20, 7).map((i) => i.id)).not.toContain(sample[0]!.id);
+    expect(ids).toHaveLength(40);
+    p.close();
+  });
+
+  it('estimates accuracy per class with a Wilson interval and the score’s agreement with verdicts', () => {
+    const { p, ids } = project();
+    // Low scores judged incorrect, high ones correct: perfect agreement.
+    ids.forEach((id, n) => recordVerdict(p.db, id, n < 10 ? 'incorrect' : 'correct'));
+    const summary = auditSummary(p.db);
+    expect(summary.overall).toMatchObject({ audited: 40, correct: 30, accuracy: 0.75 });
+    expect(summary.overall.low).toBeLessThan(0.75);
+    expect(summary.overall.high).toBeGreaterThan(0.75);
+    expect(summary.classes.map((c) => [c.name, c.audited, c.correct])).toEqual([
+      ['bun', 20, 15],
+      ['bunny', 20, 15],
+    ]);
+    expect(summary.agreement.auroc).toBe(1);
+    expect(summary.agreement.meanIncorrect!).toBeLessThan(summary.agreement.meanCorrect!);
+    p.close();
+  });
+});
