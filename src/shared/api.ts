@@ -34,6 +34,18 @@ export const requestSchemas = {
   auditVerdict: z.object({ id, verdict: z.enum(['correct', 'incorrect']) }).strict(),
   auditUndo: z.object({}).strict(),
   auditSummary: z.object({}).strict(),
+  exportDataset: z
+    .object({
+      /** A folder name: the export goes to `<project>/exports/<name>`, never anywhere else. */
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a plain folder name (letters, digits, . _ -)'),
+      status: z.enum(['accepted', 'rejected', 'pending', 'all']),
+      labelIds: z.array(id).optional(),
+      minContribution: z.number().optional(),
+      formats: z.array(z.enum(['imagefolder', 'csv', 'jsonl', 'coco'])).min(1),
+    })
+    .strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -95,6 +107,12 @@ export interface Responses {
   auditVerdict: { readonly id: number };
   auditUndo: { readonly id: number | null };
   auditSummary: AuditSummary;
+  exportDataset: {
+    readonly destination: string;
+    readonly instances: number;
+    readonly perClass: Readonly<Record<string, number>>;
+    readonly files: readonly string[];
+  };
 }
 
 export interface AccuracyEstimate {

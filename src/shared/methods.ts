@@ -14,6 +14,7 @@ export const METHODS = [
   'auditVerdict',
   'auditUndo',
   'auditSummary',
+  'exportDataset',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -140,4 +140,30 @@ describe('the workstation in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('export: choose filters and formats, export into the project, see the summary', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Export' }).click();
+    await page.getByLabel('Instances').selectOption('all');
+    await page.getByLabel('CSV manifest').uncheck();
+    await page.getByLabel('Folder name').fill('../escape');
+    await page.getByRole('button', { name: 'Export' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/name must be a plain folder name/)
+      .waitFor();
+    await page.getByLabel('Folder name').fill('e2e');
+    await page.getByRole('button', { name: 'Export' }).click();
+    const summary = page.getByRole('status');
+    await summary.getByText(/Exported \d+ instances to/).waitFor();
+    const text = await summary.innerText();
+    expect(text).toContain(join(project.dir, 'exports', 'e2e'));
+    expect(text).toMatch(/Files: images\/metadata.jsonl, manifest.jsonl, coco.json/);
+    const total = (project.db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+    expect(text).toContain(`Exported ${total} instances`);
+    await page.screenshot({ path: join(OUTPUT, 'export.png'), fullPage: true });
+    // The deliberately bad folder name is answered 400, which Chromium logs; nothing else may fail.
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { exportDataset } from '../pipeline/exportDataset.ts';
+import { WinnowError } from '../errors.ts';
+import { EXPORT_FORMATS, type ExportFormat, exportDataset } from '../pipeline/exportDataset.ts';
+import { findClass } from '../store/classes.ts';
 import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
 import { initProject, openProject } from '../store/project.ts';
@@ -100,7 +102,7 @@ function buildProgram(): Command {
   program
     .command('export')
     .description(
-      'export instances as an ImageFolder with metadata.jsonl, plus CSV and JSONL manifests with every score and the provenance',
+      'export instances as an ImageFolder with a Hugging Face metadata.jsonl, CSV and JSONL manifests with every score and the provenance, and a COCO-style classification JSON',
     )
     .argument('<dest>', 'a new or empty folder')
     .addOption(
@@ -108,15 +110,43 @@ function buildProgram(): Command {
         .choices(['accepted', 'rejected', 'pending', 'all'])
         .default('accepted'),
     )
-    .action(async (dest: string, options: { status: 'accepted' | 'rejected' | 'pending' | 'all' }, command: Command) =>
-      withProject(command, async (project) => {
-        const summary = await exportDataset(project, dest, { status: options.status });
-        console.log(
-          `Exported ${summary.instances} ${options.status === 'all' ? '' : `${options.status} `}instances to ${summary.destination}`,
-        );
-        for (const [label, n] of Object.entries(summary.perClass)) console.log(`  ${label}: ${n}`);
-        return EXIT.ok;
-      }),
+    .addOption(new Option('--format <formats...>', 'which formats (default: all)').choices(EXPORT_FORMATS))
+    .option('--class <names...>', 'only these classes (pseudo-labels)')
+    .option('--min-contribution <c>', 'only instances scoring at least this', Number)
+    .action(
+      async (
+        dest: string,
+        options: {
+          status: 'accepted' | 'rejected' | 'pending' | 'all';
+          format?: ExportFormat[];
+          class?: string[];
+          minContribution?: number;
+        },
+        command: Command,
+      ) =>
+        withProject(command, async (project) => {
+          const labelIds = options.class?.map((name) => {
+            const found = findClass(project.db, name);
+            if (found === undefined)
+              throw new WinnowError(
+                `"${name}" is not a class of this project.`,
+                'See `winnow status` for the classes.',
+              );
+            return found.id;
+          });
+          const summary = await exportDataset(project, dest, {
+            status: options.status,
+            ...(options.format ? { formats: options.format } : {}),
+            ...(labelIds ? { labelIds } : {}),
+            ...(options.minContribution === undefined ? {} : { minContribution: options.minContribution }),
+          });
+          console.log(
+            `Exported ${summary.instances} ${options.status === 'all' ? '' : `${options.status} `}instances to ${summary.destination}`,
+          );
+          for (const [label, n] of Object.entries(summary.perClass)) console.log(`  ${label}: ${n}`);
+          console.log(`Files: ${summary.files.join(', ')}${summary.files.length > 0 ? '' : '(none)'}`);
+          return EXIT.ok;
+        }),
     );
 
   addModelCommands(program, withProject);

@@ -7,30 +7,55 @@ import { WinnowError } from '../errors.ts';
 import { listClasses } from '../store/classes.ts';
 import { currentVerdicts } from '../store/curation.ts';
 import { recordExport } from '../store/exports.ts';
-import { effectiveStatus, type InstanceStatus, listInstances } from '../store/instances.ts';
+import { effectiveStatus, type Instance, type InstanceStatus, listInstances } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { latestScores, scoreKinds } from '../store/scores.ts';
+import { imageSize } from '../store/images.ts';
 import { METADATA_FILE, type SyntheticMetadata } from './syntheticMetadata.ts';
+
+export const EXPORT_FORMATS = ['imagefolder', 'csv', 'jsonl', 'coco'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportOptions {
   /** Which instances, by effective status (the curator's override wins). Default: accepted. */
   readonly status?: InstanceStatus | 'all';
+  /** Only these pseudo-labels (class ids). Default: all classes. */
+  readonly labelIds?: readonly number[];
+  /** Only instances whose latest contribution is at least this (unscored ones are left out). */
+  readonly minContribution?: number;
+  /** Default: every format. */
+  readonly formats?: readonly ExportFormat[];
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface ExportSummary {
   readonly destination: string;
   readonly instances: number;
   readonly perClass: Record<string, number>;
+  readonly files: readonly string[];
 }
 
 /** The ImageFolder copy lives in this sub-folder, next to the manifests. */
 export const IMAGES_SUBDIR = 'images';
 
+function selected(project: Project, options: ExportOptions): Instance[] {
+  const status = options.status ?? 'accepted';
+  const labels = options.labelIds ? new Set(options.labelIds) : undefined;
+  return listInstances(project.db, status === 'all' ? {} : { status }).filter(
+    (i) =>
+      (labels === undefined || labels.has(i.labelId)) &&
+      (options.minContribution === undefined || (i.contribution !== null && i.contribution >= options.minContribution)),
+  );
+}
+
 /**
- * Exports the selected instances as an ImageFolder (`images/<label>/<hash>.png`, with a Hugging Face
- * style `images/metadata.jsonl` that `winnow import synthetic` reads back) and as CSV and JSONL
- * manifests carrying every score and the provenance. Everything is written into a temporary sibling
- * folder first and renamed into place, so a failed export leaves nothing half-written.
+ * Exports the selected instances in any of these formats:
+ * - imagefolder: `images/<label>/<hash>.png` with a Hugging Face imagefolder `images/metadata.jsonl`
+ *   (provenance and scores), which `winnow import synthetic` reads back;
+ * - csv, jsonl: `manifest.csv` / `manifest.jsonl`, every score and the provenance per instance;
+ * - coco: `coco.json`, a COCO-style classification file (images, categories, one annotation each).
+ * Everything is written into a temporary sibling folder first and renamed into place, so a failed
+ * export leaves nothing half-written.
  */
 export async function exportDataset(
   project: Project,
@@ -41,29 +66,35 @@ export async function exportDataset(
   if (existsSync(dest) && readdirSync(dest).length > 0) {
     throw new WinnowError(`${dest} already exists and is not empty.`, 'Export into a new or empty folder.');
   }
-  const status = options.status ?? 'accepted';
+  const formats = new Set(options.formats ?? EXPORT_FORMATS);
+  if (formats.size === 0)
+    throw new WinnowError('No export format was chosen.', `Choose one or more of ${EXPORT_FORMATS.join(', ')}.`);
   const { db } = project;
-  const classNames = new Map(listClasses(db).map((c) => [c.id, c.name]));
+  const classes = listClasses(db);
+  const classNames = new Map(classes.map((c) => [c.id, c.name]));
   const scores = latestScores(db);
   const kinds = scoreKinds(db);
   const verdicts = currentVerdicts(db);
-  const instances = listInstances(db, status === 'all' ? {} : { status });
+  const instances = selected(project, options);
+  const copyImages = formats.has('imagefolder') || formats.has('coco');
 
   const temp = join(dirname(dest), `.${basename(dest)}.partial-${randomBytes(4).toString('hex')}`);
   const perClass: Record<string, number> = {};
-  await mkdir(join(temp, IMAGES_SUBDIR), { recursive: true });
+  const files: string[] = [];
+  await mkdir(temp, { recursive: true });
   try {
     const manifest: Record<string, unknown>[] = [];
     const metadata: SyntheticMetadata[] = [];
-    for (const instance of instances) {
+    for (const [k, instance] of instances.entries()) {
       const label = classNames.get(instance.labelId) ?? String(instance.labelId);
       const fileName = `${label}/${instance.imageHash}.png`;
-      await mkdir(join(temp, IMAGES_SUBDIR, label), { recursive: true });
-      await copyFile(project.images.pathOf(instance.imageHash), join(temp, IMAGES_SUBDIR, fileName));
+      if (copyImages) {
+        await mkdir(join(temp, IMAGES_SUBDIR, label), { recursive: true });
+        await copyFile(project.images.pathOf(instance.imageHash), join(temp, IMAGES_SUBDIR, fileName));
+      }
       perClass[label] = (perClass[label] ?? 0) + 1;
       const instanceScores = scores.get(instance.id) ?? {};
-      metadata.push({
-        file_name: fileName,
+      const provenance = {
         class: classNames.get(instance.classId) ?? String(instance.classId),
         prompt: instance.prompt,
         negative_prompt: instance.negativePrompt,
@@ -71,41 +102,46 @@ export async function exportDataset(
         generator: instance.generatorId,
         gen_params: JSON.parse(instance.genParams) as Record<string, unknown>,
         epsilon: instance.epsilon,
+      };
+      metadata.push({
+        file_name: fileName,
+        ...provenance,
         status: instance.status,
         override: instance.override,
         scores: instanceScores,
       });
       manifest.push({
         id: instance.id,
-        file_name: `${IMAGES_SUBDIR}/${fileName}`,
+        file_name: copyImages ? `${IMAGES_SUBDIR}/${fileName}` : null,
         image_hash: instance.imageHash,
         label,
-        class: classNames.get(instance.classId) ?? String(instance.classId),
         decision: effectiveStatus(instance),
         status: instance.status,
         override: instance.override,
         audit_verdict: verdicts.get(instance.id) ?? null,
         contribution: instance.contribution,
         scores: instanceScores,
-        prompt: instance.prompt,
-        negative_prompt: instance.negativePrompt,
-        seed: instance.seed,
-        epsilon: instance.epsilon,
+        ...provenance,
         perturbation: instance.perturbation === null ? null : (JSON.parse(instance.perturbation) as unknown),
-        generator: instance.generatorId,
-        gen_params: JSON.parse(instance.genParams) as unknown,
         source: instance.source,
         source_path: instance.sourcePath,
         run_id: instance.runId,
         round: instance.roundIndex,
         created_at: instance.createdAt,
       });
+      options.onProgress?.(k + 1, instances.length);
     }
     const jsonl = (rows: readonly unknown[]) =>
       rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : '');
-    await writeFile(join(temp, IMAGES_SUBDIR, METADATA_FILE), jsonl(metadata));
-    await writeFile(join(temp, 'manifest.jsonl'), jsonl(manifest));
-    await writeFile(join(temp, 'manifest.csv'), toCsv(manifest, kinds));
+    const write = async (name: string, text: string) => {
+      await mkdir(dirname(join(temp, name)), { recursive: true });
+      await writeFile(join(temp, name), text);
+      files.push(name);
+    };
+    if (formats.has('imagefolder')) await write(`${IMAGES_SUBDIR}/${METADATA_FILE}`, jsonl(metadata));
+    if (formats.has('jsonl')) await write('manifest.jsonl', jsonl(manifest));
+    if (formats.has('csv')) await write('manifest.csv', toCsv(manifest, kinds));
+    if (formats.has('coco')) await write('coco.json', toCoco(project, instances, manifest, classes));
     if (existsSync(dest)) await rmdir(dest);
     await mkdir(dirname(dest), { recursive: true });
     await rename(temp, dest);
@@ -115,11 +151,15 @@ export async function exportDataset(
   }
   recordExport(db, {
     destination: dest,
-    formats: ['imagefolder', 'csv', 'jsonl'],
-    filter: { status },
+    formats: [...formats],
+    filter: {
+      status: options.status ?? 'accepted',
+      labelIds: options.labelIds ?? null,
+      minContribution: options.minContribution ?? null,
+    },
     counts: { instances: instances.length, ...perClass },
   });
-  return { destination: dest, instances: instances.length, perClass };
+  return { destination: dest, instances: instances.length, perClass, files };
 }
 
 /** CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text. */
@@ -136,4 +176,31 @@ function toCsv(rows: readonly Record<string, unknown>[], kinds: readonly string[
   const header =
     rows.length > 0 ? Object.keys(flat[0] ?? {}) : ['id', 'file_name', 'label', ...kinds.map((k) => `score_${k}`)];
   return stringify(flat, { header: true, columns: header });
+}
+
+/** COCO-style classification: images, categories, and one annotation per image with its scores. */
+function toCoco(
+  project: Project,
+  instances: readonly Instance[],
+  manifest: readonly Record<string, unknown>[],
+  classes: readonly { id: number; name: string }[],
+): string {
+  return JSON.stringify({
+    info: { description: 'Synthetic instances curated with Winnow', date_created: new Date().toISOString() },
+    categories: classes.map((c) => ({ id: c.id, name: c.name })),
+    images: instances.map((i, k) => ({
+      id: i.id,
+      file_name: manifest[k]?.file_name,
+      ...imageSize(project.db, i.imageHash),
+      image_hash: i.imageHash,
+    })),
+    annotations: instances.map((i, k) => ({
+      id: i.id,
+      image_id: i.id,
+      category_id: i.labelId,
+      decision: manifest[k]?.decision,
+      contribution: i.contribution,
+      scores: manifest[k]?.scores,
+    })),
+  });
 }

@@ -1,7 +1,9 @@
 import { type Request, requestSchemas, type Responses, type Result, type WinnowApi } from '../../shared/api.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
 import { WinnowError } from '../errors.ts';
+import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
+import { exportDataset } from '../pipeline/exportDataset.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -66,6 +68,13 @@ export function createService(project: Project): WinnowApi {
     auditVerdict: async ({ id, verdict }) => ({ id: recordVerdict(db, id, verdict) }),
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
     auditSummary: async () => auditSummary(db),
+    exportDataset: async ({ name, status, labelIds, minContribution, formats }) =>
+      exportDataset(project, join(project.dir, 'exports', name), {
+        status,
+        formats,
+        ...(labelIds ? { labelIds } : {}),
+        ...(minContribution === undefined ? {} : { minContribution }),
+      }),
   };
 }
 

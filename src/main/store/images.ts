@@ -8,3 +8,9 @@ export function recordImage(db: Db, image: StoredImage): void {
     'INSERT OR IGNORE INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   ).run(image.hash, image.width, image.height, image.channels, image.bytes, now());
 }
+
+export function imageSize(db: Db, hash: string): { width: number; height: number } | undefined {
+  return db
+    .prepare<[string], { width: number; height: number }>('SELECT width, height FROM images WHERE hash = ?')
+    .get(hash);
+}

@@ -1,5 +1,6 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
 import AuditView from './views/audit/AuditView.vue';
+import ExportView from './views/export/ExportView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
 
@@ -10,5 +11,6 @@ export const router = createRouter({
     { path: '/', name: 'project', component: ProjectView },
     { path: '/review/:classId?', name: 'review', component: ReviewView, props: true },
     { path: '/audit', name: 'audit', component: AuditView },
+    { path: '/export', name: 'export', component: ExportView },
   ],
 });
