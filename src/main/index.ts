@@ -2,12 +2,11 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, net, protocol, session, shell } from 'electron';
-import type { WinnowApi } from '../shared/api.ts';
-import { channel, METHODS } from '../shared/methods.ts';
+import { channel, EVENT_CHANNEL, METHODS } from '../shared/methods.ts';
 import { currentOrDemoProjectDir } from './pipeline/demo.ts';
 import { isImageHash, THUMBNAIL_SIZES } from './store/imageStore.ts';
 import { openProject, type Project } from './store/project.ts';
-import { createService, handle } from './service/winnowService.ts';
+import { createEngine, type Engine, handle } from './service/winnowService.ts';
 
 const CSP =
   "default-src 'self'; img-src 'self' data: winnow-image:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -49,11 +48,16 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
 }
 
-let opened: Promise<{ project: Project; service: WinnowApi }> | undefined;
-function engine(): Promise<{ project: Project; service: WinnowApi }> {
+let opened: Promise<{ project: Project; engine: Engine }> | undefined;
+function engine(): Promise<{ project: Project; engine: Engine }> {
   opened ??= currentOrDemoProjectDir().then((dir) => {
     const project = openProject(dir);
-    return { project, service: createService(project) };
+    const engine = createEngine(project);
+    // Engine events go to every window.
+    engine.subscribe((event) => {
+      for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
+    });
+    return { project, engine };
   });
   return opened;
 }
@@ -76,7 +80,7 @@ async function imageResponse(request: Request): Promise<Response> {
 for (const method of METHODS) {
   ipcMain.handle(channel(method), async (event, request: unknown) => {
     if (!trusted(event)) throw new Error('IPC from an untrusted frame');
-    return handle((await engine()).service, method, request);
+    return handle((await engine()).engine.api, method, request);
   });
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Method } from './methods.ts';
+import type { ProgressEvent } from './progress.ts';
+import { ACQUISITIONS, LOOP_FILTERS } from './scoreKinds.ts';
 
 /**
  * The one API contract between the workstation's UI and its engine: each method's request schema
@@ -46,6 +48,24 @@ export const requestSchemas = {
       formats: z.array(z.enum(['imagefolder', 'csv', 'jsonl', 'coco'])).min(1),
     })
     .strict(),
+  /** Starts a loop with these settings (the rest: defaults), or resumes the latest unfinished run. */
+  runStart: z.union([
+    z
+      .object({
+        rounds: z.number().int().min(1).max(1000),
+        perRound: z.number().int().min(1).max(100_000),
+        seed: z.number().int().min(0),
+        filter: z.enum(LOOP_FILTERS),
+        acquisition: z.enum(ACQUISITIONS),
+        scoring: z.enum(['online', 'offline']),
+        epsilon: z.number().min(0).max(10),
+      })
+      .strict(),
+    z.object({ resume: z.literal(true) }).strict(),
+  ]),
+  runStop: z.object({ as: z.enum(['paused', 'cancelled']) }).strict(),
+  runState: z.object({}).strict(),
+  runMetrics: z.object({ runId: id }).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -107,6 +127,10 @@ export interface Responses {
   auditVerdict: { readonly id: number };
   auditUndo: { readonly id: number | null };
   auditSummary: AuditSummary;
+  runStart: { readonly started: true };
+  runStop: { readonly stopping: true };
+  runState: RunState;
+  runMetrics: RunMetrics;
   exportDataset: {
     readonly destination: string;
     readonly instances: number;
@@ -149,4 +173,45 @@ export interface ApiError {
 export type Result<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & ApiError);
 
 /** The API as a transport carries it: what the preload exposes as `window.winnow`. */
-export type WinnowTransport = { [M in Method]: (request: Request<M>) => Promise<Result<Responses[M]>> };
+export type WinnowTransport = { [M in Method]: (request: Request<M>) => Promise<Result<Responses[M]>> } & {
+  /** Subscribes to engine events; returns the unsubscribe function. */
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+};
+
+export interface RunState {
+  readonly job:
+    | { readonly state: 'idle' }
+    | { readonly state: 'running'; readonly runId: number | null; readonly last: ProgressEvent | null };
+  readonly runs: readonly {
+    readonly id: number;
+    readonly status: string;
+    readonly startedAt: string;
+    readonly finishedAt: string | null;
+  }[];
+}
+
+export interface RunMetrics {
+  readonly runId: number;
+  readonly rounds: readonly {
+    readonly round: number;
+    readonly valAccuracy: number | null;
+    readonly generated: number | null;
+    readonly acceptedNew: number | null;
+    /** Contribution histogram of the instances scored in this round: counts over `bins`. */
+    readonly histogram: readonly number[];
+  }[];
+  /** Bin edges of the histograms: 20 equal bins over [−1, 1] (cosine contribution). */
+  readonly bins: readonly number[];
+  /** The run's instances by pseudo-label and curated decision. */
+  readonly perClass: readonly {
+    readonly name: string;
+    readonly accepted: number;
+    readonly rejected: number;
+    readonly pending: number;
+  }[];
+}
+
+/** Events the engine pushes to every open view. */
+export type EngineEvent =
+  | { readonly type: 'progress'; readonly event: ProgressEvent }
+  | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string };

@@ -15,6 +15,10 @@ export const METHODS = [
   'auditUndo',
   'auditSummary',
   'exportDataset',
+  'runStart',
+  'runStop',
+  'runState',
+  'runMetrics',
 ] as const;
 export type Method = (typeof METHODS)[number];
 
@@ -22,3 +26,6 @@ export type Method = (typeof METHODS)[number];
 export function channel(method: Method): `winnow:${Method}` {
   return `winnow:${method}`;
 }
+
+/** The IPC channel engine events arrive on. */
+export const EVENT_CHANNEL = 'winnow:event';

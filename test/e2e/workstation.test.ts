@@ -8,7 +8,7 @@ import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
-import { createService } from '../../src/main/service/winnowService.ts';
+import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { tempDir } from '../helpers/fixtures.ts';
@@ -33,7 +33,7 @@ beforeAll(async () => {
     { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', epochsPerRound: 2 },
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
-  const started = await serve({ service: createService(project), images: project.images, port: 0, host: '127.0.0.1' });
+  const started = await serve({ engine: createEngine(project), images: project.images, port: 0, host: '127.0.0.1' });
   server = started.server;
   url = started.url;
   browser = await chromium.launch({

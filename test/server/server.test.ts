@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { serve } from '../../src/main/server/server.ts';
-import { createService } from '../../src/main/service/winnowService.ts';
+import { createEngine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { listRealSamples } from '../../src/main/store/realSamples.ts';
 import { tempDir } from '../helpers/fixtures.ts';
@@ -15,7 +15,7 @@ let token: string;
 
 beforeAll(async () => {
   project = await createDemoProject(join(tempDir(), 'demo'));
-  const started = await serve({ service: createService(project), images: project.images, port: 0, host: '127.0.0.1' });
+  const started = await serve({ engine: createEngine(project), images: project.images, port: 0, host: '127.0.0.1' });
   server = started.server;
   token = started.token;
   base = new URL(started.url).origin;

@@ -4,9 +4,9 @@ import type { AcceptanceRule } from '../learn/acceptance.ts';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
 import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
-import { defaultLoopParams, LOOP_FILTERS, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
-import { SCORE_KINDS, type ScoreKindName } from '../pipeline/scoring.ts';
+import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
 import { EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
@@ -71,7 +71,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .addOption(
       new Option('--acquisition <a>', 'GALOT acquisition steering the conditioning search')
-        .choices(['random', 'entropy', 'margin', 'least-confidence'])
+        .choices(ACQUISITIONS)
         .default(defaultLoopParams.acquisition),
     )
     .option('--epsilon <e>', 'radius of the conditioning search ball', number('float', 0), defaultLoopParams.epsilon)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { currentOrDemoProjectDir } from '../pipeline/demo.ts';
 import { serve } from '../server/server.ts';
-import { createService } from '../service/winnowService.ts';
+import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
 import { number } from './parse.ts';
 
@@ -19,7 +19,7 @@ export function addServeCommand(program: Command): void {
       const explicit = command.optsWithGlobals<{ project?: string }>().project;
       const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
       const { url, server } = await serve({
-        service: createService(project),
+        engine: createEngine(project),
         images: project.images,
         port: options.port,
         host: options.host,

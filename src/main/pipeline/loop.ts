@@ -31,11 +31,9 @@ import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { fillTemplate, recordGenerated } from './generate.ts';
 import { concatSets, loadRealData, type RealData } from './realData.ts';
-import { batchContributions, SCORE_KINDS, scoreAll } from './scoring.ts';
+import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS } from '../../shared/scoreKinds.ts';
+import { batchContributions, scoreAll } from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
-
-/** What can decide acceptance in a run: any score kind, or a fixed baseline policy. */
-export const LOOP_FILTERS = [...SCORE_KINDS, 'all', 'random', 'none'] as const;
 
 const ruleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('threshold'), threshold: z.number() }),
@@ -61,7 +59,7 @@ export const loopParamsSchema = z.object({
   momentum: z.number().min(0).lt(1),
   /** The real split whose gradient defines "helps". */
   gradientSplit: z.enum(['val', 'train']),
-  acquisition: z.enum(['random', 'entropy', 'margin', 'least-confidence']),
+  acquisition: z.enum(ACQUISITIONS),
   epsilon: z.number().nonnegative(),
   candidates: z.number().int().positive(),
   searchIterations: z.number().int().nonnegative(),

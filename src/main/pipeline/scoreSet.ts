@@ -10,7 +10,8 @@ import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { loadRealData } from './realData.ts';
-import { SCORE_KINDS, type ScoreKindName, scoreAll } from './scoring.ts';
+import { SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
+import { scoreAll } from './scoring.ts';
 
 export interface ScoreOptions {
   /** The score kind that decides. */

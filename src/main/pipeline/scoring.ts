@@ -2,20 +2,7 @@ import { meanGradient } from '../learn/contribution.ts';
 import { contributions } from '../learn/contributionGraph.ts';
 import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
-
-/**
- * Every score kind Winnow computes for synthetic instances, "higher = keep" for all of them:
- * the contribution (cosine and inner product against the real gradient) and the baselines.
- */
-export const SCORE_KINDS = [
-  'contribution',
-  'contribution_inner',
-  'self_confidence',
-  'normalized_margin',
-  'small_loss',
-  'prototype',
-] as const;
-export type ScoreKindName = (typeof SCORE_KINDS)[number];
+import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 
 export async function scoreAll(
   head: SoftmaxHead,

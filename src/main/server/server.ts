@@ -3,10 +3,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
-import type { WinnowApi } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { type ImageStore, isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
-import { handle, isMethod } from '../service/winnowService.ts';
+import { type Engine, handle, isMethod } from '../service/winnowService.ts';
 
 /** The Content-Security-Policy of the served app: the same as the Electron window's. */
 export const CSP =
@@ -37,7 +36,7 @@ export function rendererDir(): string {
 }
 
 export interface ServeOptions {
-  readonly service: WinnowApi;
+  readonly engine: Engine;
   readonly images: ImageStore;
   readonly port: number;
   readonly host: string;
@@ -87,6 +86,22 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
       });
       return;
     }
+    if (url.pathname === '/api/events' && request.method === 'GET') {
+      // Server-sent events: progress of runs, to every open view.
+      response.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
+      });
+      response.write(': connected\n\n');
+      const unsubscribe = options.engine.subscribe((event) => response.write(`data: ${JSON.stringify(event)}\n\n`));
+      const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), 15_000);
+      request.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      });
+      return;
+    }
     if (url.pathname.startsWith('/api/')) {
       const method = url.pathname.slice('/api/'.length);
       if (request.method !== 'POST' || !isMethod(method)) {
@@ -103,7 +118,7 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
         });
         return;
       }
-      const result = await handle(options.service, method, body);
+      const result = await handle(options.engine.api, method, body);
       send(response, result.ok ? 200 : 400, result);
       return;
     }

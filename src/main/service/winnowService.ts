@@ -1,9 +1,21 @@
-import { type Request, requestSchemas, type Responses, type Result, type WinnowApi } from '../../shared/api.ts';
+import {
+  type EngineEvent,
+  type Request,
+  requestSchemas,
+  type Responses,
+  type Result,
+  type WinnowApi,
+} from '../../shared/api.ts';
+import type { ProgressEvent } from '../../shared/progress.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
 import { WinnowError } from '../errors.ts';
 import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
+import { defaultLoopParams } from '../pipeline/loop.ts';
+import { runMetrics } from '../pipeline/runReport.ts';
+import { listRuns } from '../store/runs.ts';
+import { Jobs } from './jobs.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -23,8 +35,29 @@ function summary(i: Instance) {
   };
 }
 
-/** The engine behind the API, for one open project. Transports validate, then call these. */
-export function createService(project: Project): WinnowApi {
+/** The engine behind the API for one open project: its methods, and the events it pushes. */
+export interface Engine {
+  readonly api: WinnowApi;
+  subscribe(listener: (event: EngineEvent) => void): () => void;
+}
+
+export function createEngine(project: Project, jobs: Jobs = new Jobs(project)): Engine {
+  const subscribe = (listener: (event: EngineEvent) => void) => {
+    const progress = (event: ProgressEvent) => listener({ type: 'progress', event });
+    const finished = (f: { runId: number | null; status: string; error?: string }) =>
+      listener({ type: 'finished', ...f });
+    jobs.events.on('progress', progress);
+    jobs.events.on('finished', finished);
+    return () => {
+      jobs.events.off('progress', progress);
+      jobs.events.off('finished', finished);
+    };
+  };
+  return { api: createApi(project, jobs), subscribe };
+}
+
+/** Transports validate, then call these. */
+function createApi(project: Project, jobs: Jobs): WinnowApi {
   const { db } = project;
   return {
     projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),
@@ -68,6 +101,21 @@ export function createService(project: Project): WinnowApi {
     auditVerdict: async ({ id, verdict }) => ({ id: recordVerdict(db, id, verdict) }),
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
     auditSummary: async () => auditSummary(db),
+    runStart: async (request) => {
+      jobs.start('resume' in request ? 'resume' : { ...defaultLoopParams, ...request });
+      return { started: true };
+    },
+    runStop: async ({ as }) => {
+      jobs.stop(as);
+      return { stopping: true };
+    },
+    runState: async () => ({
+      job: jobs.state,
+      runs: listRuns(db)
+        .filter((r) => r.kind === 'loop')
+        .map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt })),
+    }),
+    runMetrics: async ({ runId }) => runMetrics(db, runId),
     exportDataset: async ({ name, status, labelIds, minContribution, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,

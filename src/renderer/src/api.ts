@@ -1,4 +1,4 @@
-import type { Request, Responses, Result, WinnowApi, WinnowTransport } from '../../shared/api.ts';
+import type { EngineEvent, Request, Responses, Result, WinnowApi, WinnowTransport } from '../../shared/api.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
 
 /** An API error as the renderer sees it: the message and the fix to show the user. */
@@ -18,7 +18,7 @@ export class ApiCallError extends Error {
  */
 function transport(): WinnowTransport {
   if (window.winnow) return window.winnow;
-  return Object.fromEntries(
+  const methods = Object.fromEntries(
     METHODS.map((method) => [
       method,
       async (request: unknown) => {
@@ -31,7 +31,20 @@ function transport(): WinnowTransport {
         return (await response.json()) as Result<unknown>;
       },
     ]),
-  ) as unknown as WinnowTransport;
+  );
+  return {
+    ...methods,
+    onEvent(listener: (event: EngineEvent) => void) {
+      const source = new EventSource('/api/events');
+      source.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
+      return () => source.close();
+    },
+  } as unknown as WinnowTransport;
+}
+
+/** Subscribes to engine events (run progress) over whichever transport is in use. */
+export function onEngineEvent(listener: (event: EngineEvent) => void): () => void {
+  return carrier.onEvent(listener);
 }
 
 const carrier = transport();

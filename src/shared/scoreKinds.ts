@@ -1,0 +1,18 @@
+/**
+ * Every score kind Winnow computes for synthetic instances, "higher = keep" for all of them: the
+ * contribution (cosine and inner product against the real gradient) and the baselines' scores.
+ */
+export const SCORE_KINDS = [
+  'contribution',
+  'contribution_inner',
+  'self_confidence',
+  'normalized_margin',
+  'small_loss',
+  'prototype',
+] as const;
+export type ScoreKindName = (typeof SCORE_KINDS)[number];
+
+/** What can decide acceptance in a run: any score kind, or a fixed baseline policy. */
+export const LOOP_FILTERS = [...SCORE_KINDS, 'all', 'random', 'none'] as const;
+
+export const ACQUISITIONS = ['random', 'entropy', 'margin', 'least-confidence'] as const;
