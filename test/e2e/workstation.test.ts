@@ -8,6 +8,7 @@ import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
+import { Jobs } from '../../src/main/service/jobs.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
@@ -25,15 +26,23 @@ let browser: Browser;
 beforeAll(async () => {
   project = await createDemoProject(join(tempDir(), 'demo'));
   const resources = writeTinyResources(tempDir());
-  const generator = await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm'));
-  const encoder = await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone'));
+  const tinyModels = async () => ({
+    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
+    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+  });
+  const { generator, encoder } = await tinyModels();
   await startLoop(
     project,
     { generator, encoder },
     { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', epochsPerRound: 2 },
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
-  const started = await serve({ engine: createEngine(project), images: project.images, port: 0, host: '127.0.0.1' });
+  const started = await serve({
+    engine: createEngine(project, new Jobs(project, tinyModels)),
+    images: project.images,
+    port: 0,
+    host: '127.0.0.1',
+  });
   server = started.server;
   url = started.url;
   browser = await chromium.launch({
@@ -164,6 +173,26 @@ describe('the workstation in Chromium', () => {
     await page.screenshot({ path: join(OUTPUT, 'export.png'), fullPage: true });
     // The deliberately bad folder name is answered 400, which Chromium logs; nothing else may fail.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('run: start a run from the screen, watch its progress, see its charts', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Run' }).click();
+    await page.getByLabel('Rounds').fill('2');
+    await page.getByLabel('Per round').fill('30');
+    await page.getByLabel('Acquisition').selectOption('random');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Run \d+ done\./)
+      .waitFor({ timeout: 60_000 });
+    const runId = Number((await page.getByRole('status').innerText()).match(/Run (\d+)/)?.[1]);
+    const rounds = project.db.prepare('SELECT stage FROM rounds WHERE run_id = ? ORDER BY round_index').all(runId);
+    expect(rounds).toEqual([{ stage: 'done' }, { stage: 'done' }]);
+    expect(await page.locator('.chart canvas').count()).toBe(3);
+    await page.screenshot({ path: join(OUTPUT, 'run.png'), fullPage: true });
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

@@ -3,6 +3,7 @@ import AuditView from './views/audit/AuditView.vue';
 import ExportView from './views/export/ExportView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
+import RunView from './views/run/RunView.vue';
 
 // Hash history: the same URLs work from a file in Electron and from `winnow serve`.
 export const router = createRouter({
@@ -10,6 +11,7 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'project', component: ProjectView },
     { path: '/review/:classId?', name: 'review', component: ReviewView, props: true },
+    { path: '/run', name: 'run', component: RunView },
     { path: '/audit', name: 'audit', component: AuditView },
     { path: '/export', name: 'export', component: ExportView },
   ],

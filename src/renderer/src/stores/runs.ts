@@ -1,0 +1,93 @@
+import { defineStore } from 'pinia';
+import type { EngineEvent, Request, RunMetrics, RunState } from '../../../shared/api.ts';
+import type { ProgressEvent } from '../../../shared/progress.ts';
+import { api, onEngineEvent } from '../api.ts';
+
+type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
+
+/** The run screen: settings for a new run, the live job, past runs and the selected run's metrics. */
+export const useRunStore = defineStore('runs', {
+  state: () => ({
+    settings: {
+      rounds: 5,
+      perRound: 200,
+      seed: 0,
+      filter: 'contribution',
+      acquisition: 'margin',
+      scoring: 'online',
+      epsilon: 0.25,
+    } as StartRequest,
+    state: null as RunState | null,
+    progress: null as ProgressEvent | null,
+    selected: null as number | null,
+    metrics: null as RunMetrics | null,
+    message: null as string | null,
+    error: null as string | null,
+    unsubscribe: null as (() => void) | null,
+  }),
+  getters: {
+    running: (s) => s.state?.job.state === 'running',
+    resumable: (s) => s.state?.runs.some((r) => r.status !== 'done' && r.status !== 'running') ?? false,
+  },
+  actions: {
+    async guard(work: () => Promise<void>) {
+      try {
+        this.error = null;
+        await work();
+      } catch (error) {
+        const e = error as Error & { fix?: string };
+        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+      }
+    },
+    async load() {
+      await this.guard(async () => {
+        this.state = await api.runState({});
+        if (this.state.job.state === 'running' && this.state.job.last) this.progress = this.state.job.last;
+        const latest = this.state.runs.at(-1)?.id ?? null;
+        if (this.selected === null && latest !== null) await this.select(latest);
+      });
+      this.unsubscribe ??= onEngineEvent((event) => void this.onEvent(event));
+    },
+    async onEvent(event: EngineEvent) {
+      if (event.type === 'progress') {
+        const newRound = this.progress?.round !== event.event.round || this.selected !== event.event.runId;
+        this.progress = event.event;
+        if (newRound) {
+          await this.load();
+          await this.select(event.event.runId);
+        }
+      } else {
+        this.message = `Run ${event.runId ?? ''} ${event.status}${event.error ? `: ${event.error}` : ''}.`;
+        this.progress = null;
+        await this.load();
+        if (event.runId !== null) await this.select(event.runId);
+      }
+    },
+    async select(runId: number) {
+      this.selected = runId;
+      await this.guard(async () => {
+        this.metrics = await api.runMetrics({ runId });
+      });
+    },
+    async start() {
+      await this.guard(async () => {
+        await api.runStart({ ...this.settings });
+        this.message = 'Started.';
+        await this.load();
+      });
+    },
+    async resume() {
+      await this.guard(async () => {
+        await api.runStart({ resume: true });
+        this.message = 'Resumed.';
+        await this.load();
+      });
+    },
+    async stop(as: 'paused' | 'cancelled') {
+      await this.guard(async () => {
+        await api.runStop({ as });
+        this.message = as === 'paused' ? 'Pausing after the current step…' : 'Cancelling…';
+      });
+    },
+  },
+});
