@@ -64,6 +64,20 @@ export const requestSchemas = {
     z.object({ resume: z.literal(true) }).strict(),
   ]),
   runStop: z.object({ as: z.enum(['paused', 'cancelled']) }).strict(),
+  listClasses: z.object({}).strict(),
+  updateClass: z
+    .object({
+      id,
+      promptTemplates: z
+        .array(z.string().min(1).max(500).includes('{label}', { message: 'must contain {label}' }))
+        .min(1)
+        .max(50)
+        .optional(),
+      negativePrompt: z.string().max(500).optional(),
+      disambiguation: z.string().max(500).optional(),
+      budgetWeight: z.number().min(0).max(100).optional(),
+    })
+    .strict(),
   runState: z.object({}).strict(),
   runMetrics: z.object({ runId: id }).strict(),
 } as const satisfies Record<Method, z.ZodType>;
@@ -127,6 +141,8 @@ export interface Responses {
   auditVerdict: { readonly id: number };
   auditUndo: { readonly id: number | null };
   auditSummary: AuditSummary;
+  listClasses: { readonly classes: readonly ClassSettings[] };
+  updateClass: ClassSettings;
   runStart: { readonly started: true };
   runStop: { readonly stopping: true };
   runState: RunState;
@@ -215,3 +231,13 @@ export interface RunMetrics {
 export type EngineEvent =
   | { readonly type: 'progress'; readonly event: ProgressEvent }
   | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string };
+
+/** A class's generation settings. */
+export interface ClassSettings {
+  readonly id: number;
+  readonly name: string;
+  readonly promptTemplates: readonly string[];
+  readonly negativePrompt: string;
+  readonly disambiguation: string;
+  readonly budgetWeight: number;
+}

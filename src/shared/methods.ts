@@ -15,6 +15,8 @@ export const METHODS = [
   'auditUndo',
   'auditSummary',
   'exportDataset',
+  'listClasses',
+  'updateClass',
   'runStart',
   'runStop',
   'runState',

@@ -195,4 +195,27 @@ describe('the workstation in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('classes: edit prompt templates and the negative prompt, refuse a template without {label}', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Classes' }).click();
+    const bag = page.getByRole('form', { name: 'bag' });
+    await bag.getByLabel('Prompt templates').fill('a photo of a {label}\na {label} on a table');
+    await bag.getByLabel('Negative prompt').fill('a dress');
+    await bag.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').getByText('Saved bag.').waitFor();
+    const row = project.db
+      .prepare("SELECT prompt_templates AS t, negative_prompt AS n FROM classes WHERE name = 'bag'")
+      .get();
+    expect(row).toEqual({ t: JSON.stringify(['a photo of a {label}', 'a {label} on a table']), n: 'a dress' });
+    await bag.getByLabel('Prompt templates').fill('a photo of a bag');
+    await bag.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/must contain \{label\}/)
+      .waitFor();
+    await page.screenshot({ path: join(OUTPUT, 'classes.png'), fullPage: true });
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await page.close();
+  });
 });

@@ -14,6 +14,7 @@ import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { defaultLoopParams } from '../pipeline/loop.ts';
 import { runMetrics } from '../pipeline/runReport.ts';
+import { listClasses, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
@@ -101,6 +102,8 @@ function createApi(project: Project, jobs: Jobs): WinnowApi {
     auditVerdict: async ({ id, verdict }) => ({ id: recordVerdict(db, id, verdict) }),
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
     auditSummary: async () => auditSummary(db),
+    listClasses: async () => ({ classes: listClasses(db) }),
+    updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
     runStart: async (request) => {
       jobs.start('resume' in request ? 'resume' : { ...defaultLoopParams, ...request });
       return { started: true };

@@ -1,5 +1,6 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
 import AuditView from './views/audit/AuditView.vue';
+import ClassesView from './views/classes/ClassesView.vue';
 import ExportView from './views/export/ExportView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
@@ -11,6 +12,7 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'project', component: ProjectView },
     { path: '/review/:classId?', name: 'review', component: ReviewView, props: true },
+    { path: '/classes', name: 'classes', component: ClassesView },
     { path: '/run', name: 'run', component: RunView },
     { path: '/audit', name: 'audit', component: AuditView },
     { path: '/export', name: 'export', component: ExportView },
