@@ -24,6 +24,7 @@ export const requestSchemas = {
     .strict(),
   instanceDetail: z.object({ id }).strict(),
   similar: z.object({ id, k: z.number().int().min(1).max(1000), sameLabel: z.boolean() }).strict(),
+  nearestReal: z.object({ id, k: z.number().int().min(1).max(100) }).strict(),
   curate: z
     .object({
       ids: z.array(id).min(1).max(100_000),
@@ -135,6 +136,15 @@ export interface Responses {
   instanceDetail: InstanceDetail;
   /** Nearest instances in feature space, most similar first, with their cosine similarity. */
   similar: { readonly items: readonly (InstanceSummary & { readonly similarity: number })[] };
+  /** The real images nearest to an instance in feature space, with their labels. */
+  nearestReal: {
+    readonly items: readonly {
+      readonly imageHash: string;
+      readonly classId: number;
+      readonly split: string;
+      readonly similarity: number;
+    }[];
+  };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
   auditSample: { readonly items: readonly InstanceSummary[] };

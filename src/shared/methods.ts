@@ -8,6 +8,7 @@ export const METHODS = [
   'classPage',
   'instanceDetail',
   'similar',
+  'nearestReal',
   'curate',
   'undo',
   'auditSample',

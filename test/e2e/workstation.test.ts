@@ -218,4 +218,36 @@ describe('the workstation in Chromium', () => {
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
   });
+
+  it('review detail: nearest real images, score history, status filter, relabel and undo', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Review' }).click();
+    const tile = page.getByLabel('Best').locator('.tile').first();
+    await tile.waitFor();
+    const id = Number(await tile.getAttribute('data-id'));
+    await tile.click();
+    const detail = page.getByLabel('Detail');
+    await detail.getByLabel('Nearest real images').locator('figure').nth(5).waitFor();
+    expect(await detail.locator('canvas').count()).toBe(1);
+    const before = getInstance(project.db, id)!.labelId;
+    await detail.getByLabel('Relabel').selectOption({ label: 'bag' });
+    await page.getByRole('status').getByText('Relabelled 1').waitFor();
+    expect(getInstance(project.db, id)?.labelId).not.toBe(before);
+    await page.keyboard.press('u');
+    await page.getByRole('status').getByText('Undone.').waitFor();
+    expect(getInstance(project.db, id)?.labelId).toBe(before);
+    await page.getByLabel('Status').selectOption('accepted');
+    await expect
+      .poll(async () =>
+        (
+          await page
+            .getByLabel('All instances')
+            .locator('.tile')
+            .evaluateAll((t) => t.map((e) => e.className))
+        ).join(' '),
+      )
+      .not.toMatch(/\brejected\b|\bpending\b/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

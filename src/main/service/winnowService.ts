@@ -22,7 +22,7 @@ import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../sto
 import type { Project } from '../store/project.ts';
 import { scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
-import { similarInstances } from './similarity.ts';
+import { nearestReal, similarInstances } from './similarity.ts';
 
 function summary(i: Instance) {
   return {
@@ -72,6 +72,14 @@ function createApi(project: Project, jobs: Jobs): WinnowApi {
     },
     similar: async ({ id, k, sameLabel }) => ({
       items: similarInstances(db, id, k, sameLabel).map((i) => ({ ...summary(i), similarity: i.similarity })),
+    }),
+    nearestReal: async ({ id, k }) => ({
+      items: nearestReal(db, id, k).map((r) => ({
+        imageHash: r.imageHash,
+        classId: r.classId,
+        split: r.split,
+        similarity: r.similarity,
+      })),
     }),
     instanceDetail: async ({ id }) => {
       const i = getInstance(db, id);

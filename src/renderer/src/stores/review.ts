@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { InstanceDetail, InstanceSummary } from '../../../shared/api.ts';
+import type { InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
 import { api } from '../api.ts';
 
 export const PAGE_SIZE = 240;
@@ -14,6 +14,8 @@ export const useReviewStore = defineStore('review', {
     best: [] as InstanceSummary[],
     worst: [] as InstanceSummary[],
     order: 'best' as Order,
+    status: '' as '' | 'pending' | 'accepted' | 'rejected',
+    nearestReal: [] as Responses['nearestReal']['items'][number][],
     total: 0,
     pages: {} as Record<number, InstanceSummary[]>,
     selected: [] as number[],
@@ -49,7 +51,7 @@ export const useReviewStore = defineStore('review', {
       await this.run(async () => {
         const [extremes, first] = await Promise.all([
           api.classExtremes({ classId, n: EXTREMES }),
-          api.classPage({ labelId: classId, order: this.order, offset: 0, limit: PAGE_SIZE }),
+          api.classPage({ labelId: classId, order: this.order, offset: 0, limit: PAGE_SIZE, ...this.statusFilter() }),
         ]);
         this.best = [...extremes.best];
         this.worst = [...extremes.worst];
@@ -60,6 +62,13 @@ export const useReviewStore = defineStore('review', {
     },
     async setOrder(order: Order) {
       this.order = order;
+      await this.refresh();
+    },
+    statusFilter() {
+      return this.status === '' ? {} : { status: this.status };
+    },
+    async setStatus(status: '' | 'pending' | 'accepted' | 'rejected') {
+      this.status = status;
       await this.refresh();
     },
     async loadPage(page: number) {
@@ -83,6 +92,17 @@ export const useReviewStore = defineStore('review', {
     async showDetail(id: number) {
       const detail = await this.run(() => api.instanceDetail({ id }));
       if (detail) this.detail = detail;
+      // Features exist once the instance is scored; before that there is nothing to compare.
+      this.nearestReal = [...((await api.nearestReal({ id, k: 6 }).catch(() => undefined))?.items ?? [])];
+    },
+    async relabel(labelId: number) {
+      if (this.selected.length === 0) return;
+      const ids = [...this.selected];
+      const done = await this.run(() => api.curate({ ids, action: 'relabel', labelId }));
+      if (done) {
+        this.message = `Relabelled ${ids.length}. Undo: U`;
+        await this.refresh();
+      }
     },
     async curate(action: Action) {
       if (this.selected.length === 0) return;
