@@ -1,0 +1,42 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import InstanceTile from '../../src/renderer/src/views/review/InstanceTile.vue';
+
+const instance = {
+  id: 7,
+  imageHash: 'ab'.repeat(32),
+  classId: 1,
+  labelId: 1,
+  status: 'accepted' as const,
+  override: null,
+  contribution: -0.12345,
+};
+
+describe('InstanceTile', () => {
+  it('shows the decision, the score and the thumbnail from winnow serve', async () => {
+    const tile = mount(InstanceTile, { props: { instance, selected: false } });
+    expect(tile.classes()).toContain('accepted');
+    expect(tile.classes()).not.toContain('curated');
+    expect(tile.find('.score').text()).toBe('-0.123');
+    expect(tile.find('img').attributes('src')).toBe(`/thumbs/128/${'ab'.repeat(32)}.png`);
+    await tile.trigger('click');
+    expect(tile.emitted('pick')).toHaveLength(1);
+  });
+
+  it("marks the curator's override, which wins over the filter's status", () => {
+    const tile = mount(InstanceTile, {
+      props: { instance: { ...instance, override: 'rejected' as const }, selected: true },
+    });
+    expect(tile.classes()).toEqual(expect.arrayContaining(['rejected', 'curated', 'selected']));
+    expect(tile.attributes('title')).toMatch(/rejected \(curator\)/);
+  });
+
+  it('shows a dash for an instance not scored yet', () => {
+    const tile = mount(InstanceTile, {
+      props: { instance: { ...instance, contribution: null, status: 'pending' as const }, selected: false },
+    });
+    expect(tile.find('.score').text()).toBe('—');
+    expect(tile.classes()).toContain('pending');
+  });
+});
