@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+// Review screen speed in Debian's Chromium against `winnow serve`, on a seeded project with
+// 100,000 synthetic instances in one class (real PNGs, random contributions):
+//  - opening the class: from the click to the best and worst strips shown with their images;
+//  - scrolling the virtualized grid end to end: frame times, first with thumbnails made on
+//    demand, then again with them cached.
+//
+//   npm run build && node bench/review-speed.ts [--instances 100000]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import sharp from 'sharp';
+import { serve } from '../src/main/server/server.ts';
+import { createEngine } from '../src/main/service/winnowService.ts';
+import { addClass } from '../src/main/store/classes.ts';
+import { recordImage } from '../src/main/store/images.ts';
+import { initProject } from '../src/main/store/project.ts';
+
+const { values: args } = parseArgs({ options: { instances: { type: 'string', default: '100000' } } });
+const N = Number(args.instances);
+const dir = mkdtempSync(join(tmpdir(), 'winnow-review-bench-'));
+const project = initProject(join(dir, 'p'));
+const { db } = project;
+addClass(db, { name: 'other' });
+const bun = addClass(db, { name: 'bun' });
+
+console.error(`seeding ${N} instances…`);
+let started = performance.now();
+const insert = db.prepare(
+  "INSERT INTO instances (image_hash, class_id, label_id, source, status, contribution, created_at) VALUES (?, ?, ?, 'generated', ?, ?, '')",
+);
+let state = 1;
+const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
+for (let start = 0; start < N; start += 1000) {
+  const batch = await Promise.all(
+    Array.from({ length: Math.min(1000, N - start) }, async (_, k) => {
+      const i = start + k;
+      const pixels = new Uint8Array(784).map((_, j) => (j * 7 + i * 13 + ((i >> (j % 16)) & 1) * 128) % 256);
+      const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer();
+      const hash = await project.images.put(png);
+      return { hash, bytes: png.byteLength };
+    }),
+  );
+  db.transaction(() => {
+    for (const b of batch) {
+      recordImage(db, { hash: b.hash, width: 28, height: 28, channels: 1, bytes: b.bytes });
+      const score = random() * 2 - 1;
+      insert.run(b.hash, bun.id, bun.id, score >= -0.05 ? 'accepted' : 'rejected', score);
+    }
+  })();
+}
+db.exec('ANALYZE');
+const seedSeconds = (performance.now() - started) / 1000;
+
+const { server, url } = await serve({
+  engine: createEngine(project),
+  images: project.images,
+  port: 0,
+  host: '127.0.0.1',
+});
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+await page.goto(url);
+await page.getByRole('link', { name: 'other' }).waitFor();
+
+// Opening the class: client-side navigation, best/worst queries, 24 thumbnails decoded.
+const openTimes: number[] = [];
+for (let r = 0; r < 5; r++) {
+  await page.goto(`${new URL(url).origin}/#/`);
+  await page.getByRole('link', { name: 'bun' }).waitFor();
+  started = performance.now();
+  await page.getByRole('link', { name: 'bun' }).click();
+  await page.waitForFunction(() => {
+    const images = [
+      ...document.querySelectorAll<HTMLImageElement>('[aria-label="Best"] img, [aria-label="Worst"] img'),
+    ];
+    return images.length === 24 && images.every((i) => i.complete && i.naturalWidth > 0);
+  });
+  openTimes.push(performance.now() - started);
+}
+
+/** Scrolls the grid to the end at a steady pace and records every frame's duration. */
+async function scrollPass(): Promise<{
+  frames: number;
+  meanMs: number;
+  p95Ms: number;
+  over50: number;
+  seconds: number;
+}> {
+  return page.evaluate(async () => {
+    const grid = document.querySelector<HTMLElement>('[aria-label="All instances"]')!;
+    grid.scrollTop = 0;
+    const deltas: number[] = [];
+    const start = performance.now();
+    let last = start;
+    await new Promise<void>((done) => {
+      const step = (now: number) => {
+        deltas.push(now - last);
+        last = now;
+        grid.scrollTop += 3000;
+        if (grid.scrollTop + grid.clientHeight >= grid.scrollHeight) done();
+        else requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
+    deltas.shift();
+    const sorted = [...deltas].sort((a, b) => a - b);
+    return {
+      frames: deltas.length,
+      meanMs: deltas.reduce((a, b) => a + b, 0) / deltas.length,
+      p95Ms: sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0,
+      over50: deltas.filter((d) => d > 50).length,
+      seconds: (performance.now() - start) / 1000,
+    };
+  });
+}
+const cold = await scrollPass();
+const warm = await scrollPass();
+
+await browser.close();
+await new Promise((done) => server.close(done));
+project.close();
+rmSync(dir, { recursive: true, force: true });
+
+const sortedOpen = [...openTimes].sort((a, b) => a - b);
+const row = (name: string, s: typeof cold) =>
+  `| ${name} | ${s.frames} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.over50} | ${s.seconds.toFixed(1)} |`;
+console.log(`Seeded ${N} instances of one class in ${seedSeconds.toFixed(0)} s.`);
+console.log(
+  `Opening the class (best and worst 12, images shown), 5 times: median ${sortedOpen[2]?.toFixed(0)} ms, max ${sortedOpen[4]?.toFixed(0)} ms.`,
+);
+console.log(
+  '\n| scroll to the end of the grid | frames | mean frame (ms) | p95 frame (ms) | frames over 50 ms | seconds |',
+);
+console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(row('first pass (thumbnails made on demand)', cold));
+console.log(row('second pass (thumbnails cached)', warm));
