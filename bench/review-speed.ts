@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Review screen speed in Debian's Chromium against `winnow serve`, on a seeded project with
 // 100,000 synthetic instances in one class (real PNGs, random contributions):
 //  - opening the class: from the click to the best and worst strips shown with their images;
@@ -85,12 +84,10 @@ for (let r = 0; r < 5; r++) {
   await page.getByRole('link', { name: 'bun' }).waitFor();
   started = performance.now();
   await page.getByRole('link', { name: 'bun' }).click();
-  await page.waitForFunction(() => {
-    const images = [
-      ...document.querySelectorAll<HTMLImageElement>('[aria-label="Best"] img, [aria-label="Worst"] img'),
-    ];
+  await page.waitForFunction(`(() => {
+    const images = [...document.querySelectorAll('[aria-label="Best"] img, [aria-label="Worst"] img')];
     return images.length === 24 && images.every((i) => i.complete && i.naturalWidth > 0);
-  });
+  })()`);
   openTimes.push(performance.now() - started);
 }
 
@@ -102,14 +99,15 @@ async function scrollPass(): Promise<{
   over50: number;
   seconds: number;
 }> {
-  return page.evaluate(async () => {
-    const grid = document.querySelector<HTMLElement>('[aria-label="All instances"]')!;
+  // Runs in the page (a string: this file is type-checked for Node, not the DOM).
+  return page.evaluate(`(async () => {
+    const grid = document.querySelector('[aria-label="All instances"]');
     grid.scrollTop = 0;
-    const deltas: number[] = [];
+    const deltas = [];
     const start = performance.now();
     let last = start;
-    await new Promise<void>((done) => {
-      const step = (now: number) => {
+    await new Promise((done) => {
+      const step = (now) => {
         deltas.push(now - last);
         last = now;
         grid.scrollTop += 3000;
@@ -127,7 +125,7 @@ async function scrollPass(): Promise<{
       over50: deltas.filter((d) => d > 50).length,
       seconds: (performance.now() - start) / 1000,
     };
-  });
+  })()`);
 }
 const cold = await scrollPass();
 const warm = await scrollPass();
