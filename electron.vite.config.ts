@@ -5,7 +5,13 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/main/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'src/main/index.ts'),
+          // The engine's utility process.
+          engine: resolve(import.meta.dirname, 'src/main/engineHost/utility.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -1,12 +1,24 @@
-// The one file of src/main that imports electron: it wires the engine to windows.
+// The one file of src/main that imports electron: it wires the engine to windows. The engine itself
+// runs in a utility process (engineHost/utility.ts), so a long run never blocks a window.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent, net, protocol, session, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  type IpcMainInvokeEvent,
+  net,
+  protocol,
+  session,
+  shell,
+  utilityProcess,
+} from 'electron';
 import { channel, EVENT_CHANNEL, METHODS } from '../shared/methods.ts';
+import { EngineClient } from './engineHost/client.ts';
+import type { FromEngine } from './engineHost/protocol.ts';
 import { currentOrDemoProjectDir } from './pipeline/demo.ts';
-import { isImageHash, THUMBNAIL_SIZES } from './store/imageStore.ts';
-import { openProject, type Project } from './store/project.ts';
-import { createEngine, type Engine, handle } from './service/winnowService.ts';
+import { ImageStore, isImageHash, THUMBNAIL_SIZES } from './store/imageStore.ts';
+import { IMAGES_DIR } from './store/project.ts';
 
 const CSP =
   "default-src 'self'; img-src 'self' data: winnow-image:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -31,7 +43,7 @@ function createWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  // No navigation away from the app and no new windows: links open in the user's browser.
+  // No navigation away from the app and no new windows: https links open in the user's browser.
   window.webContents.on('will-navigate', (event) => event.preventDefault());
   window.webContents.setWindowOpenHandler(({ url }) => {
     if (url.startsWith('https:')) void shell.openExternal(url);
@@ -49,52 +61,53 @@ function trusted(event: IpcMainInvokeEvent): boolean {
   return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
 }
 
-let opened: Promise<{ project: Project; engine: Engine }> | undefined;
-function engine(): Promise<{ project: Project; engine: Engine }> {
-  opened ??= currentOrDemoProjectDir().then((dir) => {
-    const project = openProject(dir);
-    const engine = createEngine(project);
-    // Engine events go to every window.
-    engine.subscribe((event) => {
-      for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
-    });
-    return { project, engine };
+function startEngine(dir: string): EngineClient {
+  const child = utilityProcess.fork(join(import.meta.dirname, 'engine.js'), [dir], { serviceName: 'Winnow engine' });
+  const client = new EngineClient({
+    onMessage: (listener) => child.on('message', (message: FromEngine) => listener(message)),
+    post: (message) => child.postMessage(message),
   });
-  return opened;
+  child.on('exit', (code) => client.failPending(`The engine process stopped (exit code ${code}); restart Winnow.`));
+  client.onEvent((event) => {
+    for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
+  });
+  return client;
 }
 
-async function imageResponse(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  const parts = url.pathname.split('/').filter(Boolean);
-  const { project } = await engine();
-  const hash = parts.at(-1)?.replace(/\.png$/, '') ?? '';
-  if (!isImageHash(hash)) return new Response('not found', { status: 404 });
-  let path: string | undefined;
-  if (url.host === 'images' && parts.length === 1) path = project.images.pathOf(hash);
-  else if (url.host === 'thumbs' && parts.length === 2 && THUMBNAIL_SIZES.has(Number(parts[0]))) {
-    path = await project.images.thumbnail(hash, Number(parts[0])).catch(() => undefined);
-  }
-  if (path === undefined) return new Response('not found', { status: 404 });
-  return net.fetch(pathToFileURL(path).toString());
-}
-
-for (const method of METHODS) {
-  ipcMain.handle(channel(method), async (event, request: unknown) => {
-    if (!trusted(event)) throw new Error('IPC from an untrusted frame');
-    return handle((await engine()).engine.api, method, request);
-  });
+function imageHandler(images: ImageStore) {
+  return async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const parts = url.pathname.split('/').filter(Boolean);
+    const hash = parts.at(-1)?.replace(/\.png$/, '') ?? '';
+    if (!isImageHash(hash)) return new Response('not found', { status: 404 });
+    let path: string | undefined;
+    if (url.host === 'images' && parts.length === 1) path = images.pathOf(hash);
+    else if (url.host === 'thumbs' && parts.length === 2 && THUMBNAIL_SIZES.has(Number(parts[0]))) {
+      path = await images.thumbnail(hash, Number(parts[0])).catch(() => undefined);
+    }
+    if (path === undefined) return new Response('not found', { status: 404 });
+    return net.fetch(pathToFileURL(path).toString());
+  };
 }
 
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 });
 
-void app.whenReady().then(() => {
-  protocol.handle('winnow-image', imageResponse);
+void app.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  const dir = await currentOrDemoProjectDir();
+  const engine = startEngine(dir);
+  protocol.handle('winnow-image', imageHandler(new ImageStore(join(dir, IMAGES_DIR))));
+  for (const method of METHODS) {
+    ipcMain.handle(channel(method), (event, request: unknown) => {
+      if (!trusted(event)) throw new Error('IPC from an untrusted frame');
+      return engine.call(method, request);
+    });
+  }
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

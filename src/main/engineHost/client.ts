@@ -1,0 +1,42 @@
+import type { EngineEvent, Result } from '../../shared/api.ts';
+import type { Method } from '../../shared/methods.ts';
+import type { FromEngine, Port, ToEngine } from './protocol.ts';
+
+/** The main process's end of the engine port: calls return their results, events fan out. */
+export class EngineClient {
+  private readonly port: Port<FromEngine, ToEngine>;
+  private next = 1;
+  private readonly pending = new Map<number, (result: Result<unknown>) => void>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+
+  constructor(port: Port<FromEngine, ToEngine>) {
+    this.port = port;
+    port.onMessage((message) => {
+      if (message.type === 'event') {
+        for (const listener of this.listeners) listener(message.event);
+      } else {
+        this.pending.get(message.id)?.(message.result);
+        this.pending.delete(message.id);
+      }
+    });
+  }
+
+  call(method: Method, request: unknown): Promise<Result<unknown>> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.port.post({ id, method, request });
+    });
+  }
+
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Fails every call still waiting, e.g. when the engine process died. */
+  failPending(reason: string): void {
+    for (const resolve of this.pending.values()) resolve({ ok: false, error: reason });
+    this.pending.clear();
+  }
+}

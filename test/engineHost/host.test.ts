@@ -1,0 +1,73 @@
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent, ProjectStatus } from '../../src/shared/api.ts';
+import type { Method } from '../../src/shared/methods.ts';
+import { EngineClient } from '../../src/main/engineHost/client.ts';
+import type { FromEngine } from '../../src/main/engineHost/protocol.ts';
+import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+import { writeTinyResources } from '../helpers/tinyModels.ts';
+
+// The engine on another thread, driven through the same client the Electron main process uses.
+let worker: Worker;
+let client: EngineClient;
+
+beforeAll(async () => {
+  const dir = join(tempDir(), 'demo');
+  (await createDemoProject(dir)).close();
+  worker = new Worker(resolve(import.meta.dirname, '../helpers/engineWorker.ts'), {
+    workerData: { dir },
+    env: { ...process.env, WINNOW_RESOURCES: writeTinyResources(tempDir()) },
+  });
+  client = new EngineClient({
+    onMessage: (listener) => worker.on('message', (message: FromEngine) => listener(message)),
+    post: (message) => worker.postMessage(message),
+  });
+});
+afterAll(() => worker.terminate());
+
+describe('the engine in its own process', () => {
+  it('answers calls through the port, validating them as every transport does', async () => {
+    const status = await client.call('projectStatus', {});
+    expect(status.ok && (status.value as ProjectStatus).classes).toHaveLength(10);
+    expect(await client.call('classExtremes', { classId: 1, n: 0 })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Bad request to classExtremes/),
+    });
+    expect(await client.call('dropTables' as Method, {})).toMatchObject({
+      ok: false,
+      error: 'There is no API method dropTables.',
+    });
+  });
+
+  it('streams a run’s progress events back while the run goes on', async () => {
+    const events: EngineEvent[] = [];
+    const finished = new Promise<EngineEvent>((done) =>
+      client.onEvent((event) => {
+        events.push(event);
+        if (event.type === 'finished') done(event);
+      }),
+    );
+    const started = await client.call('runStart', {
+      rounds: 1,
+      perRound: 20,
+      seed: 1,
+      filter: 'contribution',
+      acquisition: 'random',
+      scoring: 'online',
+      epsilon: 0.5,
+    });
+    expect(started).toEqual({ ok: true, value: { started: true } });
+    expect(await finished).toMatchObject({ type: 'finished', status: 'done' });
+    expect(events.filter((e) => e.type === 'progress').map((e) => e.type === 'progress' && e.event.stage)).toEqual(
+      expect.arrayContaining(['generate', 'score', 'evaluate']),
+    );
+  });
+
+  it('fails waiting calls clearly when the engine stops', async () => {
+    const waiting = client.call('projectStatus', {});
+    client.failPending('The engine process stopped (exit code 1); restart Winnow.');
+    expect(await waiting).toMatchObject({ ok: false, error: expect.stringMatching(/engine process stopped/) });
+  });
+});
