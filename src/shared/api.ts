@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Method } from './methods.ts';
 import type { ProgressEvent } from './progress.ts';
-import { ACQUISITIONS, LOOP_FILTERS } from './scoreKinds.ts';
+import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS } from './scoreKinds.ts';
 
 /**
  * The one API contract between the workstation's UI and its engine: each method's request schema
@@ -18,6 +18,7 @@ export const requestSchemas = {
       labelId: id,
       status: z.enum(['pending', 'accepted', 'rejected']).optional(),
       order: z.enum(['best', 'worst', 'newest']),
+      kind: z.enum(SCORE_KINDS).optional(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(1000),
     })

@@ -16,8 +16,10 @@ import {
   effectiveStatus,
   getInstance,
   insertInstance,
+  type ClassPage,
   listInstances,
   type NewInstance,
+  pageOfClass,
   setStatus,
 } from '../../src/main/store/instances.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
@@ -163,6 +165,31 @@ describe('instances and scores', () => {
     const row = getInstance(db, b);
     expect(row && effectiveStatus(row)).toBe('rejected');
     expect(row?.status).toBe('accepted');
+  });
+});
+
+describe('review pages', () => {
+  it('page a class by contribution or any score kind, unscored last, with a status filter and a total', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const ids = [1, 2, 3, 4].map((n) => insertInstance(db, newInstance(n, c.id)));
+    recordScores(db, [
+      { instanceId: ids[0]!, kind: 'contribution', value: 0.1, runId: null, roundIndex: 0 },
+      { instanceId: ids[1]!, kind: 'contribution', value: 0.5, runId: null, roundIndex: 0 },
+      { instanceId: ids[2]!, kind: 'contribution', value: -0.3, runId: null, roundIndex: 0 },
+      { instanceId: ids[0]!, kind: 'self_confidence', value: 0.9, runId: null, roundIndex: 0 },
+      { instanceId: ids[1]!, kind: 'self_confidence', value: 0.2, runId: null, roundIndex: 0 },
+      { instanceId: ids[1]!, kind: 'self_confidence', value: 0.95, runId: null, roundIndex: 1 },
+    ]);
+    const order = (page: Omit<ClassPage, 'labelId' | 'offset' | 'limit'>, offset = 0, limit = 10) =>
+      pageOfClass(db, { labelId: c.id, offset, limit, ...page }).items.map((i) => i.id);
+    expect(order({ order: 'best' })).toEqual([ids[1], ids[0], ids[2], ids[3]]);
+    expect(order({ order: 'worst' })).toEqual([ids[2], ids[0], ids[1], ids[3]]);
+    expect(order({ order: 'best', kind: 'self_confidence' })).toEqual([ids[1], ids[0], ids[2], ids[3]]);
+    expect(order({ order: 'worst', kind: 'self_confidence' }, 1, 1)).toEqual([ids[1]]);
+    setStatus(db, ids[0]!, 'accepted');
+    expect(pageOfClass(db, { labelId: c.id, order: 'newest', status: 'accepted', offset: 0, limit: 10 })).toMatchObject(
+      { total: 1 },
+    );
   });
 });
 

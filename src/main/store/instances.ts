@@ -120,15 +120,17 @@ export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
 export interface ClassPage {
   readonly labelId: number;
   readonly status?: InstanceStatus;
-  /** best: highest contribution first; worst: lowest first (unscored instances last either way); newest: by id. */
+  /** best: highest score first; worst: lowest first (unscored instances last either way); newest: by id. */
   readonly order: 'best' | 'worst' | 'newest';
+  /** The score kind to sort by (default: contribution, read from the row; others from the latest score history). */
+  readonly kind?: string;
   readonly offset: number;
   readonly limit: number;
 }
 
 const PAGE_ORDER = {
-  best: 'contribution IS NULL, contribution DESC, id',
-  worst: 'contribution IS NULL, contribution ASC, id',
+  best: 'score IS NULL, score DESC, id',
+  worst: 'score IS NULL, score ASC, id',
   newest: 'id DESC',
 } as const;
 
@@ -138,10 +140,15 @@ export function pageOfClass(db: Db, page: ClassPage): { total: number; items: In
   const params = { labelId: page.labelId, status: page.status ?? null };
   const total =
     db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
+  const byContribution = page.kind === undefined || page.kind === 'contribution';
+  // The latest score of the kind, through the (instance_id, kind, id) index of the history.
+  const score = byContribution
+    ? 'contribution'
+    : '(SELECT value FROM scores s WHERE s.instance_id = instances.id AND s.kind = :kind ORDER BY s.id DESC LIMIT 1)';
   const items = db
-    .prepare<typeof params & { limit: number; offset: number }, Instance>(
-      `SELECT ${INSTANCE_COLUMNS} FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
+    .prepare<Record<string, unknown>, Instance>(
+      `SELECT ${INSTANCE_COLUMNS}, ${score} AS score FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
     )
-    .all({ ...params, limit: page.limit, offset: page.offset });
+    .all({ ...params, limit: page.limit, offset: page.offset, ...(byContribution ? {} : { kind: page.kind }) });
   return { total, items };
 }

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia';
 import type { InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
+import type { ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api } from '../api.ts';
 
 export const PAGE_SIZE = 240;
@@ -15,6 +16,7 @@ export const useReviewStore = defineStore('review', {
     worst: [] as InstanceSummary[],
     order: 'best' as Order,
     status: '' as '' | 'pending' | 'accepted' | 'rejected',
+    kind: 'contribution' as ScoreKindName,
     nearestReal: [] as Responses['nearestReal']['items'][number][],
     total: 0,
     pages: {} as Record<number, InstanceSummary[]>,
@@ -65,7 +67,11 @@ export const useReviewStore = defineStore('review', {
       await this.refresh();
     },
     statusFilter() {
-      return this.status === '' ? {} : { status: this.status };
+      return { ...(this.status === '' ? {} : { status: this.status }), kind: this.kind };
+    },
+    async setKind(kind: ScoreKindName) {
+      this.kind = kind;
+      await this.refresh();
     },
     async setStatus(status: '' | 'pending' | 'accepted' | 'rejected') {
       this.status = status;
