@@ -19,6 +19,11 @@ export const requestSchemas = {
       status: z.enum(['pending', 'accepted', 'rejected']).optional(),
       order: z.enum(['best', 'worst', 'newest']),
       kind: z.enum(SCORE_KINDS).optional(),
+      minScore: z.number().optional(),
+      maxScore: z.number().optional(),
+      roundIndex: z.number().int().min(0).optional(),
+      generatorId: z.string().max(200).optional(),
+      promptContains: z.string().max(200).optional(),
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(1000),
     })

@@ -236,6 +236,13 @@ describe('the workstation in Chromium', () => {
     await page.keyboard.press('u');
     await page.getByRole('status').getByText('Undone.').waitFor();
     expect(getInstance(project.db, id)?.labelId).toBe(before);
+    await page.getByLabel('Minimum score').fill('0');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect
+      .poll(async () => (await page.getByLabel('All instances').locator('.score').allInnerTexts()).map(Number))
+      .toSatisfy((scores: number[]) => scores.length > 0 && scores.every((x) => x >= 0));
+    await page.getByLabel('Minimum score').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByLabel('Status').selectOption('accepted');
     await expect
       .poll(async () =>

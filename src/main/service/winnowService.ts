@@ -66,15 +66,8 @@ function createApi(project: Project, jobs: Jobs): WinnowApi {
       best: extremesOfClass(db, classId, n, 'best').map(summary),
       worst: extremesOfClass(db, classId, n, 'worst').map(summary),
     }),
-    classPage: async ({ labelId, status, order, kind, offset, limit }) => {
-      const page = pageOfClass(db, {
-        labelId,
-        order,
-        offset,
-        limit,
-        ...(status ? { status } : {}),
-        ...(kind ? { kind } : {}),
-      });
+    classPage: async (request) => {
+      const page = pageOfClass(db, request);
       return { total: page.total, items: page.items.map(summary) };
     },
     similar: async ({ id, k, sameLabel }) => ({

@@ -124,6 +124,13 @@ export interface ClassPage {
   readonly order: 'best' | 'worst' | 'newest';
   /** The score kind to sort by (default: contribution, read from the row; others from the latest score history). */
   readonly kind?: string;
+  /** Only instances whose sorting score lies in [min, max]. */
+  readonly minScore?: number;
+  readonly maxScore?: number;
+  readonly roundIndex?: number;
+  readonly generatorId?: string;
+  /** Case-insensitive substring of the prompt. */
+  readonly promptContains?: string;
   readonly offset: number;
   readonly limit: number;
 }
@@ -136,19 +143,35 @@ const PAGE_ORDER = {
 
 /** One page of a class's instances for the review grid, and how many there are in all. */
 export function pageOfClass(db: Db, page: ClassPage): { total: number; items: Instance[] } {
-  const where = 'WHERE label_id = :labelId AND (:status IS NULL OR coalesce(override, status) = :status)';
-  const params = { labelId: page.labelId, status: page.status ?? null };
-  const total =
-    db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
   const byContribution = page.kind === undefined || page.kind === 'contribution';
   // The latest score of the kind, through the (instance_id, kind, id) index of the history.
   const score = byContribution
     ? 'contribution'
     : '(SELECT value FROM scores s WHERE s.instance_id = instances.id AND s.kind = :kind ORDER BY s.id DESC LIMIT 1)';
+  const where = `WHERE label_id = :labelId
+    AND (:status IS NULL OR coalesce(override, status) = :status)
+    AND (:roundIndex IS NULL OR round_index = :roundIndex)
+    AND (:generatorId IS NULL OR generator_id = :generatorId)
+    AND (:prompt IS NULL OR prompt LIKE :prompt ESCAPE '\\')
+    AND (:minScore IS NULL OR ${score} >= :minScore)
+    AND (:maxScore IS NULL OR ${score} <= :maxScore)`;
+  const params = {
+    labelId: page.labelId,
+    status: page.status ?? null,
+    roundIndex: page.roundIndex ?? null,
+    generatorId: page.generatorId ?? null,
+    // The user's text is a bound parameter; only LIKE's own wildcards in it are escaped.
+    prompt: page.promptContains ? `%${page.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
+    minScore: page.minScore ?? null,
+    maxScore: page.maxScore ?? null,
+    ...(byContribution ? {} : { kind: page.kind }),
+  };
+  const total =
+    db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
   const items = db
-    .prepare<Record<string, unknown>, Instance>(
+    .prepare<typeof params & { limit: number; offset: number }, Instance>(
       `SELECT ${INSTANCE_COLUMNS}, ${score} AS score FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
     )
-    .all({ ...params, limit: page.limit, offset: page.offset, ...(byContribution ? {} : { kind: page.kind }) });
+    .all({ ...params, limit: page.limit, offset: page.offset });
   return { total, items };
 }

@@ -17,6 +17,12 @@ export const useReviewStore = defineStore('review', {
     order: 'best' as Order,
     status: '' as '' | 'pending' | 'accepted' | 'rejected',
     kind: 'contribution' as ScoreKindName,
+    filters: {
+      promptContains: '',
+      minScore: '' as number | '',
+      maxScore: '' as number | '',
+      roundIndex: '' as number | '',
+    },
     nearestReal: [] as Responses['nearestReal']['items'][number][],
     total: 0,
     pages: {} as Record<number, InstanceSummary[]>,
@@ -67,7 +73,16 @@ export const useReviewStore = defineStore('review', {
       await this.refresh();
     },
     statusFilter() {
-      return { ...(this.status === '' ? {} : { status: this.status }), kind: this.kind };
+      const f = this.filters;
+      return {
+        ...(this.status === '' ? {} : { status: this.status }),
+        kind: this.kind,
+        ...(f.promptContains.trim() === '' ? {} : { promptContains: f.promptContains.trim() }),
+        ...(f.minScore === '' ? {} : { minScore: f.minScore }),
+        ...(f.maxScore === '' ? {} : { maxScore: f.maxScore }),
+        // The UI counts rounds from 1.
+        ...(f.roundIndex === '' ? {} : { roundIndex: f.roundIndex - 1 }),
+      };
     },
     async setKind(kind: ScoreKindName) {
       this.kind = kind;
