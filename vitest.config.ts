@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
@@ -8,6 +10,8 @@ export default defineConfig({
     // Native modules (better-sqlite3, sharp, onnxruntime) are safest in child processes.
     pool: 'forks',
     testTimeout: 60_000,
+    // Tests never touch the user's own Winnow state (current and recent projects).
+    env: { WINNOW_HOME: join(tmpdir(), `winnow-test-home-${process.pid}`) },
     reporters: ['default', ['json', { outputFile: 'test/output/vitest.json' }]],
   },
 });

@@ -19,6 +19,7 @@ import { decide } from '../src/main/learn/acceptance.ts';
 import { GradientCache, meanGradient } from '../src/main/learn/contribution.ts';
 import { contributions } from '../src/main/learn/contributionGraph.ts';
 import { classPrototypes } from '../src/main/learn/labelQuality.ts';
+import { auroc, precisionAtK } from '../src/main/learn/metrics.ts';
 import { trainHead } from '../src/main/learn/headTraining.ts';
 import { accuracy, cloneHead, createHead, type FeatureSet, type SoftmaxHead } from '../src/main/learn/softmaxHead.ts';
 import { perturb } from '../src/main/models/conditioning.ts';
@@ -29,7 +30,8 @@ import type { RawImage } from '../src/main/models/generator.ts';
 import { fillGaussian, seededUniform } from '../src/main/models/random.ts';
 import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { concatSets } from '../src/main/pipeline/realData.ts';
-import { SCORE_KINDS, type ScoreKindName, scoreAll } from '../src/main/pipeline/scoring.ts';
+import { scoreAll } from '../src/main/pipeline/scoring.ts';
+import { SCORE_KINDS, type ScoreKindName } from '../src/shared/scoreKinds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -84,39 +86,6 @@ async function judgeLabels(images: readonly RawImage[]): Promise<Int32Array> {
     }
   }
   return out;
-}
-
-/** Area under the ROC curve for "low score ⇒ bad" (Mann–Whitney, ties counted half). */
-function auroc(scores: ArrayLike<number>, bad: readonly boolean[]): number {
-  const order = Array.from({ length: bad.length }, (_, i) => i).sort(
-    (a, b) => (scores[a] as number) - (scores[b] as number),
-  );
-  let rankSumGood = 0;
-  let nGood = 0;
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (bad[order[k]!]) continue;
-      rankSumGood += rank;
-      nGood++;
-    }
-    i = j + 1;
-  }
-  const nBad = bad.length - nGood;
-  if (nBad === 0 || nGood === 0) return NaN;
-  // Probability that a good item scores above a bad one.
-  return (rankSumGood - (nGood * (nGood + 1)) / 2) / (nGood * nBad);
-}
-
-/** Of the k lowest scores, with k = the number of bad items, the share that is bad. */
-function precisionAtK(scores: ArrayLike<number>, bad: readonly boolean[]): number {
-  const k = bad.filter(Boolean).length;
-  const order = Array.from({ length: bad.length }, (_, i) => i).sort(
-    (a, b) => (scores[a] as number) - (scores[b] as number),
-  );
-  return order.slice(0, k).filter((i) => bad[i]).length / Math.max(1, k);
 }
 
 function subset(set: FeatureSet, indices: readonly number[]): FeatureSet {

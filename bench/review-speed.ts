@@ -58,7 +58,6 @@ const seedSeconds = (performance.now() - started) / 1000;
 
 const { server, url } = await serve({
   engine: createEngine(project),
-  images: project.images,
   port: 0,
   host: '127.0.0.1',
 });

@@ -74,16 +74,18 @@ function startEngine(dir: string): EngineClient {
   return client;
 }
 
-function imageHandler(images: ImageStore) {
+function imageHandler(images: () => ImageStore) {
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     const parts = url.pathname.split('/').filter(Boolean);
     const hash = parts.at(-1)?.replace(/\.png$/, '') ?? '';
     if (!isImageHash(hash)) return new Response('not found', { status: 404 });
     let path: string | undefined;
-    if (url.host === 'images' && parts.length === 1) path = images.pathOf(hash);
+    if (url.host === 'images' && parts.length === 1) path = images().pathOf(hash);
     else if (url.host === 'thumbs' && parts.length === 2 && THUMBNAIL_SIZES.has(Number(parts[0]))) {
-      path = await images.thumbnail(hash, Number(parts[0])).catch(() => undefined);
+      path = await images()
+        .thumbnail(hash, Number(parts[0]))
+        .catch(() => undefined);
     }
     if (path === undefined) return new Response('not found', { status: 404 });
     return net.fetch(pathToFileURL(path).toString());
@@ -101,7 +103,15 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   const dir = await currentOrDemoProjectDir();
   const engine = startEngine(dir);
-  protocol.handle('winnow-image', imageHandler(new ImageStore(join(dir, IMAGES_DIR))));
+  // The image store follows the engine when it opens another project.
+  let images = new ImageStore(join(dir, IMAGES_DIR));
+  engine.onEvent((event) => {
+    if (event.type === 'project') images = new ImageStore(join(event.dir, IMAGES_DIR));
+  });
+  protocol.handle(
+    'winnow-image',
+    imageHandler(() => images),
+  );
   for (const method of METHODS) {
     ipcMain.handle(channel(method), (event, request: unknown) => {
       if (!trusted(event)) throw new Error('IPC from an untrusted frame');

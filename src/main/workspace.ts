@@ -16,6 +16,8 @@ export function winnowHome(env: NodeJS.ProcessEnv = process.env): string {
 
 interface UserState {
   currentProject?: string;
+  /** Most recent first. */
+  recentProjects?: string[];
 }
 
 function readState(env: NodeJS.ProcessEnv): UserState {
@@ -29,7 +31,10 @@ function readState(env: NodeJS.ProcessEnv): UserState {
 }
 
 export async function setCurrentProject(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const state = { ...readState(env), currentProject: resolve(dir) };
+  const previous = readState(env);
+  const current = resolve(dir);
+  const recentProjects = [current, ...(previous.recentProjects ?? []).filter((d) => d !== current)].slice(0, 10);
+  const state = { ...previous, currentProject: current, recentProjects };
   await writeFileAtomic(join(winnowHome(env), 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
 }
 
@@ -51,4 +56,9 @@ export function resolveProjectDir(
     'No project given, and there is no current project.',
     'Create one with `winnow init <dir>`, make one current with `winnow open <dir>`, or pass --project <dir>.',
   );
+}
+
+/** Projects made current lately, most recent first. */
+export function recentProjects(env: NodeJS.ProcessEnv = process.env): string[] {
+  return readState(env).recentProjects ?? [];
 }

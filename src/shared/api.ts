@@ -12,6 +12,26 @@ const id = z.number().int().positive();
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
+  projectList: z.object({}).strict(),
+  /** An absolute path on the machine the engine runs on. */
+  projectOpen: z
+    .object({
+      dir: z
+        .string()
+        .min(1)
+        .max(4096)
+        .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path'),
+    })
+    .strict(),
+  projectCreate: z
+    .object({
+      dir: z
+        .string()
+        .min(1)
+        .max(4096)
+        .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path'),
+    })
+    .strict(),
   classExtremes: z.object({ classId: id, n: z.number().int().min(1).max(500) }).strict(),
   classPage: z
     .object({
@@ -137,6 +157,12 @@ export interface InstanceDetail extends InstanceSummary {
 
 export interface Responses {
   projectStatus: ProjectStatus;
+  projectList: {
+    readonly current: string;
+    readonly recent: readonly { readonly dir: string; readonly exists: boolean }[];
+  };
+  projectOpen: ProjectStatus;
+  projectCreate: ProjectStatus;
   classExtremes: { readonly best: readonly InstanceSummary[]; readonly worst: readonly InstanceSummary[] };
   classPage: { readonly total: number; readonly items: readonly InstanceSummary[] };
   instanceDetail: InstanceDetail;
@@ -246,7 +272,9 @@ export interface RunMetrics {
 /** Events the engine pushes to every open view. */
 export type EngineEvent =
   | { readonly type: 'progress'; readonly event: ProgressEvent }
-  | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string };
+  | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string }
+  /** Another project was opened: every view reloads. */
+  | { readonly type: 'project'; readonly dir: string };
 
 /** A class's generation settings. */
 export interface ClassSettings {

@@ -4,6 +4,9 @@
  */
 export const METHODS = [
   'projectStatus',
+  'projectList',
+  'projectOpen',
+  'projectCreate',
   'classExtremes',
   'classPage',
   'instanceDetail',

@@ -38,8 +38,7 @@ beforeAll(async () => {
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
   const started = await serve({
-    engine: createEngine(project, new Jobs(project, tinyModels)),
-    images: project.images,
+    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
     port: 0,
     host: '127.0.0.1',
   });
@@ -255,6 +254,29 @@ describe('the workstation in Chromium', () => {
       )
       .not.toMatch(/\brejected\b|\bpending\b/);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('projects: create another project and open it, then go back to the demo', async () => {
+    const { page, errors } = await open();
+    const other = join(tempDir(), 'other');
+    await page.getByLabel('Project folder').fill(other);
+    await page.getByRole('button', { name: 'Create' }).click();
+    // The engine switches and every view reloads on the new, empty project.
+    await page.getByRole('heading', { name: 'other' }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(0);
+    expect(await page.getByLabel('Recent projects').innerText()).toContain(other);
+    await page.getByLabel('Project folder').fill(project.dir);
+    await page.getByRole('button', { name: 'Open' }).last().click();
+    await page.getByRole('heading', { name: 'Fashion-MNIST demo' }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: other }).getByRole('button', { name: 'Open' }).waitFor();
+    await page.getByLabel('Project folder').fill('relative/path');
+    await page.getByRole('button', { name: 'Open' }).last().click();
+    await page
+      .getByRole('alert')
+      .getByText(/must be an absolute path/)
+      .waitFor();
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
   });
 });

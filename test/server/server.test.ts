@@ -15,7 +15,7 @@ let token: string;
 
 beforeAll(async () => {
   project = await createDemoProject(join(tempDir(), 'demo'));
-  const started = await serve({ engine: createEngine(project), images: project.images, port: 0, host: '127.0.0.1' });
+  const started = await serve({ engine: createEngine(project), port: 0, host: '127.0.0.1' });
   server = started.server;
   token = started.token;
   base = new URL(started.url).origin;

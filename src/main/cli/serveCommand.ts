@@ -20,7 +20,6 @@ export function addServeCommand(program: Command): void {
       const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
       const { url, server } = await serve({
         engine: createEngine(project),
-        images: project.images,
         port: options.port,
         host: options.host,
       });

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { WinnowError } from '../errors.ts';
-import { type ImageStore, isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
+import { isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
 import { type Engine, handle, isMethod } from '../service/winnowService.ts';
 
 /** The Content-Security-Policy of the served app: the same as the Electron window's. */
@@ -37,7 +37,6 @@ export function rendererDir(): string {
 
 export interface ServeOptions {
   readonly engine: Engine;
-  readonly images: ImageStore;
   readonly port: number;
   readonly host: string;
   /** Defaults to a random 256-bit token. */
@@ -124,9 +123,12 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
     }
     const image = url.pathname.match(/^\/images\/([0-9a-f]{64})\.png$/);
     const thumb = url.pathname.match(/^\/thumbs\/(\d+)\/([0-9a-f]{64})\.png$/);
-    if (image?.[1] && isImageHash(image[1])) return file(response, options.images.pathOf(image[1]), true);
+    if (image?.[1] && isImageHash(image[1])) return file(response, options.engine.images().pathOf(image[1]), true);
     if (thumb?.[1] && thumb[2] && THUMBNAIL_SIZES.has(Number(thumb[1]))) {
-      const path = await options.images.thumbnail(thumb[2], Number(thumb[1])).catch(() => undefined);
+      const path = await options.engine
+        .images()
+        .thumbnail(thumb[2], Number(thumb[1]))
+        .catch(() => undefined);
       if (path) return file(response, path, true);
       return send(response, 404, { ok: false, error: 'No such image.' });
     }

@@ -3,6 +3,7 @@ import {
   type Request,
   requestSchemas,
   type Responses,
+  type ProjectStatus,
   type Result,
   type WinnowApi,
 } from '../../shared/api.ts';
@@ -19,7 +20,9 @@ import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
-import type { Project } from '../store/project.ts';
+import { initProject, isProject, openProject, type Project } from '../store/project.ts';
+import type { ImageStore } from '../store/imageStore.ts';
+import { recentProjects, setCurrentProject } from '../workspace.ts';
 import { scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
@@ -36,29 +39,73 @@ function summary(i: Instance) {
   };
 }
 
-/** The engine behind the API for one open project: its methods, and the events it pushes. */
+/** The engine behind the API: the open project's methods, the events it pushes, its images. */
 export interface Engine {
   readonly api: WinnowApi;
   subscribe(listener: (event: EngineEvent) => void): () => void;
+  /** The open project's image store (it changes when another project is opened). */
+  images(): ImageStore;
 }
 
-export function createEngine(project: Project, jobs: Jobs = new Jobs(project)): Engine {
-  const subscribe = (listener: (event: EngineEvent) => void) => {
-    const progress = (event: ProgressEvent) => listener({ type: 'progress', event });
-    const finished = (f: { runId: number | null; status: string; error?: string }) =>
-      listener({ type: 'finished', ...f });
-    jobs.events.on('progress', progress);
-    jobs.events.on('finished', finished);
-    return () => {
-      jobs.events.off('progress', progress);
-      jobs.events.off('finished', finished);
-    };
+/**
+ * An engine over one open project at a time. Opening or creating another project (through the API)
+ * closes this one, once no run is going; listeners stay subscribed across the switch.
+ */
+export function createEngine(first: Project, makeJobs: (project: Project) => Jobs = (p) => new Jobs(p)): Engine {
+  const listeners = new Set<(event: EngineEvent) => void>();
+  const emit = (event: EngineEvent) => {
+    for (const listener of listeners) listener(event);
   };
-  return { api: createApi(project, jobs), subscribe };
+  let current = open(first);
+
+  function open(project: Project) {
+    const jobs = makeJobs(project);
+    jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
+    jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
+    return { project, jobs, api: createApi(project, jobs) };
+  }
+
+  async function switchTo(dir: string, create: boolean): Promise<ProjectStatus> {
+    if (current.jobs.state.state === 'running') {
+      throw new WinnowError('A run is going in this project.', 'Pause or cancel it before opening another project.');
+    }
+    const next = create ? initProject(dir) : openProject(dir);
+    current.project.close();
+    current = open(next);
+    await setCurrentProject(next.dir);
+    emit({ type: 'project', dir: next.dir });
+    return { dir: next.dir, ...summarize(next.db) };
+  }
+
+  const projectMethods = {
+    projectList: async () => ({
+      current: current.project.dir,
+      recent: recentProjects().map((dir) => ({ dir, exists: isProject(dir) })),
+    }),
+    projectOpen: async ({ dir }: { dir: string }) => switchTo(dir, false),
+    projectCreate: async ({ dir }: { dir: string }) => switchTo(dir, true),
+  };
+  const api = Object.fromEntries(
+    METHODS.map((method) => [
+      method,
+      (request: never) =>
+        method in projectMethods
+          ? (projectMethods as Record<string, (r: never) => Promise<unknown>>)[method]!(request)
+          : (current.api as Record<string, (r: never) => Promise<unknown>>)[method]!(request),
+    ]),
+  ) as unknown as WinnowApi;
+  return {
+    api,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    images: () => current.project.images,
+  };
 }
 
-/** Transports validate, then call these. */
-function createApi(project: Project, jobs: Jobs): WinnowApi {
+/** The methods over one open project (the project methods are the engine's). Transports validate, then call these. */
+function createApi(project: Project, jobs: Jobs): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate'> {
   const { db } = project;
   return {
     projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),

@@ -1,9 +1,14 @@
 import { defineStore } from 'pinia';
-import type { ProjectStatus } from '../../../shared/api.ts';
-import { api } from '../api.ts';
+import type { ProjectStatus, Responses } from '../../../shared/api.ts';
+import { api, onEngineEvent } from '../api.ts';
 
 export const useProjectStore = defineStore('project', {
-  state: () => ({ status: null as ProjectStatus | null, error: null as string | null }),
+  state: () => ({
+    status: null as ProjectStatus | null,
+    recent: [] as Responses['projectList']['recent'][number][],
+    error: null as string | null,
+    unsubscribe: null as (() => void) | null,
+  }),
   getters: {
     syntheticTotal: (state) =>
       state.status?.classes.reduce(
@@ -16,9 +21,23 @@ export const useProjectStore = defineStore('project', {
     async load() {
       try {
         this.status = await api.projectStatus({});
+        this.recent = [...(await api.projectList({})).recent];
         this.error = null;
       } catch (error) {
         this.error = error instanceof Error ? error.message : String(error);
+      }
+      // Another project opened (here or in another window): every view starts afresh.
+      this.unsubscribe ??= onEngineEvent((event) => {
+        if (event.type === 'project') window.location.reload();
+      });
+    },
+    async switchTo(dir: string, create: boolean): Promise<string | null> {
+      try {
+        await (create ? api.projectCreate({ dir }) : api.projectOpen({ dir }));
+        return null;
+      } catch (error) {
+        const e = error as Error & { fix?: string };
+        return e.fix ? `${e.message} ${e.fix}` : e.message;
       }
     },
   },

@@ -121,8 +121,8 @@ export const useReviewStore = defineStore('review', {
       const ids = [...this.selected];
       const done = await this.run(() => api.curate({ ids, action: 'relabel', labelId }));
       if (done) {
-        this.message = `Relabelled ${ids.length}. Undo: U`;
         await this.refresh();
+        this.message = `Relabelled ${ids.length}. Undo: U`;
       }
     },
     async curate(action: Action) {
@@ -130,15 +130,15 @@ export const useReviewStore = defineStore('review', {
       const ids = [...this.selected];
       const done = await this.run(() => api.curate({ ids, action }));
       if (done) {
-        this.message = `${action === 'clear' ? 'Cleared' : action === 'accept' ? 'Accepted' : 'Rejected'} ${ids.length}. Undo: U`;
         await this.refresh();
+        this.message = `${action === 'clear' ? 'Cleared' : action === 'accept' ? 'Accepted' : 'Rejected'} ${ids.length}. Undo: U`;
       }
     },
     async undo() {
       const done = await this.run(() => api.undo({}));
       if (done) {
-        this.message = done.batch ? 'Undone.' : 'Nothing to undo.';
         await this.refresh();
+        this.message = done.batch ? 'Undone.' : 'Nothing to undo.';
       }
     },
     async selectSimilar() {

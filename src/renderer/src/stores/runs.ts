@@ -56,7 +56,7 @@ export const useRunStore = defineStore('runs', {
           await this.load();
           await this.select(event.event.runId);
         }
-      } else {
+      } else if (event.type === 'finished') {
         this.message = `Run ${event.runId ?? ''} ${event.status}${event.error ? `: ${event.error}` : ''}.`;
         this.progress = null;
         await this.load();
