@@ -2,13 +2,12 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
-import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
+import { EMBEDDED_ENCODER, embeddedModelDir, loadEmbeddedModels } from '../models/embeddedModels.ts';
 import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
-import { EXIT } from './output.ts';
+import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
@@ -32,13 +31,9 @@ function describeEvent(e: ProgressEvent): string {
 }
 
 async function loadModels() {
-  const [generator, encoder] = await Promise.all([
-    EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR)),
-    EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER)),
-  ]);
-  for (const m of [generator, encoder])
-    console.error(`${m.id} on ${m.provider}${m.fallbackReason ? ` (${m.fallbackReason})` : ''}`);
-  return { generator, encoder };
+  const models = await loadEmbeddedModels();
+  for (const m of [models.generator, models.encoder]) console.error(describeProvider(m));
+  return models;
 }
 
 export function addLearnCommands(program: Command, withProject: WithProject): void {

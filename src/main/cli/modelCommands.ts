@@ -7,15 +7,11 @@ import { generateInstances } from '../pipeline/generate.ts';
 import { isProject } from '../store/project.ts';
 import { summarize } from '../store/summary.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
-import { EXIT, formatSummary } from './output.ts';
+import { describeProvider, EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
 import { join } from 'node:path';
-
-function describeProvider(model: { id: string; provider: string; fallbackReason?: string | undefined }): string {
-  return `${model.id} on ${model.provider}${model.fallbackReason ? ` (${model.fallbackReason})` : ''}`;
-}
 
 export function addModelCommands(program: Command, withProject: WithProject): void {
   program

@@ -55,3 +55,8 @@ export function formatSummary(dir: string, s: ProjectSummary): string {
     s.classes.length > 0 ? table : 'No classes yet: import real images with `winnow import real <dir>`.',
   ].join('\n');
 }
+
+/** "fmnist-ddpm@3c8a… on cpu (why not the GPU)". */
+export function describeProvider(model: { id: string; provider: string; fallbackReason?: string | undefined }): string {
+  return `${model.id} on ${model.provider}${model.fallbackReason ? ` (${model.fallbackReason})` : ''}`;
+}

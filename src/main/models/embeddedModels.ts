@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { WinnowError } from '../errors.ts';
+import { EmbeddedEncoder } from './embeddedEncoder.ts';
+import { EmbeddedGenerator } from './embeddedGenerator.ts';
 
 /**
  * The folder holding the embedded models and demo data: $WINNOW_RESOURCES, else the nearest
@@ -24,4 +26,13 @@ export const EMBEDDED_ENCODER = 'fmnist-backbone';
 
 export function embeddedModelDir(name: typeof EMBEDDED_GENERATOR | typeof EMBEDDED_ENCODER): string {
   return join(resourcesDir(), 'models', name);
+}
+
+/** The embedded generator and backbone, loaded together (each on the best execution provider). */
+export async function loadEmbeddedModels(): Promise<{ generator: EmbeddedGenerator; encoder: EmbeddedEncoder }> {
+  const [generator, encoder] = await Promise.all([
+    EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR)),
+    EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER)),
+  ]);
+  return { generator, encoder };
 }

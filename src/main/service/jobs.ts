@@ -1,9 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
-import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
+import { loadEmbeddedModels } from '../models/embeddedModels.ts';
 import { type LoopModels, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import type { Project } from '../store/project.ts';
 import { setRunStatus } from '../store/runs.ts';
@@ -89,12 +87,4 @@ export class Jobs {
     this.current.stopAs = as;
     this.current.controller.abort();
   }
-}
-
-export async function loadEmbeddedModels(): Promise<LoopModels> {
-  const [generator, encoder] = await Promise.all([
-    EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR)),
-    EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER)),
-  ]);
-  return { generator, encoder };
 }
