@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { serve } from '../src/main/server/server.ts';
 import { createEngine } from '../src/main/service/winnowService.ts';
 import { addClass } from '../src/main/store/classes.ts';
 import { recordImage } from '../src/main/store/images.ts';
 import { initProject } from '../src/main/store/project.ts';
+import { launchChromium } from '../test/helpers/chromium.ts';
 
 const { values: args } = parseArgs({ options: { instances: { type: 'string', default: '100000' } } });
 const N = Number(args.instances);
@@ -61,17 +61,7 @@ const { server, url } = await serve({
   port: 0,
   host: '127.0.0.1',
 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
 await page.goto(url);
 await page.getByRole('link', { name: 'other' }).waitFor();

@@ -9,29 +9,18 @@ import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS } from './scoreKinds.ts';
  * HTTP (`winnow serve`) both carry exactly this.
  */
 const id = z.number().int().positive();
+/** An absolute path on the machine the engine runs on. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path');
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
   projectList: z.object({}).strict(),
-  /** An absolute path on the machine the engine runs on. */
-  projectOpen: z
-    .object({
-      dir: z
-        .string()
-        .min(1)
-        .max(4096)
-        .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path'),
-    })
-    .strict(),
-  projectCreate: z
-    .object({
-      dir: z
-        .string()
-        .min(1)
-        .max(4096)
-        .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path'),
-    })
-    .strict(),
+  projectOpen: z.object({ dir: absolutePath }).strict(),
+  projectCreate: z.object({ dir: absolutePath }).strict(),
   classExtremes: z.object({ classId: id, n: z.number().int().min(1).max(500) }).strict(),
   classPage: z
     .object({

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
@@ -12,6 +12,7 @@ import { Jobs } from '../../src/main/service/jobs.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
 
@@ -44,17 +45,7 @@ beforeAll(async () => {
   });
   server = started.server;
   url = started.url;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
 });
 afterAll(async () => {

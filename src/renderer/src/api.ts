@@ -60,3 +60,9 @@ export const api = Object.fromEntries(
     },
   ]),
 ) as unknown as WinnowApi;
+
+/** What to show for a failed call: the message and, when the engine gave one, the fix. */
+export function describeError(error: unknown): string {
+  const e = error as Error & { fix?: string };
+  return e.fix ? `${e.message} ${e.fix}` : (e.message ?? String(error));
+}

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { AuditSummary, InstanceSummary } from '../../../shared/api.ts';
-import { api } from '../api.ts';
+import { api, describeError } from '../api.ts';
 
 type Verdict = 'correct' | 'incorrect';
 
@@ -27,8 +27,7 @@ export const useAuditStore = defineStore('audit', {
         this.error = null;
         await work();
       } catch (error) {
-        const e = error as Error & { fix?: string };
-        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+        this.error = describeError(error);
       }
     },
     async draw() {

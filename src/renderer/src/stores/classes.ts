@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { ClassSettings } from '../../../shared/api.ts';
-import { api } from '../api.ts';
+import { api, describeError } from '../api.ts';
 
 /** The classes screen: each class's prompt templates, negative prompt, disambiguation and budget weight. */
 export const useClassesStore = defineStore('classes', {
@@ -28,7 +28,7 @@ export const useClassesStore = defineStore('classes', {
         this.classes = this.classes.map((x) => (x.id === updated.id ? updated : x));
         this.saved = `Saved ${updated.name}.`;
       } catch (error) {
-        this.error = `${c.name}: ${(error as Error).message}`;
+        this.error = `${c.name}: ${describeError(error)}`;
       }
     },
   },

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { Responses } from '../../../shared/api.ts';
-import { api } from '../api.ts';
+import { api, describeError } from '../api.ts';
 
 type Format = 'imagefolder' | 'csv' | 'jsonl' | 'coco';
 
@@ -29,8 +29,7 @@ export const useExportStore = defineStore('exports', {
           ...(this.minContribution === '' ? {} : { minContribution: this.minContribution }),
         });
       } catch (error) {
-        const e = error as Error & { fix?: string };
-        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+        this.error = describeError(error);
       } finally {
         this.busy = false;
       }

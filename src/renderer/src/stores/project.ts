@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { ProjectStatus, Responses } from '../../../shared/api.ts';
-import { api, onEngineEvent } from '../api.ts';
+import { api, describeError, onEngineEvent } from '../api.ts';
 
 export const useProjectStore = defineStore('project', {
   state: () => ({
@@ -36,8 +36,7 @@ export const useProjectStore = defineStore('project', {
         await (create ? api.projectCreate({ dir }) : api.projectOpen({ dir }));
         return null;
       } catch (error) {
-        const e = error as Error & { fix?: string };
-        return e.fix ? `${e.message} ${e.fix}` : e.message;
+        return describeError(error);
       }
     },
   },

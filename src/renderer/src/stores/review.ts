@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import type { InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
 import type { ScoreKindName } from '../../../shared/scoreKinds.ts';
-import { api } from '../api.ts';
+import { api, describeError } from '../api.ts';
 
 export const PAGE_SIZE = 240;
 export const EXTREMES = 12;
@@ -42,8 +42,7 @@ export const useReviewStore = defineStore('review', {
         this.error = null;
         return await work();
       } catch (error) {
-        const e = error as Error & { fix?: string };
-        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+        this.error = describeError(error);
         return undefined;
       }
     },

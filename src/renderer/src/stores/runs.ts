@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import type { EngineEvent, Request, RunMetrics, RunState } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
-import { api, onEngineEvent } from '../api.ts';
+import { api, describeError, onEngineEvent } from '../api.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
@@ -35,8 +35,7 @@ export const useRunStore = defineStore('runs', {
         this.error = null;
         await work();
       } catch (error) {
-        const e = error as Error & { fix?: string };
-        this.error = e.fix ? `${e.message} ${e.fix}` : e.message;
+        this.error = describeError(error);
       }
     },
     async load() {
