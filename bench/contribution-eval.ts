@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '5' },
     'per-round': { type: 'string', default: '200' },
-    epsilons: { type: 'string', default: '0,0.5,1' },
+    epsilons: { type: 'string', default: '0,1,2' },
     judge: { type: 'string', default: resolve(import.meta.dirname, 'models/judge.onnx') },
   },
 });
