@@ -37,6 +37,8 @@ for (let start = 0; start < N; start += 1000) {
     Array.from({ length: Math.min(1000, N - start) }, async (_, k) => {
       const i = start + k;
       const pixels = new Uint8Array(784).map((_, j) => (j * 7 + i * 13 + ((i >> (j % 16)) & 1) * 128) % 256);
+      // The index in the first pixels makes every image, and so every hash, distinct.
+      pixels.set([i & 255, (i >> 8) & 255, (i >> 16) & 255], 0);
       const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
         .toColourspace('b-w')
         .png()

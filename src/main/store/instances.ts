@@ -136,7 +136,9 @@ export interface ClassPage {
 }
 
 const PAGE_ORDER = {
-  best: 'score IS NULL, score DESC, id',
+  // SQLite sorts NULL lowest, so descending order puts unscored instances last by itself, and
+  // "best by contribution" can walk the (label_id, contribution) index instead of sorting.
+  best: 'score DESC, id',
   worst: 'score IS NULL, score ASC, id',
   newest: 'id DESC',
 } as const;

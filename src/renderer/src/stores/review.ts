@@ -56,12 +56,19 @@ export const useReviewStore = defineStore('review', {
       const classId = this.classId;
       if (classId === null) return;
       await this.run(async () => {
-        const [extremes, first] = await Promise.all([
-          api.classExtremes({ classId, n: EXTREMES }),
-          api.classPage({ labelId: classId, order: this.order, offset: 0, limit: PAGE_SIZE, ...this.statusFilter() }),
-        ]);
+        // The strips come first: they are two index range scans; the grid's first page may need a sort.
+        const page = api.classPage({
+          labelId: classId,
+          order: this.order,
+          offset: 0,
+          limit: PAGE_SIZE,
+          ...this.statusFilter(),
+        });
+        page.catch(() => undefined); // a failure is reported where the page is awaited below
+        const extremes = await api.classExtremes({ classId, n: EXTREMES });
         this.best = [...extremes.best];
         this.worst = [...extremes.worst];
+        const first = await page;
         this.total = first.total;
         this.pages = { 0: [...first.items] };
         if (this.detail) this.detail = await api.instanceDetail({ id: this.detail.id });
