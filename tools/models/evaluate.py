@@ -116,7 +116,15 @@ def linear_probe(enc, seed_draws=5):
             idx = np.concatenate([rng.choice(np.flatnonzero(ytr == c), 20, replace=False) for c in range(10)])
             draws.append(probe_acc(A[idx], Ytr[idx], B, Yte, wd))
         full = probe_acc(A, Ytr, B, Yte, 1e-5)
-        res[name] = {"20_per_class_demo_train_set": round(demo, 4),
+        extra = {}
+        if name == "backbone":  # similarity-based figures on the unit-norm features
+            cent = F.normalize(torch.stack([A[demo_tr][Ytr[demo_tr] == c].mean(0) for c in range(10)]), dim=1)
+            extra["nearest_centroid_cosine_20_per_class_demo_train_set"] = round(
+                ((B @ cent.T).argmax(1) == Yte).float().mean().item(), 4)
+            knn = torch.cat([Ytr[(B[i:i + 500] @ A.T).topk(10, dim=1).indices].mode(1).values
+                             for i in range(0, len(B), 500)])
+            extra["knn10_cosine_all_60k"] = round((knn == Yte).float().mean().item(), 4)
+        res[name] = {**extra,"20_per_class_demo_train_set": round(demo, 4),
                      "20_per_class_mean_of_5_random_draws": round(float(np.mean(draws)), 4),
                      "20_per_class_std_of_5_random_draws": round(float(np.std(draws)), 4),
                      "all_60k_labels": round(full, 4),
@@ -146,9 +154,9 @@ def main():
     p.add_argument("--ddpm-ckpt", default="/tmp/winnow-models/generator/ckpt.pt")
     p.add_argument("--backbone-ckpt", default="/tmp/winnow-models/backbone/ckpt.pt")
     p.add_argument("--judge-ckpt", default="/tmp/winnow-models/judge/ckpt.pt")
-    p.add_argument("--guidance", type=float, default=3.0)
+    p.add_argument("--guidance", type=float, default=2.5)
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--sweep", default="1,2,3,4,5", help="guidance values to compare (30 images/class); '' = skip")
+    p.add_argument("--sweep", default="1,1.5,2,2.5,3,4,5", help="guidance values to compare (30 images/class); '' = skip")
     p.add_argument("--per-class", type=int, default=100)
     p.add_argument("--eps-per-class", type=int, default=50)
     p.add_argument("--seed", type=int, default=31337)
@@ -176,7 +184,7 @@ def main():
         for gs in [float(s) for s in a.sweep.split(",")]:
             imgs = generate(unet, emb[labels], null, a.steps, gs, a.seed + 1)
             acc, _ = judge_acc(judge, imgs, labels)
-            f = F.normalize(feats(enc, (imgs + 1) / 2), dim=1)
+            f = feats(enc, (imgs + 1) / 2)
             div = np.mean([1 - (f[labels == c] @ f[labels == c].t()).mean().item() for c in range(10)])
             sweep[str(gs)] = {"accuracy": round(acc, 4), "within_class_feature_diversity": round(float(div), 4)}
             print("guidance", gs, sweep[str(gs)], flush=True)
@@ -188,7 +196,7 @@ def main():
     imgs = generate(unet, emb[labels], null, a.steps, a.guidance, a.seed)
     gen_s = time.time() - t0
     acc, per = judge_acc(judge, imgs, labels)
-    f = F.normalize(feats(enc, (imgs + 1) / 2), dim=1)
+    f = feats(enc, (imgs + 1) / 2)
     div = np.mean([1 - (f[labels == c] @ f[labels == c].t()).mean().item() for c in range(10)])
     results["default"] = {
         "guidance_scale": a.guidance, "steps": a.steps, "images_per_class": a.per_class,
@@ -218,6 +226,14 @@ def main():
                                "definition": "cond = embeddings[c] + eps * u, u uniform random unit vector",
                                "accuracy_by_eps": eps_res}
 
+    # reference: within-class diversity of real test images (same measure as for generated ones)
+    xte, yte = fmnist.load_split("test")
+    real_idx = np.concatenate([np.flatnonzero(yte == c)[:100] for c in range(10)])
+    fr = feats(enc, torch.from_numpy(xte[real_idx]).float().div(255).unsqueeze(1))
+    yr = torch.from_numpy(yte[real_idx].astype("int64"))
+    results["real_test_within_class_feature_diversity"] = round(float(np.mean(
+        [1 - (fr[yr == c] @ fr[yr == c].t()).mean().item() for c in range(10)])), 4)
+
     # embedding geometry (useful for the runtime)
     cos = emb @ emb.t()
     results["embedding_geometry"] = {
@@ -234,8 +250,12 @@ def main():
     with open(os.path.join(BENCH, "eval_results.json"), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
-    gq = {k: results[k] for k in ("default", "perturbation", "guidance_sweep_30_per_class", "embedding_geometry")
+    gq = {k: results[k] for k in ("default", "perturbation", "guidance_sweep_30_per_class",
+                                  "real_test_within_class_feature_diversity", "embedding_geometry")
           if k in results}
+    gq["diversity_definition"] = ("within_class_feature_diversity = mean over classes of (1 - mean pairwise "
+                                  "cosine similarity of the backbone features of that class's images, self-pairs "
+                                  "included); compare with real_test_within_class_feature_diversity")
     gq["judge"] = ("bench/models/judge.onnx, CNN trained on all 60k labelled real train images, "
                    f"test accuracy {judge_info['test_accuracy']}")
     gq["evaluated_with"] = "tools/models/evaluate.py (torch, same weights as the ONNX), seed %d" % a.seed

@@ -76,7 +76,7 @@ def schedule_section():
     }
 
 
-def sampler_section(steps=20, guidance=3.0):
+def sampler_section(steps=20, guidance=2.5):
     return {
         "recommended": "DDIM, eta = 0 (deterministic), classifier-free guidance",
         "default_steps": steps,

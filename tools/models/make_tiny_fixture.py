@@ -80,7 +80,7 @@ def main():
         "conditioning_dim": a.dim,
         "pixel_range": "[-1, 1]",
         "noise_schedule": schedule_section(),
-        "sampler": sampler_section(steps=20, guidance=3.0),
+        "sampler": sampler_section(),
         "license": FMNIST_LICENSE,
         "quality": {"status": "random weights (test fixture)"},
     }

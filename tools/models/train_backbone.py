@@ -9,7 +9,9 @@ augmented views of each image (random resized crop/shift via an affine warp,
 horizontal flip, brightness/contrast jitter, Gaussian noise, random erasing)
 are pulled together with the NT-Xent loss (temperature --tau) through a small
 projection head; the exported encoder is the CNN up to the 128-d global-pooled
-representation, L2-normalised to unit length.
+representation, whitened (mean/ZCA matrix fitted on the train images, no labels,
+after training; improves linear probes, nearest-centroid and kNN) and
+L2-normalised to unit length.
 
 Export: resources/models/fmnist-backbone/encoder.onnx
     input  image    float32 [B,1,28,28], pixel values in [0,1] (pixel/255, white garment on black)
@@ -37,19 +39,25 @@ def block(cin, cout, stride):
 
 
 class Encoder(nn.Module):
-    """[B,1,28,28] in [0,1] -> [B,128] unit-norm features."""
+    """[B,1,28,28] in [0,1] -> [B,128] unit-norm features.
+
+    features = normalize((pooled - mu) @ W): mu/W are a label-free ZCA-style
+    whitening fitted on the train images after contrastive training
+    (identity until fitted)."""
 
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(*block(1, 32, 1), *block(32, 64, 2), *block(64, 64, 1),
                                  *block(64, 128, 2), *block(128, FEAT_DIM, 1))
+        self.register_buffer("mu", torch.zeros(FEAT_DIM))
+        self.register_buffer("W", torch.eye(FEAT_DIM))
 
     def raw(self, image):
         h = self.net((image - 0.286) / 0.353)  # Fashion-MNIST train mean/std
         return h.mean(dim=(2, 3))
 
     def forward(self, image):
-        return F.normalize(self.raw(image), dim=1)
+        return F.normalize((self.raw(image) - self.mu) @ self.W, dim=1)
 
 
 class SimCLR(nn.Module):
@@ -160,10 +168,36 @@ def train(a):
     print(f"done: {step} steps in {time.time() - t_start:.0f}s", flush=True)
 
 
+WHITEN_EPS = 1e-2  # eigenvalue floor, as a fraction of the largest eigenvalue
+
+
+@torch.no_grad()
+def fit_whitening(enc):
+    """Label-free whitening of the pooled features over the 60k train images:
+    mu = mean, W = U diag(1/sqrt(lambda + eps*lambda_max)) U^T (ZCA, keeps 128 dims)."""
+    x_np, _ = fmnist.load_split("train")
+    X = torch.from_numpy(x_np).float().div_(255).unsqueeze(1)
+    enc.eval()
+    R = torch.cat([enc.raw(X[i:i + 1000]) for i in range(0, len(X), 1000)]).double()
+    mu = R.mean(0)
+    ev, U = torch.linalg.eigh(torch.cov((R - mu).T))
+    W = U @ torch.diag(1.0 / (ev.clamp(min=0) + WHITEN_EPS * ev.max()).sqrt()) @ U.T
+    return mu.float(), W.float()
+
+
 def load_encoder(ckpt_path):
+    """Encoder with the whitening stored in the checkpoint (fitted and saved on first use)."""
+    ck = torch.load(ckpt_path)
     m = SimCLR()
-    m.load_state_dict(torch.load(ckpt_path)["model"])
+    missing, unexpected = m.load_state_dict(ck["model"], strict=False)
+    assert not unexpected and set(missing) <= {"enc.mu", "enc.W"}, (missing, unexpected)
     m.eval()
+    if "whitening" not in ck:
+        ck["whitening"] = fit_whitening(m.enc)
+        torch.save(ck, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+    m.enc.mu.copy_(ck["whitening"][0])
+    m.enc.W.copy_(ck["whitening"][1])
     return m.enc
 
 
@@ -201,7 +235,8 @@ def export(ckpt_path, out_dir):
         },
         "architecture": {
             "type": "CNN: 5 x (conv3x3 + BatchNorm + ReLU), channels 32-64-64-128-128, strides 1-2-1-2-1, "
-                    "global average pool -> 128, L2-normalise",
+                    "global average pool -> 128, ZCA whitening (128x128, fitted label-free on the train "
+                    f"images after training, eigenvalue floor {WHITEN_EPS} x max), L2-normalise",
             "parameters": sum(p.numel() for p in enc.parameters()),
             "training_head": "MLP 128-256-64 projection head (discarded)",
         },
