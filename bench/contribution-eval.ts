@@ -96,6 +96,22 @@ function subset(set: FeatureSet, indices: readonly number[]): FeatureSet {
 
 type Detection = Record<string, { auroc: number; precisionAtK: number }>;
 
+/** Each score's percentile rank among the instances of the same pseudo-label (0 lowest, 1 highest). */
+function rankWithinClass(scores: ArrayLike<number>, labels: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(labels.length);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byClass.get(labels[i] as number) ?? [];
+    members.push(i);
+    byClass.set(labels[i] as number, members);
+  }
+  for (const members of byClass.values()) {
+    members.sort((a, b) => (scores[a] as number) - (scores[b] as number));
+    members.forEach((i, r) => (out[i] = members.length < 2 ? 0.5 : r / (members.length - 1)));
+  }
+  return out;
+}
+
 async function detect(
   head: SoftmaxHead,
   G: Float32Array,
@@ -106,6 +122,8 @@ async function detect(
 ): Promise<Detection> {
   const scores: Record<string, ArrayLike<number>> = { ...(await scoreAll(head, G, prototypes, set)) };
   scores.random = Float32Array.from({ length: bad.length }, seededUniform(seed));
+  // Curators review class by class: each score also as its rank within the pseudo-label's class.
+  for (const kind of Object.keys(scores)) scores[`${kind}@class`] = rankWithinClass(scores[kind]!, set.labels);
   return Object.fromEntries(
     Object.entries(scores).map(([kind, s]) => [kind, { auroc: auroc(s, bad), precisionAtK: precisionAtK(s, bad) }]),
   );
@@ -285,6 +303,19 @@ if (perSeed.every((s) => s.detectionInjected)) {
     lines.push(
       `| ${k} | ${fmt(perSeed.map((s) => s.detectionInjected![k]!.auroc))} | ${fmt(perSeed.map((s) => s.detectionInjected![k]!.precisionAtK))} |`,
     );
+}
+lines.push(
+  '',
+  'Detection by each score’s rank within its pseudo-label’s class (AUROC):',
+  '',
+  '| score | (a) generated | (b) injected |',
+  '| --- | --- | --- |',
+);
+for (const k of kinds) {
+  const b = perSeed.every((s) => s.detectionInjected)
+    ? fmt(perSeed.map((s) => s.detectionInjected![`${k}@class`]!.auroc))
+    : '—';
+  lines.push(`| ${k} | ${fmt(perSeed.map((s) => s.detectionGenerated[`${k}@class`]!.auroc))} | ${b} |`);
 }
 lines.push(
   '',
