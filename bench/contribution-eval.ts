@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { decide } from '../src/main/learn/acceptance.ts';
+import { decide, indicesByLabel } from '../src/main/learn/acceptance.ts';
 import { GradientCache, meanGradient } from '../src/main/learn/contribution.ts';
 import { contributions } from '../src/main/learn/contributionGraph.ts';
 import { classPrototypes } from '../src/main/learn/labelQuality.ts';
@@ -99,13 +99,7 @@ type Detection = Record<string, { auroc: number; precisionAtK: number }>;
 /** Each score's percentile rank among the instances of the same pseudo-label (0 lowest, 1 highest). */
 function rankWithinClass(scores: ArrayLike<number>, labels: ArrayLike<number>): Float32Array {
   const out = new Float32Array(labels.length);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) {
-    const members = byClass.get(labels[i] as number) ?? [];
-    members.push(i);
-    byClass.set(labels[i] as number, members);
-  }
-  for (const members of byClass.values()) {
+  for (const members of indicesByLabel(labels).values()) {
     members.sort((a, b) => (scores[a] as number) - (scores[b] as number));
     members.forEach((i, r) => (out[i] = members.length < 2 ? 0.5 : r / (members.length - 1)));
   }

@@ -44,17 +44,22 @@ export function decide(
     }
     case 'top-k': {
       const accepted = new Array<boolean>(scores.length).fill(false);
-      const byClass = new Map<number, number[]>();
-      for (let i = 0; i < scores.length; i++) {
-        const members = byClass.get(labels[i] as number) ?? [];
-        members.push(i);
-        byClass.set(labels[i] as number, members);
-      }
-      for (const members of byClass.values()) {
+      for (const members of indicesByLabel(labels).values()) {
         members.sort((a, b) => (scores[b] as number) - (scores[a] as number));
         for (const i of members.slice(0, rule.k)) accepted[i] = true;
       }
       return { accepted, window };
     }
   }
+}
+
+/** The positions of each label's items: label → indices in input order. */
+export function indicesByLabel(labels: ArrayLike<number>): Map<number, number[]> {
+  const byLabel = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byLabel.get(labels[i] as number) ?? [];
+    members.push(i);
+    byLabel.set(labels[i] as number, members);
+  }
+  return byLabel;
 }

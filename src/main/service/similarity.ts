@@ -32,21 +32,36 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return dot / (Math.sqrt(na * nb) || 1);
 }
 
-/** The real samples nearest to an instance, so a curator can see what the class really looks like. */
-export function nearestReal(db: Db, id: number, k: number): (RealSample & { similarity: number })[] {
-  const target = getInstance(db, id);
-  if (target === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
-  const encoder = encoderOf(db, target.imageHash, id);
-  const real = SPLITS.flatMap((split) => listRealSamples(db, split));
-  const features = loadFeatures(db, encoder, [target.imageHash, ...real.map((r) => r.imageHash)]);
-  const query = features.get(target.imageHash) as Float32Array;
-  return real
-    .flatMap((r) => {
-      const v = features.get(r.imageHash);
-      return v === undefined ? [] : [{ ...r, similarity: cosine(query, v) }];
+/** The items nearest to a query image by cosine similarity of their cached features, most similar first. */
+function nearest<T extends { imageHash: string }>(
+  db: Db,
+  encoder: string,
+  queryHash: string,
+  items: readonly T[],
+  k: number,
+) {
+  const features = loadFeatures(db, encoder, [queryHash, ...items.map((i) => i.imageHash)]);
+  const query = features.get(queryHash) as Float32Array;
+  return items
+    .flatMap((item) => {
+      const v = features.get(item.imageHash);
+      return v === undefined ? [] : [{ ...item, similarity: cosine(query, v) }];
     })
     .sort((a, b) => b.similarity - a.similarity)
     .slice(0, k);
+}
+
+function instanceOf(db: Db, id: number): Instance {
+  const target = getInstance(db, id);
+  if (target === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
+  return target;
+}
+
+/** The real samples nearest to an instance, so a curator can see what the class really looks like. */
+export function nearestReal(db: Db, id: number, k: number): (RealSample & { similarity: number })[] {
+  const target = instanceOf(db, id);
+  const real = SPLITS.flatMap((split) => listRealSamples(db, split));
+  return nearest(db, encoderOf(db, target.imageHash, id), target.imageHash, real, k);
 }
 
 export function similarInstances(
@@ -55,24 +70,7 @@ export function similarInstances(
   k: number,
   sameLabel: boolean,
 ): (Instance & { similarity: number })[] {
-  const target = getInstance(db, id);
-  if (target === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
-  const encoder = db
-    .prepare<[string], { encoderId: string }>(
-      'SELECT encoder_id AS encoderId FROM features WHERE image_hash = ? LIMIT 1',
-    )
-    .get(target.imageHash)?.encoderId;
-  if (encoder === undefined) {
-    throw new WinnowError(`Instance ${id} has no features yet.`, 'Score the project first (`winnow score` or a run).');
-  }
+  const target = instanceOf(db, id);
   const candidates = listInstances(db, sameLabel ? { labelId: target.labelId } : {}).filter((i) => i.id !== id);
-  const features = loadFeatures(db, encoder, [target.imageHash, ...candidates.map((c) => c.imageHash)]);
-  const query = features.get(target.imageHash) as Float32Array;
-  return candidates
-    .flatMap((c) => {
-      const v = features.get(c.imageHash);
-      return v === undefined ? [] : [{ ...c, similarity: cosine(query, v) }];
-    })
-    .sort((a, b) => b.similarity - a.similarity)
-    .slice(0, k);
+  return nearest(db, encoderOf(db, target.imageHash, id), target.imageHash, candidates, k);
 }

@@ -66,3 +66,13 @@ export function describeError(error: unknown): string {
   const e = error as Error & { fix?: string };
   return e.fix ? `${e.message} ${e.fix}` : (e.message ?? String(error));
 }
+
+/** Runs a store action, clearing the store's error first and putting any failure there. */
+export async function guarded(store: { error: string | null }, work: () => Promise<void>): Promise<void> {
+  try {
+    store.error = null;
+    await work();
+  } catch (error) {
+    store.error = describeError(error);
+  }
+}

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { AuditSummary, InstanceSummary } from '../../../shared/api.ts';
-import { api, describeError } from '../api.ts';
+import { api, guarded } from '../api.ts';
 
 type Verdict = 'correct' | 'incorrect';
 
@@ -22,16 +22,8 @@ export const useAuditStore = defineStore('audit', {
     done: (state) => Object.keys(state.verdicts).length,
   },
   actions: {
-    async guard(work: () => Promise<void>) {
-      try {
-        this.error = null;
-        await work();
-      } catch (error) {
-        this.error = describeError(error);
-      }
-    },
     async draw() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         const { items } = await api.auditSample({ perClass: this.perClass, seed: this.seed });
         this.sample = [...items];
         this.verdicts = {};
@@ -43,7 +35,7 @@ export const useAuditStore = defineStore('audit', {
     async mark(verdict: Verdict) {
       const item = this.sample[this.cursor];
       if (!item) return;
-      await this.guard(async () => {
+      await guarded(this, async () => {
         await api.auditVerdict({ id: item.id, verdict });
         this.verdicts[item.id] = verdict;
         this.history.push(item.id);
@@ -52,7 +44,7 @@ export const useAuditStore = defineStore('audit', {
       });
     },
     async undo() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         const undone = await api.auditUndo({});
         const id = this.history.pop();
         if (undone.id !== null && id !== undefined) {
@@ -66,7 +58,7 @@ export const useAuditStore = defineStore('audit', {
       });
     },
     async refresh() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         this.summary = await api.auditSummary({});
       });
     },

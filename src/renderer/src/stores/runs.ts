@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import type { EngineEvent, Request, RunMetrics, RunState } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
-import { api, describeError, onEngineEvent } from '../api.ts';
+import { api, guarded, onEngineEvent } from '../api.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
@@ -30,16 +30,8 @@ export const useRunStore = defineStore('runs', {
     resumable: (s) => s.state?.runs.some((r) => r.status !== 'done' && r.status !== 'running') ?? false,
   },
   actions: {
-    async guard(work: () => Promise<void>) {
-      try {
-        this.error = null;
-        await work();
-      } catch (error) {
-        this.error = describeError(error);
-      }
-    },
     async load() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         this.state = await api.runState({});
         if (this.state.job.state === 'running' && this.state.job.last) this.progress = this.state.job.last;
         const latest = this.state.runs.at(-1)?.id ?? null;
@@ -64,26 +56,26 @@ export const useRunStore = defineStore('runs', {
     },
     async select(runId: number) {
       this.selected = runId;
-      await this.guard(async () => {
+      await guarded(this, async () => {
         this.metrics = await api.runMetrics({ runId });
       });
     },
     async start() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         await api.runStart({ ...this.settings });
         this.message = 'Started.';
         await this.load();
       });
     },
     async resume() {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         await api.runStart({ resume: true });
         this.message = 'Resumed.';
         await this.load();
       });
     },
     async stop(as: 'paused' | 'cancelled') {
-      await this.guard(async () => {
+      await guarded(this, async () => {
         await api.runStop({ as });
         this.message = as === 'paused' ? 'Pausing after the current step…' : 'Cancelling…';
       });
