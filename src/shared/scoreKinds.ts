@@ -1,10 +1,12 @@
 /**
  * Every score kind Winnow computes for synthetic instances, "higher = keep" for all of them: the
- * contribution (cosine and inner product against the real gradient) and the baselines' scores.
+ * contribution (cosine and inner product against the real gradient, and BSGAL's loss estimate, the
+ * exact real-loss drop after one step) and the baselines' scores.
  */
 export const SCORE_KINDS = [
   'contribution',
   'contribution_inner',
+  'contribution_lookahead',
   'self_confidence',
   'normalized_margin',
   'small_loss',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
 import { contributions } from '../../src/main/learn/contributionGraph.ts';
+import { lossEstimates } from '../../src/main/learn/lossEstimate.ts';
 import { batchContributions } from '../../src/main/pipeline/scoring.ts';
 import { trainHead } from '../../src/main/learn/headTraining.ts';
 import { createHead, type FeatureSet, type SoftmaxHead } from '../../src/main/learn/softmaxHead.ts';
@@ -77,6 +78,26 @@ describe('gradient contribution', () => {
       const forward = W.map((w, k) => w - eta * (g[k] as number));
       const drop = (loss(back, real) - loss(forward, real)) / (2 * eta);
       expect(Math.abs((inner[i] as number) - drop)).toBeLessThan(1e-4 * Math.max(1, Math.abs(drop)));
+    }
+  });
+
+  it("the loss estimate is the real loss's exact drop after one step on the instance (BSGAL's look-ahead)", async () => {
+    const head = await trainedHead();
+    const real = dataset(60, 12);
+    const synthetic = dataset(12, 13, 3);
+    const W = Float64Array.from(head.weights);
+    for (const eta of [0.02, 0.1]) {
+      const estimates = await lossEstimates(head, real, synthetic, eta);
+      for (let i = 0; i < 12; i++) {
+        const g = meanGradient(head, single(synthetic, i));
+        const stepped = W.map((w, k) => w - eta * (g[k] as number));
+        expect(estimates[i]).toBeCloseTo(loss(W, real) - loss(stepped, real), 4);
+      }
+      // Mislabelled instances (every third) raise the real loss, and by more than any correct one.
+      const wrong = Array.from(estimates).filter((_, i) => i % 3 === 0);
+      const right = Array.from(estimates).filter((_, i) => i % 3 !== 0);
+      expect(Math.max(...wrong)).toBeLessThan(0);
+      expect(Math.max(...wrong)).toBeLessThan(Math.min(...right));
     }
   });
 

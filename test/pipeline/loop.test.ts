@@ -65,6 +65,7 @@ describe('the generative active-learning loop', () => {
       new Set([
         'contribution',
         'contribution_inner',
+        'contribution_lookahead',
         'self_confidence',
         'normalized_margin',
         'small_loss',

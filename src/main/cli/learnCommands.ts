@@ -71,6 +71,12 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option('--epsilon <e>', 'radius of the conditioning search ball', number('float', 0), defaultLoopParams.epsilon)
     .option('--momentum <m>', 'gradient cache momentum', number('float', 0), defaultLoopParams.momentum)
+    .option(
+      '--lookahead-step <eta>',
+      'step size of the loss-estimate score (contribution_lookahead)',
+      number('float', 0),
+      defaultLoopParams.lookaheadStep,
+    )
     .option('--steps <s>', 'DDIM steps (default: the model card’s)', number('int', 1))
     .option('--resume', 'go on with the latest unfinished run, with its own settings')
     .action(async (options: Record<string, unknown> & { resume?: boolean }, command: Command) =>
@@ -105,6 +111,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             acquisition: options.acquisition as LoopParams['acquisition'],
             epsilon: options.epsilon as number,
             momentum: options.momentum as number,
+            lookaheadStep: options.lookaheadStep as number,
             ...(options.steps === undefined ? {} : { steps: options.steps as number }),
           };
           const runId = options.resume

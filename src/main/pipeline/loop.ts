@@ -6,6 +6,7 @@ import { acquisition } from '../learn/acquisition.ts';
 import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
 import { GradientCache, meanGradient } from '../learn/contribution.ts';
+import { DEFAULT_LOOKAHEAD_STEP } from '../learn/lossEstimate.ts';
 import { classPrototypes } from '../learn/labelQuality.ts';
 import { trainHead } from '../learn/headTraining.ts';
 import { accuracy, argmax, createHead, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
@@ -59,6 +60,8 @@ export const loopParamsSchema = z.object({
   momentum: z.number().min(0).lt(1),
   /** The real split whose gradient defines "helps". */
   gradientSplit: z.enum(['val', 'train']),
+  /** The loss estimate's step size η (contribution_lookahead); runs stored before it existed use 1. */
+  lookaheadStep: z.number().positive().default(DEFAULT_LOOKAHEAD_STEP),
   acquisition: z.enum(ACQUISITIONS),
   epsilon: z.number().nonnegative(),
   candidates: z.number().int().positive(),
@@ -83,6 +86,7 @@ export const defaultLoopParams: LoopParams = {
   batchSize: 16,
   momentum: 0.1,
   gradientSplit: 'val',
+  lookaheadStep: DEFAULT_LOOKAHEAD_STEP,
   acquisition: 'margin',
   epsilon: 0.25,
   candidates: 4,
@@ -412,7 +416,11 @@ async function runRound(
       features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
       labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
     };
-    const scores = await scoreAll(scoringHead, scoringGradient, prototypes, set);
+    const scores = await scoreAll(
+      scoringHead,
+      { gradient: scoringGradient, real: gradientSet, prototypes, lookaheadStep: params.lookaheadStep },
+      set,
+    );
     const batch =
       params.granularity === 'batch'
         ? batchContributions(scoringHead, scoringGradient, set, params.batchSize)

@@ -58,7 +58,11 @@ export async function scoreProject(
     onProgress ? { onProgress } : {},
   );
   const set = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
-  const scores = await scoreAll(head, G, classPrototypes(real.train, C, encoder.dim), set);
+  const scores = await scoreAll(
+    head,
+    { gradient: G, real: real.val, prototypes: classPrototypes(real.train, C, encoder.dim) },
+    set,
+  );
   const { accepted } = decide(options.rule, scores[options.by], set.labels);
   const runId = createRun(db, 'score', options, { encoder: encoder.id });
   db.transaction(() => {

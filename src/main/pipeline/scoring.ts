@@ -1,24 +1,38 @@
 import { meanGradient } from '../learn/contribution.ts';
 import { contributions } from '../learn/contributionGraph.ts';
 import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
+import { lossEstimates } from '../learn/lossEstimate.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 
+/** What the scores of synthetic instances are measured against. */
+export interface ScoringReference {
+  /** The (cached) real-data gradient G of the first-order scores. */
+  readonly gradient: Float32Array;
+  /** The real samples G comes from; the loss estimate takes its step against them. */
+  readonly real: FeatureSet;
+  /** Class means of the real training features (the prototype baseline). */
+  readonly prototypes: Float32Array;
+  /** The loss estimate's step size η (default DEFAULT_LOOKAHEAD_STEP). */
+  readonly lookaheadStep?: number;
+}
+
+/** Every score kind of every instance of `set` under `head`. */
 export async function scoreAll(
   head: SoftmaxHead,
-  realGradient: Float32Array,
-  prototypes: Float32Array,
+  reference: ScoringReference,
   set: FeatureSet,
 ): Promise<Record<ScoreKindName, Float32Array>> {
   const quality = labelQuality(head, set);
-  const { cosine, inner } = await contributions(head, realGradient, set);
+  const { cosine, inner } = await contributions(head, reference.gradient, set);
   return {
     contribution: cosine,
     contribution_inner: inner,
+    contribution_lookahead: await lossEstimates(head, reference.real, set, reference.lookaheadStep),
     self_confidence: quality.selfConfidence,
     normalized_margin: quality.normalizedMargin,
     small_loss: quality.negativeLoss,
-    prototype: prototypeSimilarity(prototypes, set, head.dim),
+    prototype: prototypeSimilarity(reference.prototypes, set, head.dim),
   };
 }
 
