@@ -32,7 +32,7 @@ import { fillGaussian, seededUniform } from '../src/main/models/random.ts';
 import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { concatSets } from '../src/main/pipeline/realData.ts';
 import { scoreAll } from '../src/main/pipeline/scoring.ts';
-import { SCORE_KINDS, type ScoreKindName } from '../src/shared/scoreKinds.ts';
+import { HEAD_SCORE_KINDS, type HeadScoreKind } from '../src/shared/scoreKinds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +55,9 @@ const generator = await EmbeddedGenerator.load(embeddedModelDir('fmnist-ddpm'));
 const encoder = await EmbeddedEncoder.load(embeddedModelDir('fmnist-backbone'));
 const judge = await ort.InferenceSession.create(args.judge);
 const C = generator.classes.length;
+const classConditioning = await Promise.all(
+  generator.classes.map(async (name) => (await generator.encodePrompt(`a photo of a ${name}`)).conditioning),
+);
 const D = encoder.dim;
 
 function idx(prefix: string, dir: string): { raws: RawImage[]; labels: Int32Array } {
@@ -176,7 +179,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       const s = seed * 1_000_000 + r * 10_000 + k;
       const epsilon = EPSILONS[k % EPSILONS.length] as number;
       return {
-        conditioning: perturb(generator.encodePrompt(`a photo of a ${generator.classes[c]}`).conditioning, epsilon, s),
+        conditioning: perturb(classConditioning[c]!, epsilon, s),
         seed: s,
         c,
       };
@@ -233,7 +236,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
         const scores: ArrayLike<number> =
           method === 'random'
             ? Float32Array.from({ length: n }, seededUniform(seed * 97 + r))
-            : (await scoreAll(head, { gradient: G, real: valSet, prototypes }, set))[method as ScoreKindName];
+            : (await scoreAll(head, { gradient: G, real: valSet, prototypes }, set))[method as HeadScoreKind];
         keep = Array.from({ length: n }, (_, i) => i)
           .sort((a, b) => (scores[b] as number) - (scores[a] as number))
           .slice(0, budget);
@@ -280,7 +283,7 @@ const se = (xs: number[]) =>
 const fmt = (xs: number[], scale = 1, digits = 3) =>
   `${(mean(xs) * scale).toFixed(digits)} ± ${(se(xs) * scale).toFixed(digits)}`;
 
-const kinds = [...SCORE_KINDS, 'random'];
+const kinds = [...HEAD_SCORE_KINDS, 'random'];
 const lines: string[] = [];
 lines.push(
   `Machine: ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}; ${generator.id}, ${encoder.id}; ${SEEDS} seeds, ${ROUNDS} rounds × ${PER_ROUND} images (ε cycling ${EPSILONS.join(', ')}); ${((performance.now() - started) / 60000).toFixed(1)} min.`,

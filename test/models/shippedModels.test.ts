@@ -49,7 +49,7 @@ describe('shipped generator (resources/models/fmnist-ddpm)', () => {
 
   it('knows the ten Fashion-MNIST classes and generates the same images for the same seeds', async () => {
     expect(generator.classes).toHaveLength(10);
-    const conditioning = generator.encodePrompt('a photo of a trouser').conditioning;
+    const conditioning = (await generator.encodePrompt('a photo of a trouser')).conditioning;
     const items = [1, 2].map((seed) => ({ conditioning, seed }));
     const a = await generator.generate(items, { guidanceScale: generator.defaults.guidanceScale, steps: 4 });
     const b = await generator.generate(items, { guidanceScale: generator.defaults.guidanceScale, steps: 4 });

@@ -1,8 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
-import { EMBEDDED_ENCODER, embeddedModelDir, loadEmbeddedModels } from '../models/embeddedModels.ts';
+import { EMBEDDED, loadClip, loadEncoder, loadGenerator } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
@@ -30,10 +29,14 @@ function describeEvent(e: ProgressEvent): string {
   return e.round === undefined ? e.stage : `round ${e.round + 1}/${e.rounds} ${e.stage}`;
 }
 
-async function loadModels() {
-  const models = await loadEmbeddedModels();
-  for (const m of [models.generator, models.encoder]) console.error(describeProvider(m));
-  return models;
+async function loadModels(options: { generator?: string; encoder?: string; clip?: string }) {
+  const [generator, encoder, clip] = await Promise.all([
+    loadGenerator(options.generator),
+    loadEncoder(options.encoder),
+    options.clip === undefined ? undefined : loadClip(options.clip),
+  ]);
+  for (const m of [generator, encoder, ...(clip ? [clip] : [])]) console.error(describeProvider(m));
+  return { generator, encoder, ...(clip ? { clip } : {}) };
 }
 
 export function addLearnCommands(program: Command, withProject: WithProject): void {
@@ -78,10 +81,13 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       defaultLoopParams.lookaheadStep,
     )
     .option('--steps <s>', 'DDIM steps (default: the model card’s)', number('int', 1))
+    .option('--generator <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
+    .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
+    .option('--clip <name>', 'a registered CLIP model: adds the clip score (and --filter clip)')
     .option('--resume', 'go on with the latest unfinished run, with its own settings')
     .action(async (options: Record<string, unknown> & { resume?: boolean }, command: Command) =>
       withProject(command, async (project) => {
-        const models = await loadModels();
+        const models = await loadModels(options as { generator?: string; encoder?: string; clip?: string });
         const bar = progressBar('run');
         let label = '';
         const controller = new AbortController();
@@ -148,7 +154,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         } finally {
           bar.stop();
           process.off('SIGINT', cancel);
-          await Promise.all([models.generator.dispose(), models.encoder.dispose()]);
+          await Promise.all([models.generator.dispose(), models.encoder.dispose(), models.clip?.dispose()]);
         }
       }),
     );
@@ -165,23 +171,40 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultScoreOptions.rule)
     .option('--seed <k>', 'seed of the head training', number('int', 0), 0)
-    .action(async (options: { by: ScoreKindName; rule: AcceptanceRule; seed: number }, command: Command) =>
-      withProject(command, async (project) => {
-        const encoder = await EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
-        const bar = progressBar('embedding');
-        try {
-          const result = await scoreProject(project, encoder, { ...defaultScoreOptions, ...options }, (d, t) =>
-            bar.update(d, t),
-          );
-          bar.stop();
-          console.log(
-            `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${options.by}.`,
-          );
-          return EXIT.ok;
-        } finally {
-          bar.stop();
-          await encoder.dispose();
-        }
-      }),
+    .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
+    .option('--clip <name>', 'a registered CLIP model: adds the clip score')
+    .action(
+      async (
+        options: { by: ScoreKindName; rule: AcceptanceRule; seed: number; encoder: string; clip?: string },
+        command: Command,
+      ) =>
+        withProject(command, async (project) => {
+          const encoder = await loadEncoder(options.encoder);
+          const clip = options.clip === undefined ? undefined : await loadClip(options.clip);
+          for (const m of [encoder, ...(clip ? [clip] : [])]) console.error(describeProvider(m));
+          const bar = progressBar('embedding');
+          try {
+            const result = await scoreProject(
+              project,
+              encoder,
+              {
+                ...defaultScoreOptions,
+                by: options.by,
+                rule: options.rule,
+                seed: options.seed,
+                ...(clip ? { clip } : {}),
+              },
+              (d, t) => bar.update(d, t),
+            );
+            bar.stop();
+            console.log(
+              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${options.by}.`,
+            );
+            return EXIT.ok;
+          } finally {
+            bar.stop();
+            await Promise.all([encoder.dispose(), clip?.dispose()]);
+          }
+        }),
     );
 }

@@ -2,6 +2,12 @@ import type { Command } from 'commander';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
 import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
+import { EMBEDDED, loadClip, loadGenerator } from '../models/modelLoader.ts';
+import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.ts';
+import { findClass, updateClass } from '../store/classes.ts';
+import { WinnowError } from '../errors.ts';
+import { addModel, listModels, removeModel } from '../models/modelRegistry.ts';
+import { preferredProvider } from '../models/onnxSession.ts';
 import { createDemoProject } from '../pipeline/demo.ts';
 import { generateInstances } from '../pipeline/generate.ts';
 import { isProject } from '../store/project.ts';
@@ -24,6 +30,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     .option('--seed <k>', 'noise seed of the first image; image i uses k+i (default: random)', number('int', 0))
     .option('--epsilon <e>', 'conditioning perturbation radius ε', number('float', 0), 0)
     .option('--batch <b>', 'images per batch', number('int', 1), 64)
+    .option('--model <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
     .action(
       async (
         options: {
@@ -34,11 +41,12 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
           seed?: number;
           epsilon: number;
           batch: number;
+          model: string;
         },
         command: Command,
       ) =>
         withProject(command, async (project) => {
-          const generator = await EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR));
+          const generator = await loadGenerator(options.model);
           console.error(`Generator ${describeProvider(generator)}`);
           const bar = progressBar('generating');
           const controller = new AbortController();
@@ -99,13 +107,120 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     });
 
   program
+    .command('prompts')
+    .description(
+      "suggest diversified prompts for a class (context and style templates on its disambiguated name, an optional OpenAI-compatible endpoint), ranked by CLIP against the class's meaning",
+    )
+    .requiredOption('--class <name>', 'the class')
+    .option('--clip <name>', 'a registered CLIP model to rank the candidates')
+    .option('--endpoint <url>', 'an OpenAI-compatible API, e.g. http://localhost:8000/v1 (key: $WINNOW_LLM_API_KEY)')
+    .option('--llm-model <name>', "the endpoint's model", 'default')
+    .option('--count <n>', 'how many prompts to ask the endpoint for', number('int', 1), 8)
+    .option('--add <k>', "add the top k suggestions to the class's prompt templates", number('int', 1))
+    .action(
+      async (
+        options: { class: string; clip?: string; endpoint?: string; llmModel: string; count: number; add?: number },
+        command: Command,
+      ) =>
+        withProject(command, async (project) => {
+          const cls = findClass(project.db, options.class);
+          if (!cls)
+            throw new WinnowError(`There is no class "${options.class}".`, 'See the classes with winnow status.');
+          const clip = options.clip === undefined ? undefined : await loadClip(options.clip);
+          try {
+            const apiKey = process.env.WINNOW_LLM_API_KEY;
+            const result = await suggestPrompts(cls, {
+              ...(clip ? { clip } : {}),
+              ...(options.endpoint
+                ? {
+                    endpoint: {
+                      url: parseEndpointUrl(options.endpoint),
+                      model: options.llmModel,
+                      ...(apiKey ? { apiKey } : {}),
+                    },
+                  }
+                : {}),
+              count: options.count,
+            });
+            if (result.endpointError)
+              console.error(`note: the endpoint was not used (${result.endpointError}); template prompts only.`);
+            for (const s of result.suggestions)
+              console.log(
+                `${s.clipSimilarity === undefined ? '' : `${s.clipSimilarity.toFixed(3)}  `}${s.source.padEnd(8)}  ${s.prompt}`,
+              );
+            if (options.add !== undefined) {
+              const chosen = result.suggestions.slice(0, options.add).map((s) => s.prompt);
+              const templates = [...new Set([...cls.promptTemplates, ...chosen])];
+              updateClass(project.db, cls.id, { promptTemplates: templates });
+              console.log(`Added ${templates.length - cls.promptTemplates.length} prompts to ${cls.name}.`);
+            }
+            return EXIT.ok;
+          } finally {
+            await clip?.dispose();
+          }
+        }),
+    );
+
+  const models = program
     .command('models')
-    .description('list the embedded models and the execution provider each runs on')
+    .description('list the embedded and registered models, with kind, size and execution provider')
     .action(async () => {
       const generator = await EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR));
       const encoder = await EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
-      console.log(`generator  ${describeProvider(generator)}  classes: ${generator.classes.join(', ')}`);
-      console.log(`encoder    ${describeProvider(encoder)}  features: ${encoder.dim}`);
+      const preferred = preferredProvider();
+      const where = `${preferred.provider}${preferred.reason ? ` (${preferred.reason})` : ''}`;
+      const rows = [
+        ['name', 'kind', 'precision', 'size', 'provider', 'id'],
+        [EMBEDDED, 'embedded generator', 'fp32', '-', generator.provider, generator.id],
+        [EMBEDDED, 'embedded encoder', 'fp32', '-', encoder.provider, encoder.id],
+        ...listModels().map((m) => [m.name, m.kind, m.precision, formatBytes(m.sizeBytes), preferred.provider, m.id]),
+      ];
+      const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+      for (const r of rows)
+        console.log(
+          r
+            .map((cell, c) => cell.padEnd(widths[c]!))
+            .join('  ')
+            .trimEnd(),
+        );
+      console.log(
+        `\nRegistered models run on ${where}; the embedded generator knows: ${generator.classes.join(', ')}.`,
+      );
       await Promise.all([generator.dispose(), encoder.dispose()]);
     });
+  models
+    .command('add')
+    .description('register a Stable Diffusion or CLIP folder exported to ONNX (checked before it is added)')
+    .argument('<folder>', 'the exported model folder')
+    .option('--name <name>', "what to call it (default: the folder's name)")
+    .action(async (folder: string, options: { name?: string }) => {
+      const model = await addModel(folder, options.name);
+      console.log(
+        `Added ${model.kind} model "${model.name}" (${model.precision}, ${formatBytes(model.sizeBytes)}) from ${model.path}.`,
+      );
+      console.log(
+        model.kind === 'clip'
+          ? `Use it with --encoder ${model.name} or --clip ${model.name}.`
+          : `Use it with winnow generate --model ${model.name} or winnow run --generator ${model.name}.`,
+      );
+    });
+  models
+    .command('remove')
+    .description('forget a registered model (its folder is left as it is)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await removeModel(name);
+      console.log(`Removed "${name}" from the registry; its folder was not touched.`);
+    });
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -5,6 +5,7 @@ import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { mix } from './conditioning.ts';
+import { readJsonConfig } from './jsonConfig.ts';
 import { ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
 import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from './generator.ts';
 import { declaredShape, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
@@ -57,24 +58,6 @@ const TEMPLATE_WORDS = new Set([
 
 const FIX = 'Reinstall Winnow, or rebuild the model with tools/models/train_generator.py (see tools/models/README.md).';
 
-function readJson<T>(path: string, schema: z.ZodType<T>, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new WinnowError(`The generator's ${what} ${path} cannot be read: ${(error as Error).message}`, FIX);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WinnowError(
-      `The generator's ${what} ${path} is malformed at ${issue?.path.join('.')}: ${issue?.message}`,
-      FIX,
-    );
-  }
-  return parsed.data;
-}
-
 /**
  * The embedded class-conditional diffusion generator: a conditioning vocabulary and table
  * (conditioning.json), a denoiser (denoiser.onnx) and its model card (model_card.json).
@@ -94,8 +77,13 @@ export class EmbeddedGenerator implements Generator {
   private readonly imageShape: readonly [number, number, number];
 
   private constructor(dir: string, opened: Awaited<ReturnType<typeof openSession>>) {
-    const conditioning = readJson(join(dir, 'conditioning.json'), conditioningSchema, 'conditioning table');
-    const card = readJson(join(dir, 'model_card.json'), cardSchema, 'model card');
+    const conditioning = readJsonConfig(
+      join(dir, 'conditioning.json'),
+      conditioningSchema,
+      "generator's conditioning table",
+      FIX,
+    );
+    const card = readJsonConfig(join(dir, 'model_card.json'), cardSchema, "generator's model card", FIX);
     if (
       conditioning.embeddings.length !== conditioning.classes.length ||
       conditioning.embeddings.some((e) => e.length !== conditioning.dim)
@@ -141,7 +129,7 @@ export class EmbeddedGenerator implements Generator {
   }
 
   /** The class words of a prompt select class embeddings; several classes mix with equal weights. */
-  encodePrompt(prompt: string): PromptEncoding {
+  async encodePrompt(prompt: string): Promise<PromptEncoding> {
     const tokens = prompt.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'/-]*/gu) ?? [];
     const selected: number[] = [];
     const unknownWords: string[] = [];

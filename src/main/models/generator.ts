@@ -45,7 +45,8 @@ export interface Generator {
   readonly id: string;
   readonly provider: ExecutionProvider;
   readonly defaults: { readonly guidanceScale: number; readonly steps: number };
-  encodePrompt(prompt: string): PromptEncoding;
+  /** Async because a text encoder may have to run (Stable Diffusion). */
+  encodePrompt(prompt: string): Promise<PromptEncoding>;
   generate(items: readonly GenerationItem[], options: GenerationOptions): Promise<RawImage[]>;
   dispose(): Promise<void>;
 }

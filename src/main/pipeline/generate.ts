@@ -69,8 +69,8 @@ export async function generateInstances(
     throw new WinnowError(`--steps must be a positive whole number, not ${steps}.`);
 
   const prompts = cls.promptTemplates.map((t) => fillTemplate(t, cls.name));
-  const encodings = prompts.map((p) => generator.encodePrompt(p));
-  const negative = cls.negativePrompt.trim() === '' ? undefined : generator.encodePrompt(cls.negativePrompt);
+  const encodings = await Promise.all(prompts.map((p) => generator.encodePrompt(p)));
+  const negative = cls.negativePrompt.trim() === '' ? undefined : await generator.encodePrompt(cls.negativePrompt);
   const unknownWords = Object.fromEntries(
     [...encodings, ...(negative ? [negative] : [])]
       .filter((e) => e.unknownWords.length > 0)

@@ -32,7 +32,9 @@ import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { fillTemplate, recordGenerated } from './generate.ts';
 import { concatSets, loadRealData, type RealData } from './realData.ts';
-import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS } from '../../shared/scoreKinds.ts';
+import { ACQUISITIONS, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
+import type { ClipModel } from '../models/clip.ts';
+import { clipScoresOf } from './clipScores.ts';
 import { batchContributions, scoreAll } from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
 
@@ -100,6 +102,8 @@ export const defaultLoopParams: LoopParams = {
 export interface LoopModels {
   readonly generator: Generator;
   readonly encoder: ImageEncoder;
+  /** Adds the `clip` score kind (and makes `--filter clip`, the +CLIP baseline, possible). */
+  readonly clip?: ClipModel;
 }
 
 export interface LoopHooks {
@@ -119,7 +123,16 @@ export async function startLoop(
   hooks: LoopHooks = {},
 ): Promise<number> {
   const checked = loopParamsSchema.parse(params);
-  const runId = createRun(project.db, 'loop', checked, { generator: models.generator.id, encoder: models.encoder.id });
+  if (checked.filter === 'clip' && !models.clip)
+    throw new WinnowError(
+      'The +CLIP filter (--filter clip) needs a CLIP model.',
+      'Pass --clip <name> (see winnow models).',
+    );
+  const runId = createRun(project.db, 'loop', checked, {
+    generator: models.generator.id,
+    encoder: models.encoder.id,
+    ...(models.clip ? { clip: models.clip.id } : {}),
+  });
   await runLoop(project, models, runId, checked, hooks);
   return runId;
 }
@@ -135,10 +148,16 @@ export async function resumeLoop(project: Project, models: LoopModels, hooks: Lo
       'There is no unfinished run to resume.',
       'Start one with `winnow run --rounds R --per-round N`.',
     );
-  const modelIds = JSON.parse(run.modelIds) as { generator?: string; encoder?: string };
-  if (modelIds.generator !== models.generator.id || modelIds.encoder !== models.encoder.id) {
+  const modelIds = JSON.parse(run.modelIds) as { generator?: string; encoder?: string; clip?: string };
+  if (
+    modelIds.generator !== models.generator.id ||
+    modelIds.encoder !== models.encoder.id ||
+    modelIds.clip !== models.clip?.id
+  ) {
+    const names = (m: { generator?: string; encoder?: string; clip?: string | undefined }) =>
+      [m.generator, m.encoder, m.clip].filter(Boolean).join(', ');
     throw new WinnowError(
-      `Run ${run.id} was made with ${modelIds.generator} and ${modelIds.encoder}, not ${models.generator.id} and ${models.encoder.id}.`,
+      `Run ${run.id} was made with ${names(modelIds)}, not ${names({ generator: models.generator.id, encoder: models.encoder.id, clip: models.clip?.id })}.`,
       'Resume it with the models it started with, or start a new run.',
     );
   }
@@ -316,9 +335,9 @@ async function runRound(
     if (planned.length === 0) continue;
     hooks.signal?.throwIfAborted();
     const template = cls.promptTemplates[round % cls.promptTemplates.length] ?? 'a photo of a {label}';
-    const encoding = generator.encodePrompt(fillTemplate(template, cls.name));
+    const encoding = await generator.encodePrompt(fillTemplate(template, cls.name));
     const negative =
-      cls.negativePrompt.trim() === '' ? undefined : generator.encodePrompt(cls.negativePrompt).conditioning;
+      cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
     let conditionings: Float32Array[];
     let perturbation: (seed: number, k: number) => string | null;
     if (params.acquisition === 'random' || params.epsilon === 0) {
@@ -416,11 +435,20 @@ async function runRound(
       features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
       labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
     };
-    const scores = await scoreAll(
+    const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(
       scoringHead,
       { gradient: scoringGradient, real: gradientSet, prototypes, lookaheadStep: params.lookaheadStep },
       set,
     );
+    if (models.clip)
+      scores.clip = await clipScoresOf(
+        project,
+        models.clip,
+        chosen.map(({ inst }) => inst.imageHash),
+        set.labels,
+        real.classes,
+        hooks.signal,
+      );
     const batch =
       params.granularity === 'batch'
         ? batchContributions(scoringHead, scoringGradient, set, params.batchSize)
@@ -433,8 +461,8 @@ async function runRound(
   const decisionScores =
     scored.batch ??
     (params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
-      ? scored.scores.contribution
-      : scored.scores[params.filter]);
+      ? scored.scores.contribution!
+      : scored.scores[params.filter]!);
   const { accepted, window } = decide(decisionRule(params), decisionScores, scored.set.labels, state.window);
 
   // Train on real + every accepted instance of the project, evaluate, then commit the round at once.
@@ -456,8 +484,8 @@ async function runRound(
   db.transaction(() => {
     const entries: ScoreEntry[] = [];
     scored.chosen.forEach(({ inst }, k) => {
-      for (const kind of SCORE_KINDS)
-        entries.push({ instanceId: inst.id, kind, value: scored.scores[kind][k]!, runId, roundIndex: round });
+      for (const [kind, values] of Object.entries(scored.scores))
+        entries.push({ instanceId: inst.id, kind, value: values[k]!, runId, roundIndex: round });
       if (scored.batch)
         entries.push({
           instanceId: inst.id,

@@ -10,12 +10,17 @@ import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { loadRealData } from './realData.ts';
-import { SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
+import type { ScoreKindName } from '../../shared/scoreKinds.ts';
+import type { ClipModel } from '../models/clip.ts';
+import { clipScoresOf } from './clipScores.ts';
+import { WinnowError } from '../errors.ts';
 import { scoreAll } from './scoring.ts';
 
 export interface ScoreOptions {
-  /** The score kind that decides. */
+  /** The score kind that decides ('clip' needs `clip`). */
   readonly by: ScoreKindName;
+  /** A CLIP model: adds the `clip` score kind. */
+  readonly clip?: ClipModel;
   readonly rule: AcceptanceRule;
   readonly seed: number;
   readonly epochs: number;
@@ -41,6 +46,8 @@ export async function scoreProject(
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ runId: number; scored: number; accepted: number }> {
   const { db } = project;
+  if (options.by === 'clip' && !options.clip)
+    throw new WinnowError('Deciding by the clip score needs a CLIP model.', 'Pass --clip <name> (see winnow models).');
   const real = await loadRealData(project, encoder);
   const C = real.classes.length;
   const head = await trainHead(createHead(C, encoder.dim), real.train, {
@@ -58,18 +65,31 @@ export async function scoreProject(
     onProgress ? { onProgress } : {},
   );
   const set = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
-  const scores = await scoreAll(
+  const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(
     head,
     { gradient: G, real: real.val, prototypes: classPrototypes(real.train, C, encoder.dim) },
     set,
   );
-  const { accepted } = decide(options.rule, scores[options.by], set.labels);
-  const runId = createRun(db, 'score', options, { encoder: encoder.id });
+  if (options.clip)
+    scores.clip = await clipScoresOf(
+      project,
+      options.clip,
+      instances.map((i) => i.imageHash),
+      set.labels,
+      real.classes,
+    );
+  const { accepted } = decide(options.rule, scores[options.by]!, set.labels);
+  const runId = createRun(
+    db,
+    'score',
+    { by: options.by, rule: options.rule, seed: options.seed, epochs: options.epochs },
+    { encoder: encoder.id, ...(options.clip ? { clip: options.clip.id } : {}) },
+  );
   db.transaction(() => {
     const entries: ScoreEntry[] = [];
     instances.forEach((inst, k) => {
-      for (const kind of SCORE_KINDS)
-        entries.push({ instanceId: inst.id, kind, value: scores[kind][k]!, runId, roundIndex: null });
+      for (const [kind, values] of Object.entries(scores))
+        entries.push({ instanceId: inst.id, kind, value: values[k]!, runId, roundIndex: null });
       setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected');
     });
     recordScores(db, entries);

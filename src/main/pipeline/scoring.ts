@@ -3,7 +3,7 @@ import { contributions } from '../learn/contributionGraph.ts';
 import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
 import { lossEstimates } from '../learn/lossEstimate.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
-import type { ScoreKindName } from '../../shared/scoreKinds.ts';
+import type { HeadScoreKind } from '../../shared/scoreKinds.ts';
 
 /** What the scores of synthetic instances are measured against. */
 export interface ScoringReference {
@@ -22,7 +22,7 @@ export async function scoreAll(
   head: SoftmaxHead,
   reference: ScoringReference,
   set: FeatureSet,
-): Promise<Record<ScoreKindName, Float32Array>> {
+): Promise<Record<HeadScoreKind, Float32Array>> {
   const quality = labelQuality(head, set);
   const { cosine, inner } = await contributions(head, reference.gradient, set);
   return {

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { WinnowError } from '../errors.ts';
+import type { ClipModel } from '../models/clip.ts';
+import { classMeaning } from './clipScores.ts';
+
+/**
+ * Prompt diversification (seed 003, "Diversify, Don't Fine-Tune, and Scale up"): the class name is
+ * disambiguated ("bun, a bread roll"), then varied by context (where the object is) and by style
+ * (how it is depicted). The templates always work offline; an OpenAI-compatible endpoint may add
+ * suggestions; CLIP, when given, ranks every candidate by how close it stays to the class's
+ * disambiguated meaning, so a prompt that drifts towards "bunny" ranks low.
+ */
+export const CONTEXT_TEMPLATES = [
+  'a realistic photo of a {label}',
+  'a photo of a {label} on a table',
+  'a photo of a {label} on a shelf',
+  'a close-up photo of a {label}',
+  'a photo of a {label} outdoors',
+  'a photo of a {label} in a cluttered room',
+  'a photo of a {label} seen from above',
+  'a photo of a {label} in soft studio light',
+] as const;
+
+export const STYLE_TEMPLATES = [
+  'a watercolour painting of a {label}',
+  'a pencil sketch of a {label}',
+  'a 3D render of a {label}',
+  'an oil painting of a {label}',
+  'a product photo of a {label} on a white background',
+  'a blurry phone photo of a {label}',
+] as const;
+
+export interface PromptSuggestion {
+  readonly prompt: string;
+  readonly source: 'template' | 'endpoint';
+  /** CLIP cosine between the prompt and the class's disambiguated meaning, when a CLIP model ranked them. */
+  readonly clipSimilarity?: number;
+}
+
+export interface SuggestOptions {
+  readonly clip?: ClipModel;
+  /** An OpenAI-compatible chat completions endpoint, e.g. http://localhost:8000/v1. */
+  readonly endpoint?: { readonly url: string; readonly model: string; readonly apiKey?: string };
+  /** How many endpoint suggestions to ask for. */
+  readonly count?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface Suggestions {
+  readonly suggestions: readonly PromptSuggestion[];
+  /** Why the endpoint was not used, when one was given and failed (the templates still were). */
+  readonly endpointError?: string;
+}
+
+/** The label a template fills in: the name, with its disambiguation when it has one. */
+export function disambiguatedLabel(cls: { readonly name: string; readonly disambiguation: string }): string {
+  const meaning = cls.disambiguation.trim();
+  return meaning === '' ? cls.name : `${cls.name} (${meaning})`;
+}
+
+function fill(template: string, label: string): string {
+  return template.replaceAll('{label}', label);
+}
+
+const completionSchema = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
+});
+
+async function fromEndpoint(
+  cls: { readonly name: string; readonly disambiguation: string },
+  endpoint: NonNullable<SuggestOptions['endpoint']>,
+  count: number,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const url = `${endpoint.url.replace(/\/+$/, '')}/chat/completions`;
+  const meaning = cls.disambiguation.trim() || cls.name;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}),
+    },
+    body: JSON.stringify({
+      model: endpoint.model,
+      temperature: 0.8,
+      messages: [
+        {
+          role: 'system',
+          content:
+            'You write prompts for a text-to-image model that makes training images for a classifier. Answer with a JSON array of strings only.',
+        },
+        {
+          role: 'user',
+          content: `Write ${count} varied prompts, each showing one "${cls.name}" (meaning: ${meaning}) in a different setting or style. Never depict other meanings of the word.`,
+        },
+      ],
+    }),
+    signal: AbortSignal.any([AbortSignal.timeout(30_000), ...(signal ? [signal] : [])]),
+  });
+  if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}`);
+  const parsed = completionSchema.safeParse(await response.json());
+  if (!parsed.success) throw new Error(`${url} did not answer in the chat completions format`);
+  const content = parsed.data.choices[0]!.message.content;
+  const list = z
+    .array(z.string().min(1))
+    .safeParse(JSON.parse(content.slice(content.indexOf('['), content.lastIndexOf(']') + 1)));
+  if (!list.success) throw new Error(`${url} did not answer with a JSON array of prompts`);
+  return list.data.slice(0, count).map((p) => p.trim());
+}
+
+/** Candidate prompts for a class: templates, endpoint suggestions, ranked by CLIP when given. */
+export async function suggestPrompts(
+  cls: { readonly name: string; readonly disambiguation: string },
+  options: SuggestOptions = {},
+): Promise<Suggestions> {
+  const label = disambiguatedLabel(cls);
+  const candidates: { prompt: string; source: PromptSuggestion['source'] }[] = [
+    ...CONTEXT_TEMPLATES.map((t) => ({ prompt: fill(t, label), source: 'template' as const })),
+    ...STYLE_TEMPLATES.map((t) => ({ prompt: fill(t, label), source: 'template' as const })),
+  ];
+  let endpointError: string | undefined;
+  if (options.endpoint) {
+    try {
+      const suggested = await fromEndpoint(cls, options.endpoint, options.count ?? 8, options.signal);
+      candidates.push(...suggested.map((prompt) => ({ prompt, source: 'endpoint' as const })));
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      endpointError = (error as Error).message;
+    }
+  }
+  const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.prompt === c.prompt) === i);
+  if (!options.clip) return { suggestions: unique, ...(endpointError ? { endpointError } : {}) };
+  const clip = options.clip;
+  const [meaning, ...texts] = [classMeaning(cls), ...unique.map((c) => c.prompt)];
+  const embeddings = await clip.encodeText([meaning!, ...texts]);
+  const dim = clip.dim;
+  const ranked = unique
+    .map((c, k) => {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += (embeddings[d] as number) * (embeddings[(k + 1) * dim + d] as number);
+      return { ...c, clipSimilarity: dot };
+    })
+    .sort((a, b) => b.clipSimilarity - a.clipSimilarity);
+  return { suggestions: ranked, ...(endpointError ? { endpointError } : {}) };
+}
+
+/** Checks an endpoint URL before any request: http(s) only. */
+export function parseEndpointUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WinnowError(`"${url}" is not a URL.`, 'Give the endpoint as http(s)://host:port/v1.');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new WinnowError(`"${url}" is not an http(s) URL.`, 'Give the endpoint as http(s)://host:port/v1.');
+  return parsed.toString();
+}
