@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
@@ -82,5 +82,49 @@ describe('winnow CLI', () => {
     const result = winnow(['export', join(work, 'out')], env);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Exported 1 accepted instances to .*out\n\s+shirt: 1/);
+  });
+
+  it('registers SD and CLIP folders, generates with SD, scores with CLIP, and the export carries the clip score', async () => {
+    const work = tempDir();
+    const env = { WINNOW_HOME: join(work, 'home') };
+    const fixtures = resolve(import.meta.dirname, '../fixtures/models');
+    expect(winnow(['models', 'add', join(fixtures, 'tiny-sd'), '--name', 'sd'], env).stdout).toMatch(
+      /Added stable-diffusion model "sd" \(fp32/,
+    );
+    expect(winnow(['models', 'add', join(fixtures, 'tiny-clip')], env).code).toBe(0);
+    const broken = winnow(['models', 'add', work], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/neither a Stable Diffusion folder/);
+    const list = winnow(['models'], env);
+    expect(list.stdout).toMatch(/^sd\s+stable-diffusion\s+fp32\s+[\d.]+ KB\s+cpu\s+sd@[0-9a-f]{12}$/m);
+    expect(list.stdout).toMatch(/^tiny-clip\s+clip\s+/m);
+
+    await makeImageFolder(join(work, 'train'), { bun: 3, coat: 3 });
+    await makeImageFolder(join(work, 'val'), { bun: 3, coat: 3 }, 20);
+    winnow(['init', join(work, 'p')], env);
+    winnow(['import', 'real', join(work, 'train'), '--split', 'train'], env);
+    winnow(['import', 'real', join(work, 'val'), '--split', 'val'], env);
+    const generated = winnow(
+      ['generate', '--class', 'bun', '--count', '3', '--model', 'sd', '--steps', '2', '--seed', '1'],
+      env,
+    );
+    expect(generated.stdout).toMatch(/Generated 3 instances of bun/);
+    expect(generated.stderr).toMatch(/Generator sd@[0-9a-f]{12} on cpu/);
+    const scored = winnow(
+      ['score', '--clip', 'tiny-clip', '--encoder', 'tiny-clip', '--by', 'clip', '--rule', 'top-k:1'],
+      env,
+    );
+    expect(scored.stderr).not.toMatch(/error/);
+    expect(scored.stdout).toMatch(/Scored 3 instances .*: 1 accepted, 2 rejected by clip/);
+    expect(winnow(['export', join(work, 'out')], env).code).toBe(0);
+    const manifest = readFileSync(join(work, 'out', 'manifest.csv'), 'utf8').split('\n');
+    const header = manifest[0]!.split(',');
+    expect(header).toEqual(expect.arrayContaining(['score_clip', 'score_contribution_lookahead']));
+    const row = manifest[1]!.split(',');
+    expect(row[header.indexOf('generator')]).toMatch(/^sd@[0-9a-f]{12}$/);
+    expect(Number(row[header.indexOf('score_clip')])).toBeGreaterThanOrEqual(-1);
+    expect(winnow(['generate', '--class', 'bun', '--count', '1', '--model', 'tiny-clip'], env).stderr).toMatch(
+      /"tiny-clip" is a clip model, not stable-diffusion/,
+    );
   });
 });

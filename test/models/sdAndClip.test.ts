@@ -104,6 +104,20 @@ describe('Stable Diffusion pipeline (tiny random-weight Optimum folders)', () =>
     expect(x).toMatchObject({ width: 64, height: 64, channels: 3 });
   });
 
+  it('says when a scheduler the folder names stands in for another (SD 1.x ships PNDM)', async () => {
+    const dir = join(tempDir(), 'pndm-sd');
+    cpSync(SD, dir, { recursive: true });
+    const configPath = join(dir, 'scheduler', 'scheduler_config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    writeFileSync(configPath, JSON.stringify({ ...config, _class_name: 'PNDMScheduler', use_karras_sigmas: true }));
+    const pndm = await StableDiffusionGenerator.load(dir);
+    expect(pndm.schedulerKind).toBe('ddim');
+    expect(pndm.note).toMatch(/PNDMScheduler is not implemented; DDIM runs on its noise schedule/);
+    expect(pndm.note).toMatch(/use_karras_sigmas is not implemented/);
+    expect(fp32.note).toBeUndefined();
+    await pndm.dispose();
+  });
+
   it('switches to a few-step LCM scheduler, reports progress per step and stops when cancelled', async () => {
     const lcm = await StableDiffusionGenerator.load(SD, { scheduler: 'lcm' });
     expect(lcm.defaults).toEqual({ guidanceScale: 1, steps: 4 });

@@ -36,6 +36,7 @@ async function loadModels(options: { generator?: string; encoder?: string; clip?
     options.clip === undefined ? undefined : loadClip(options.clip),
   ]);
   for (const m of [generator, encoder, ...(clip ? [clip] : [])]) console.error(describeProvider(m));
+  if (generator.note) console.error(`note: ${generator.note}`);
   return { generator, encoder, ...(clip ? { clip } : {}) };
 }
 

@@ -48,6 +48,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         withProject(command, async (project) => {
           const generator = await loadGenerator(options.model);
           console.error(`Generator ${describeProvider(generator)}`);
+          if (generator.note) console.error(`note: ${generator.note}`);
           const bar = progressBar('generating');
           const controller = new AbortController();
           const cancel = () => controller.abort();

@@ -10,10 +10,13 @@ import { StableDiffusionGenerator } from './sd/stableDiffusion.ts';
 /** The name that selects the embedded models wherever a registered model name is accepted. */
 export const EMBEDDED = 'embedded';
 
-/** The embedded generator, or a registered Stable Diffusion model by name. */
+/**
+ * The embedded generator, or a registered Stable Diffusion model by name; `note` says where it
+ * departs from the folder's own settings (e.g. a scheduler that another one stands in for).
+ */
 export async function loadGenerator(
   name: string = EMBEDDED,
-): Promise<Generator & { fallbackReason?: string | undefined }> {
+): Promise<Generator & { fallbackReason?: string | undefined; note?: string | undefined }> {
   if (name === EMBEDDED) return EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR));
   const model = findModel(name, 'stable-diffusion');
   return StableDiffusionGenerator.load(model.path, { id: model.id });

@@ -60,8 +60,8 @@ export class StableDiffusionGenerator implements Generator {
   readonly fallbackReason: string | undefined;
   readonly defaults: { guidanceScale: number; steps: number };
   readonly schedulerKind: SchedulerKind;
-  /** Set when the folder's scheduler has no TypeScript implementation and another one stands in. */
-  readonly schedulerNote: string | undefined;
+  /** Where sampling departs from the folder's scheduler config (a class another one stands in for). */
+  readonly note: string | undefined;
   readonly imageSize: { readonly width: number; readonly height: number };
   private readonly tokenizer: ClipTokenizer;
   private readonly textEncoder: ort.InferenceSession;
@@ -88,7 +88,7 @@ export class StableDiffusionGenerator implements Generator {
     vae: ort.InferenceSession;
     schedulerConfig: SchedulerConfig;
     schedulerKind: SchedulerKind;
-    schedulerNote: string | undefined;
+    note: string | undefined;
     scalingFactor: number;
     latentShape: readonly [number, number, number];
     vaeScale: number;
@@ -103,7 +103,7 @@ export class StableDiffusionGenerator implements Generator {
     this.vae = fields.vae;
     this.schedulerConfig = fields.schedulerConfig;
     this.schedulerKind = fields.schedulerKind;
-    this.schedulerNote = fields.schedulerNote;
+    this.note = fields.note;
     this.scalingFactor = fields.scalingFactor;
     this.latentShape = fields.latentShape;
     this.types = fields.types;
@@ -167,10 +167,7 @@ export class StableDiffusionGenerator implements Generator {
       vae: vae.session,
       schedulerConfig,
       schedulerKind: kind,
-      schedulerNote:
-        mapped.substituted && options.scheduler === undefined
-          ? `${schedulerConfig._class_name} is not implemented; DDIM runs on its noise schedule instead`
-          : undefined,
+      note: schedulerNoteOf(schedulerConfig, mapped.substituted && options.scheduler === undefined),
       scalingFactor: vaeConfig.scaling_factor,
       latentShape: [channels, latent, latent],
       vaeScale,
@@ -312,4 +309,15 @@ function gaussianStream(seed: number): () => number {
     spare = r * Math.sin(angle);
     return r * Math.cos(angle);
   };
+}
+
+/** What differs from the folder's own scheduler, said to the user rather than silently. */
+function schedulerNoteOf(config: SchedulerConfig, substituted: boolean): string | undefined {
+  const notes = [
+    ...(substituted ? [`${config._class_name} is not implemented; DDIM runs on its noise schedule instead`] : []),
+    ...(['use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas'] as const)
+      .filter((key) => (config as Record<string, unknown>)[key] === true)
+      .map((key) => `${key} is not implemented; σ are interpolated linearly`),
+  ];
+  return notes.length > 0 ? notes.join('; ') : undefined;
 }
