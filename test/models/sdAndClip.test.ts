@@ -238,4 +238,34 @@ describe('model registry', () => {
     expect((error as { fix?: string }).fix).toMatch(/optimum-cli export onnx/);
     await expect(inspectModelFolder(tempDir())).rejects.toThrow(/neither a Stable Diffusion folder/);
   });
+
+  it('names what is wrong with unreadable models, CLIP folders and scheduler configs', async () => {
+    const sd = join(tempDir(), 'garbled-sd');
+    cpSync(SD, sd, { recursive: true });
+    writeFileSync(join(sd, 'unet', 'model.onnx'), 'not a model');
+    await expect(inspectModelFolder(sd)).rejects.toThrow(/unet\/model\.onnx cannot be loaded by onnxruntime/);
+
+    const clip = join(tempDir(), 'half-clip');
+    cpSync(CLIP, clip, { recursive: true });
+    rmSync(join(clip, 'vision_model.onnx'));
+    rmSync(join(clip, 'preprocessor_config.json'));
+    const clipError = (await inspectModelFolder(clip).catch((e: Error) => e)) as Error & { fix?: string };
+    expect(clipError.message).toMatch(/vision_model\.onnx or onnx\/vision_model\.onnx is missing/);
+    expect(clipError.message).toMatch(/preprocessor_config\.json is missing/);
+    expect(clipError.fix).toMatch(/text_model\.onnx and vision_model\.onnx/);
+    await expect(ClipModel.load(clip)).rejects.toThrow(/lacks vision_model\.onnx/);
+
+    const unknown = join(tempDir(), 'unknown-scheduler');
+    cpSync(SD, unknown, { recursive: true });
+    writeFileSync(
+      join(unknown, 'scheduler', 'scheduler_config.json'),
+      JSON.stringify({ _class_name: 'FancyScheduler', num_train_timesteps: 1000 }),
+    );
+    await expect(StableDiffusionGenerator.load(unknown)).rejects.toThrow(/FancyScheduler/);
+    const generator = await StableDiffusionGenerator.load(SD);
+    await expect(
+      generator.generate([{ conditioning: new Float32Array(5), seed: 1 }], { guidanceScale: 2, steps: 2 }),
+    ).rejects.toThrow(/conditioning of length 5 was given; this text encoder makes 2464/);
+    await generator.dispose();
+  });
 });
