@@ -15,6 +15,10 @@ const absolutePath = z
   .min(1)
   .max(4096)
   .regex(/^(\/|[A-Za-z]:[\\/])[^\0]*$/, 'must be an absolute path');
+/** A registered model's name (as `winnow models add --name` accepts it). */
+const modelName = z.string().regex(/^[\w.-]{1,100}$/, 'must be a model name (letters, digits, . _ -)');
+/** The name that selects an embedded model wherever a registered model name is accepted. */
+export const EMBEDDED_MODEL = 'embedded';
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
@@ -75,6 +79,14 @@ export const requestSchemas = {
         acquisition: z.enum(ACQUISITIONS),
         scoring: z.enum(['online', 'offline']),
         epsilon: z.number().min(0).max(10),
+        /** A registered Stable Diffusion model, or `embedded` (the default). */
+        generator: modelName.optional(),
+        /** The head's backbone: a registered CLIP model, or `embedded` (the default). */
+        encoder: modelName.optional(),
+        /** A registered CLIP model: adds the `clip` score kind and makes the `clip` filter possible. */
+        clip: modelName
+          .refine((name) => name !== EMBEDDED_MODEL, 'must be a registered CLIP model (there is no embedded one)')
+          .optional(),
       })
       .strict(),
     z.object({ resume: z.literal(true) }).strict(),
@@ -96,6 +108,11 @@ export const requestSchemas = {
     .strict(),
   runState: z.object({}).strict(),
   runMetrics: z.object({ runId: id }).strict(),
+  modelList: z.object({}).strict(),
+  /** Checks a Stable Diffusion or CLIP folder completely, then registers it (default name: the folder's). */
+  modelAdd: z.object({ folder: absolutePath, name: modelName.optional() }).strict(),
+  /** Forgets a registered model; its folder stays as it is. */
+  modelRemove: z.object({ name: modelName }).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -184,6 +201,28 @@ export interface Responses {
     readonly perClass: Readonly<Record<string, number>>;
     readonly files: readonly string[];
   };
+  modelList: {
+    readonly models: readonly ModelInfo[];
+    /** The execution provider models run on (cuda, dml, coreml or cpu)… */
+    readonly provider: string;
+    /** …and, when it is the CPU, why. */
+    readonly providerReason?: string;
+  };
+  modelAdd: ModelInfo;
+  modelRemove: { readonly removed: string };
+}
+
+/** A registered Stable Diffusion or CLIP model (the per-user registry in WINNOW_HOME). */
+export interface ModelInfo {
+  readonly name: string;
+  readonly kind: 'stable-diffusion' | 'clip';
+  /** Its folder, on the machine the engine runs on. */
+  readonly path: string;
+  /** `name@hash`, the hash covering every file of the folder: what instances record. */
+  readonly id: string;
+  readonly sizeBytes: number;
+  readonly precision: 'fp32' | 'fp16' | 'mixed';
+  readonly addedAt: string;
 }
 
 export interface AccuracyEstimate {

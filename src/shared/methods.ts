@@ -25,6 +25,9 @@ export const METHODS = [
   'runStop',
   'runState',
   'runMetrics',
+  'modelList',
+  'modelAdd',
+  'modelRemove',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -1,14 +1,16 @@
 import type { Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { loadClip } from '../../src/main/models/modelLoader.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
 import { Jobs } from '../../src/main/service/jobs.ts';
+import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
@@ -19,17 +21,22 @@ import { writeTinyResources } from '../helpers/tinyModels.ts';
 // The built renderer in Debian's Chromium (playwright gives it a fresh profile), against
 // `winnow serve` on the demo project after one round of the loop with tiny real ONNX models.
 const OUTPUT = resolve(import.meta.dirname, '../output');
+const TINY_CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
 let project: Project;
 let server: Server;
 let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
+  // This file's own user state (recent projects, the model registry), whatever other files do meanwhile.
+  process.env.WINNOW_HOME = join(tempDir(), 'home');
   project = await createDemoProject(join(tempDir(), 'demo'));
   const resources = writeTinyResources(tempDir());
-  const tinyModels = async () => ({
+  // The tiny generator and backbone stand in for the embedded ones; a chosen CLIP model is the real registered one.
+  const tinyModels = async (choice?: ModelChoice) => ({
     generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
     encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+    ...(choice?.clip === undefined ? {} : { clip: await loadClip(choice.clip) }),
   });
   const { generator, encoder } = await tinyModels();
   await startLoop(
@@ -61,6 +68,19 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   return { page, errors };
+}
+
+/** Starts a run from the Run screen (random acquisition) and waits until it is done; its id. */
+async function runToTheEnd(page: Page, rounds: number, perRound: number): Promise<number> {
+  await page.getByLabel('Rounds').fill(String(rounds));
+  await page.getByLabel('Per round').fill(String(perRound));
+  await page.getByLabel('Acquisition').selectOption('random');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await page
+    .getByRole('status')
+    .getByText(/Run \d+ done\./)
+    .waitFor({ timeout: 60_000 });
+  return Number((await page.getByRole('status').innerText()).match(/Run (\d+)/)?.[1]);
 }
 
 describe('the workstation in Chromium', () => {
@@ -169,15 +189,7 @@ describe('the workstation in Chromium', () => {
   it('run: start a run from the screen, watch its progress, see its charts', async () => {
     const { page, errors } = await open();
     await page.getByRole('link', { name: 'Run' }).click();
-    await page.getByLabel('Rounds').fill('2');
-    await page.getByLabel('Per round').fill('30');
-    await page.getByLabel('Acquisition').selectOption('random');
-    await page.getByRole('button', { name: 'Start' }).click();
-    await page
-      .getByRole('status')
-      .getByText(/Run \d+ done\./)
-      .waitFor({ timeout: 60_000 });
-    const runId = Number((await page.getByRole('status').innerText()).match(/Run (\d+)/)?.[1]);
+    const runId = await runToTheEnd(page, 2, 30);
     const rounds = project.db.prepare('SELECT stage FROM rounds WHERE run_id = ? ORDER BY round_index').all(runId);
     expect(rounds).toEqual([{ stage: 'done' }, { stage: 'done' }]);
     expect(await page.locator('.chart canvas').count()).toBe(3);
@@ -245,6 +257,91 @@ describe('the workstation in Chromium', () => {
       )
       .not.toMatch(/\brejected\b|\bpending\b/);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('models: add a CLIP folder, see every problem of a wrong one with its fix, use it in a run, remove it', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Models' }).click();
+    await page.getByText('No models registered yet').waitFor();
+    const folder = page.getByLabel('Model folder');
+    const add = page.getByRole('button', { name: 'Add model' });
+
+    // Not a model folder at all: the engine's message and its fix.
+    const notModel = tempDir();
+    await folder.fill(notModel);
+    await add.click();
+    const alert = page.getByRole('alert');
+    await alert.getByText(`${notModel} is neither a Stable Diffusion folder`, { exact: false }).waitFor();
+    expect(await alert.innerText()).toMatch(/Fix: Export it with Hugging Face Optimum: optimum-cli export onnx/);
+
+    await folder.fill(TINY_CLIP);
+    await add.click();
+    await page.getByRole('status').getByText('Added tiny-clip (CLIP).').waitFor();
+    const rows = page.getByRole('table', { name: 'Registered models' }).locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().innerText()).toMatch(
+      /^tiny-clip\s+clip\s+fp32\s+\d+ KB\s+\w+\s+tiny-clip@[0-9a-f]{12}\s/,
+    );
+    expect(await page.getByLabel('Execution provider').innerText()).toMatch(/^Models run on \w+/);
+
+    // A broken CLIP export: each problem on its own line, then the fix.
+    const broken = join(tempDir(), 'broken-clip');
+    cpSync(TINY_CLIP, broken, { recursive: true });
+    rmSync(join(broken, 'vision_model.onnx'));
+    writeFileSync(join(broken, 'preprocessor_config.json'), '{ not json');
+    await folder.fill(broken);
+    await page.getByLabel('Model name').fill('broken');
+    await add.click();
+    await alert.getByText(`${broken} is not a usable CLIP model folder:`).waitFor();
+    expect(await alert.getByLabel('Problems').locator('li').allInnerTexts()).toEqual([
+      'vision_model.onnx or onnx/vision_model.onnx is missing',
+      expect.stringMatching(/^preprocessor_config\.json is not valid JSON/),
+    ]);
+    expect(await alert.locator('.fix').innerText()).toMatch(/^Fix: Export CLIP with separate text and vision models/);
+    expect(await rows.count()).toBe(1);
+    await page.screenshot({ path: join(OUTPUT, 'models.png'), fullPage: true });
+
+    // The run screen offers it as backbone and as CLIP score model; the clip filter needs the latter.
+    await page.getByRole('link', { name: 'Run' }).click();
+    const clipFilter = page.getByLabel('Filter').locator('option[value="clip"]');
+    await page.getByLabel('CLIP score model').locator('option[value="tiny-clip"]').waitFor({ state: 'attached' });
+    expect(await clipFilter.isDisabled()).toBe(true);
+    expect(await page.getByLabel('Generator').locator('option').allInnerTexts()).toEqual(['embedded']);
+    expect(await page.getByLabel('Backbone').locator('option').allInnerTexts()).toEqual(['embedded', 'tiny-clip']);
+    await page.getByLabel('CLIP score model').selectOption('tiny-clip');
+    expect(await clipFilter.isDisabled()).toBe(false);
+    await page.getByLabel('Filter').selectOption('clip');
+    const runId = await runToTheEnd(page, 1, 20);
+    const run = project.db.prepare('SELECT params, model_ids AS ids FROM runs WHERE id = ?').get(runId) as {
+      params: string;
+      ids: string;
+    };
+    expect(JSON.parse(run.params)).toMatchObject({ filter: 'clip' });
+    expect(JSON.parse(run.ids)).toMatchObject({ clip: expect.stringMatching(/^tiny-clip@[0-9a-f]{12}$/) });
+    const count = (sql: string) => (project.db.prepare(sql).get(runId) as { n: number }).n;
+    const made = count('SELECT count(*) AS n FROM instances WHERE run_id = ?');
+    expect(made).toBeGreaterThan(0);
+    expect(count("SELECT count(*) AS n FROM scores WHERE kind = 'clip' AND run_id = ?")).toBe(made);
+
+    // Removing asks first; "Keep" keeps it.
+    await page.getByRole('link', { name: 'Models' }).click();
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    const confirm = page.getByRole('group', { name: 'Remove tiny-clip?' });
+    await confirm.getByRole('button', { name: 'Keep' }).click();
+    expect(await rows.count()).toBe(1);
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByRole('status').getByText('Removed tiny-clip (its folder is untouched).').waitFor();
+    await page.getByText('No models registered yet').waitFor();
+
+    // The run screen forgets it: no CLIP score model, and the filter falls back.
+    await page.getByRole('link', { name: 'Run' }).click();
+    await expect.poll(() => page.getByLabel('CLIP score model').inputValue()).toBe('');
+    expect(await page.getByLabel('Filter').inputValue()).toBe('contribution');
+    expect(await clipFilter.isDisabled()).toBe(true);
+    // The wrong folders are answered 400, which Chromium logs; nothing else may fail.
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
   });
 

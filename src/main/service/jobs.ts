@@ -1,10 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { loadEmbeddedModels } from '../models/embeddedModels.ts';
 import { type LoopModels, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
 import type { Project } from '../store/project.ts';
 import { setRunStatus } from '../store/runs.ts';
+import {
+  checkModelChoice,
+  disposeAll,
+  EMBEDDED_CHOICE,
+  loadChosenModels,
+  type ModelChoice,
+  modelsOfUnfinishedRun,
+} from './modelChoice.ts';
 
 export type JobState =
   | { readonly state: 'idle' }
@@ -21,15 +28,16 @@ export class Jobs {
     finished: [{ runId: number | null; status: string; error?: string }];
   }>();
   private readonly project: Project;
-  private readonly loadModels: () => Promise<LoopModels>;
+  private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
   private current: {
     controller: AbortController;
     runId: number | null;
     last: ProgressEvent | null;
     stopAs: 'paused' | 'cancelled';
+    models: ModelChoice;
   } | null = null;
 
-  constructor(project: Project, loadModels: () => Promise<LoopModels> = loadEmbeddedModels) {
+  constructor(project: Project, loadModels: (choice: ModelChoice) => Promise<LoopModels> = loadChosenModels) {
     this.project = project;
     this.loadModels = loadModels;
   }
@@ -40,13 +48,31 @@ export class Jobs {
       : { state: 'running', runId: this.current.runId, last: this.current.last };
   }
 
-  start(params: LoopParams | 'resume'): void {
+  /** The models of the run going now, by name; null when idle. */
+  get models(): ModelChoice | null {
+    return this.current?.models ?? null;
+  }
+
+  /**
+   * Starts a run with these settings and models (default: the embedded ones), or resumes the latest
+   * unfinished run with the models it started with. Unknown or wrong-kind models are refused here.
+   */
+  start(params: LoopParams | 'resume', models: ModelChoice = EMBEDDED_CHOICE): void {
     if (this.current !== null) throw new WinnowError('A run is already going.', 'Pause or cancel it first.');
+    const resumed = params === 'resume' ? modelsOfUnfinishedRun(this.project) : undefined;
+    const choice = resumed?.choice ?? models;
+    checkModelChoice(choice);
+    if (params !== 'resume' && params.filter === 'clip' && choice.clip === undefined)
+      throw new WinnowError(
+        'The clip filter (the +CLIP baseline) needs a CLIP score model.',
+        'Choose a CLIP score model for the run (add one on the Models screen), or pick another filter.',
+      );
     const job = {
       controller: new AbortController(),
-      runId: null as number | null,
+      runId: resumed?.runId ?? (null as number | null),
       last: null as ProgressEvent | null,
       stopAs: 'cancelled' as 'paused' | 'cancelled',
+      models: choice,
     };
     this.current = job;
     const hooks = {
@@ -60,7 +86,7 @@ export class Jobs {
     void (async () => {
       let models: LoopModels | undefined;
       try {
-        models = await this.loadModels();
+        models = await this.loadModels(choice);
         const runId =
           params === 'resume'
             ? await resumeLoop(this.project, models, hooks)
@@ -73,11 +99,11 @@ export class Jobs {
         this.events.emit('finished', {
           runId: job.runId,
           status: stopped ? job.stopAs : 'failed',
-          ...(stopped ? {} : { error: (error as Error).message }),
+          ...(stopped ? {} : { error: withFix(error) }),
         });
       } finally {
         this.current = null;
-        await Promise.all([models?.generator.dispose(), models?.encoder.dispose()]);
+        await disposeAll([models?.generator, models?.encoder, models?.clip]);
       }
     })();
   }
@@ -87,4 +113,10 @@ export class Jobs {
     this.current.stopAs = as;
     this.current.controller.abort();
   }
+}
+
+/** A failure as one line for the `finished` event: the message and, for a WinnowError, its fix. */
+function withFix(error: unknown): string {
+  const e = error as Error;
+  return e instanceof WinnowError && e.fix ? `${e.message} ${e.fix}` : e.message;
 }

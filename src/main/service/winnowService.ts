@@ -1,5 +1,6 @@
 import {
   type EngineEvent,
+  type ModelInfo,
   type Request,
   requestSchemas,
   type Responses,
@@ -18,6 +19,9 @@ import { runMetrics } from '../pipeline/runReport.ts';
 import { listClasses, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
+import { EMBEDDED } from '../models/modelLoader.ts';
+import { addModel, listModels, type RegisteredModel, removeModel } from '../models/modelRegistry.ts';
+import { preferredProvider } from '../models/onnxSession.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import { initProject, isProject, openProject, type Project } from '../store/project.ts';
@@ -36,6 +40,19 @@ function summary(i: Instance) {
     status: i.status,
     override: i.override,
     contribution: i.contribution,
+  };
+}
+
+/** A registry entry as the API carries it. */
+function modelInfo(m: RegisteredModel): ModelInfo {
+  return {
+    name: m.name,
+    kind: m.kind,
+    path: m.path,
+    id: m.id,
+    sizeBytes: m.sizeBytes,
+    precision: m.precision,
+    addedAt: m.addedAt,
   };
 }
 
@@ -85,12 +102,32 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     projectOpen: async ({ dir }: { dir: string }) => switchTo(dir, false),
     projectCreate: async ({ dir }: { dir: string }) => switchTo(dir, true),
   };
+  // The model registry is the user's, like the recent projects: it lives in WINNOW_HOME, not in a project.
+  const modelMethods: Pick<WinnowApi, 'modelList' | 'modelAdd' | 'modelRemove'> = {
+    modelList: async () => {
+      const { provider, reason } = preferredProvider();
+      return {
+        models: listModels().map(modelInfo),
+        provider,
+        ...(reason === undefined ? {} : { providerReason: reason }),
+      };
+    },
+    modelAdd: async ({ folder, name }) => modelInfo(await addModel(folder, name)),
+    modelRemove: async ({ name }) => {
+      const using = current.jobs.models;
+      if (using && [using.generator, using.encoder, using.clip].includes(name))
+        throw new WinnowError(`The run going now uses "${name}".`, 'Pause or cancel the run, then remove the model.');
+      await removeModel(name);
+      return { removed: name };
+    },
+  };
+  const engineMethods = { ...projectMethods, ...modelMethods } as Record<string, (r: never) => Promise<unknown>>;
   const api = Object.fromEntries(
     METHODS.map((method) => [
       method,
       (request: never) =>
-        method in projectMethods
-          ? (projectMethods as Record<string, (r: never) => Promise<unknown>>)[method]!(request)
+        method in engineMethods
+          ? engineMethods[method]!(request)
           : (current.api as Record<string, (r: never) => Promise<unknown>>)[method]!(request),
     ]),
   ) as unknown as WinnowApi;
@@ -105,7 +142,10 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
 }
 
 /** The methods over one open project (the project methods are the engine's). Transports validate, then call these. */
-function createApi(project: Project, jobs: Jobs): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate'> {
+function createApi(
+  project: Project,
+  jobs: Jobs,
+): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
   return {
     projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),
@@ -160,7 +200,14 @@ function createApi(project: Project, jobs: Jobs): Omit<WinnowApi, 'projectList' 
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
     runStart: async (request) => {
-      jobs.start('resume' in request ? 'resume' : { ...defaultLoopParams, ...request });
+      if ('resume' in request) jobs.start('resume');
+      else {
+        const { generator, encoder, clip, ...settings } = request;
+        jobs.start(
+          { ...defaultLoopParams, ...settings },
+          { generator: generator ?? EMBEDDED, encoder: encoder ?? EMBEDDED, ...(clip === undefined ? {} : { clip }) },
+        );
+      }
       return { started: true };
     },
     runStop: async ({ as }) => {

@@ -1,11 +1,21 @@
 import { defineStore } from 'pinia';
-import type { EngineEvent, Request, RunMetrics, RunState } from '../../../shared/api.ts';
+import {
+  EMBEDDED_MODEL,
+  type EngineEvent,
+  type ModelInfo,
+  type Request,
+  type RunMetrics,
+  type RunState,
+} from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
-/** The run screen: settings for a new run, the live job, past runs and the selected run's metrics. */
+/**
+ * The run screen: settings for a new run (with the models it uses: the embedded ones unless
+ * registered ones are chosen), the live job, past runs and the selected run's metrics.
+ */
 export const useRunStore = defineStore('runs', {
   state: () => ({
     settings: {
@@ -16,6 +26,8 @@ export const useRunStore = defineStore('runs', {
       acquisition: 'margin',
       scoring: 'online',
       epsilon: 0.25,
+      generator: EMBEDDED_MODEL,
+      encoder: EMBEDDED_MODEL,
     } as StartRequest,
     state: null as RunState | null,
     progress: null as ProgressEvent | null,
@@ -27,6 +39,8 @@ export const useRunStore = defineStore('runs', {
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
+    /** The clip filter needs a CLIP score model. */
+    clipFilterUsable: (s) => s.settings.clip !== undefined,
     resumable: (s) => s.state?.runs.some((r) => r.status !== 'done' && r.status !== 'running') ?? false,
   },
   actions: {
@@ -59,6 +73,24 @@ export const useRunStore = defineStore('runs', {
       await guarded(this, async () => {
         this.metrics = await api.runMetrics({ runId });
       });
+    },
+    /** Chooses the CLIP score model ('' for none); without one, the clip filter falls back to contribution. */
+    chooseClip(name: string) {
+      if (name !== '') this.settings.clip = name;
+      else {
+        delete this.settings.clip;
+        if (this.settings.filter === 'clip') this.settings.filter = 'contribution';
+      }
+    },
+    /** Forgets chosen models that are no longer registered (or not of the kind their role needs). */
+    keepRegistered(models: readonly ModelInfo[]) {
+      const has = (name: string | undefined, kind: ModelInfo['kind']) =>
+        models.some((m) => m.name === name && m.kind === kind);
+      if (this.settings.generator !== EMBEDDED_MODEL && !has(this.settings.generator, 'stable-diffusion'))
+        this.settings.generator = EMBEDDED_MODEL;
+      if (this.settings.encoder !== EMBEDDED_MODEL && !has(this.settings.encoder, 'clip'))
+        this.settings.encoder = EMBEDDED_MODEL;
+      if (this.settings.clip !== undefined && !has(this.settings.clip, 'clip')) this.chooseClip('');
     },
     async start() {
       await guarded(this, async () => {
