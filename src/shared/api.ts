@@ -25,7 +25,9 @@ export const requestSchemas = {
   projectList: z.object({}).strict(),
   projectOpen: z.object({ dir: absolutePath }).strict(),
   projectCreate: z.object({ dir: absolutePath }).strict(),
-  classExtremes: z.object({ classId: id, n: z.number().int().min(1).max(500) }).strict(),
+  classExtremes: z
+    .object({ classId: id, n: z.number().int().min(1).max(500), kind: z.enum(SCORE_KINDS).optional() })
+    .strict(),
   classPage: z
     .object({
       labelId: id,
@@ -147,6 +149,8 @@ export interface InstanceSummary {
   readonly status: 'pending' | 'accepted' | 'rejected';
   readonly override: 'accepted' | 'rejected' | null;
   readonly contribution: number | null;
+  /** The value of the score kind the list was ordered by (contribution unless another was asked for). */
+  readonly score: number | null;
 }
 
 export interface InstanceDetail extends InstanceSummary {

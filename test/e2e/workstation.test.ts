@@ -94,6 +94,29 @@ describe('the workstation in Chromium', () => {
     await page.close();
   });
 
+  it('review: the chosen score kind orders the best/worst strips and the grid, and the tiles show it', async () => {
+    const { page, errors } = await open();
+    await page.getByRole('link', { name: 'Review' }).click();
+    await page.getByLabel('Worst').locator('.tile').first().waitFor();
+    await page.getByRole('combobox', { name: 'Score' }).selectOption('small_loss');
+    const best = page.getByLabel('Best').locator('.tile');
+    await page.waitForLoadState('networkidle');
+    const ids = (await best.evaluateAll((tiles) => tiles.map((t) => Number(t.getAttribute('data-id'))))).slice(0, 5);
+    const shown = (await best.locator('.score').allInnerTexts()).slice(0, 5).map(Number);
+    const latest = (id: number) =>
+      (
+        project.db
+          .prepare("SELECT value FROM scores WHERE instance_id = ? AND kind = 'small_loss' ORDER BY id DESC LIMIT 1")
+          .get(id) as { value: number }
+      ).value;
+    ids.forEach((id, k) => expect(shown[k]).toBeCloseTo(latest(id), 3));
+    expect(shown).toEqual([...shown].sort((a, b) => b - a));
+    const grid = (await page.getByLabel('All instances').locator('.score').allInnerTexts()).slice(0, 5).map(Number);
+    expect(grid).toEqual(shown);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('review: best and worst of a class, reject one, still rejected after a reload, undo', async () => {
     const { page, errors } = await open();
     await page.getByRole('link', { name: 'Review' }).click();

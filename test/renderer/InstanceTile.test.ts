@@ -11,14 +11,15 @@ const instance = {
   status: 'accepted' as const,
   override: null,
   contribution: -0.12345,
+  score: 0.5678,
 };
 
 describe('InstanceTile', () => {
-  it('shows the decision, the score and the thumbnail from winnow serve', async () => {
+  it('shows the decision, the score the list is ordered by and the thumbnail from winnow serve', async () => {
     const tile = mount(InstanceTile, { props: { instance, selected: false } });
     expect(tile.classes()).toContain('accepted');
     expect(tile.classes()).not.toContain('curated');
-    expect(tile.find('.score').text()).toBe('-0.123');
+    expect(tile.find('.score').text()).toBe('0.568');
     expect(tile.find('img').attributes('src')).toBe(`/thumbs/128/${'ab'.repeat(32)}.png`);
     await tile.trigger('click');
     expect(tile.emitted('pick')).toHaveLength(1);
@@ -34,7 +35,10 @@ describe('InstanceTile', () => {
 
   it('shows a dash for an instance not scored yet', () => {
     const tile = mount(InstanceTile, {
-      props: { instance: { ...instance, contribution: null, status: 'pending' as const }, selected: false },
+      props: {
+        instance: { ...instance, contribution: null, score: null, status: 'pending' as const },
+        selected: false,
+      },
     });
     expect(tile.find('.score').text()).toBe('—');
     expect(tile.classes()).toContain('pending');

@@ -31,7 +31,7 @@ import { scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
 
-function summary(i: Instance) {
+function summary(i: Instance & { readonly score?: number | null }) {
   return {
     id: i.id,
     imageHash: i.imageHash,
@@ -40,6 +40,7 @@ function summary(i: Instance) {
     status: i.status,
     override: i.override,
     contribution: i.contribution,
+    score: i.score === undefined ? i.contribution : i.score,
   };
 }
 
@@ -147,11 +148,16 @@ function createApi(
   jobs: Jobs,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
+  // By contribution: two index range scans; by another kind: the latest history value of each.
+  const extremes = (labelId: number, n: number, order: 'best' | 'worst', kind?: string) =>
+    kind === undefined || kind === 'contribution'
+      ? extremesOfClass(db, labelId, n, order)
+      : pageOfClass(db, { labelId, order, kind, offset: 0, limit: n }).items.filter((i) => i.score !== null);
   return {
     projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),
-    classExtremes: async ({ classId, n }) => ({
-      best: extremesOfClass(db, classId, n, 'best').map(summary),
-      worst: extremesOfClass(db, classId, n, 'worst').map(summary),
+    classExtremes: async ({ classId, n, kind }) => ({
+      best: extremes(classId, n, 'best', kind).map(summary),
+      worst: extremes(classId, n, 'worst', kind).map(summary),
     }),
     classPage: async (request) => {
       const page = pageOfClass(db, request);

@@ -144,7 +144,10 @@ const PAGE_ORDER = {
 } as const;
 
 /** One page of a class's instances for the review grid, and how many there are in all. */
-export function pageOfClass(db: Db, page: ClassPage): { total: number; items: Instance[] } {
+export function pageOfClass(
+  db: Db,
+  page: ClassPage,
+): { total: number; items: (Instance & { readonly score: number | null })[] } {
   const byContribution = page.kind === undefined || page.kind === 'contribution';
   // The latest score of the kind, through the (instance_id, kind, id) index of the history.
   const score = byContribution
@@ -171,7 +174,7 @@ export function pageOfClass(db: Db, page: ClassPage): { total: number; items: In
   const total =
     db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
   const items = db
-    .prepare<typeof params & { limit: number; offset: number }, Instance>(
+    .prepare<typeof params & { limit: number; offset: number }, Instance & { score: number | null }>(
       `SELECT ${INSTANCE_COLUMNS}, ${score} AS score FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
     )
     .all({ ...params, limit: page.limit, offset: page.offset });

@@ -65,7 +65,7 @@ export const useReviewStore = defineStore('review', {
           ...this.statusFilter(),
         });
         page.catch(() => undefined); // a failure is reported where the page is awaited below
-        const extremes = await api.classExtremes({ classId, n: EXTREMES });
+        const extremes = await api.classExtremes({ classId, n: EXTREMES, kind: this.kind });
         this.best = [...extremes.best];
         this.worst = [...extremes.worst];
         const first = await page;
@@ -107,6 +107,7 @@ export const useReviewStore = defineStore('review', {
           order: this.order,
           offset: page * PAGE_SIZE,
           limit: PAGE_SIZE,
+          ...this.statusFilter(),
         }),
       );
       if (result) this.pages[page] = [...result.items];
