@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { mount } from '@vue/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import InstanceTile from '../../src/renderer/src/views/review/InstanceTile.vue';
+import { useFlingDetector } from '../../src/renderer/src/views/review/flingDetector.ts';
 
 const instance = {
   id: 7,
@@ -42,5 +43,33 @@ describe('InstanceTile', () => {
     });
     expect(tile.find('.score').text()).toBe('—');
     expect(tile.classes()).toContain('pending');
+  });
+});
+
+describe('fast scrolling', () => {
+  it('shows tiles without images while the grid is flung, and the images again once it settles', async () => {
+    vi.useFakeTimers();
+    const { flinging, onScroll } = useFlingDetector(100);
+    const grid = { scrollTop: 0, clientHeight: 600 };
+    const scroll = (top: number) => {
+      grid.scrollTop = top;
+      onScroll({ target: grid } as unknown as Event);
+    };
+    scroll(300); // half a viewport: an ordinary scroll
+    expect(flinging.value).toBe(false);
+    scroll(3300); // five viewports at once
+    expect(flinging.value).toBe(true);
+    scroll(3400);
+    vi.advanceTimersByTime(99);
+    expect(flinging.value).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(flinging.value).toBe(false);
+    vi.useRealTimers();
+
+    const tile = mount(InstanceTile, { props: { instance, selected: false, showImage: false } });
+    expect(tile.find('img').exists()).toBe(false);
+    expect(tile.find('.placeholder').exists()).toBe(true);
+    await tile.setProps({ showImage: true });
+    expect(tile.find('img').exists()).toBe(true);
   });
 });
