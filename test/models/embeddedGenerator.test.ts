@@ -56,7 +56,7 @@ describe('embedded generator', () => {
   it('loads with its documented inputs and outputs and names its exact weights', () => {
     expect(generator.id).toMatch(/^tiny-ddpm-fixture@[0-9a-f]{12}$/);
     expect(generator.provider).toBe('cpu');
-    expect(generator.defaults).toEqual({ guidanceScale: 2.5, steps: 20 });
+    expect(generator.defaults).toEqual({ guidanceScale: 2.5, steps: 20, batchSize: 64 });
   });
 
   it('reads class words from prompts, mixes two classes, and reports unknown words', async () => {

@@ -120,7 +120,7 @@ describe('Stable Diffusion pipeline (tiny random-weight Optimum folders)', () =>
 
   it('switches to a few-step LCM scheduler, reports progress per step and stops when cancelled', async () => {
     const lcm = await StableDiffusionGenerator.load(SD, { scheduler: 'lcm' });
-    expect(lcm.defaults).toEqual({ guidanceScale: 1, steps: 4 });
+    expect(lcm.defaults).toEqual({ guidanceScale: 1, steps: 4, batchSize: 1 });
     const conditioning = (await lcm.encodePrompt('a bun')).conditioning;
     const progress: number[] = [];
     await lcm.generate(

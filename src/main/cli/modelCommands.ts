@@ -29,7 +29,11 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     .option('--steps <s>', 'DDIM steps (default: the model card’s)', number('int', 1))
     .option('--seed <k>', 'noise seed of the first image; image i uses k+i (default: random)', number('int', 0))
     .option('--epsilon <e>', 'conditioning perturbation radius ε', number('float', 0), 0)
-    .option('--batch <b>', 'images per batch', number('int', 1), 64)
+    .option(
+      '--batch <b>',
+      "images per batch (default: the generator's, 64 embedded, 1 Stable Diffusion)",
+      number('int', 1),
+    )
     .option('--model <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
     .action(
       async (
@@ -40,7 +44,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
           steps?: number;
           seed?: number;
           epsilon: number;
-          batch: number;
+          batch?: number;
           model: string;
         },
         command: Command,
@@ -61,7 +65,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
                 className: options.class,
                 count: options.count,
                 epsilon: options.epsilon,
-                batchSize: options.batch,
+                ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
                 ...(options.guidance !== undefined ? { guidanceScale: options.guidance } : {}),
                 ...(options.steps !== undefined ? { steps: options.steps } : {}),
                 ...(options.seed !== undefined ? { seed: options.seed } : {}),

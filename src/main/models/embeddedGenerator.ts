@@ -66,7 +66,7 @@ export class EmbeddedGenerator implements Generator {
   readonly id: string;
   readonly provider: ExecutionProvider;
   readonly fallbackReason: string | undefined;
-  readonly defaults: { guidanceScale: number; steps: number };
+  readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly classes: readonly string[];
   private readonly session: ort.InferenceSession;
   private readonly embeddings: readonly Float32Array[];
@@ -114,7 +114,11 @@ export class EmbeddedGenerator implements Generator {
     this.schedule = linearSchedule(card.noise_schedule.T, card.noise_schedule.beta_start, card.noise_schedule.beta_end);
     const [, c, h, w] = card.onnx.inputs.x.shape;
     this.imageShape = [c, h, w];
-    this.defaults = { guidanceScale: card.sampler.default_guidance_scale, steps: card.sampler.default_steps };
+    this.defaults = {
+      guidanceScale: card.sampler.default_guidance_scale,
+      steps: card.sampler.default_steps,
+      batchSize: 64,
+    };
     const digest = createHash('sha256')
       .update(readFileSync(join(dir, 'denoiser.onnx')))
       .digest('hex');
@@ -162,7 +166,7 @@ export class EmbeddedGenerator implements Generator {
     const [channels, height, width] = this.imageShape;
     const size = channels * height * width;
     const dim = this.nullEmbedding.length;
-    const batchSize = options.batchSize ?? 64;
+    const batchSize = options.batchSize ?? this.defaults.batchSize;
     const totalSteps = Math.ceil(items.length / batchSize) * options.steps;
     let done = 0;
     const images: RawImage[] = [];

@@ -83,7 +83,7 @@ export async function generateInstances(
     { generator: generator.id },
   );
 
-  const batchSize = request.batchSize ?? 64;
+  const batchSize = request.batchSize ?? generator.defaults.batchSize;
   const instanceIds: number[] = [];
   let duplicates = 0;
   try {

@@ -382,7 +382,7 @@ async function runRound(
         {
           guidanceScale,
           steps,
-          batchSize: 64,
+          batchSize: generator.defaults.batchSize,
           ...(hooks.signal ? { signal: hooks.signal } : {}),
           onProgress: (stepDone, stepTotal) =>
             progress(made + Math.floor((planned.length * stepDone) / stepTotal), total),

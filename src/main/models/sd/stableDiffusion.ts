@@ -58,7 +58,7 @@ export class StableDiffusionGenerator implements Generator {
   readonly id: string;
   readonly provider: ExecutionProvider;
   readonly fallbackReason: string | undefined;
-  readonly defaults: { guidanceScale: number; steps: number };
+  readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly schedulerKind: SchedulerKind;
   /** Where sampling departs from the folder's scheduler config (a class another one stands in for). */
   readonly note: string | undefined;
@@ -109,8 +109,12 @@ export class StableDiffusionGenerator implements Generator {
     this.types = fields.types;
     const [, h, w] = fields.latentShape;
     this.imageSize = { width: w * fields.vaeScale, height: h * fields.vaeScale };
-    // Few-step consistency models run without classifier-free guidance by default.
-    this.defaults = fields.schedulerKind === 'lcm' ? { guidanceScale: 1, steps: 4 } : { guidanceScale: 7.5, steps: 25 };
+    // Few-step consistency models run without classifier-free guidance by default. One image per
+    // UNet batch (two rows with guidance) keeps a 512 × 512 model within a consumer GPU's memory.
+    this.defaults =
+      fields.schedulerKind === 'lcm'
+        ? { guidanceScale: 1, steps: 4, batchSize: 1 }
+        : { guidanceScale: 7.5, steps: 25, batchSize: 1 };
   }
 
   static async load(dir: string, options: StableDiffusionOptions = {}): Promise<StableDiffusionGenerator> {
@@ -199,7 +203,7 @@ export class StableDiffusionGenerator implements Generator {
     const empty = await this.emptyPrompt;
     const dim = empty.length;
     const guided = options.guidanceScale > 1;
-    const batchSize = options.batchSize ?? 1;
+    const batchSize = options.batchSize ?? this.defaults.batchSize;
     const totalSteps = Math.ceil(items.length / batchSize) * options.steps;
     let done = 0;
     const images: RawImage[] = [];
