@@ -195,6 +195,13 @@ describe('CLIP model', () => {
       expect.arrayContaining(['a bun on a bakery shelf', 'a sliced bun']),
     );
     expect(suggestions.some((s) => s.prompt === 'a watercolour painting of a bun (a bread roll)')).toBe(true);
+    // Endpoint prompts naming the class become templates; the others cannot be added as templates.
+    expect(suggestions.find((s) => s.prompt === 'a bun on a bakery shelf')?.template).toBe(
+      'a {label} on a bakery shelf',
+    );
+    expect(suggestions.find((s) => s.prompt === 'a watercolour painting of a bun (a bread roll)')?.template).toBe(
+      'a watercolour painting of a {label}',
+    );
     const sims = suggestions.map((s) => s.clipSimilarity!);
     expect(sims).toEqual([...sims].sort((a, b) => b - a));
     // Offline: the endpoint fails, the templates still come, and the reason is given.

@@ -154,7 +154,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
                 `${s.clipSimilarity === undefined ? '' : `${s.clipSimilarity.toFixed(3)}  `}${s.source.padEnd(8)}  ${s.prompt}`,
               );
             if (options.add !== undefined) {
-              const chosen = result.suggestions.slice(0, options.add).map((s) => s.prompt);
+              const chosen = result.suggestions.slice(0, options.add).map((s) => s.template ?? s.prompt);
               const templates = [...new Set([...cls.promptTemplates, ...chosen])];
               updateClass(project.db, cls.id, { promptTemplates: templates });
               console.log(`Added ${templates.length - cls.promptTemplates.length} prompts to ${cls.name}.`);

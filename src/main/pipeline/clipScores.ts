@@ -1,12 +1,7 @@
 import { clipScores, type ClipModel } from '../models/clip.ts';
 import type { Project } from '../store/project.ts';
+import { classMeaning, type ClassText } from './classPrompts.ts';
 import { featuresOf } from './featureCache.ts';
-
-/** What a class means to CLIP: its disambiguation when it has one ("bun, a bread roll"). */
-export function classMeaning(cls: { readonly name: string; readonly disambiguation: string }): string {
-  const meaning = cls.disambiguation.trim();
-  return `a photo of ${meaning === '' ? `a ${cls.name}` : `${cls.name}, ${meaning}`}`;
-}
 
 /**
  * The `clip` score of each instance: the cosine between its CLIP image embedding (cached in the
@@ -17,7 +12,7 @@ export async function clipScoresOf(
   clip: ClipModel,
   imageHashes: readonly string[],
   classIndex: ArrayLike<number>,
-  classes: readonly { readonly name: string; readonly disambiguation: string }[],
+  classes: readonly ClassText[],
   signal?: AbortSignal,
 ): Promise<Float32Array> {
   const images = await featuresOf(project, clip, imageHashes, signal ? { signal } : {});

@@ -9,6 +9,7 @@ import { findInstanceByHash, insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
 import { storeRawImage } from './storeImages.ts';
+import { classPrompt } from './classPrompts.ts';
 
 export interface GenerateRequest {
   readonly className: string;
@@ -29,10 +30,6 @@ export interface GenerateResult {
   readonly duplicates: number;
   /** Prompt words the generator could not use, per prompt. */
   readonly unknownWords: Readonly<Record<string, readonly string[]>>;
-}
-
-export function fillTemplate(template: string, label: string): string {
-  return template.replaceAll('{label}', label);
 }
 
 /**
@@ -68,7 +65,7 @@ export async function generateInstances(
   if (!Number.isInteger(steps) || steps < 1)
     throw new WinnowError(`--steps must be a positive whole number, not ${steps}.`);
 
-  const prompts = cls.promptTemplates.map((t) => fillTemplate(t, cls.name));
+  const prompts = cls.promptTemplates.map((t) => classPrompt(t, cls));
   const encodings = await Promise.all(prompts.map((p) => generator.encodePrompt(p)));
   const negative = cls.negativePrompt.trim() === '' ? undefined : await generator.encodePrompt(cls.negativePrompt);
   const unknownWords = Object.fromEntries(

@@ -30,7 +30,8 @@ import {
 } from '../store/runs.ts';
 import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
-import { fillTemplate, recordGenerated } from './generate.ts';
+import { classPrompt } from './classPrompts.ts';
+import { recordGenerated } from './generate.ts';
 import { concatSets, loadRealData, type RealData } from './realData.ts';
 import { ACQUISITIONS, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
@@ -335,7 +336,7 @@ async function runRound(
     if (planned.length === 0) continue;
     hooks.signal?.throwIfAborted();
     const template = cls.promptTemplates[round % cls.promptTemplates.length] ?? 'a photo of a {label}';
-    const encoding = await generator.encodePrompt(fillTemplate(template, cls.name));
+    const encoding = await generator.encodePrompt(classPrompt(template, cls));
     const negative =
       cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
     let conditionings: Float32Array[];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import type { ClipModel } from '../models/clip.ts';
-import { classMeaning } from './clipScores.ts';
+import { classMeaning, type ClassText, disambiguatedLabel, fillTemplate } from './classPrompts.ts';
 
 /**
  * Prompt diversification (seed 003, "Diversify, Don't Fine-Tune, and Scale up"): the class name is
@@ -32,6 +32,11 @@ export const STYLE_TEMPLATES = [
 
 export interface PromptSuggestion {
   readonly prompt: string;
+  /**
+   * The same as a class template (with {label}, which becomes the disambiguated name), so it can be
+   * added to the class; null for an endpoint's prompt that never names the class.
+   */
+  readonly template: string | null;
   readonly source: 'template' | 'endpoint';
   /** CLIP cosine between the prompt and the class's disambiguated meaning, when a CLIP model ranked them. */
   readonly clipSimilarity?: number;
@@ -52,22 +57,12 @@ export interface Suggestions {
   readonly endpointError?: string;
 }
 
-/** The label a template fills in: the name, with its disambiguation when it has one. */
-export function disambiguatedLabel(cls: { readonly name: string; readonly disambiguation: string }): string {
-  const meaning = cls.disambiguation.trim();
-  return meaning === '' ? cls.name : `${cls.name} (${meaning})`;
-}
-
-function fill(template: string, label: string): string {
-  return template.replaceAll('{label}', label);
-}
-
 const completionSchema = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string() }) })).min(1),
 });
 
 async function fromEndpoint(
-  cls: { readonly name: string; readonly disambiguation: string },
+  cls: ClassText,
   endpoint: NonNullable<SuggestOptions['endpoint']>,
   count: number,
   signal?: AbortSignal,
@@ -109,20 +104,18 @@ async function fromEndpoint(
 }
 
 /** Candidate prompts for a class: templates, endpoint suggestions, ranked by CLIP when given. */
-export async function suggestPrompts(
-  cls: { readonly name: string; readonly disambiguation: string },
-  options: SuggestOptions = {},
-): Promise<Suggestions> {
+export async function suggestPrompts(cls: ClassText, options: SuggestOptions = {}): Promise<Suggestions> {
   const label = disambiguatedLabel(cls);
-  const candidates: { prompt: string; source: PromptSuggestion['source'] }[] = [
-    ...CONTEXT_TEMPLATES.map((t) => ({ prompt: fill(t, label), source: 'template' as const })),
-    ...STYLE_TEMPLATES.map((t) => ({ prompt: fill(t, label), source: 'template' as const })),
-  ];
+  const candidates: Omit<PromptSuggestion, 'clipSimilarity'>[] = [...CONTEXT_TEMPLATES, ...STYLE_TEMPLATES].map(
+    (template) => ({ prompt: fillTemplate(template, label), template, source: 'template' as const }),
+  );
   let endpointError: string | undefined;
   if (options.endpoint) {
     try {
       const suggested = await fromEndpoint(cls, options.endpoint, options.count ?? 8, options.signal);
-      candidates.push(...suggested.map((prompt) => ({ prompt, source: 'endpoint' as const })));
+      candidates.push(
+        ...suggested.map((prompt) => ({ prompt, template: asTemplate(prompt, cls.name), source: 'endpoint' as const })),
+      );
     } catch (error) {
       if (options.signal?.aborted) throw error;
       endpointError = (error as Error).message;
@@ -142,6 +135,13 @@ export async function suggestPrompts(
     })
     .sort((a, b) => b.clipSimilarity - a.clipSimilarity);
   return { suggestions: ranked, ...(endpointError ? { endpointError } : {}) };
+}
+
+/** An endpoint's prompt as a template: its first mention of the class name becomes {label}. */
+function asTemplate(prompt: string, name: string): string | null {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mention = new RegExp(`\\b${escaped}\\b`, 'i');
+  return mention.test(prompt) ? prompt.replace(mention, '{label}') : null;
 }
 
 /** Checks an endpoint URL before any request: http(s) only. */
