@@ -19,6 +19,22 @@ const absolutePath = z
 const modelName = z.string().regex(/^[\w.-]{1,100}$/, 'must be a model name (letters, digits, . _ -)');
 /** The name that selects an embedded model wherever a registered model name is accepted. */
 export const EMBEDDED_MODEL = 'embedded';
+/** A registered CLIP model's name (there is no embedded CLIP model). */
+const clipModelName = modelName.refine(
+  (name) => name !== EMBEDDED_MODEL,
+  'must be a registered CLIP model (there is no embedded one)',
+);
+/** An http(s) URL, e.g. an OpenAI-compatible API's base `http://localhost:8000/v1`. */
+const httpUrl = z.string().max(2000).refine(isHttpUrl, 'must be an http(s) URL, e.g. http://localhost:8000/v1');
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
@@ -86,9 +102,7 @@ export const requestSchemas = {
         /** The head's backbone: a registered CLIP model, or `embedded` (the default). */
         encoder: modelName.optional(),
         /** A registered CLIP model: adds the `clip` score kind and makes the `clip` filter possible. */
-        clip: modelName
-          .refine((name) => name !== EMBEDDED_MODEL, 'must be a registered CLIP model (there is no embedded one)')
-          .optional(),
+        clip: clipModelName.optional(),
       })
       .strict(),
     z.object({ resume: z.literal(true) }).strict(),
@@ -106,6 +120,23 @@ export const requestSchemas = {
       negativePrompt: z.string().max(500).optional(),
       disambiguation: z.string().max(500).optional(),
       budgetWeight: z.number().min(0).max(100).optional(),
+    })
+    .strict(),
+  /**
+   * Candidate prompts for a class (what `winnow prompts` prints): context and style templates on its
+   * disambiguated name, those an OpenAI-compatible endpoint suggests (its key: the engine's
+   * `WINNOW_LLM_API_KEY`, never sent by the UI), ranked by a registered CLIP model when given.
+   */
+  promptSuggestions: z
+    .object({
+      classId: id,
+      clip: clipModelName.optional(),
+      endpoint: z
+        .object({ url: httpUrl, model: z.string().min(1).max(200) })
+        .strict()
+        .optional(),
+      /** How many prompts to ask the endpoint for (default 8). */
+      count: z.number().int().min(1).max(32).optional(),
     })
     .strict(),
   runState: z.object({}).strict(),
@@ -195,6 +226,12 @@ export interface Responses {
   auditSummary: AuditSummary;
   listClasses: { readonly classes: readonly ClassSettings[] };
   updateClass: ClassSettings;
+  promptSuggestions: {
+    /** Most similar to the class's meaning first when a CLIP model ranked them, else templates, then the endpoint's. */
+    readonly suggestions: readonly PromptSuggestion[];
+    /** Why the endpoint was not used, when one was given and failed (the templates still were). */
+    readonly endpointError?: string;
+  };
   runStart: { readonly started: true };
   runStop: { readonly stopping: true };
   runState: RunState;
@@ -307,6 +344,17 @@ export type EngineEvent =
   | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string }
   /** Another project was opened: every view reloads. */
   | { readonly type: 'project'; readonly dir: string };
+
+/** A candidate prompt for a class. */
+export interface PromptSuggestion {
+  /** The prompt as the generator would get it (the class's disambiguated name filled in). */
+  readonly prompt: string;
+  /** The same with {label}, what a class's templates hold; null when the prompt never names the class. */
+  readonly template: string | null;
+  readonly source: 'template' | 'endpoint';
+  /** CLIP cosine between the prompt and the class's meaning, when a CLIP model ranked the suggestions. */
+  readonly clipSimilarity?: number;
+}
 
 /** A class's generation settings. */
 export interface ClassSettings {

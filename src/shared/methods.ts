@@ -21,6 +21,7 @@ export const METHODS = [
   'exportDataset',
   'listClasses',
   'updateClass',
+  'promptSuggestions',
   'runStart',
   'runStop',
   'runState',

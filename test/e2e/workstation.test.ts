@@ -1,11 +1,13 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { loadClip } from '../../src/main/models/modelLoader.ts';
+import { addModel, removeModel } from '../../src/main/models/modelRegistry.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
@@ -366,6 +368,82 @@ describe('the workstation in Chromium', () => {
     // The wrong folders are answered 400, which Chromium logs; nothing else may fail.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await page.close();
+  });
+
+  it('classes: suggest prompts ranked by CLIP, with an endpoint; add one to the templates; a failed endpoint', async () => {
+    // The models test above removed tiny-clip at its end: registered again here, and removed after.
+    await addModel(TINY_CLIP, 'tiny-clip');
+    // A stand-in OpenAI-compatible endpoint: one prompt names the class, the other does not.
+    const llm = createServer((request, response) => {
+      request.resume();
+      const prompts = ['a pullover folded on a wooden chair', 'a knitted jumper on a hanger'];
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ message: { content: JSON.stringify(prompts) } }] }));
+    });
+    await new Promise<void>((done) => llm.listen(0, '127.0.0.1', done));
+    const llmUrl = `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`;
+    const { page, errors } = await open();
+    try {
+      await page.getByRole('link', { name: 'Classes' }).click();
+      const pullover = page.getByRole('form', { name: 'pullover', exact: true });
+      await pullover.getByLabel('Disambiguation').fill('a knitted sweater');
+      await pullover.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').getByText('Saved pullover.').waitFor();
+
+      await pullover.getByRole('button', { name: 'Suggest prompts' }).click();
+      const panel = page.getByRole('region', { name: 'Prompt suggestions for pullover' });
+      await panel.getByLabel('CLIP model').locator('option[value="tiny-clip"]').waitFor({ state: 'attached' });
+      expect(await panel.getByLabel('CLIP model').inputValue()).toBe('');
+      await panel.getByLabel('CLIP model').selectOption('tiny-clip');
+      await panel.getByLabel('Endpoint URL').fill(llmUrl);
+      await panel.getByLabel('Endpoint model').fill('local');
+      await panel.getByRole('button', { name: 'Suggest', exact: true }).click();
+      const rows = panel.getByRole('table', { name: 'Suggestions' }).locator('tbody tr');
+      await rows.first().waitFor();
+      expect(await panel.locator('caption').innerText()).toMatch(/^16 suggestions, .*\(CLIP: tiny-clip\)/);
+      expect(await rows.count()).toBe(16);
+      const similarities = (await rows.locator('.similarity').allInnerTexts()).map(Number);
+      expect(similarities.every((x) => Number.isFinite(x) && Math.abs(x) <= 1)).toBe(true);
+      expect(similarities).toEqual([...similarities].sort((a, b) => b - a));
+      const prompts = await rows.locator('.prompt').allInnerTexts();
+      expect(prompts).toContain('a photo of a pullover (a knitted sweater) on a shelf');
+      expect(prompts).toContain('a pullover folded on a wooden chair');
+      const jumper = rows.filter({ hasText: 'a knitted jumper on a hanger' });
+      expect(await jumper.locator('.source').innerText()).toBe('endpoint');
+      expect(await jumper.getByRole('button').count()).toBe(0);
+      expect(await jumper.innerText()).toMatch(/Cannot be added: it never names "pullover"/);
+
+      // The best-ranked suggestion that can be added goes into the class's templates, stored at once.
+      const first = rows.filter({ has: page.getByRole('button', { name: 'Add', exact: true }) }).first();
+      const prompt = await first.locator('.prompt').innerText();
+      const template = (await first.getByRole('button').getAttribute('title'))!.match(/^Adds “(.*)”$/)![1]!;
+      expect(template).toContain('{label}');
+      await first.getByRole('button', { name: 'Add', exact: true }).click();
+      await panel.getByRole('status').getByText(`Added "${template}" to pullover's prompt templates.`).waitFor();
+      const row = rows.filter({ has: page.getByText(prompt, { exact: true }) });
+      expect(await row.getByRole('button').innerText()).toBe('In templates');
+      expect(await pullover.getByLabel('Prompt templates').inputValue()).toBe(`a photo of a {label}\n${template}`);
+      const stored = project.db.prepare("SELECT prompt_templates AS t FROM classes WHERE name = 'pullover'").get() as {
+        t: string;
+      };
+      expect(JSON.parse(stored.t)).toEqual(['a photo of a {label}', template]);
+      await page.screenshot({ path: join(OUTPUT, 'prompts.png'), fullPage: true });
+
+      // An endpoint that cannot be reached: the templates alone, and why.
+      await new Promise((done) => llm.close(done));
+      await panel.getByRole('button', { name: 'Suggest', exact: true }).click();
+      await panel.getByRole('note').waitFor();
+      expect(await panel.getByRole('note').innerText()).toMatch(/^Templates only: fetch failed/);
+      expect(await panel.getByRole('note').innerText()).toContain(llmUrl);
+      expect(await rows.count()).toBe(14);
+      expect(await rows.locator('.source').allInnerTexts()).toEqual(Array(14).fill('template'));
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      if (llm.listening) await new Promise((done) => llm.close(done));
+      await removeModel('tiny-clip');
+    }
   });
 
   it('projects: create another project and open it, then go back to the demo', async () => {

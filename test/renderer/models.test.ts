@@ -3,19 +3,12 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ModelInfo } from '../../src/shared/api.ts';
+import { tinyClipInfo } from './modelInfo.ts';
 import ProblemReport from '../../src/renderer/src/views/models/ProblemReport.vue';
 
 // The models store and the runs store's model choice, against a fake transport standing in for
 // `window.winnow` (the preload's object), so each action's calls and outcomes are checked.
-const clip: ModelInfo = {
-  name: 'tiny-clip',
-  kind: 'clip',
-  path: '/models/tiny-clip',
-  id: 'tiny-clip@0123456789ab',
-  sizeBytes: 239_000,
-  precision: 'fp32',
-  addedAt: '2026-01-01T00:00:00.000Z',
-};
+const clip = tinyClipInfo;
 let registry: ModelInfo[] = [];
 const calls: [string, unknown][] = [];
 const BROKEN =

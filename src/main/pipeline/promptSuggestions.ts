@@ -118,7 +118,9 @@ export async function suggestPrompts(cls: ClassText, options: SuggestOptions = {
       );
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      endpointError = (error as Error).message;
+      // fetch's own message ("fetch failed") hides the reason in its cause (e.g. ECONNREFUSED).
+      const cause = (error as Error & { cause?: { message?: string } }).cause?.message;
+      endpointError = cause ? `${(error as Error).message}: ${cause}` : (error as Error).message;
     }
   }
   const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.prompt === c.prompt) === i);

@@ -15,11 +15,12 @@ import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { defaultLoopParams } from '../pipeline/loop.ts';
+import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.ts';
 import { runMetrics } from '../pipeline/runReport.ts';
 import { listClasses, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
-import { EMBEDDED } from '../models/modelLoader.ts';
+import { EMBEDDED, loadClip } from '../models/modelLoader.ts';
 import { addModel, listModels, type RegisteredModel, removeModel } from '../models/modelRegistry.ts';
 import { preferredProvider } from '../models/onnxSession.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
@@ -205,6 +206,39 @@ function createApi(
     auditSummary: async () => auditSummary(db),
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
+    promptSuggestions: async ({ classId, clip, endpoint, count }) => {
+      const cls = listClasses(db).find((c) => c.id === classId);
+      if (cls === undefined)
+        throw new WinnowError(
+          `There is no class with id ${classId}.`,
+          "Choose one of the open project's classes (listClasses gives their ids); reload the Classes screen if another project was opened.",
+        );
+      const apiKey = process.env.WINNOW_LLM_API_KEY;
+      // Loaded for this call only: a CLIP model is seconds to load, and may be removed or replaced meanwhile.
+      const model = clip === undefined ? undefined : await loadClip(clip);
+      try {
+        const result = await suggestPrompts(cls, {
+          ...(model ? { clip: model } : {}),
+          ...(endpoint
+            ? {
+                endpoint: { url: parseEndpointUrl(endpoint.url), model: endpoint.model, ...(apiKey ? { apiKey } : {}) },
+              }
+            : {}),
+          ...(count === undefined ? {} : { count }),
+        });
+        return {
+          suggestions: result.suggestions.map((s) => ({
+            prompt: s.prompt,
+            template: s.template,
+            source: s.source,
+            ...(s.clipSimilarity === undefined ? {} : { clipSimilarity: s.clipSimilarity }),
+          })),
+          ...(result.endpointError === undefined ? {} : { endpointError: result.endpointError }),
+        };
+      } finally {
+        await model?.dispose();
+      }
+    },
     runStart: async (request) => {
       if ('resume' in request) jobs.start('resume');
       else {

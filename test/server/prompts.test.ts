@@ -1,0 +1,192 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PromptSuggestion } from '../../src/shared/api.ts';
+import { CONTEXT_TEMPLATES, STYLE_TEMPLATES } from '../../src/main/pipeline/promptSuggestions.ts';
+import { serve } from '../../src/main/server/server.ts';
+import { createEngine } from '../../src/main/service/winnowService.ts';
+import { addClass } from '../../src/main/store/classes.ts';
+import { initProject, type Project } from '../../src/main/store/project.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+
+// Prompt suggestions through the API, over `winnow serve`: the templates on a class's disambiguated
+// name, ranked by a registered CLIP model, an OpenAI-compatible endpoint's (a fake one here, given the
+// engine's WINNOW_LLM_API_KEY), and the templates alone, with the reason, when the endpoint fails.
+const CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
+const TEMPLATES: readonly string[] = [...CONTEXT_TEMPLATES, ...STYLE_TEMPLATES];
+let project: Project;
+let server: Server;
+let base: string;
+let token: string;
+let bunId: number;
+/** The fake endpoint, and what it was asked. */
+let llm: Server;
+let llmUrl: string;
+const asked: { authorization: string | undefined; body: { model: string; messages: { content: string }[] } }[] = [];
+
+async function body(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+beforeAll(async () => {
+  // A registry of this file's own, whatever other test files register meanwhile.
+  process.env.WINNOW_HOME = join(tempDir(), 'home');
+  process.env.WINNOW_LLM_API_KEY = 'test-key';
+  project = initProject(join(tempDir(), 'p'));
+  bunId = addClass(project.db, { name: 'bun', disambiguation: 'a bread roll' }).id;
+  const started = await serve({ engine: createEngine(project), port: 0, host: '127.0.0.1' });
+  server = started.server;
+  token = started.token;
+  base = new URL(started.url).origin;
+  llm = createServer(async (request, response) => {
+    asked.push({ authorization: request.headers.authorization, body: JSON.parse(await body(request)) });
+    if (request.url !== '/v1/chat/completions') {
+      response.writeHead(404).end();
+      return;
+    }
+    const prompts = ['A Bun on a plate, morning light', 'a bread roll in a wicker basket'];
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ choices: [{ message: { content: `Here you are: ${JSON.stringify(prompts)}` } }] }));
+  });
+  await new Promise<void>((done) => llm.listen(0, '127.0.0.1', done));
+  llmUrl = `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`;
+});
+afterAll(async () => {
+  delete process.env.WINNOW_LLM_API_KEY;
+  await new Promise((done) => llm.close(done));
+  await new Promise((done) => server.close(done));
+  project.close();
+});
+
+async function call(method: string, request: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(request),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function suggest(request: Record<string, unknown>) {
+  const { status, json } = await call('promptSuggestions', { classId: bunId, ...request });
+  expect(json).toMatchObject({ ok: true });
+  expect(status).toBe(200);
+  return json.value as { suggestions: PromptSuggestion[]; endpointError?: string };
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((done) => probe.close(done));
+  return port;
+}
+
+describe('prompt suggestions over the API', () => {
+  it('fills the context and style templates with the disambiguated name, in their order, unranked', async () => {
+    const { suggestions, endpointError } = await suggest({});
+    expect(endpointError).toBeUndefined();
+    expect(suggestions.map((s) => s.template)).toEqual(TEMPLATES);
+    expect(suggestions[1]).toEqual({
+      prompt: 'a photo of a bun (a bread roll) on a table',
+      template: 'a photo of a {label} on a table',
+      source: 'template',
+    });
+    expect(suggestions.every((s) => s.clipSimilarity === undefined)).toBe(true);
+  });
+
+  it("ranks them by a registered CLIP model's similarity to the class's meaning", async () => {
+    expect((await call('modelAdd', { folder: CLIP, name: 'tiny-clip' })).json.ok).toBe(true);
+    const { suggestions } = await suggest({ clip: 'tiny-clip' });
+    const similarities = suggestions.map((s) => s.clipSimilarity!);
+    expect(similarities.every((x) => typeof x === 'number' && x >= -1.0001 && x <= 1.0001)).toBe(true);
+    expect(similarities).toEqual([...similarities].sort((a, b) => b - a));
+    expect(suggestions.map((s) => s.template).sort()).toEqual([...TEMPLATES].sort());
+    // The same model again: it was disposed of after the first call and loads afresh.
+    expect((await suggest({ clip: 'tiny-clip' })).suggestions).toEqual(suggestions);
+  });
+
+  it("adds an endpoint's prompts with the engine's API key; one that names the class becomes a template", async () => {
+    asked.length = 0;
+    const { suggestions, endpointError } = await suggest({
+      endpoint: { url: llmUrl, model: 'local-llm' },
+      count: 2,
+      clip: 'tiny-clip',
+    });
+    expect(endpointError).toBeUndefined();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.authorization).toBe('Bearer test-key');
+    expect(asked[0]!.body.model).toBe('local-llm');
+    expect(asked[0]!.body.messages.at(-1)!.content).toMatch(
+      /^Write 2 varied prompts, each showing one "bun" \(meaning: a bread roll\)/,
+    );
+    // Ranked among the templates by CLIP, in whichever order it puts them.
+    const fromEndpoint = suggestions
+      .filter((s) => s.source === 'endpoint')
+      .sort((a, b) => (a.prompt < b.prompt ? -1 : 1));
+    expect(fromEndpoint).toEqual([
+      {
+        prompt: 'A Bun on a plate, morning light',
+        template: 'A {label} on a plate, morning light',
+        source: 'endpoint',
+        clipSimilarity: expect.any(Number),
+      },
+      {
+        prompt: 'a bread roll in a wicker basket',
+        template: null,
+        source: 'endpoint',
+        clipSimilarity: expect.any(Number),
+      },
+    ]);
+    expect(suggestions).toHaveLength(TEMPLATES.length + 2);
+  });
+
+  it('falls back to the templates, saying why, when the endpoint cannot be reached or answers badly', async () => {
+    const unreachable = await suggest({ endpoint: { url: `http://127.0.0.1:${await closedPort()}/v1`, model: 'x' } });
+    expect(unreachable.endpointError).toMatch(/^fetch failed/);
+    expect(unreachable.suggestions.map((s) => s.template)).toEqual(TEMPLATES);
+
+    const wrongPath = await suggest({ endpoint: { url: `${llmUrl}/nope`, model: 'x' } });
+    expect(wrongPath.endpointError).toBe(`${llmUrl}/nope/chat/completions answered 404 Not Found`);
+    expect(wrongPath.suggestions.every((s) => s.source === 'template')).toBe(true);
+  });
+
+  it('refuses an unknown class or CLIP model with the fix, and bad requests naming the field', async () => {
+    const unknown = await call('promptSuggestions', { classId: 999 });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toEqual({
+      ok: false,
+      error: 'There is no class with id 999.',
+      fix: expect.stringMatching(/listClasses/),
+    });
+    const noModel = await call('promptSuggestions', { classId: bunId, clip: 'nope' });
+    expect(noModel.json).toMatchObject({
+      ok: false,
+      error: 'No model named "nope" is registered.',
+      fix: expect.stringMatching(/tiny-clip/),
+    });
+
+    const bad = async (request: Record<string, unknown>) => {
+      const { status, json } = await call('promptSuggestions', { classId: bunId, ...request });
+      expect(status).toBe(400);
+      return json.error;
+    };
+    expect(await bad({ classId: 0 })).toMatch(/^Bad request to promptSuggestions: classId /);
+    expect(await bad({ clip: 'embedded' })).toMatch(/clip must be a registered CLIP model/);
+    expect(await bad({ clip: '../x' })).toMatch(/clip must be a model name/);
+    expect(await bad({ endpoint: { url: 'file:///etc/passwd', model: 'x' } })).toBe(
+      'Bad request to promptSuggestions: endpoint.url must be an http(s) URL, e.g. http://localhost:8000/v1.',
+    );
+    expect(await bad({ endpoint: { url: 'not a url', model: 'x' } })).toMatch(/endpoint\.url must be an http\(s\) URL/);
+    expect(await bad({ endpoint: { url: `http://x/${'a'.repeat(2000)}`, model: 'x' } })).toMatch(/endpoint\.url/);
+    expect(await bad({ endpoint: { url: llmUrl, model: '' } })).toMatch(/endpoint\.model/);
+    expect(await bad({ endpoint: { url: llmUrl, model: 'x', apiKey: 'k' } })).toMatch(/endpoint/);
+    expect(await bad({ count: 33 })).toMatch(/count/);
+    expect(await bad({ count: 1.5 })).toMatch(/count/);
+  });
+});
