@@ -162,9 +162,7 @@ console.log(`Seeded ${N} instances of one class in ${seedSeconds.toFixed(0)} s.`
 console.log(
   `Opening the class (best and worst 12, images shown), 5 times: median ${sortedOpen[2]?.toFixed(0)} ms, max ${sortedOpen[4]?.toFixed(0)} ms.`,
 );
-console.log(
-  '\n| scroll pass | frames | mean frame (ms) | p95 frame (ms) | frames over 50 ms | seconds |',
-);
+console.log('\n| scroll pass | frames | mean frame (ms) | p95 frame (ms) | frames over 50 ms | seconds |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 console.log(row('300 px per frame over the first 60,000 px, thumbnails made on demand', readingCold));
 console.log(row('the same again, thumbnails cached', readingWarm));
