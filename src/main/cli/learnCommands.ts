@@ -81,7 +81,8 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       number('float', 0),
       defaultLoopParams.lookaheadStep,
     )
-    .option('--steps <s>', 'DDIM steps (default: the model card’s)', number('int', 1))
+    .option('--steps <s>', "sampler steps (default: the generator's)", number('int', 1))
+    .option('--guidance <g>', "classifier-free guidance scale (default: the generator's)", number('float', 0))
     .option('--generator <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score (and --filter clip)')
@@ -120,6 +121,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             momentum: options.momentum as number,
             lookaheadStep: options.lookaheadStep as number,
             ...(options.steps === undefined ? {} : { steps: options.steps as number }),
+            ...(options.guidance === undefined ? {} : { guidanceScale: options.guidance as number }),
           };
           const runId = options.resume
             ? await resumeLoop(project, models, hooks)
