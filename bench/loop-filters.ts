@@ -3,7 +3,7 @@
 // contribution scores are measured against, so it would flatter them) of the head after each round,
 // and the share of each round's images accepted. Mean ± standard error over seeds.
 //
-//   node bench/loop-filters.ts [--seeds 3] [--rounds 3] [--per-round 200]
+//   node bench/loop-filters.ts [--seeds 3] [--rounds 3] [--per-round 200] [--only <part of a filter's name>]
 //
 // Writes bench/results/loop-filters.md and .json.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     'per-round': { type: 'string', default: '200' },
+    /** Only the filters whose name contains this text. */
+    only: { type: 'string', default: '' },
   },
 });
 const SEEDS = Number(args.seeds);
@@ -41,6 +43,11 @@ const FILTERS: { name: string; filter: LoopParams['filter']; rule: AcceptanceRul
     rule: { kind: 'percentile', keep: 0.7, window: 1000 },
   },
   {
+    name: 'contribution, class-percentile 0.7',
+    filter: 'contribution',
+    rule: { kind: 'class-percentile', keep: 0.7 },
+  },
+  {
     name: 'contribution_lookahead, percentile 0.7',
     filter: 'contribution_lookahead',
     rule: { kind: 'percentile', keep: 0.7, window: 1000 },
@@ -52,6 +59,7 @@ const FILTERS: { name: string; filter: LoopParams['filter']; rule: AcceptanceRul
   },
 ];
 
+const chosen = FILTERS.filter((f) => f.name.includes(args.only));
 const models = await loadEmbeddedModels();
 const data = join(resourcesDir(), 'data', 'fashion-mnist');
 const test = readIdxImages(join(data, 'test-images-idx3-ubyte.gz'), join(data, 'test-labels-idx1-ubyte.gz'));
@@ -70,9 +78,9 @@ const testSet: FeatureSet = {
 
 const started = performance.now();
 const results: Record<string, { accuracy: number[][]; accepted: number[][] }> = {};
-for (const f of FILTERS) results[f.name] = { accuracy: [], accepted: [] };
+for (const f of chosen) results[f.name] = { accuracy: [], accepted: [] };
 for (let seed = 1; seed <= SEEDS; seed++) {
-  for (const f of FILTERS) {
+  for (const f of chosen) {
     const dir = join(tmpdir(), `winnow-loop-bench-${process.pid}-${seed}`);
     rmSync(dir, { recursive: true, force: true });
     const project = await createDemoProject(dir);
@@ -120,7 +128,7 @@ const lines = [
   '',
   `| filter | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | accepted |`,
   `| --- |${' --- |'.repeat(ROUNDS + 1)}`,
-  ...FILTERS.map(
+  ...chosen.map(
     (f) =>
       `| ${f.name} | ${Array.from({ length: ROUNDS }, (_, r) => cell(results[f.name]!.accuracy, r)).join(' | ')} | ${Array.from(
         { length: ROUNDS },
@@ -129,6 +137,9 @@ const lines = [
   ),
 ];
 console.log(lines.join('\n'));
-mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.md'), `${lines.join('\n')}\n`);
-writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.json'), `${JSON.stringify(results, null, 2)}\n`);
+// A partial run (--only) is printed, not saved over the full results.
+if (args.only === '') {
+  mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.md'), `${lines.join('\n')}\n`);
+  writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.json'), `${JSON.stringify(results, null, 2)}\n`);
+}

@@ -20,6 +20,15 @@ describe('acceptance rules', () => {
     ]);
   });
 
+  it('class percentile keeps the top share of each class, so no class goes in or out wholesale', () => {
+    // Class 0 scores high, class 1 low: a global rule would take all of 0 and none of 1.
+    const s = Float32Array.of(0.9, 0.8, 0.7, 0.6, -0.6, -0.7, -0.8, -0.9);
+    const y = [0, 0, 0, 0, 1, 1, 1, 1];
+    const { accepted } = decide({ kind: 'class-percentile', keep: 0.5 }, s, y);
+    expect(accepted).toEqual([true, true, false, false, true, true, false, false]);
+    expect(decide({ kind: 'class-percentile', keep: 0.3 }, s, y).accepted.filter(Boolean)).toHaveLength(4);
+  });
+
   it('dynamic percentile keeps the top share of the last K scores, and carries its window on', () => {
     const first = decide({ kind: 'percentile', keep: 0.5, window: 4 }, scores, labels);
     // The window holds the last 4 scores (−0.04, 0.1, −0.06, 0.5); the top half of them is ≥ 0.1.

@@ -11,7 +11,10 @@ import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
 
-/** `threshold:-0.05`, `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`. */
+/**
+ * `threshold:-0.05`, `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
+ * `class-percentile:0.7` (the top 70% of each class).
+ */
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
   const value = (s: string | undefined) => {
@@ -22,7 +25,8 @@ export function parseRule(text: string): AcceptanceRule {
   if (kind === 'threshold') return { kind, threshold: value(a) };
   if (kind === 'percentile') return { kind, keep: value(a), window: b === undefined ? 5000 : value(b) };
   if (kind === 'top-k') return { kind, k: value(a) };
-  throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW] or top-k:K.');
+  if (kind === 'class-percentile') return { kind, keep: value(a) };
+  throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW], top-k:K or class-percentile:KEEP.');
 }
 
 function describeEvent(e: ProgressEvent): string {
@@ -57,7 +61,12 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     .addOption(
       new Option('--filter <f>', 'what decides acceptance').choices(LOOP_FILTERS).default(defaultLoopParams.filter),
     )
-    .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultLoopParams.rule)
+    .option(
+      '--rule <rule>',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      parseRule,
+      defaultLoopParams.rule,
+    )
     .addOption(
       new Option('--scoring <mode>', 'online re-scores every round; offline scores once with the initial head')
         .choices(['online', 'offline'])
@@ -172,7 +181,12 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         .choices([...SCORE_KINDS])
         .default(defaultScoreOptions.by),
     )
-    .option('--rule <rule>', 'threshold:T | percentile:KEEP[:WINDOW] | top-k:K', parseRule, defaultScoreOptions.rule)
+    .option(
+      '--rule <rule>',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      parseRule,
+      defaultScoreOptions.rule,
+    )
     .option('--seed <k>', 'seed of the head training', number('int', 0), 0)
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score')

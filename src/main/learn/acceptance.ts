@@ -11,6 +11,12 @@ export type AcceptanceRule =
   | { readonly kind: 'percentile'; readonly keep: number; readonly window: number }
   /** Keep the k best of each class among the instances decided together. */
   | { readonly kind: 'top-k'; readonly k: number }
+  /**
+   * Keep the top `keep` fraction of each class among the instances decided together: a class's
+   * scores are only compared with each other, so no class is accepted or rejected wholesale (which
+   * a global rule on cosine contribution does in the loop, round after round: bench/loop-filters.ts).
+   */
+  | { readonly kind: 'class-percentile'; readonly keep: number }
   /** Keep every instance: the "all synthetic" baseline. */
   | { readonly kind: 'all' }
   /** Keep a random `keep` fraction, ignoring scores: the random baseline. */
@@ -42,11 +48,13 @@ export function decide(
       const cut = sorted[Math.max(0, Math.ceil(rule.keep * sorted.length) - 1)] ?? -Infinity;
       return { accepted: Array.from(scores, (s) => s >= cut), window: next };
     }
-    case 'top-k': {
+    case 'top-k':
+    case 'class-percentile': {
       const accepted = new Array<boolean>(scores.length).fill(false);
       for (const members of indicesByLabel(labels).values()) {
         members.sort((a, b) => (scores[b] as number) - (scores[a] as number));
-        for (const i of members.slice(0, rule.k)) accepted[i] = true;
+        const k = rule.kind === 'top-k' ? rule.k : Math.ceil(rule.keep * members.length);
+        for (const i of members.slice(0, k)) accepted[i] = true;
       }
       return { accepted, window };
     }

@@ -43,6 +43,7 @@ const ruleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('threshold'), threshold: z.number() }),
   z.object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().positive() }),
   z.object({ kind: z.literal('top-k'), k: z.number().int().positive() }),
+  z.object({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
   z.object({ kind: z.literal('all') }),
   z.object({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
 ]);
