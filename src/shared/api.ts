@@ -24,6 +24,16 @@ const clipModelName = modelName.refine(
   (name) => name !== EMBEDDED_MODEL,
   'must be a registered CLIP model (there is no embedded one)',
 );
+/** How a run accepts what its filter scores (the loop's rules that take a score; see acceptance.ts). */
+const acceptanceRule = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('threshold'), threshold: z.number().min(-1e6).max(1e6) }).strict(),
+  z
+    .object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().min(1).max(1e6) })
+    .strict(),
+  z.object({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }).strict(),
+]);
+export type RunRule = z.infer<typeof acceptanceRule>;
+
 /** An http(s) URL, e.g. an OpenAI-compatible API's base `http://localhost:8000/v1`. */
 const httpUrl = z.string().max(2000).refine(isHttpUrl, 'must be an http(s) URL, e.g. http://localhost:8000/v1');
 
@@ -94,6 +104,8 @@ export const requestSchemas = {
         perRound: z.number().int().min(1).max(100_000),
         seed: z.number().int().min(0),
         filter: z.enum(LOOP_FILTERS),
+        /** Default: the threshold −0.05 (BSGAL's). */
+        rule: acceptanceRule.optional(),
         acquisition: z.enum(ACQUISITIONS),
         scoring: z.enum(['online', 'offline']),
         epsilon: z.number().min(0).max(10),

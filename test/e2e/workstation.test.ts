@@ -214,9 +214,15 @@ describe('the workstation in Chromium', () => {
   it('run: start a run from the screen, watch its progress, see its charts', async () => {
     const { page, errors } = await open();
     await page.getByRole('link', { name: 'Run' }).click();
+    // Decide each class on its own, keeping 60% of it.
+    await page.getByLabel('Rule', { exact: true }).selectOption('class-percentile');
+    await page.getByLabel('Rule value').fill('0.6');
+    await page.getByLabel('Rule value').dispatchEvent('change');
     const runId = await runToTheEnd(page, 2, 30);
     const rounds = project.db.prepare('SELECT stage FROM rounds WHERE run_id = ? ORDER BY round_index').all(runId);
     expect(rounds).toEqual([{ stage: 'done' }, { stage: 'done' }]);
+    const { params } = project.db.prepare('SELECT params FROM runs WHERE id = ?').get(runId) as { params: string };
+    expect(JSON.parse(params).rule).toEqual({ kind: 'class-percentile', keep: 0.6 });
     expect(await page.locator('.chart canvas').count()).toBe(3);
     await page.screenshot({ path: join(OUTPUT, 'run.png'), fullPage: true });
     expect(errors).toEqual([]);

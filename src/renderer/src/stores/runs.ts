@@ -5,6 +5,7 @@ import {
   type ModelInfo,
   type Request,
   type RunMetrics,
+  type RunRule,
   type RunState,
 } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
@@ -23,6 +24,7 @@ export const useRunStore = defineStore('runs', {
       perRound: 200,
       seed: 0,
       filter: 'contribution',
+      rule: { kind: 'threshold', threshold: -0.05 },
       acquisition: 'margin',
       scoring: 'online',
       epsilon: 0.25,
@@ -39,6 +41,11 @@ export const useRunStore = defineStore('runs', {
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
+    /** The acceptance rule's number: the threshold, or the share kept. */
+    ruleValue: (s): number => {
+      const rule = s.settings.rule ?? { kind: 'threshold', threshold: -0.05 };
+      return rule.kind === 'threshold' ? rule.threshold : rule.keep;
+    },
     /** The clip filter needs a CLIP score model. */
     clipFilterUsable: (s) => s.settings.clip !== undefined,
     resumable: (s) => s.state?.runs.some((r) => r.status !== 'done' && r.status !== 'running') ?? false,
@@ -91,6 +98,19 @@ export const useRunStore = defineStore('runs', {
       if (this.settings.encoder !== EMBEDDED_MODEL && !has(this.settings.encoder, 'clip'))
         this.settings.encoder = EMBEDDED_MODEL;
       if (this.settings.clip !== undefined && !has(this.settings.clip, 'clip')) this.chooseClip('');
+    },
+    /** A rule of another kind, with that kind's usual number (BSGAL's −0.05, or keeping 70%). */
+    setRuleKind(kind: RunRule['kind']) {
+      this.settings.rule =
+        kind === 'threshold'
+          ? { kind, threshold: -0.05 }
+          : kind === 'percentile'
+            ? { kind, keep: 0.7, window: 5000 }
+            : { kind, keep: 0.7 };
+    },
+    setRuleValue(value: number) {
+      const rule = this.settings.rule ?? { kind: 'threshold', threshold: -0.05 };
+      this.settings.rule = rule.kind === 'threshold' ? { ...rule, threshold: value } : { ...rule, keep: value };
     },
     async start() {
       await guarded(this, async () => {
