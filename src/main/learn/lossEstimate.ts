@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { constant, FLOAT, INT64, node, openGraph, tensorValue } from './onnxGraph.ts';
-import type { FeatureSet, SoftmaxHead } from './softmaxHead.ts';
+import { type FeatureSet, logits, type SoftmaxHead } from './softmaxHead.ts';
 
 /**
  * BSGAL's "loss estimate" variant of contribution: instead of the first-order ⟨G, g_i⟩, take the
@@ -86,7 +86,7 @@ export async function lossEstimates(
   }
   const HvT = new Float32Array(D * V);
   for (let v = 0; v < V; v++) for (let d = 0; d < D; d++) HvT[d * V + v] = real.features[v * D + d] as number;
-  const Zv = realLogits(real.features, Wt, b, V, D, C);
+  const Zv = logits(head, real.features);
   const YvT = new Float32Array(C * V);
   const zvy = new Float32Array(V);
   const lossV = new Float32Array(V);
@@ -119,17 +119,6 @@ export async function lossEstimates(
     out.set((result.gain as ort.Tensor).data as Float32Array, start);
   }
   return out;
-}
-
-function realLogits(features: Float32Array, Wt: Float32Array, b: Float32Array, V: number, D: number, C: number) {
-  const Z = new Float32Array(V * C);
-  for (let v = 0; v < V; v++)
-    for (let c = 0; c < C; c++) {
-      let z = b[c] as number;
-      for (let d = 0; d < D; d++) z += (features[v * D + d] as number) * (Wt[d * C + c] as number);
-      Z[v * C + c] = z;
-    }
-  return Z;
 }
 
 function logSumExp(z: Float32Array, offset: number, C: number): number {

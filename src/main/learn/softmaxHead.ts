@@ -55,6 +55,36 @@ export function predictProba(head: SoftmaxHead, features: Float32Array): Float32
   return out;
 }
 
+/** Logits W·[h; 1], flat n × C, for features flat n × dim. */
+export function logits(head: SoftmaxHead, features: Float32Array): Float32Array {
+  const { classes: C, dim: D, weights: W } = head;
+  const n = features.length / D;
+  const out = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) logitRow(W, features, i * D, D, C, out, i * C);
+  return out;
+}
+
+/** z = W·[h; 1] for one row, written to out[o..o+C); returns max z. */
+function logitRow(
+  W: Float32Array,
+  h: Float32Array,
+  offset: number,
+  D: number,
+  C: number,
+  out: Float32Array,
+  o: number,
+): number {
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) {
+    const w = c * (D + 1);
+    let z = W[w + D] as number;
+    for (let d = 0; d < D; d++) z += (W[w + d] as number) * (h[offset + d] as number);
+    out[o + c] = z;
+    if (z > max) max = z;
+  }
+  return max;
+}
+
 /** p = softmax(W·[h; 1]) for one row, written to out[o..o+C). */
 function softmaxRow(
   W: Float32Array,
@@ -65,14 +95,7 @@ function softmaxRow(
   out: Float32Array,
   o: number,
 ): void {
-  let max = -Infinity;
-  for (let c = 0; c < C; c++) {
-    const w = c * (D + 1);
-    let z = W[w + D] as number;
-    for (let d = 0; d < D; d++) z += (W[w + d] as number) * (h[offset + d] as number);
-    out[o + c] = z;
-    if (z > max) max = z;
-  }
+  const max = logitRow(W, h, offset, D, C, out, o);
   let sum = 0;
   for (let c = 0; c < C; c++) {
     const e = Math.exp((out[o + c] as number) - max);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -7,9 +7,10 @@ import { WinnowError } from '../errors.ts';
 import { ClipTokenizer } from './clipTokenizer.ts';
 import type { RawImage } from './generator.ts';
 import type { EncodeOptions, ImageEncoder } from './imageEncoder.ts';
+import { readJsonConfig } from './jsonConfig.ts';
 import { modelId } from './modelId.ts';
-import { expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
-import { declaredType, float32Of, floatTensor, isFloatType, type FloatType } from './tensorPrecision.ts';
+import { declaredShape, declaredType, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
+import { float32Of, floatTensor, isFloatType, type FloatType } from './tensorPrecision.ts';
 
 /** Where the text and vision models may sit (transformers.js keeps them under onnx/). */
 export const CLIP_FILES = {
@@ -108,15 +109,12 @@ export class ClipModel implements ImageEncoder {
     const visionFile = CLIP_FILES.vision.find((f) => existsSync(join(dir, f)));
     if (!textFile || !visionFile)
       throw new WinnowError(`${dir} lacks ${!textFile ? 'text_model.onnx' : 'vision_model.onnx'}.`, FIX);
-    let preprocessor: z.infer<typeof preprocessorSchema>;
-    try {
-      preprocessor = preprocessorSchema.parse(JSON.parse(readFileSync(join(dir, CLIP_FILES.preprocessor), 'utf8')));
-    } catch (error) {
-      throw new WinnowError(
-        `${join(dir, CLIP_FILES.preprocessor)} is missing or malformed: ${(error as Error).message.split('\n')[0]}`,
-        FIX,
-      );
-    }
+    const preprocessor = readJsonConfig(
+      join(dir, CLIP_FILES.preprocessor),
+      preprocessorSchema,
+      'CLIP preprocessor config',
+      FIX,
+    );
     const tokenizer = ClipTokenizer.load(dir);
     const [text, vision] = await Promise.all([
       openSession(join(dir, textFile), 'CLIP text', FIX),
@@ -134,9 +132,8 @@ export class ClipModel implements ImageEncoder {
     const idsType = declaredType(text.session, 'input_ids');
     if (!isFloatType(visionType) || (idsType !== 'int32' && idsType !== 'int64'))
       throw new WinnowError(`${dir}: pixel_values must be float32 or float16 and input_ids int32 or int64.`, FIX);
-    const pixelShape = vision.session.inputMetadata.find((m) => m.name === 'pixel_values');
-    const declaredSide =
-      pixelShape?.isTensor && typeof pixelShape.shape[2] === 'number' ? pixelShape.shape[2] : undefined;
+    const pixelShape = declaredShape(vision.session, 'pixel_values');
+    const declaredSide = typeof pixelShape?.[2] === 'number' ? pixelShape[2] : undefined;
     const imageSide = side(preprocessor.crop_size) ?? side(preprocessor.size) ?? declaredSide ?? 224;
     const model = new ClipModel({
       id: options.id ?? (await modelId(dir)),

@@ -7,7 +7,10 @@ import { WinnowError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomicFile.ts';
 import { winnowHome } from '../workspace.ts';
 import { CLIP_FILES, CLIP_SIGNATURES } from './clip.ts';
+import { readJsonConfig } from './jsonConfig.ts';
 import { modelId } from './modelId.ts';
+import { declaredType } from './onnxSession.ts';
+import { isFloatType } from './tensorPrecision.ts';
 import { SD_FILES, SD_SIGNATURES } from './sd/stableDiffusion.ts';
 
 export type ModelKind = 'stable-diffusion' | 'clip';
@@ -130,8 +133,8 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
       if (!session.outputNames.includes(name))
         problems.push(`${expected.file} lacks the output "${name}" (it has: ${session.outputNames.join(', ')})`);
     // Precision: the type of each model's main float tensor (a timestep may differ).
-    const main = [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === expected.precisionOf);
-    if (main?.isTensor && (main.type === 'float32' || main.type === 'float16')) floatTypes.add(main.type);
+    const precision = declaredType(session, expected.precisionOf);
+    if (isFloatType(precision)) floatTypes.add(precision);
     await session.release();
   }
   if (problems.length > 0)
@@ -155,22 +158,8 @@ function registryFile(env: NodeJS.ProcessEnv): string {
 export function listModels(env: NodeJS.ProcessEnv = process.env): RegisteredModel[] {
   const file = registryFile(env);
   if (!existsSync(file)) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new WinnowError(
-      `The model registry ${file} is not valid JSON: ${(error as Error).message}`,
-      `Fix or delete ${file} and add the models again.`,
-    );
-  }
-  const parsed = registrySchema.safeParse(json);
-  if (!parsed.success)
-    throw new WinnowError(
-      `The model registry ${file} is malformed.`,
-      `Fix or delete ${file} and add the models again.`,
-    );
-  return parsed.data.models;
+  const fix = `Fix or delete ${file} and add the models again.`;
+  return readJsonConfig(file, registrySchema, 'model registry', fix).models;
 }
 
 async function saveModels(models: RegisteredModel[], env: NodeJS.ProcessEnv): Promise<void> {

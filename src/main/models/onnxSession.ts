@@ -100,8 +100,22 @@ export function expectSignature(
   }
 }
 
+/** What a model declares about one of its inputs or outputs, looked up by name. */
+export function declaredMetadata(
+  session: ort.InferenceSession,
+  name: string,
+): ort.InferenceSession.ValueMetadata | undefined {
+  return [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === name);
+}
+
 /** The declared shape of a tensor input or output (symbolic dimensions as names), if the model declares one. */
 export function declaredShape(session: ort.InferenceSession, name: string): readonly (number | string)[] | undefined {
-  const meta = [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === name);
+  const meta = declaredMetadata(session, name);
   return meta?.isTensor ? meta.shape : undefined;
+}
+
+/** The declared element type of a tensor input or output ("float32", "int64", …). */
+export function declaredType(session: ort.InferenceSession, name: string): string | undefined {
+  const meta = declaredMetadata(session, name);
+  return meta?.isTensor ? meta.type : undefined;
 }

@@ -14,15 +14,29 @@ export function seededUniform(seed: number): () => number {
   };
 }
 
-/** Fills `out` with standard normal samples (Box–Muller) from a seeded stream. */
-export function fillGaussian(out: Float32Array, seed: number): Float32Array {
+/**
+ * Standard normal samples (Box–Muller) from a seeded stream, one at a time: each uniform pair gives
+ * r·cos then r·sin.
+ */
+export function gaussianStream(seed: number): () => number {
   const uniform = seededUniform(seed);
-  for (let i = 0; i < out.length; i += 2) {
-    const u1 = 1 - uniform(); // (0, 1]: log is finite
-    const u2 = uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-  }
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const v = spare;
+      spare = undefined;
+      return v;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - uniform())); // 1 − u ∈ (0, 1]: log is finite
+    const angle = 2 * Math.PI * uniform();
+    spare = r * Math.sin(angle);
+    return r * Math.cos(angle);
+  };
+}
+
+/** Fills `out` with the first `out.length` samples of `gaussianStream(seed)`. */
+export function fillGaussian(out: Float32Array, seed: number): Float32Array {
+  const next = gaussianStream(seed);
+  for (let i = 0; i < out.length; i++) out[i] = next();
   return out;
 }

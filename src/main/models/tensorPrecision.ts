@@ -35,12 +35,6 @@ export function float32Of(tensor: ort.Tensor): Float32Array {
   throw new WinnowError(`A model output has type ${tensor.type}; Winnow reads float32 and float16 outputs.`);
 }
 
-/** The declared element type of a session input or output ("float32", "int64", …). */
-export function declaredType(session: ort.InferenceSession, name: string): string | undefined {
-  const meta = [...session.inputMetadata, ...session.outputMetadata].find((m) => m.name === name);
-  return meta?.isTensor ? meta.type : undefined;
-}
-
 /** Whether a declared type is a float precision Winnow runs. */
 export function isFloatType(type: string | undefined): type is FloatType {
   return type === 'float32' || type === 'float16';

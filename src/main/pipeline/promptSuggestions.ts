@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
-import type { ClipModel } from '../models/clip.ts';
+import { type ClipModel, clipScores } from '../models/clip.ts';
 import { classMeaning, type ClassText, disambiguatedLabel, fillTemplate } from './classPrompts.ts';
 
 /**
@@ -126,15 +126,15 @@ export async function suggestPrompts(cls: ClassText, options: SuggestOptions = {
   const unique = candidates.filter((c, i) => candidates.findIndex((d) => d.prompt === c.prompt) === i);
   if (!options.clip) return { suggestions: unique, ...(endpointError ? { endpointError } : {}) };
   const clip = options.clip;
-  const [meaning, ...texts] = [classMeaning(cls), ...unique.map((c) => c.prompt)];
-  const embeddings = await clip.encodeText([meaning!, ...texts]);
-  const dim = clip.dim;
+  // Each prompt's embedding against the one meaning (text 0 for every row).
+  const similarity = clipScores(
+    await clip.encodeText(unique.map((c) => c.prompt)),
+    await clip.encodeText([classMeaning(cls)]),
+    new Int32Array(unique.length),
+    clip.dim,
+  );
   const ranked = unique
-    .map((c, k) => {
-      let dot = 0;
-      for (let d = 0; d < dim; d++) dot += (embeddings[d] as number) * (embeddings[(k + 1) * dim + d] as number);
-      return { ...c, clipSimilarity: dot };
-    })
+    .map((c, k) => ({ ...c, clipSimilarity: similarity[k] as number }))
     .sort((a, b) => b.clipSimilarity - a.clipSimilarity);
   return { suggestions: ranked, ...(endpointError ? { endpointError } : {}) };
 }

@@ -6,9 +6,9 @@ import { ClipTokenizer } from '../clipTokenizer.ts';
 import { readJsonConfig } from '../jsonConfig.ts';
 import { modelId } from '../modelId.ts';
 import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from '../generator.ts';
-import { declaredShape, expectSignature, type ExecutionProvider, openSession } from '../onnxSession.ts';
-import { fillGaussian, seededUniform } from '../random.ts';
-import { declaredType, float32Of, floatTensor, isFloatType, type FloatType } from '../tensorPrecision.ts';
+import { declaredShape, declaredType, expectSignature, type ExecutionProvider, openSession } from '../onnxSession.ts';
+import { fillGaussian, gaussianStream } from '../random.ts';
+import { float32Of, floatTensor, isFloatType, type FloatType } from '../tensorPrecision.ts';
 import {
   createScheduler,
   schedulerConfigSchema,
@@ -296,23 +296,6 @@ export class StableDiffusionGenerator implements Generator {
   async dispose(): Promise<void> {
     await Promise.all([this.textEncoder.release(), this.unet.release(), this.vae.release()]);
   }
-}
-
-/** Standard normals from a seeded stream (Box–Muller), for the stochastic schedulers. */
-function gaussianStream(seed: number): () => number {
-  const uniform = seededUniform(seed);
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const v = spare;
-      spare = undefined;
-      return v;
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const angle = 2 * Math.PI * uniform();
-    spare = r * Math.sin(angle);
-    return r * Math.cos(angle);
-  };
 }
 
 /** What differs from the folder's own scheduler, said to the user rather than silently. */
