@@ -23,7 +23,6 @@ function labelsOf(
   meta: MetadataEntry | undefined,
   known: readonly string[],
 ): { label: ClassRow; madeFor: ClassRow } | Skipped {
-  const classes = `classes: ${known.join(', ')}`;
   if (meta === undefined) return { label: folder, madeFor: folder };
   const { label, pseudo_label: pseudoLabel, class: legacyClass } = meta.data;
   if (label !== undefined && findClass(db, label)?.id !== folder.id) {
@@ -48,7 +47,7 @@ function labelsOf(
   if (madeFor === undefined) {
     return {
       path: meta.where,
-      reason: `gives ${file.relativePath} the ${pseudoLabel === undefined ? 'class' : 'pseudo_label'} "${madeForName}", which is not a class of this project (${classes}); ${file.relativePath} is not imported: correct the line, or import real images of that class first, and import again`,
+      reason: `gives ${file.relativePath} the ${pseudoLabel === undefined ? 'class' : 'pseudo_label'} "${madeForName}", which is not a class of this project (classes: ${known.join(', ')}); ${file.relativePath} is not imported: correct the line, or import real images of that class first, and import again`,
     };
   }
   return { label: folder, madeFor };
