@@ -81,7 +81,14 @@ export const requestSchemas = {
     .strict(),
   undo: z.object({}).strict(),
   auditSample: z.object({ perClass: z.number().int().min(1).max(200), seed: z.number().int().min(0) }).strict(),
-  auditVerdict: z.object({ id, verdict: z.enum(['correct', 'incorrect']) }).strict(),
+  auditVerdict: z
+    .object({
+      id,
+      verdict: z.enum(['correct', 'incorrect']),
+      /** The label the auditor was shown and judged (default: the instance's current label). */
+      labelId: id.optional(),
+    })
+    .strict(),
   auditUndo: z.object({}).strict(),
   auditSummary: z.object({}).strict(),
   exportDataset: z
@@ -233,7 +240,8 @@ export interface Responses {
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
   auditSample: { readonly items: readonly InstanceSummary[] };
-  auditVerdict: { readonly id: number };
+  /** The verdict's id and the label it judged. */
+  auditVerdict: { readonly id: number; readonly labelId: number };
   auditUndo: { readonly id: number | null };
   auditSummary: AuditSummary;
   listClasses: { readonly classes: readonly ClassSettings[] };
@@ -288,9 +296,20 @@ export interface AccuracyEstimate {
 }
 
 export interface AuditSummary {
-  readonly classes: readonly ({ readonly classId: number; readonly name: string } & AccuracyEstimate)[];
+  /**
+   * Per class, the verdicts that judged it as the label (a verdict stays with the label it judged
+   * when the instance is relabelled later); `relabelled` of them are on instances labelled otherwise now.
+   */
+  readonly classes: readonly ({
+    readonly classId: number;
+    readonly name: string;
+    readonly relabelled: number;
+  } & AccuracyEstimate)[];
   readonly overall: AccuracyEstimate;
-  /** How well the contribution score agrees with the verdicts (AUROC for flagging incorrect ones). */
+  /**
+   * How well the contribution score agrees with the verdicts (AUROC for flagging incorrect ones),
+   * over the verdicts on instances' current labels (the labels their scores rank).
+   */
   readonly agreement: {
     readonly scored: number;
     readonly auroc: number | null;

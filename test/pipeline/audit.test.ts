@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditSummary, drawAuditSample } from '../../src/main/pipeline/audit.ts';
 import { addClass } from '../../src/main/store/classes.ts';
-import { recordVerdict } from '../../src/main/store/curation.ts';
+import { curate, recordVerdict, undoLastAction } from '../../src/main/store/curation.ts';
 import { recordImage } from '../../src/main/store/images.ts';
 import { insertInstance } from '../../src/main/store/instances.ts';
 import { initProject } from '../../src/main/store/project.ts';
@@ -68,6 +68,39 @@ describe('audit', () => {
     ]);
     expect(summary.agreement.auroc).toBe(1);
     expect(summary.agreement.meanIncorrect!).toBeLessThan(summary.agreement.meanCorrect!);
+    p.close();
+  });
+
+  it('keeps a verdict with the label it judged when the instance is relabelled, and says which label that was', () => {
+    const { p, classes, ids } = project();
+    const [bun, bunny] = classes;
+    const row = (name: string) => auditSummary(p.db).classes.find((c) => c.name === name);
+    const id = ids[0]!; // a bun
+    recordVerdict(p.db, id, 'incorrect');
+    curate(p.db, { instanceIds: [id], action: 'relabel', labelId: bunny!.id });
+    // Judged an incorrect bun: it stays one, and is not counted as an incorrect bunny.
+    expect(row('bun')).toMatchObject({ audited: 1, correct: 0, relabelled: 1 });
+    expect(row('bunny')).toMatchObject({ audited: 0, correct: 0, relabelled: 0 });
+    // Its scores now rank it as a bunny, for which no verdict was given yet.
+    expect(auditSummary(p.db).agreement.scored).toBe(0);
+    // As a bunny it has not been judged, so a sample may draw it again; judged, it is not drawn again.
+    expect(drawAuditSample(p.db, 20, 3).map((i) => i.id)).toContain(id);
+    recordVerdict(p.db, id, 'correct');
+    expect(drawAuditSample(p.db, 20, 3).map((i) => i.id)).not.toContain(id);
+    expect(row('bunny')).toMatchObject({ audited: 1, correct: 1, relabelled: 0 });
+    expect(row('bun')).toMatchObject({ audited: 1, correct: 0, relabelled: 1 });
+    expect(auditSummary(p.db).overall).toMatchObject({ audited: 2, correct: 1 });
+    expect(auditSummary(p.db).agreement.scored).toBe(1);
+    // Undoing the relabel moves no verdict either.
+    undoLastAction(p.db);
+    expect(row('bun')).toMatchObject({ audited: 1, correct: 0, relabelled: 0 });
+    expect(row('bunny')).toMatchObject({ audited: 1, correct: 1, relabelled: 1 });
+    // A verdict given on the label the auditor was shown, though the instance was relabelled meanwhile.
+    const other = ids[2]!;
+    curate(p.db, { instanceIds: [other], action: 'relabel', labelId: bunny!.id });
+    expect(recordVerdict(p.db, other, 'correct', bun!.id)).toMatchObject({ labelId: bun!.id });
+    expect(row('bun')).toMatchObject({ audited: 2, correct: 1, relabelled: 1 });
+    expect(() => recordVerdict(p.db, other, 'correct', 999)).toThrow(/no class with id 999/);
     p.close();
   });
 });

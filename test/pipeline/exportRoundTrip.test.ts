@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { exportDataset } from '../../src/main/pipeline/exportDataset.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 import { importSynthetic } from '../../src/main/pipeline/importSynthetic.ts';
-import { getClass } from '../../src/main/store/classes.ts';
+import { findClass, getClass } from '../../src/main/store/classes.ts';
 import { curate, recordVerdict } from '../../src/main/store/curation.ts';
 import { listExports } from '../../src/main/store/exports.ts';
-import { listInstances, setStatus } from '../../src/main/store/instances.ts';
+import { findInstanceByHash, listInstances, setStatus } from '../../src/main/store/instances.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
 import { latestScores, recordScores } from '../../src/main/store/scores.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
@@ -93,6 +93,89 @@ describe('export', () => {
     target.close();
   });
 
+  it('names the current label in every format after a relabel, keeps the pseudo-label, and re-imports the current label', async () => {
+    const work = tempDir();
+    await makeImageFolder(join(work, 'real'), { shirt: 2, 't-shirt': 2 });
+    await makeImageFolder(join(work, 'synthetic'), { shirt: 3 }, 50);
+    const source = await projectWithSynthetic(work, 'source');
+    await importSynthetic(source, join(work, 'synthetic'));
+    const shirt = findClass(source.db, 'shirt')!;
+    const tshirt = findClass(source.db, 't-shirt')!;
+    const [moved, kept] = listInstances(source.db);
+    // Judged an incorrect shirt, then relabelled a t-shirt by the curator.
+    recordVerdict(source.db, moved!.id, 'incorrect');
+    curate(source.db, { instanceIds: [moved!.id], action: 'relabel', labelId: tshirt.id });
+    await exportDataset(source, join(work, 'export'), { status: 'all' });
+    const out = join(work, 'export');
+    const lines = (file: string) =>
+      readFileSync(join(out, file), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byHash = <T extends Record<string, unknown>>(rows: T[], key: (r: T) => unknown) =>
+      new Map(rows.map((r) => [key(r), r]));
+
+    // Hugging Face's imagefolder loader reads these columns and ignores the folder names.
+    const metadata = byHash(lines('images/metadata.jsonl'), (r) => String(r.file_name).split('/')[1]);
+    expect(metadata.get(`${moved!.imageHash}.png`)).toMatchObject({
+      file_name: `t-shirt/${moved!.imageHash}.png`,
+      label: 't-shirt',
+      pseudo_label: 'shirt',
+    });
+    expect(metadata.get(`${moved!.imageHash}.png`)).not.toHaveProperty('class');
+    expect(metadata.get(`${kept!.imageHash}.png`)).toMatchObject({ label: 'shirt', pseudo_label: 'shirt' });
+
+    const manifest = byHash(lines('manifest.jsonl'), (r) => r.image_hash);
+    expect(manifest.get(moved!.imageHash)).toMatchObject({
+      label: 't-shirt',
+      pseudo_label: 'shirt',
+      audit_verdict: 'incorrect',
+      audit_label: 'shirt',
+    });
+    expect(manifest.get(kept!.imageHash)).toMatchObject({
+      label: 'shirt',
+      pseudo_label: 'shirt',
+      audit_verdict: null,
+      audit_label: null,
+    });
+
+    const csv = byHash(
+      parse(readFileSync(join(out, 'manifest.csv')), { columns: true }) as Record<string, string>[],
+      (r) => r.image_hash,
+    );
+    expect(csv.get(moved!.imageHash)).toMatchObject({
+      label: 't-shirt',
+      pseudo_label: 'shirt',
+      audit_verdict: 'incorrect',
+      audit_label: 'shirt',
+    });
+    expect(csv.get(kept!.imageHash)).toMatchObject({ label: 'shirt', pseudo_label: 'shirt' });
+
+    const coco = JSON.parse(readFileSync(join(out, 'coco.json'), 'utf8')) as {
+      images: { id: number; image_hash: string }[];
+      annotations: Record<string, unknown>[];
+    };
+    const annotation = coco.annotations.find((a) => a.image_id === moved!.id);
+    expect(annotation).toMatchObject({
+      category_id: tshirt.id,
+      label: 't-shirt',
+      pseudo_label_category_id: shirt.id,
+      pseudo_label: 'shirt',
+      audit_verdict: 'incorrect',
+      audit_label: 'shirt',
+    });
+
+    const target = await projectWithSynthetic(work, 'target');
+    const report = await importSynthetic(target, join(out, 'images'));
+    expect(report.skipped).toEqual([]);
+    const again = (hash: string) => findInstanceByHash(target.db, hash)!;
+    expect(getClass(target.db, again(moved!.imageHash).labelId).name).toBe('t-shirt');
+    expect(getClass(target.db, again(moved!.imageHash).classId).name).toBe('shirt');
+    expect(getClass(target.db, again(kept!.imageHash).labelId).name).toBe('shirt');
+    source.close();
+    target.close();
+  });
+
   it('refuses a non-empty destination and leaves no partial folder behind', async () => {
     const work = tempDir();
     await makeImageFolder(join(work, 'real'), { shirt: 1 });
@@ -101,7 +184,9 @@ describe('export', () => {
     await expect(exportDataset(project, join(work, 'taken'))).rejects.toThrow(/already exists and is not empty/);
     const summary = await exportDataset(project, join(work, 'empty-export'), { status: 'all' });
     expect(summary.instances).toBe(0);
-    expect(readFileSync(join(work, 'empty-export', 'manifest.csv'), 'utf8')).toMatch(/^id,file_name,label/);
+    expect(readFileSync(join(work, 'empty-export', 'manifest.csv'), 'utf8')).toMatch(
+      /^id,file_name,image_hash,label,pseudo_label,/,
+    );
     project.close();
   });
 });

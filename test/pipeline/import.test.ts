@@ -137,20 +137,123 @@ describe('import synthetic', () => {
       ),
     );
     const report = await importSynthetic(project, dir);
-    expect(report.imported).toBe(2);
+    // bun-1; bun-0's line is bad, so bun-0 waits for the line to be fixed instead of coming in without it.
+    expect(report.imported).toBe(1);
     const reasons = report.skipped.map((s) => `${s.path.slice(dir.length + 1)} ${s.reason}`);
     expect(reasons).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
           /^croissant\/croissant-0.png is labelled "croissant", which is not a class of this project \(classes: bun, bunny\)/,
         ),
-        expect.stringMatching(/^metadata.jsonl:1 has a bad field seed/),
+        expect.stringMatching(
+          /^metadata.jsonl:1 has a bad field seed: .*; bun\/bun-0.png is not imported: fix the line and import again$/,
+        ),
         expect.stringMatching(/^metadata.jsonl:2 is not valid JSON/),
-        expect.stringMatching(/^metadata.jsonl names bun\/missing.png, which is not an image/),
+        expect.stringMatching(/^metadata.jsonl:3 names bun\/missing.png, which is not an image/),
         expect.stringMatching(/^bun\/real-copy.png is a duplicate of real sample/),
       ]),
     );
     expect(report.skipped).toHaveLength(5);
-    expect(listInstances(project.db)).toHaveLength(2);
+    expect(listInstances(project.db)).toHaveLength(1);
+  });
+
+  it('reports every bad metadata.jsonl line with its number, reason and fix, never crashing or leaving the folder', async () => {
+    const dir = join(work, 'synthetic');
+    await makeImageFolder(dir, { bun: 13 }, 300);
+    // An image beside the folder, which a file_name with ".." would reach.
+    await writePng(join(work, 'outside.png'), 999);
+    const lines: (string | Buffer)[] = [
+      /* 1 */ '\uFEFF{"file_name": "bun/bun-0.png", "prompt": "after a byte-order mark"}',
+      /* 2 */ '{"file_name": "bun/bun-1.png", "class": "croissant"}',
+      /* 3 */ '{"file_name": "bun/bun-2.png", "label": "bunny", "pseudo_label": "bunny"}',
+      /* 4 */ '{"file_name": "../outside.png"}',
+      /* 5 */ '{"file_name": "/etc/passwd"}',
+      /* 6 */ '{"file_name": "C:\\\\x\\\\y.png"}',
+      /* 7 */ '{"file_name": "bun/bun-3.png", "epsilon": -1}',
+      /* 8 */ '{"file_name": 42}',
+      /* 9 */ '[1, 2]',
+      /* 10 */ 'null',
+      /* 11 */ '{"file_name": "bun/bun-4.png", "scores": {"contribution": "high"}}',
+      /* 12 */ '{"file_name": "bun/bun-5.png", "seed": 1e300}',
+      /* 13 */ '{"file_name": "bun/bun-6.png", "epsilon": 1e400}',
+      /* 14 */ '{"file_name": "bun/bun-7.png", "gen_params": "fast"}',
+      /* 15 */ Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      /* 16 */ '{"file_name": "bun/bun-0.png", "prompt": "again"}',
+      /* 17 */ '{"file_name": "bun\\u0000.png"}',
+      /* 18 */ '{"file_name": "bun/./bun-8.png", "label": "BUN", "pseudo_label": "bunny"}',
+      /* 19 */ '{"file_name": "bun/bun-9.png", "class": "bunny", "pseudo_label": "bun"}',
+      /* 20 */ '{"file_name": "bun/bun-10.png", "status": "maybe"}',
+      /* 21 */ '{"file_name": "bun/bun-11.png", "label": 7}',
+      /* 22 */ '{"__proto__": {"file_name": "bun/bun-12.png"}}',
+      /* 23 */ '{"file_name": "bun/bun-12.png", "prompt": "windows line end"}\r',
+      /* 24 */ '{"file_name": "bun/../bun/bun-0.png"}',
+      /* 25 */ '{"file_name": "bun/"}',
+    ];
+    writeFileSync(
+      join(dir, 'metadata.jsonl'),
+      Buffer.concat(lines.flatMap((l) => [Buffer.from(l), Buffer.from('\n')])),
+    );
+    const report = await importSynthetic(project, dir);
+    const reasons = Object.fromEntries(
+      report.skipped.map((s) => [s.path.slice(dir.length + 1).replace('metadata.jsonl:', ''), s.reason]),
+    );
+    const notImported = (file: string) => new RegExp(`${file} is not imported: .*import again$`);
+    expect(reasons).toEqual({
+      2: expect.stringMatching(
+        /^gives bun\/bun-1.png the class "croissant", which is not a class of this project \(classes: bun, bunny\); bun\/bun-1.png is not imported: correct the line/,
+      ),
+      3: expect.stringMatching(
+        /^gives bun\/bun-2.png the label "bunny", but it lies in the folder "bun"; .*move the file into the folder of its label, or correct the line's label/,
+      ),
+      4: expect.stringMatching(/^has a file_name "..\/outside.png" that contains a ".." segment/),
+      5: expect.stringMatching(/^has a file_name "\/etc\/passwd" that is an absolute path/),
+      6: expect.stringMatching(/that is an absolute path/),
+      7: expect.stringMatching(/^has a bad field epsilon: .*bun\/bun-3.png is not imported/),
+      8: expect.stringMatching(/^has a bad field file_name: .*; fix the line and import again$/),
+      9: expect.stringMatching(/^is not a JSON object/),
+      10: expect.stringMatching(/^is not a JSON object/),
+      11: expect.stringMatching(/^has a bad field scores.contribution: /),
+      12: expect.stringMatching(/^has a bad field seed: /),
+      13: expect.stringMatching(/^has a bad field epsilon: /),
+      14: expect.stringMatching(/^has a bad field gen_params: /),
+      15: expect.stringMatching(/^is not UTF-8 text; save metadata.jsonl as UTF-8/),
+      16: 'repeats the entry for bun/bun-0.png; the first one is used',
+      17: expect.stringMatching(/that contains a NUL character/),
+      19: expect.stringMatching(/^gives bun\/bun-9.png the pseudo_label "bun" and the class "bunny", which differ/),
+      20: expect.stringMatching(/^has a bad field status: /),
+      21: expect.stringMatching(/^has a bad field label: .*bun\/bun-11.png is not imported/),
+      22: expect.stringMatching(/^has a bad field file_name: /),
+      24: expect.stringMatching(/that contains a ".." segment/),
+      25: expect.stringMatching(/that names a folder, not a file/),
+    });
+    for (const [line, file] of [
+      [7, 'bun/bun-3.png'],
+      [11, 'bun/bun-4.png'],
+      [12, 'bun/bun-5.png'],
+      [13, 'bun/bun-6.png'],
+      [14, 'bun/bun-7.png'],
+      [20, 'bun/bun-10.png'],
+    ] as const)
+      expect(reasons[line]).toMatch(notImported(file));
+    expect(Object.keys(reasons)).toHaveLength(22);
+    // In: bun-0 (line 1, after the byte-order mark), bun-8 (line 18), bun-12 (line 23). Nothing from outside.
+    const bun = listClasses(project.db).find((c) => c.name === 'bun')?.id;
+    const bunny = listClasses(project.db).find((c) => c.name === 'bunny')?.id;
+    expect(report.imported).toBe(3);
+    expect(
+      listInstances(project.db).map((i) => [i.sourcePath?.slice(dir.length + 1), i.prompt, i.labelId, i.classId]),
+    ).toEqual([
+      ['bun/bun-0.png', 'after a byte-order mark', bun, bun],
+      ['bun/bun-12.png', 'windows line end', bun, bun],
+      ['bun/bun-8.png', '', bun, bunny],
+    ]);
+  });
+
+  it('refuses a metadata.jsonl that cannot be read, changing nothing', async () => {
+    const dir = join(work, 'synthetic');
+    await makeImageFolder(dir, { bun: 1 }, 400);
+    mkdirSync(join(dir, 'metadata.jsonl'));
+    await expect(importSynthetic(project, dir)).rejects.toThrow(/Cannot read .*metadata.jsonl \(EISDIR\)/);
+    expect(listInstances(project.db)).toEqual([]);
   });
 });

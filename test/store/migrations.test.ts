@@ -70,6 +70,79 @@ describe('migrations', () => {
     reference.close();
   });
 
+  it('version 3 gives each existing verdict the label it judged, rebuilt from the curator trail', () => {
+    const db = freshDb();
+    migrate(db, 2);
+    const t = (s: number) => `2024-01-01T00:00:${String(s).padStart(2, '0')}.000Z`;
+    const insert = (sql: string, ...values: (string | number | null)[]) => db.prepare(sql).run(...values);
+    for (const [id, name] of [
+      [1, 'shirt'],
+      [2, 't-shirt'],
+      [3, 'coat'],
+    ] as const)
+      insert('INSERT INTO classes (id, name, created_at) VALUES (?, ?, ?)', id, name, t(0));
+    // Instances a-d, with the label each has now.
+    for (const [id, label] of [
+      [1, 3],
+      [2, 2],
+      [3, 1],
+      [4, 3],
+    ] as const) {
+      const hash = String(id).repeat(64);
+      insert(
+        'INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 1, 1, 1, 1, ?)',
+        hash,
+        t(0),
+      );
+      insert(
+        "INSERT INTO instances (id, image_hash, class_id, label_id, source, created_at) VALUES (?, ?, 1, ?, 'generated', ?)",
+        id,
+        hash,
+        label,
+        t(0),
+      );
+    }
+    const state = (labelId: number) => JSON.stringify({ override: null, labelId });
+    const action = (instance: number, from: number, to: number, at: number, undoneAt: number | null = null) =>
+      insert(
+        "INSERT INTO curator_actions (instance_id, action, before, after, batch, at, undone_at) VALUES (?, 'relabel', ?, ?, 'b', ?, ?)",
+        instance,
+        state(from),
+        state(to),
+        t(at),
+        undoneAt === null ? null : t(undoneAt),
+      );
+    const verdict = (id: number, instance: number, at: number) =>
+      insert(
+        "INSERT INTO audit_verdicts (id, instance_id, verdict, at) VALUES (?, ?, 'incorrect', ?)",
+        id,
+        instance,
+        t(at),
+      );
+    // a: shirt → t-shirt, judged, → coat, judged again.
+    action(1, 1, 2, 1);
+    verdict(1, 1, 2);
+    action(1, 2, 3, 3);
+    verdict(2, 1, 4);
+    // b: judged as a shirt, relabelled a t-shirt afterwards.
+    verdict(3, 2, 1);
+    action(2, 1, 2, 2);
+    // c: relabelled a t-shirt, judged, the relabel undone afterwards (a shirt again now).
+    action(3, 1, 2, 1, 5);
+    verdict(4, 3, 3);
+    // d: never curated.
+    verdict(5, 4, 1);
+    migrate(db);
+    expect(db.prepare('SELECT id, label_id AS labelId FROM audit_verdicts ORDER BY id').all()).toEqual([
+      { id: 1, labelId: 2 },
+      { id: 2, labelId: 3 },
+      { id: 3, labelId: 1 },
+      { id: 4, labelId: 2 },
+      { id: 5, labelId: 3 },
+    ]);
+    db.close();
+  });
+
   it('leave the database at the last good version when a migration fails', () => {
     const db = freshDb();
     const broken = [

@@ -4,7 +4,7 @@ import { addClass, findClass, getClass, listClasses, updateClass } from '../../s
 import {
   actionHistory,
   curate,
-  currentVerdicts,
+  latestVerdicts,
   recordVerdict,
   undoLastAction,
   undoLastVerdict,
@@ -225,11 +225,11 @@ describe('curator actions', () => {
     const id = insertInstance(db, newInstance(1, c.id));
     recordVerdict(db, id, 'correct');
     recordVerdict(db, id, 'incorrect');
-    expect(currentVerdicts(db).get(id)).toBe('incorrect');
+    expect(latestVerdicts(db).get(id)).toMatchObject({ verdict: 'incorrect', labelId: c.id });
     undoLastVerdict(db);
-    expect(currentVerdicts(db).get(id)).toBe('correct');
+    expect(latestVerdicts(db).get(id)).toMatchObject({ verdict: 'correct', labelId: c.id });
     undoLastVerdict(db);
-    expect(currentVerdicts(db).has(id)).toBe(false);
+    expect(latestVerdicts(db).has(id)).toBe(false);
   });
 });
 

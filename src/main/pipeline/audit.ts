@@ -2,7 +2,7 @@ import type { AccuracyEstimate, AuditSummary } from '../../shared/api.ts';
 import { auroc, wilsonInterval } from '../learn/metrics.ts';
 import { seededUniform } from '../models/random.ts';
 import { listClasses } from '../store/classes.ts';
-import { currentVerdicts } from '../store/curation.ts';
+import { type StandingVerdict, standingVerdicts } from '../store/curation.ts';
 import type { Db } from '../store/database.ts';
 import { type Instance, listInstances } from '../store/instances.ts';
 
@@ -10,14 +10,15 @@ import { type Instance, listInstances } from '../store/instances.ts';
  * Draws up to `perClass` instances of each class for a pseudo-label audit, stratified by
  * contribution: the class's instances sorted by score are cut into `perClass` equal strata and one
  * is drawn from each, so the audit sees good, middling and bad scores alike. Instances that already
- * have a verdict are left out. Deterministic for a seed.
+ * have a verdict on their current label are left out (one relabelled since its verdict can be judged
+ * again, as its new label). Deterministic for a seed.
  */
 export function drawAuditSample(db: Db, perClass: number, seed: number): Instance[] {
-  const audited = currentVerdicts(db);
+  const audited = new Set(standingVerdicts(db).map((v) => judgement(v.instanceId, v.labelId)));
   const random = seededUniform(seed);
   return listClasses(db).flatMap((c) => {
     const pool = listInstances(db, { labelId: c.id })
-      .filter((i) => !audited.has(i.id))
+      .filter((i) => !audited.has(judgement(i.id, i.labelId)))
       .sort((a, b) => (a.contribution ?? Infinity) - (b.contribution ?? Infinity) || a.id - b.id);
     const k = Math.min(perClass, pool.length);
     return Array.from({ length: k }, (_, s) => {
@@ -28,39 +29,52 @@ export function drawAuditSample(db: Db, perClass: number, seed: number): Instanc
   });
 }
 
+/** One instance judged as one label. */
+const judgement = (instanceId: number, labelId: number) => `${instanceId}:${labelId}`;
+
 function estimate(correct: number, audited: number): AccuracyEstimate {
   const { low, high } = wilsonInterval(correct, audited);
   return { audited, correct, accuracy: audited === 0 ? null : correct / audited, low, high };
 }
 
-/** Per-class pseudo-label accuracy from the standing verdicts, and the score's agreement with them. */
+/**
+ * Per-class pseudo-label accuracy from the standing verdicts, each counted under the label it judged
+ * (an instance judged incorrect as a shirt and then relabelled stays an incorrect shirt), and the
+ * score's agreement with the verdicts on instances' current labels, the labels their scores rank.
+ */
 export function auditSummary(db: Db): AuditSummary {
-  const verdicts = currentVerdicts(db);
-  const audited = listInstances(db).filter((i) => verdicts.has(i.id));
+  const verdicts = standingVerdicts(db);
+  const instances = new Map(listInstances(db).map((i) => [i.id, i]));
+  const correct = (vs: readonly StandingVerdict[]) => vs.filter((v) => v.verdict === 'correct').length;
   const classes = listClasses(db).map((c) => {
-    const mine = audited.filter((i) => i.labelId === c.id);
+    const mine = verdicts.filter((v) => v.labelId === c.id);
     return {
       classId: c.id,
       name: c.name,
-      ...estimate(mine.filter((i) => verdicts.get(i.id) === 'correct').length, mine.length),
+      ...estimate(correct(mine), mine.length),
+      relabelled: mine.filter((v) => instances.get(v.instanceId)?.labelId !== c.id).length,
     };
   });
-  const scored = audited.filter((i) => i.contribution !== null);
-  const bad = scored.map((i) => verdicts.get(i.id) === 'incorrect');
-  const mean = (xs: Instance[]) =>
-    xs.length === 0 ? null : xs.reduce((s, i) => s + (i.contribution as number), 0) / xs.length;
+  const scored = verdicts.flatMap((v) => {
+    const instance = instances.get(v.instanceId);
+    return instance !== undefined && instance.contribution !== null && instance.labelId === v.labelId
+      ? [{ score: instance.contribution, bad: v.verdict === 'incorrect' }]
+      : [];
+  });
+  const mean = (xs: readonly { score: number }[]) =>
+    xs.length === 0 ? null : xs.reduce((s, x) => s + x.score, 0) / xs.length;
   const area = auroc(
-    scored.map((i) => i.contribution as number),
-    bad,
+    scored.map((x) => x.score),
+    scored.map((x) => x.bad),
   );
   return {
     classes,
-    overall: estimate(audited.filter((i) => verdicts.get(i.id) === 'correct').length, audited.length),
+    overall: estimate(correct(verdicts), verdicts.length),
     agreement: {
       scored: scored.length,
       auroc: Number.isNaN(area) ? null : area,
-      meanCorrect: mean(scored.filter((_, k) => !bad[k])),
-      meanIncorrect: mean(scored.filter((_, k) => bad[k])),
+      meanCorrect: mean(scored.filter((x) => !x.bad)),
+      meanIncorrect: mean(scored.filter((x) => x.bad)),
     },
   };
 }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { WinnowError } from '../errors.ts';
 import { listClasses } from '../store/classes.ts';
-import { currentVerdicts } from '../store/curation.ts';
+import { latestVerdicts } from '../store/curation.ts';
 import { recordExport } from '../store/exports.ts';
 import { effectiveStatus, type Instance, type InstanceStatus, listInstances } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -51,7 +51,7 @@ function selected(project: Project, options: ExportOptions): Instance[] {
 /**
  * Exports the selected instances in any of these formats:
  * - imagefolder: `images/<label>/<hash>.png` with a Hugging Face imagefolder `images/metadata.jsonl`
- *   (provenance and scores), which `winnow import synthetic` reads back;
+ *   (label, pseudo-label, provenance and scores), which `winnow import synthetic` reads back;
  * - csv, jsonl: `manifest.csv` / `manifest.jsonl`, every score and the provenance per instance;
  * - coco: `coco.json`, a COCO-style classification file (images, categories, one annotation each).
  * Everything is written into a temporary sibling folder first and renamed into place, so a failed
@@ -74,19 +74,21 @@ export async function exportDataset(
   const classNames = new Map(classes.map((c) => [c.id, c.name]));
   const scores = latestScores(db);
   const kinds = scoreKinds(db);
-  const verdicts = currentVerdicts(db);
+  const verdicts = latestVerdicts(db);
   const instances = selected(project, options);
   const copyImages = formats.has('imagefolder') || formats.has('coco');
+  const nameOf = (classId: number) => classNames.get(classId) ?? String(classId);
 
   const temp = join(dirname(dest), `.${basename(dest)}.partial-${randomBytes(4).toString('hex')}`);
   const perClass: Record<string, number> = {};
   const files: string[] = [];
   await mkdir(temp, { recursive: true });
   try {
-    const manifest: Record<string, unknown>[] = [];
+    const manifest: ManifestRow[] = [];
     const metadata: SyntheticMetadata[] = [];
     for (const [k, instance] of instances.entries()) {
-      const label = classNames.get(instance.labelId) ?? String(instance.labelId);
+      // Every format names the current label (after any relabel), never the class the image was made for.
+      const label = nameOf(instance.labelId);
       const fileName = `${label}/${instance.imageHash}.png`;
       if (copyImages) {
         await mkdir(join(temp, IMAGES_SUBDIR, label), { recursive: true });
@@ -94,8 +96,8 @@ export async function exportDataset(
       }
       perClass[label] = (perClass[label] ?? 0) + 1;
       const instanceScores = scores.get(instance.id) ?? {};
+      const labels = { label, pseudo_label: nameOf(instance.classId) };
       const provenance = {
-        class: classNames.get(instance.classId) ?? String(instance.classId),
         prompt: instance.prompt,
         negative_prompt: instance.negativePrompt,
         seed: instance.seed,
@@ -105,20 +107,23 @@ export async function exportDataset(
       };
       metadata.push({
         file_name: fileName,
+        ...labels,
         ...provenance,
         status: instance.status,
         override: instance.override,
         scores: instanceScores,
       });
+      const verdict = verdicts.get(instance.id);
       manifest.push({
         id: instance.id,
         file_name: copyImages ? `${IMAGES_SUBDIR}/${fileName}` : null,
         image_hash: instance.imageHash,
-        label,
+        ...labels,
         decision: effectiveStatus(instance),
         status: instance.status,
         override: instance.override,
-        audit_verdict: verdicts.get(instance.id) ?? null,
+        audit_verdict: verdict?.verdict ?? null,
+        audit_label: verdict === undefined ? null : nameOf(verdict.labelId),
         contribution: instance.contribution,
         scores: instanceScores,
         ...provenance,
@@ -162,27 +167,63 @@ export async function exportDataset(
   return { destination: dest, instances: instances.length, perClass, files };
 }
 
+/**
+ * The manifest's columns, in order: `label` is the current label (a relabel changes it),
+ * `pseudo_label` the class the image was made for; `audit_label` is the label the latest audit
+ * verdict judged, which a later relabel leaves behind.
+ */
+const MANIFEST_COLUMNS = [
+  'id',
+  'file_name',
+  'image_hash',
+  'label',
+  'pseudo_label',
+  'decision',
+  'status',
+  'override',
+  'audit_verdict',
+  'audit_label',
+  'contribution',
+  'scores',
+  'prompt',
+  'negative_prompt',
+  'seed',
+  'generator',
+  'gen_params',
+  'epsilon',
+  'perturbation',
+  'source',
+  'source_path',
+  'run_id',
+  'round',
+  'created_at',
+] as const;
+type ManifestRow = Record<(typeof MANIFEST_COLUMNS)[number], unknown> & { scores: Record<string, number> };
+
 /** CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text. */
-function toCsv(rows: readonly Record<string, unknown>[], kinds: readonly string[]): string {
+function toCsv(rows: readonly ManifestRow[], kinds: readonly string[]): string {
   const flat = rows.map((row) => {
-    const { scores, ...rest } = row as { scores: Record<string, number> } & Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(rest)) {
-      out[key] = value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+    for (const column of MANIFEST_COLUMNS) {
+      if (column === 'scores') continue;
+      const value = row[column];
+      out[column] = value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
     }
-    for (const kind of kinds) out[`score_${kind}`] = scores[kind] ?? null;
+    for (const kind of kinds) out[`score_${kind}`] = row.scores[kind] ?? null;
     return out;
   });
-  const header =
-    rows.length > 0 ? Object.keys(flat[0] ?? {}) : ['id', 'file_name', 'label', ...kinds.map((k) => `score_${k}`)];
-  return stringify(flat, { header: true, columns: header });
+  const columns = [...MANIFEST_COLUMNS.filter((c) => c !== 'scores'), ...kinds.map((k) => `score_${k}`)];
+  return stringify(flat, { header: true, columns });
 }
 
-/** COCO-style classification: images, categories, and one annotation per image with its scores. */
+/**
+ * COCO-style classification: images, categories, and one annotation per image whose `category_id`
+ * is its current label, with its pseudo-label, decision, audit verdict and scores.
+ */
 function toCoco(
   project: Project,
   instances: readonly Instance[],
-  manifest: readonly Record<string, unknown>[],
+  manifest: readonly ManifestRow[],
   classes: readonly { id: number; name: string }[],
 ): string {
   return JSON.stringify({
@@ -198,7 +239,12 @@ function toCoco(
       id: i.id,
       image_id: i.id,
       category_id: i.labelId,
+      label: manifest[k]?.label,
+      pseudo_label_category_id: i.classId,
+      pseudo_label: manifest[k]?.pseudo_label,
       decision: manifest[k]?.decision,
+      audit_verdict: manifest[k]?.audit_verdict,
+      audit_label: manifest[k]?.audit_label,
       contribution: i.contribution,
       scores: manifest[k]?.scores,
     })),

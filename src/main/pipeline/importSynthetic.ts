@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { findClass, listClasses } from '../store/classes.ts';
+import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
+import type { Db } from '../store/database.ts';
 import { recordImage } from '../store/images.ts';
 import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -8,12 +9,56 @@ import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { type ImageFolderFile, scanImageFolder } from './imageFolder.ts';
 import { dropDuplicates, ingestFiles } from './ingest.ts';
 import type { ImportReport, Skipped } from './report.ts';
-import { METADATA_FILE, readSyntheticMetadata } from './syntheticMetadata.ts';
+import { METADATA_FILE, type MetadataEntry, readSyntheticMetadata } from './syntheticMetadata.ts';
 
 /**
- * Imports synthetic images made by any tool: an ImageFolder whose folder names are the
- * pseudo-labels (which must be classes of the project), with optional provenance and scores in
- * metadata.jsonl. The import is recorded as a run, so every instance can be traced to it.
+ * The label and the made-for class of a file from its folder and its metadata line: `label` must
+ * agree with the folder (Hugging Face's loader reads the column, Winnow's layout the folder, and
+ * neither may silently win), `pseudo_label` (or `class`) must name a class of the project.
+ */
+function labelsOf(
+  db: Db,
+  file: ImageFolderFile,
+  folder: ClassRow,
+  meta: MetadataEntry | undefined,
+  known: readonly string[],
+): { label: ClassRow; madeFor: ClassRow } | Skipped {
+  if (meta === undefined) return { label: folder, madeFor: folder };
+  const { label, pseudo_label: pseudoLabel, class: legacyClass } = meta.data;
+  if (label !== undefined && findClass(db, label)?.id !== folder.id) {
+    return {
+      path: meta.where,
+      reason: `gives ${file.relativePath} the label "${label}", but it lies in the folder "${file.label}"; ${file.relativePath} is not imported: move the file into the folder of its label, or correct the line's label, and import again`,
+    };
+  }
+  if (
+    pseudoLabel !== undefined &&
+    legacyClass !== undefined &&
+    findClass(db, pseudoLabel)?.id !== findClass(db, legacyClass)?.id
+  ) {
+    return {
+      path: meta.where,
+      reason: `gives ${file.relativePath} the pseudo_label "${pseudoLabel}" and the class "${legacyClass}", which differ; ${file.relativePath} is not imported: keep one of them and import again`,
+    };
+  }
+  const madeForName = pseudoLabel ?? legacyClass;
+  if (madeForName === undefined) return { label: folder, madeFor: folder };
+  const madeFor = findClass(db, madeForName);
+  if (madeFor === undefined) {
+    return {
+      path: meta.where,
+      reason: `gives ${file.relativePath} the ${pseudoLabel === undefined ? 'class' : 'pseudo_label'} "${madeForName}", which is not a class of this project (classes: ${known.join(', ')}); ${file.relativePath} is not imported: correct the line, or import real images of that class first, and import again`,
+    };
+  }
+  return { label: folder, madeFor };
+}
+
+/**
+ * Imports synthetic images made by any tool: an ImageFolder whose folder names are the labels
+ * (which must be classes of the project), with optional provenance, pseudo-labels and scores in
+ * metadata.jsonl. A file whose metadata line is bad is left out with the line's reason, so that
+ * fixing the line and importing again brings it in whole. The import is recorded as a run, so every
+ * instance can be traced to it.
  */
 export async function importSynthetic(project: Project, dir: string): Promise<ImportReport & { runId: number }> {
   const { db } = project;
@@ -23,20 +68,29 @@ export async function importSynthetic(project: Project, dir: string): Promise<Im
 
   const known = listClasses(db).map((c) => c.name);
   const files: ImageFolderFile[] = [];
+  const labels = new Map<string, { label: ClassRow; madeFor: ClassRow }>();
   for (const file of scan.files) {
-    if (findClass(db, file.label) === undefined) {
+    const folder = findClass(db, file.label);
+    if (folder === undefined) {
       skipped.push({
         path: file.path,
         reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
       });
-    } else {
-      files.push(file);
+      continue;
     }
+    if (metadata.refused.has(file.relativePath)) continue; // its bad line is reported
+    const resolved = labelsOf(db, file, folder, metadata.entries.get(file.relativePath), known);
+    if ('reason' in resolved) {
+      skipped.push(resolved);
+      continue;
+    }
+    labels.set(file.relativePath, resolved);
+    files.push(file);
   }
   const scanned = new Set(scan.files.map((f) => f.relativePath));
-  for (const name of metadata.entries.keys()) {
+  for (const [name, entry] of metadata.entries) {
     if (!scanned.has(name)) {
-      skipped.push({ path: join(dir, METADATA_FILE), reason: `names ${name}, which is not an image in ${dir}` });
+      skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
     }
   }
   const ingested = await ingestFiles(files, project.images);
@@ -48,10 +102,10 @@ export async function importSynthetic(project: Project, dir: string): Promise<Im
     skipped.push(...duplicates);
     const scores: ScoreEntry[] = [];
     for (const { item, image } of fresh) {
-      const meta = metadata.entries.get(item.relativePath);
-      const label = findClass(db, item.label);
-      if (label === undefined) continue; // filtered above
-      const madeFor = meta?.class === undefined ? label : (findClass(db, meta.class) ?? label);
+      const meta = metadata.entries.get(item.relativePath)?.data;
+      const resolved = labels.get(item.relativePath);
+      if (resolved === undefined) continue; // left out above
+      const { label, madeFor } = resolved;
       recordImage(db, image);
       const instanceId = insertInstance(db, {
         imageHash: image.hash,

@@ -201,7 +201,10 @@ function createApi(
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
     auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(summary) }),
-    auditVerdict: async ({ id, verdict }) => ({ id: recordVerdict(db, id, verdict) }),
+    auditVerdict: async ({ id, verdict, labelId }) => {
+      const recorded = recordVerdict(db, id, verdict, labelId);
+      return { id: recorded.id, labelId: recorded.labelId };
+    },
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
     auditSummary: async () => auditSummary(db),
     listClasses: async () => ({ classes: listClasses(db) }),

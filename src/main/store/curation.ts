@@ -107,13 +107,30 @@ export function actionHistory(db: Db, instanceId: number): CuratorActionRow[] {
 
 export type Verdict = 'correct' | 'incorrect';
 
-/** Records an auditor's verdict on an instance's pseudo-label; a later verdict supersedes it. */
-export function recordVerdict(db: Db, instanceId: number, verdict: Verdict): number {
-  if (getInstance(db, instanceId) === undefined) throw new WinnowError(`There is no instance with id ${instanceId}.`);
-  return Number(
-    db.prepare('INSERT INTO audit_verdicts (instance_id, verdict, at) VALUES (?, ?, ?)').run(instanceId, verdict, now())
-      .lastInsertRowid,
+/** A verdict judges one pseudo-label ("is this a shirt?"): it stays with that label after a relabel. */
+export interface StandingVerdict {
+  readonly id: number;
+  readonly instanceId: number;
+  /** The label it judged. */
+  readonly labelId: number;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Records an auditor's verdict on an instance as `labelId` (default: its current label, which is what
+ * an audit shows); a later verdict on the same instance and label supersedes it.
+ */
+export function recordVerdict(db: Db, instanceId: number, verdict: Verdict, labelId?: number): StandingVerdict {
+  const instance = getInstance(db, instanceId);
+  if (instance === undefined) throw new WinnowError(`There is no instance with id ${instanceId}.`);
+  const judged = labelId ?? instance.labelId;
+  if (labelId !== undefined) getClass(db, labelId);
+  const id = Number(
+    db
+      .prepare('INSERT INTO audit_verdicts (instance_id, label_id, verdict, at) VALUES (?, ?, ?, ?)')
+      .run(instanceId, judged, verdict, now()).lastInsertRowid,
   );
+  return { id, instanceId, labelId: judged, verdict };
 }
 
 /** Undoes the latest standing verdict; returns its id, or undefined when there is none. */
@@ -126,12 +143,18 @@ export function undoLastVerdict(db: Db): number | undefined {
   return last.id;
 }
 
-/** The standing (latest, not undone) verdict of each audited instance. */
-export function currentVerdicts(db: Db): Map<number, Verdict> {
-  const rows = db
-    .prepare<[], { instanceId: number; verdict: Verdict }>(
-      `SELECT instance_id AS instanceId, verdict, max(id) FROM audit_verdicts WHERE undone_at IS NULL GROUP BY instance_id`,
+/** The standing (latest, not undone) verdict on each audited instance and label, oldest first. */
+export function standingVerdicts(db: Db): StandingVerdict[] {
+  return db
+    .prepare<[], StandingVerdict>(
+      `SELECT max(id) AS id, instance_id AS instanceId, label_id AS labelId, verdict FROM audit_verdicts
+       WHERE undone_at IS NULL GROUP BY instance_id, label_id ORDER BY id`,
     )
     .all();
-  return new Map(rows.map((r) => [r.instanceId, r.verdict]));
+}
+
+/** The latest standing verdict of each audited instance, whichever label it judged. */
+export function latestVerdicts(db: Db): Map<number, StandingVerdict> {
+  // standingVerdicts is oldest first, so a later verdict on another label replaces an earlier one.
+  return new Map(standingVerdicts(db).map((v) => [v.instanceId, v]));
 }

@@ -177,6 +177,43 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'each audit verdict records the pseudo-label it judged',
+    // A verdict judges one label ("is this a shirt?"); a later relabel must not move it to the new
+    // class. Verdicts made before this version did not record their label, so it is rebuilt from
+    // the curator's audit trail: the label after the latest relabel/accept/reject/clear that was in
+    // force when the verdict was given (made before it, not undone by then), else the label before
+    // the instance's first curator action, else its current label. Timestamps are ISO strings to
+    // the millisecond, so an action in the same millisecond as the verdict counts as before it.
+    sql: /* sql */ `
+      CREATE TABLE audit_verdicts_v2 AS SELECT id, instance_id, verdict, at, undone_at FROM audit_verdicts;
+      DROP TABLE audit_verdicts;
+
+      CREATE TABLE audit_verdicts (
+        id          INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        label_id    INTEGER NOT NULL REFERENCES classes (id), -- the pseudo-label the verdict judged
+        verdict     TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect')),
+        at          TEXT NOT NULL,
+        undone_at   TEXT
+      ) STRICT;
+      CREATE INDEX audit_verdicts_instance ON audit_verdicts (instance_id, id);
+
+      INSERT INTO audit_verdicts (id, instance_id, label_id, verdict, at, undone_at)
+      SELECT v.id, v.instance_id,
+        coalesce(
+          (SELECT json_extract(a.after, '$.labelId') FROM curator_actions a
+            WHERE a.instance_id = v.instance_id AND a.at <= v.at AND (a.undone_at IS NULL OR a.undone_at > v.at)
+            ORDER BY a.id DESC LIMIT 1),
+          (SELECT json_extract(a.before, '$.labelId') FROM curator_actions a
+            WHERE a.instance_id = v.instance_id ORDER BY a.id LIMIT 1),
+          (SELECT i.label_id FROM instances i WHERE i.id = v.instance_id)),
+        v.verdict, v.at, v.undone_at
+      FROM audit_verdicts_v2 v;
+      DROP TABLE audit_verdicts_v2;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;

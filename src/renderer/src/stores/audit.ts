@@ -10,7 +10,8 @@ export const useAuditStore = defineStore('audit', {
     perClass: 10,
     seed: 1,
     sample: [] as InstanceSummary[],
-    verdicts: {} as Record<number, Verdict>,
+    /** The verdict given on each sample item, and the label it judged (the one the item was shown as). */
+    verdicts: {} as Record<number, { verdict: Verdict; labelId: number }>,
     /** Ids in the order verdicts were given, for undo. */
     history: [] as number[],
     cursor: 0,
@@ -36,8 +37,8 @@ export const useAuditStore = defineStore('audit', {
       const item = this.sample[this.cursor];
       if (!item) return;
       await guarded(this, async () => {
-        await api.auditVerdict({ id: item.id, verdict });
-        this.verdicts[item.id] = verdict;
+        const recorded = await api.auditVerdict({ id: item.id, verdict, labelId: item.labelId });
+        this.verdicts[item.id] = { verdict, labelId: recorded.labelId };
         this.history.push(item.id);
         this.cursor = Math.min(this.sample.length - 1, this.cursor + 1);
         this.summary = await api.auditSummary({});

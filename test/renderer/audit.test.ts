@@ -1,0 +1,69 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { describe, expect, it } from 'vitest';
+import type { AuditSummary, InstanceSummary, ProjectStatus } from '../../src/shared/api.ts';
+
+// The Audit view against a fake transport standing in for `window.winnow`: a verdict is sent with
+// the label the item was shown as, and the view says which label each verdict judged.
+const SHIRT = 1;
+const TSHIRT = 2;
+const item: InstanceSummary = {
+  id: 7,
+  imageHash: 'a'.repeat(64),
+  classId: SHIRT,
+  labelId: SHIRT,
+  status: 'pending',
+  override: null,
+  contribution: -0.3,
+  score: -0.3,
+};
+const estimate = { audited: 1, correct: 0, accuracy: 0, low: 0, high: 0.79 };
+const summary: AuditSummary = {
+  classes: [
+    { classId: SHIRT, name: 'shirt', relabelled: 1, ...estimate },
+    { classId: TSHIRT, name: 't-shirt', relabelled: 0, audited: 0, correct: 0, accuracy: null, low: 0, high: 1 },
+  ],
+  overall: estimate,
+  agreement: { scored: 0, auroc: null, meanCorrect: null, meanIncorrect: null },
+};
+const calls: [string, unknown][] = [];
+const ok = (value: unknown) => ({ ok: true, value });
+const fake = {
+  auditSample: async (request: unknown) => (calls.push(['auditSample', request]), ok({ items: [item] })),
+  auditVerdict: async (request: { labelId?: number }) => (
+    calls.push(['auditVerdict', request]),
+    ok({ id: 1, labelId: request.labelId ?? SHIRT })
+  ),
+  auditSummary: async () => ok(summary),
+  onEvent: () => () => {},
+} as unknown as Window['winnow'];
+Object.defineProperty(window, 'winnow', { value: fake });
+
+const { useProjectStore } = await import('../../src/renderer/src/stores/project.ts');
+const { default: AuditView } = await import('../../src/renderer/src/views/audit/AuditView.vue');
+
+describe('the Audit view', () => {
+  it('sends the label it showed with each verdict and says which label each verdict judged', async () => {
+    setActivePinia(createPinia());
+    useProjectStore().status = {
+      classes: [
+        { id: SHIRT, name: 'shirt' },
+        { id: TSHIRT, name: 't-shirt' },
+      ],
+    } as unknown as ProjectStatus;
+    const view = mount(AuditView, { attachTo: document.body });
+    await view.get('button').trigger('click'); // Draw a stratified sample
+    await flushPromises();
+    expect(view.get('.question').text()).toBe('Is this a shirt?');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'n' }));
+    await flushPromises();
+    expect(calls).toContainEqual(['auditVerdict', { id: 7, verdict: 'incorrect', labelId: SHIRT }]);
+    expect(view.text()).toContain('Marked incorrect as shirt.');
+    const rows = view.findAll('table[aria-label="Accuracy"] tr').map((r) => r.findAll('th, td').map((c) => c.text()));
+    expect(rows[0]).toContain('Since relabelled');
+    expect(rows[1]).toEqual(['shirt', '1', '0', '0.0%', '0.0% – 79.0%', '1']);
+    expect(rows[3]?.at(-1)).toBe('1');
+    view.unmount();
+  });
+});
