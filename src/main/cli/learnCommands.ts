@@ -58,7 +58,11 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       number('int', 1),
       defaultLoopParams.perRound,
     )
-    .option('--seed <k>', 'seed of everything random in the run (default: one no earlier run of the project used)', number('int', 0))
+    .option(
+      '--seed <k>',
+      'seed of everything random in the run (default: one no earlier run of the project used)',
+      number('int', 0),
+    )
     .addOption(
       new Option('--filter <f>', 'what decides acceptance').choices(LOOP_FILTERS).default(defaultLoopParams.filter),
     )

@@ -12,7 +12,9 @@ export function duplicatesWarning(counts: {
 }): string {
   const { duplicates, generated, runs } = counts;
   const which =
-    runs.length === 0 ? 'an earlier run' : `${runs.length === 1 ? 'run' : 'runs'} ${[...runs].sort((a, b) => a - b).join(', ')}`;
+    runs.length === 0
+      ? 'an earlier run'
+      : `${runs.length === 1 ? 'run' : 'runs'} ${[...runs].sort((a, b) => a - b).join(', ')}`;
   const what =
     duplicates >= generated
       ? `all ${generated} generated images were already in the project (same seeds and settings as ${which}); nothing new was added`

@@ -36,10 +36,7 @@ export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: num
   if (db.readonly) return { interrupted: [], removed: [] };
   const interrupted = markInterruptedRuns(db);
   if (anyLiveLease(db)) return { interrupted, removed: [] };
-  const removed = [
-    ...stalePartialExports([dir, join(dir, 'exports')], at),
-    ...staleStoreFiles(imagesDir, db, at),
-  ];
+  const removed = [...stalePartialExports([dir, join(dir, 'exports')], at), ...staleStoreFiles(imagesDir, db, at)];
   return { interrupted, removed };
 }
 
@@ -91,12 +88,14 @@ function staleStoreFiles(imagesDir: string, db: Db, at: number): string[] {
   if (changed.length === 0) return [];
   const newest = Math.max(...folders.map((f) => f.changed));
   const quiet = at - newest >= QUIET_STORE_MS;
-  const known = quiet ? new Set(
+  const known = quiet
+    ? new Set(
         db
           .prepare<[], { hash: string }>('SELECT hash FROM images')
           .all()
           .map((r) => r.hash),
-      ) : null;
+      )
+    : null;
   const removed: string[] = [];
   for (const folder of changed)
     for (const name of entries(folder.path)) {

@@ -23,8 +23,7 @@ export interface RunLease {
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 export const LEASE_TIMEOUT_MS = 5 * 60_000;
 
-const LEASE_COLUMNS =
-  'run_id AS runId, pid, host, token, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt';
+const LEASE_COLUMNS = 'run_id AS runId, pid, host, token, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt';
 
 /** The leases this process holds, by run id (per database file): their tokens and heartbeats. */
 const held = new Map<string, { token: string; timer: NodeJS.Timeout; lost: AbortController }>();
