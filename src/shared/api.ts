@@ -109,7 +109,8 @@ export const requestSchemas = {
       .object({
         rounds: z.number().int().min(1).max(1000),
         perRound: z.number().int().min(1).max(100_000),
-        seed: z.number().int().min(0),
+        /** Default: a seed no earlier run of the project used (a repeated seed remakes the same images). */
+        seed: z.number().int().min(0).optional(),
         filter: z.enum(LOOP_FILTERS),
         /** Default: the threshold −0.05 (BSGAL's). */
         rule: acceptanceRule.optional(),
@@ -372,7 +373,14 @@ export interface RunMetrics {
 /** Events the engine pushes to every open view. */
 export type EngineEvent =
   | { readonly type: 'progress'; readonly event: ProgressEvent }
-  | { readonly type: 'finished'; readonly runId: number | null; readonly status: string; readonly error?: string }
+  | {
+      readonly type: 'finished';
+      readonly runId: number | null;
+      readonly status: string;
+      readonly error?: string;
+      /** Why a finished run added less than it generated (its images were already in the project). */
+      readonly warning?: string;
+    }
   /** Another project was opened: every view reloads. */
   | { readonly type: 'project'; readonly dir: string };
 

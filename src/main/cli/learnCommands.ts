@@ -2,7 +2,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
 import { EMBEDDED, loadClip, loadEncoder, loadGenerator } from '../models/modelLoader.ts';
-import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { defaultLoopParams, type LoopParams, type LoopSettings, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { runDuplicatesWarning } from '../pipeline/duplicatesWarning.ts';
 import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
@@ -57,7 +58,11 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       number('int', 1),
       defaultLoopParams.perRound,
     )
-    .option('--seed <k>', 'seed of everything random in the run', number('int', 0), defaultLoopParams.seed)
+    .option(
+      '--seed <k>',
+      'seed of everything random in the run (default: one no earlier run of the project used)',
+      number('int', 0),
+    )
     .addOption(
       new Option('--filter <f>', 'what decides acceptance').choices(LOOP_FILTERS).default(defaultLoopParams.filter),
     )
@@ -104,8 +109,10 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         const controller = new AbortController();
         const cancel = () => controller.abort();
         process.once('SIGINT', cancel);
+        process.once('SIGTERM', cancel);
         const hooks = {
           signal: controller.signal,
+          onWarning: (message: string) => console.error(`warning: ${message}`),
           onProgress: (e: ProgressEvent) => {
             if (describeEvent(e) !== label) {
               bar.stop();
@@ -116,11 +123,11 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
           },
         };
         try {
-          const params: LoopParams = {
+          const params: LoopSettings = {
             ...defaultLoopParams,
             rounds: options.rounds as number,
             perRound: options.perRound as number,
-            seed: options.seed as number,
+            seed: options.seed as number | undefined,
             filter: options.filter as LoopParams['filter'],
             rule: options.rule as AcceptanceRule,
             scoring: options.scoring as LoopParams['scoring'],
@@ -162,10 +169,13 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             ];
             console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
           }
+          const warning = runDuplicatesWarning(project.db, runId);
+          if (warning !== undefined) console.log(`warning: ${warning}`);
           return EXIT.ok;
         } finally {
           bar.stop();
           process.off('SIGINT', cancel);
+          process.off('SIGTERM', cancel);
           await Promise.all([models.generator.dispose(), models.encoder.dispose(), models.clip?.dispose()]);
         }
       }),

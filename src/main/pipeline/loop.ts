@@ -15,7 +15,8 @@ import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
-import { type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
+import { findInstanceByHash, type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
+import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import {
   createRun,
@@ -24,6 +25,7 @@ import {
   finishRun,
   latestUnfinishedRun,
   listRounds,
+  loopSeeds,
   recordMetric,
   setRoundStage,
   setRunStatus,
@@ -32,6 +34,7 @@ import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
+import { duplicatesWarning } from './duplicatesWarning.ts';
 import { concatSets, loadRealData, type RealData } from './realData.ts';
 import { ACQUISITIONS, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
@@ -78,11 +81,12 @@ export const loopParamsSchema = z.object({
   classBalanced: z.boolean(),
 });
 export type LoopParams = z.infer<typeof loopParamsSchema>;
+/** A new run's settings: without a seed, the run gets one no earlier run of the project used. */
+export type LoopSettings = Omit<LoopParams, 'seed'> & { readonly seed?: number | undefined };
 
-export const defaultLoopParams: LoopParams = {
+export const defaultLoopParams: LoopSettings = {
   rounds: 5,
   perRound: 200,
-  seed: 0,
   filter: 'contribution',
   rule: { kind: 'threshold', threshold: -0.05 },
   scoring: 'online',
@@ -111,32 +115,57 @@ export interface LoopModels {
 export interface LoopHooks {
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Something the user should know that does not stop the run (e.g. its images were all already made). */
+  readonly onWarning?: (message: string) => void;
 }
 
 interface LoopState {
   readonly window: ScoreWindow;
 }
 
-/** Starts a generative active-learning run and works through its rounds. Returns the run id. */
+/**
+ * Starts a generative active-learning run and works through its rounds. Returns the run id. This
+ * process holds the run's lease (one worker per run) until the run stops.
+ */
 export async function startLoop(
   project: Project,
   models: LoopModels,
-  params: LoopParams,
+  settings: LoopSettings,
   hooks: LoopHooks = {},
 ): Promise<number> {
-  const checked = loopParamsSchema.parse(params);
+  const checked = loopParamsSchema.parse({ ...settings, seed: settings.seed ?? 0 });
   if (checked.filter === 'clip' && !models.clip)
     throw new WinnowError(
       'The +CLIP filter (--filter clip) needs a CLIP model.',
       'Pass --clip <name> (see winnow models).',
     );
-  const runId = createRun(project.db, 'loop', checked, {
-    generator: models.generator.id,
-    encoder: models.encoder.id,
-    ...(models.clip ? { clip: models.clip.id } : {}),
-  });
-  await runLoop(project, models, runId, checked, hooks);
+  const { db } = project;
+  // The fresh seed is chosen and stored with the run in one transaction: two runs started at once
+  // cannot both take it, and `--resume` reads it back from the run's params.
+  const { runId, params } = db
+    .transaction(() => {
+      const params = settings.seed === undefined ? { ...checked, seed: freshSeed(loopSeeds(db)) } : checked;
+      const modelIds = {
+        generator: models.generator.id,
+        encoder: models.encoder.id,
+        ...(models.clip ? { clip: models.clip.id } : {}),
+      };
+      return { runId: createRun(db, 'loop', params, modelIds), params };
+    })
+    .immediate();
+  await runLoop(project, models, runId, params, hooks);
   return runId;
+}
+
+/**
+ * The smallest seed no loop run of the project used: each run's images are its own (a repeated seed
+ * remakes the same images, which are then dropped as duplicates).
+ */
+export function freshSeed(used: readonly number[]): number {
+  const taken = new Set(used);
+  let seed = 0;
+  while (taken.has(seed)) seed++;
+  return seed;
 }
 
 /**
@@ -163,7 +192,13 @@ export async function resumeLoop(project: Project, models: LoopModels, hooks: Lo
       'Resume it with the models it started with, or start a new run.',
     );
   }
-  setRunStatus(project.db, run.id, 'running');
+  // One worker per run: refused (naming the holder) while another live process works it.
+  project.db
+    .transaction(() => {
+      takeRunLease(project.db, run.id);
+      setRunStatus(project.db, run.id, 'running');
+    })
+    .immediate();
   await runLoop(project, models, run.id, loopParamsSchema.parse(JSON.parse(run.params)), hooks);
   return run.id;
 }
@@ -186,9 +221,12 @@ async function runLoop(
   models: LoopModels,
   runId: number,
   params: LoopParams,
-  hooks: LoopHooks,
+  given: LoopHooks,
 ): Promise<void> {
   const { db } = project;
+  // The run stops if this process loses its lease (taken over after it looked dead).
+  const lost = heldLeaseSignal(db, runId);
+  const hooks: LoopHooks = { ...given, signal: given.signal ? AbortSignal.any([given.signal, lost]) : lost };
   const emit = (stage: Stage, round: number | undefined) => {
     const clock = stageClock(runId, stage, round === undefined ? undefined : { round, rounds: params.rounds });
     return (done: number, total: number) => hooks.onProgress?.(clock(done, total));
@@ -204,9 +242,10 @@ async function runLoop(
       const head = await trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
       const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
       db.transaction(() => {
+        assertRunLeaseHeld(db, runId);
         saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
         for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
-      })();
+      }).immediate();
     }
     prepare(1, 1);
     const done = new Set(
@@ -221,9 +260,13 @@ async function runLoop(
     }
     finishRun(db, runId, 'done');
   } catch (error) {
-    const cancelled = hooks.signal?.aborted === true;
+    // Taken over: the run is the other process's now; its status is not this process's to write.
+    if (lost.aborted) throw lost.reason;
+    const cancelled = given.signal?.aborted === true;
     finishRun(db, runId, cancelled ? 'cancelled' : 'failed', cancelled ? 'cancelled' : (error as Error).message);
     throw error;
+  } finally {
+    releaseRunLease(db, runId);
   }
 }
 
@@ -329,6 +372,10 @@ async function runRound(
   const progress = emit('generate', round);
   let made = already.size;
   let probes = 0;
+  // Images identical to instances already in the project (an earlier run with the same seed and
+  // settings made them): not added again, but counted and reported with the run that has them.
+  let duplicates = 0;
+  const duplicateOf = new Set<number>();
   for (let c = 0; c < C; c++) {
     const cls = real.classes[c]!;
     const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
@@ -392,20 +439,32 @@ async function runRound(
       ),
     );
     const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
-    recordGenerated(
-      db,
-      cls,
-      stored.map((image, k) => ({
-        image,
-        prompt: encoding.prompt,
-        seed: planned[k]!,
-        perturbation: perturbation(planned[k]!, k),
-      })),
-      { epsilon: params.epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: round },
-    );
+    db.transaction(() => {
+      assertRunLeaseHeld(db, runId);
+      for (const image of stored) {
+        const owner = findInstanceByHash(db, image.hash);
+        if (owner !== undefined && owner.runId !== null && owner.runId !== runId) duplicateOf.add(owner.runId);
+      }
+      duplicates += recordGenerated(
+        db,
+        cls,
+        stored.map((image, k) => ({
+          image,
+          prompt: encoding.prompt,
+          seed: planned[k]!,
+          perturbation: perturbation(planned[k]!, k),
+        })),
+        { epsilon: params.epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: round },
+      ).duplicates;
+    }).immediate();
     made += planned.length;
     progress(made, total);
   }
+
+  if (duplicates > 0)
+    hooks.onWarning?.(
+      `Round ${round + 1}: ${duplicatesWarning({ duplicates, generated: made - already.size, runs: [...duplicateOf] })}`,
+    );
 
   // Embed every instance of the run (cached after the first time).
   const instances = runInstances(project, runId);
@@ -484,6 +543,7 @@ async function runRound(
   });
   const metrics = await timed('evaluate', () => evaluate(head, real));
   db.transaction(() => {
+    assertRunLeaseHeld(db, runId);
     const entries: ScoreEntry[] = [];
     scored.chosen.forEach(({ inst }, k) => {
       for (const [kind, values] of Object.entries(scored.scores))
@@ -505,9 +565,11 @@ async function runRound(
     recordMetric(db, runId, round, 'accepted_new', newOnes.filter(({ k }) => accepted[k]).length);
     recordMetric(db, runId, round, 'accepted_total', acceptedTotal);
     recordMetric(db, runId, round, 'probes', probes);
+    recordMetric(db, runId, round, 'duplicates', duplicates);
+    for (const other of duplicateOf) recordMetric(db, runId, round, `duplicate_of_run:${other}`, 1);
     saveCheckpoint(db, runId, round, { head: head.weights, gradient: scored.G, state: { window } satisfies LoopState });
     setRoundStage(db, runId, round, 'evaluate', timings);
     finishRound(db, runId, round);
-  })();
+  }).immediate();
   emit('evaluate', round)(1, 1);
 }

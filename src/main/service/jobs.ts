@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { type LoopModels, type LoopParams, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { runDuplicatesWarning } from '../pipeline/duplicatesWarning.ts';
+import { type LoopModels, type LoopSettings, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { checkRunFree } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import { setRunStatus } from '../store/runs.ts';
 import {
@@ -25,7 +27,7 @@ export type JobState =
 export class Jobs {
   readonly events = new EventEmitter<{
     progress: [ProgressEvent];
-    finished: [{ runId: number | null; status: string; error?: string }];
+    finished: [{ runId: number | null; status: string; error?: string; warning?: string }];
   }>();
   private readonly project: Project;
   private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
@@ -57,9 +59,11 @@ export class Jobs {
    * Starts a run with these settings and models (default: the embedded ones), or resumes the latest
    * unfinished run with the models it started with. Unknown or wrong-kind models are refused here.
    */
-  start(params: LoopParams | 'resume', models: ModelChoice = EMBEDDED_CHOICE): void {
+  start(params: LoopSettings | 'resume', models: ModelChoice = EMBEDDED_CHOICE): void {
     if (this.current !== null) throw new WinnowError('A run is already going.', 'Pause or cancel it first.');
     const resumed = params === 'resume' ? modelsOfUnfinishedRun(this.project) : undefined;
+    // Another process (a CLI `winnow run`, another app) working that run is named here, before starting.
+    if (resumed !== undefined) checkRunFree(this.project.db, resumed.runId);
     const choice = resumed?.choice ?? models;
     checkModelChoice(choice);
     if (params !== 'resume' && params.filter === 'clip' && choice.clip === undefined)
@@ -91,7 +95,8 @@ export class Jobs {
           params === 'resume'
             ? await resumeLoop(this.project, models, hooks)
             : await startLoop(this.project, models, params, hooks);
-        this.events.emit('finished', { runId, status: 'done' });
+        const warning = runDuplicatesWarning(this.project.db, runId);
+        this.events.emit('finished', { runId, status: 'done', ...(warning === undefined ? {} : { warning }) });
       } catch (error) {
         const stopped = job.controller.signal.aborted;
         if (stopped && job.runId !== null && job.stopAs === 'paused')

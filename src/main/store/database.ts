@@ -33,9 +33,17 @@ export function migrate(db: Db, target: number = latestSchemaVersion, all: reado
   }
   for (const migration of all) {
     if (migration.version <= current || migration.version > target) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
+    // Foreign keys can only be switched outside a transaction; a rebuild must not cascade deletes.
+    if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(migration.sql);
+        if (migration.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0)
+          throw new Error(`Migration ${migration.version} left rows that break a foreign key.`);
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    } finally {
+      if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
+    }
   }
 }

@@ -6,6 +6,11 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /**
+   * The migration rebuilds a table others reference (SQLite cannot change a CHECK in place), so it
+   * runs with foreign keys off (else dropping the old table would cascade) and is checked after.
+   */
+  readonly rebuildsTables?: true;
 }
 
 export const migrations: readonly Migration[] = [
@@ -212,6 +217,39 @@ export const migrations: readonly Migration[] = [
         v.verdict, v.at, v.undone_at
       FROM audit_verdicts_v2 v;
       DROP TABLE audit_verdicts_v2;
+    `,
+  },
+  {
+    version: 4,
+    description: "one worker per run (run leases); the run status 'interrupted' for runs whose process died",
+    rebuildsTables: true,
+    sql: /* sql */ `
+      -- The runs table again, with 'interrupted' (its process died while it was running) as a status.
+      CREATE TABLE runs_v4 (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('loop', 'score', 'generate', 'train', 'import')),
+        params      TEXT NOT NULL DEFAULT '{}', -- JSON
+        model_ids   TEXT NOT NULL DEFAULT '{}', -- JSON: generator, encoder, head
+        status      TEXT NOT NULL DEFAULT 'running'
+                      CHECK (status IN ('running', 'paused', 'done', 'failed', 'cancelled', 'interrupted')),
+        error       TEXT,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT
+      ) STRICT;
+      INSERT INTO runs_v4 SELECT id, kind, params, model_ids, status, error, started_at, finished_at FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_v4 RENAME TO runs;
+
+      -- The one process working a run: taken atomically, renewed by its heartbeat, deleted when the
+      -- run stops. A lease whose process is gone (dead pid on this host, or a stale heartbeat) is free.
+      CREATE TABLE run_leases (
+        run_id       INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        token        TEXT NOT NULL, -- which acquisition: a taken-over holder finds its token gone
+        acquired_at  TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+      ) STRICT;
     `,
   },
 ];

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { WinnowError } from '../errors.ts';
 import { type Db, migrate, openDatabase, schemaVersion } from './database.ts';
+import { cleanUpLeftovers } from './crashLeftovers.ts';
 import { ImageStore } from './imageStore.ts';
 import { setSetting } from './settings.ts';
 
@@ -66,6 +67,7 @@ export function openProject(dir: string): Project {
     throw error;
   }
   mkdirSync(join(root, IMAGES_DIR), { recursive: true });
+  cleanUpLeftovers(root, join(root, IMAGES_DIR), db);
   return wrap(root, db);
 }
 

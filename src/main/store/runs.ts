@@ -1,8 +1,10 @@
 import { now } from './clock.ts';
 import type { Db } from './database.ts';
+import { releaseRunLease, takeRunLease } from './leases.ts';
 
 export type RunKind = 'loop' | 'score' | 'generate' | 'train' | 'import';
-export type RunStatus = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+/** `interrupted`: its process died while it was running (found on the next open of the project). */
+export type RunStatus = 'running' | 'paused' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface Run {
   readonly id: number;
@@ -18,21 +20,38 @@ export interface Run {
 const RUN_COLUMNS =
   'id, kind, params, model_ids AS modelIds, status, error, started_at AS startedAt, finished_at AS finishedAt';
 
+/**
+ * Creates a run worked by this process: the run and its lease (see leases.ts) are written in one
+ * transaction, so no other process ever sees it running without a worker. `finishRun` releases it.
+ */
 export function createRun(db: Db, kind: RunKind, params: unknown, modelIds: Record<string, string> = {}): number {
-  return Number(
-    db
-      .prepare('INSERT INTO runs (kind, params, model_ids, started_at) VALUES (?, ?, ?, ?)')
-      .run(kind, JSON.stringify(params), JSON.stringify(modelIds), now()).lastInsertRowid,
-  );
+  return db
+    .transaction(() => {
+      const id = Number(
+        db
+          .prepare('INSERT INTO runs (kind, params, model_ids, started_at) VALUES (?, ?, ?, ?)')
+          .run(kind, JSON.stringify(params), JSON.stringify(modelIds), now()).lastInsertRowid,
+      );
+      takeRunLease(db, id);
+      return id;
+    })
+    .immediate();
 }
 
-export function finishRun(db: Db, id: number, status: Exclude<RunStatus, 'running'>, error?: string): void {
+/** Records how the run ended and releases this process's lease on it. */
+export function finishRun(
+  db: Db,
+  id: number,
+  status: Exclude<RunStatus, 'running' | 'interrupted'>,
+  error?: string,
+): void {
   db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(
     status,
     error ?? null,
     now(),
     id,
   );
+  releaseRunLease(db, id);
 }
 
 export function getRun(db: Db, id: number): Run | undefined {
@@ -64,7 +83,7 @@ export function ensureRound(db: Db, runId: number, roundIndex: number, params: u
   );
 }
 
-/** The latest run of a kind that did not finish (running when killed, failed, cancelled or paused). */
+/** The latest run of a kind that did not finish (interrupted, running when killed, failed, cancelled or paused). */
 export function latestUnfinishedRun(db: Db, kind: RunKind): Run | undefined {
   return db
     .prepare<[string], Run>(
@@ -121,4 +140,14 @@ export function metricsOf(db: Db, runId: number): { roundIndex: number; name: st
       'SELECT round_index AS roundIndex, name, value FROM metrics WHERE run_id = ? ORDER BY round_index, name',
     )
     .all(runId);
+}
+
+/** The seeds of every loop run of the project, stored in their params. */
+export function loopSeeds(db: Db): number[] {
+  return db
+    .prepare<[], { seed: number }>(
+      "SELECT json_extract(params, '$.seed') AS seed FROM runs WHERE kind = 'loop' AND seed IS NOT NULL",
+    )
+    .all()
+    .map((r) => r.seed);
 }

@@ -22,7 +22,7 @@ export const useRunStore = defineStore('runs', {
     settings: {
       rounds: 5,
       perRound: 200,
-      seed: 0,
+      // No seed: the engine picks one no earlier run used, so a new run never remakes old images.
       filter: 'contribution',
       rule: { kind: 'threshold', threshold: -0.05 },
       acquisition: 'margin',
@@ -69,7 +69,8 @@ export const useRunStore = defineStore('runs', {
           await this.select(event.event.runId);
         }
       } else if (event.type === 'finished') {
-        this.message = `Run ${event.runId ?? ''} ${event.status}${event.error ? `: ${event.error}` : ''}.`;
+        const detail = event.error ?? event.warning;
+        this.message = `Run ${event.runId ?? ''} ${event.status}${detail ? `: ${detail}` : ''}.`;
         this.progress = null;
         await this.load();
         if (event.runId !== null) await this.select(event.runId);
@@ -114,7 +115,9 @@ export const useRunStore = defineStore('runs', {
     },
     async start() {
       await guarded(this, async () => {
-        await api.runStart({ ...this.settings });
+        const { seed, ...settings } = this.settings;
+        // An emptied seed field reads as '': leave the seed to the engine then.
+        await api.runStart(typeof seed === 'number' ? { ...settings, seed } : settings);
         this.message = 'Started.';
         await this.load();
       });
