@@ -13,6 +13,13 @@ import {
   modelsOfUnfinishedRun,
 } from './modelChoice.ts';
 
+/** How a job ended: what `finished` says, with the error itself for a caller that prints it (the CLI). */
+export interface JobOutcome {
+  readonly runId: number | null;
+  readonly status: 'done' | 'paused' | 'cancelled' | 'failed';
+  readonly error?: unknown;
+}
+
 export type JobState =
   | { readonly state: 'idle' }
   | { readonly state: 'running'; readonly runId: number | null; readonly last: ProgressEvent | null };
@@ -55,9 +62,10 @@ export class Jobs {
 
   /**
    * Starts a run with these settings and models (default: the embedded ones), or resumes the latest
-   * unfinished run with the models it started with. Unknown or wrong-kind models are refused here.
+   * unfinished run with the models it started with. Unknown or wrong-kind models are refused here;
+   * the promise (which never rejects) says how the job ended.
    */
-  start(params: LoopParams | 'resume', models: ModelChoice = EMBEDDED_CHOICE): void {
+  start(params: LoopParams | 'resume', models: ModelChoice = EMBEDDED_CHOICE): Promise<JobOutcome> {
     if (this.current !== null) throw new WinnowError('A run is already going.', 'Pause or cancel it first.');
     const resumed = params === 'resume' ? modelsOfUnfinishedRun(this.project) : undefined;
     const choice = resumed?.choice ?? models;
@@ -83,7 +91,7 @@ export class Jobs {
         this.events.emit('progress', e);
       },
     };
-    void (async () => {
+    return (async (): Promise<JobOutcome> => {
       let models: LoopModels | undefined;
       try {
         models = await this.loadModels(choice);
@@ -92,15 +100,14 @@ export class Jobs {
             ? await resumeLoop(this.project, models, hooks)
             : await startLoop(this.project, models, params, hooks);
         this.events.emit('finished', { runId, status: 'done' });
+        return { runId, status: 'done' };
       } catch (error) {
         const stopped = job.controller.signal.aborted;
         if (stopped && job.runId !== null && job.stopAs === 'paused')
           setRunStatus(this.project.db, job.runId, 'paused');
-        this.events.emit('finished', {
-          runId: job.runId,
-          status: stopped ? job.stopAs : 'failed',
-          ...(stopped ? {} : { error: withFix(error) }),
-        });
+        const status = stopped ? job.stopAs : 'failed';
+        this.events.emit('finished', { runId: job.runId, status, ...(stopped ? {} : { error: withFix(error) }) });
+        return { runId: job.runId, status, ...(stopped ? {} : { error }) };
       } finally {
         this.current = null;
         await disposeAll([models?.generator, models?.encoder, models?.clip]);
