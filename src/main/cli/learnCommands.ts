@@ -1,12 +1,16 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { EMBEDDED, loadClip, loadEncoder, loadGenerator } from '../models/modelLoader.ts';
-import { defaultLoopParams, type LoopParams, type LoopSettings, resumeLoop, startLoop } from '../pipeline/loop.ts';
-import { runDuplicatesWarning } from '../pipeline/duplicatesWarning.ts';
-import { defaultScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
+import { EMBEDDED } from '../models/modelLoader.ts';
+import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
+import { runMetrics } from '../pipeline/runReport.ts';
+import { defaultScoreOptions } from '../pipeline/scoreSet.ts';
+import { Jobs } from '../service/jobs.ts';
+import { loadChosenModels, type ModelChoice } from '../service/modelChoice.ts';
+import { scoreWith } from '../service/scoring.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
-import { listRounds, metricsOf } from '../store/runs.ts';
+import type { Project } from '../store/project.ts';
+import { listRounds } from '../store/runs.ts';
 import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
@@ -19,30 +23,39 @@ import type { WithProject } from './withProject.ts';
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
   const value = (s: string | undefined) => {
-    const n = Number(s);
-    if (s === undefined || !Number.isFinite(n)) throw new InvalidArgumentError('see --help for the rule forms.');
+    const n = s === undefined || s.trim() === '' ? NaN : Number(s);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError('see --help for the rule forms.');
     return n;
   };
-  if (kind === 'threshold') return { kind, threshold: value(a) };
-  if (kind === 'percentile') return { kind, keep: value(a), window: b === undefined ? 5000 : value(b) };
-  if (kind === 'top-k') return { kind, k: value(a) };
-  if (kind === 'class-percentile') return { kind, keep: value(a) };
-  throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW], top-k:K or class-percentile:KEEP.');
+  const rule: AcceptanceRule | undefined =
+    kind === 'threshold'
+      ? { kind, threshold: value(a) }
+      : kind === 'percentile'
+        ? { kind, keep: value(a), window: b === undefined ? 5000 : value(b) }
+        : kind === 'top-k'
+          ? { kind, k: value(a) }
+          : kind === 'class-percentile'
+            ? { kind, keep: value(a) }
+            : undefined;
+  if (rule === undefined)
+    throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW], top-k:K or class-percentile:KEEP.');
+  // The loop's own schema holds the bounds; this only says them in the rule's terms.
+  const checked = loopParamsSchema.shape.rule.safeParse(rule);
+  if (!checked.success) {
+    const field = String(checked.error.issues[0]?.path[0]);
+    throw new InvalidArgumentError(RULE_FIELDS[field] ?? checked.error.issues[0]?.message ?? 'see --help.');
+  }
+  return rule;
 }
+
+const RULE_FIELDS: Record<string, string> = {
+  keep: 'KEEP is the share of the scores to keep, more than 0 and at most 1: 0.7 keeps the top 70%.',
+  window: 'WINDOW is how many recent scores the share is taken over: a whole number, at least 1.',
+  k: 'K is how many of each class to keep: a whole number, at least 1.',
+};
 
 function describeEvent(e: ProgressEvent): string {
   return e.round === undefined ? e.stage : `round ${e.round + 1}/${e.rounds} ${e.stage}`;
-}
-
-async function loadModels(options: { generator?: string; encoder?: string; clip?: string }) {
-  const [generator, encoder, clip] = await Promise.all([
-    loadGenerator(options.generator),
-    loadEncoder(options.encoder),
-    options.clip === undefined ? undefined : loadClip(options.clip),
-  ]);
-  for (const m of [generator, encoder, ...(clip ? [clip] : [])]) console.error(describeProvider(m));
-  if (generator.note) console.error(`note: ${generator.note}`);
-  return { generator, encoder, ...(clip ? { clip } : {}) };
 }
 
 export function addLearnCommands(program: Command, withProject: WithProject): void {
@@ -60,7 +73,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--seed <k>',
-      'seed of everything random in the run (default: one no earlier run of the project used)',
+      'seed of everything random in the run (default: the smallest seed no earlier run of the project used)',
       number('int', 0),
     )
     .addOption(
@@ -101,85 +114,15 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score (and --filter clip)')
     .option('--resume', 'go on with the latest unfinished run, with its own settings')
-    .action(async (options: Record<string, unknown> & { resume?: boolean }, command: Command) =>
-      withProject(command, async (project) => {
-        const models = await loadModels(options as { generator?: string; encoder?: string; clip?: string });
-        const bar = progressBar('run');
-        let label = '';
-        const controller = new AbortController();
-        const cancel = () => controller.abort();
-        process.once('SIGINT', cancel);
-        process.once('SIGTERM', cancel);
-        const hooks = {
-          signal: controller.signal,
-          onWarning: (message: string) => console.error(`warning: ${message}`),
-          onProgress: (e: ProgressEvent) => {
-            if (describeEvent(e) !== label) {
-              bar.stop();
-              label = describeEvent(e);
-              if (!process.stderr.isTTY) console.error(label);
-            }
-            bar.update(e.done, e.total);
-          },
-        };
-        try {
-          const params: LoopSettings = {
-            ...defaultLoopParams,
-            rounds: options.rounds as number,
-            perRound: options.perRound as number,
-            seed: options.seed as number | undefined,
-            filter: options.filter as LoopParams['filter'],
-            rule: options.rule as AcceptanceRule,
-            scoring: options.scoring as LoopParams['scoring'],
-            granularity: options.granularity as LoopParams['granularity'],
-            acquisition: options.acquisition as LoopParams['acquisition'],
-            epsilon: options.epsilon as number,
-            momentum: options.momentum as number,
-            lookaheadStep: options.lookaheadStep as number,
-            ...(options.steps === undefined ? {} : { steps: options.steps as number }),
-            ...(options.guidance === undefined ? {} : { guidanceScale: options.guidance as number }),
-          };
-          const runId = options.resume
-            ? await resumeLoop(project, models, hooks)
-            : await startLoop(project, models, params, hooks);
-          bar.stop();
-          const rows = metricsOf(project.db, runId).filter((m) =>
-            ['val_accuracy', 'accepted_new', 'generated'].includes(m.name),
-          );
-          const rounds = [...new Set(rows.map((r) => r.roundIndex))];
-          const stages = ['search', 'generate', 'embed', 'score', 'train', 'evaluate'];
-          const timings = new Map(
-            listRounds(project.db, runId).map((r) => [r.roundIndex, JSON.parse(r.timings) as Record<string, number>]),
-          );
-          console.log(`Run ${runId} done. Seconds per stage:`);
-          console.log(
-            ['round', 'generated', 'accepted', 'val acc', ...stages]
-              .map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(9)))
-              .join(''),
-          );
-          for (const r of rounds) {
-            const get = (name: string) => rows.find((m) => m.roundIndex === r && m.name === name)?.value;
-            const t = timings.get(r) ?? {};
-            const cells = [
-              r < 0 ? 'start' : String(r + 1),
-              String(get('generated') ?? '-'),
-              String(get('accepted_new') ?? '-'),
-              `${((get('val_accuracy') ?? 0) * 100).toFixed(1)}%`,
-              ...stages.map((s) => (t[s] === undefined ? '-' : t[s].toFixed(1))),
-            ];
-            console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
-          }
-          const warning = runDuplicatesWarning(project.db, runId);
-          if (warning !== undefined) console.log(`warning: ${warning}`);
-          return EXIT.ok;
-        } finally {
-          bar.stop();
-          process.off('SIGINT', cancel);
-          process.off('SIGTERM', cancel);
-          await Promise.all([models.generator.dispose(), models.encoder.dispose(), models.clip?.dispose()]);
-        }
-      }),
-    );
+    .action(async (options: RunOptions, command: Command) => {
+      const params = options.resume ? resumeAlone(command) : checkedParams(options, command);
+      const choice: ModelChoice = {
+        generator: options.generator,
+        encoder: options.encoder,
+        ...(options.clip === undefined ? {} : { clip: options.clip }),
+      };
+      return withProject(command, 'write', (project) => runInForeground(project, params, choice));
+    });
 
   program
     .command('score')
@@ -205,23 +148,17 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         options: { by: ScoreKindName; rule: AcceptanceRule; seed: number; encoder: string; clip?: string },
         command: Command,
       ) =>
-        withProject(command, async (project) => {
-          const encoder = await loadEncoder(options.encoder);
-          const clip = options.clip === undefined ? undefined : await loadClip(options.clip);
-          for (const m of [encoder, ...(clip ? [clip] : [])]) console.error(describeProvider(m));
+        withProject(command, 'write', async (project) => {
           const bar = progressBar('embedding');
           try {
-            const result = await scoreProject(
+            const result = await scoreWith(
               project,
-              encoder,
+              { encoder: options.encoder, ...(options.clip === undefined ? {} : { clip: options.clip }) },
+              { by: options.by, rule: options.rule, seed: options.seed },
               {
-                ...defaultScoreOptions,
-                by: options.by,
-                rule: options.rule,
-                seed: options.seed,
-                ...(clip ? { clip } : {}),
+                onLoaded: (models) => models.forEach((m) => console.error(describeProvider(m))),
+                onProgress: (d, t) => bar.update(d, t),
               },
-              (d, t) => bar.update(d, t),
             );
             bar.stop();
             console.log(
@@ -230,8 +167,143 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             return EXIT.ok;
           } finally {
             bar.stop();
-            await Promise.all([encoder.dispose(), clip?.dispose()]);
           }
         }),
     );
+}
+
+interface RunOptions {
+  readonly rounds: number;
+  readonly perRound: number;
+  readonly seed?: number;
+  readonly filter: LoopParams['filter'];
+  readonly rule: AcceptanceRule;
+  readonly scoring: LoopParams['scoring'];
+  readonly granularity: LoopParams['granularity'];
+  readonly acquisition: LoopParams['acquisition'];
+  readonly epsilon: number;
+  readonly momentum: number;
+  readonly lookaheadStep: number;
+  readonly steps?: number;
+  readonly guidance?: number;
+  readonly generator: string;
+  readonly encoder: string;
+  readonly clip?: string;
+  readonly resume?: boolean;
+}
+
+/** The run's settings, checked against the loop's schema now: a bad one is bad usage (exit 2), named by its option. */
+function checkedParams(options: RunOptions, command: Command): LoopSettings {
+  const params: LoopSettings = {
+    ...defaultLoopParams,
+    rounds: options.rounds,
+    perRound: options.perRound,
+    seed: options.seed,
+    filter: options.filter,
+    rule: options.rule,
+    scoring: options.scoring,
+    granularity: options.granularity,
+    acquisition: options.acquisition,
+    epsilon: options.epsilon,
+    momentum: options.momentum,
+    lookaheadStep: options.lookaheadStep,
+    ...(options.steps === undefined ? {} : { steps: options.steps }),
+    ...(options.guidance === undefined ? {} : { guidanceScale: options.guidance }),
+  };
+  const checked = loopParamsSchema.safeParse({ ...params, seed: params.seed ?? 0 });
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const key = String(issue?.path[0]);
+    const flag = key === 'guidanceScale' ? 'guidance' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    command.error(`error: option '--${flag}': ${issue?.message ?? 'is invalid'}.`, { exitCode: EXIT.usage });
+  }
+  return params;
+}
+
+/** `--resume` goes on with the run's own settings and models: any other run option given with it is refused. */
+function resumeAlone(command: Command): 'resume' {
+  const given = command.options
+    .filter((o) => o.attributeName() !== 'resume' && command.getOptionValueSource(o.attributeName()) === 'cli')
+    .map((o) => o.long);
+  if (given.length > 0)
+    command.error(
+      `error: --resume goes on with the run's own settings and models; leave out ${given.join(', ')} (or start a new run without --resume).`,
+      { exitCode: EXIT.usage },
+    );
+  return 'resume';
+}
+
+/**
+ * Runs (or resumes) the loop through the same job the UI's Start and Resume use, drawing each
+ * stage's progress; Ctrl-C pauses the run at its next step (resume it with `winnow run --resume`).
+ */
+async function runInForeground(
+  project: Project,
+  params: LoopSettings | 'resume',
+  choice: ModelChoice,
+): Promise<number> {
+  const jobs = new Jobs(project, async (c) => {
+    const models = await loadChosenModels(c);
+    for (const m of new Set([models.generator, models.encoder, ...(models.clip ? [models.clip] : [])]))
+      console.error(describeProvider(m));
+    const note = (models.generator as { note?: string }).note;
+    if (note) console.error(`note: ${note}`);
+    return models;
+  });
+  const bar = progressBar('run');
+  let label = '';
+  jobs.events.on('progress', (e: ProgressEvent) => {
+    if (describeEvent(e) !== label) {
+      label = describeEvent(e);
+      bar.stage(label);
+    }
+    bar.update(e.done, e.total);
+  });
+  jobs.events.on('warning', (message: string) => console.error(`warning: ${message}`));
+  // SIGTERM too: the run stops at its next step and releases its lease for the next worker.
+  const pause = () => jobs.stop('paused');
+  process.once('SIGINT', pause);
+  process.once('SIGTERM', pause);
+  try {
+    const outcome = await jobs.start(params, choice);
+    bar.stop();
+    if (outcome.status === 'failed') throw outcome.error;
+    if (outcome.status !== 'done' || outcome.runId === null) {
+      console.error(`Run ${outcome.runId ?? ''} ${outcome.status}; go on with it with \`winnow run --resume\`.`);
+      return EXIT.failed;
+    }
+    printRunTable(project, outcome.runId);
+    if (outcome.warning !== undefined) console.log(`warning: ${outcome.warning}`);
+    return EXIT.ok;
+  } finally {
+    bar.stop();
+    process.off('SIGINT', pause);
+    process.off('SIGTERM', pause);
+  }
+}
+
+/** Per round: what was made and accepted, the validation accuracy, and the seconds of each stage. */
+function printRunTable(project: Project, runId: number): void {
+  const stages = ['search', 'generate', 'embed', 'score', 'train', 'evaluate'];
+  const timings = new Map(
+    listRounds(project.db, runId).map((r) => [r.roundIndex, JSON.parse(r.timings) as Record<string, number>]),
+  );
+  const rounds = runMetrics(project.db, runId).rounds.filter((r) => r.valAccuracy !== null || r.generated !== null);
+  console.log(`Run ${runId} done. Seconds per stage:`);
+  console.log(
+    ['round', 'generated', 'accepted', 'val acc', ...stages]
+      .map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(9)))
+      .join(''),
+  );
+  for (const r of rounds) {
+    const t = timings.get(r.round) ?? {};
+    const cells = [
+      r.round < 0 ? 'start' : String(r.round + 1),
+      String(r.generated ?? '-'),
+      String(r.acceptedNew ?? '-'),
+      `${((r.valAccuracy ?? 0) * 100).toFixed(1)}%`,
+      ...stages.map((s) => (t[s] === undefined ? '-' : t[s].toFixed(1))),
+    ];
+    console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
+  }
 }

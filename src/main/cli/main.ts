@@ -6,15 +6,16 @@ import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
 import { initProject, openProject } from '../store/project.ts';
 import { SPLITS, type Split } from '../store/realSamples.ts';
-import { summarize } from '../store/summary.ts';
+import { projectStatus } from '../service/winnowService.ts';
 import { setCurrentProject } from '../workspace.ts';
 import { addLearnCommands } from './learnCommands.ts';
 import { addModelCommands } from './modelCommands.ts';
 import { addServeCommand } from './serveCommand.ts';
-import { withProject } from './withProject.ts';
+import { number } from './parse.ts';
+import { type WithProject, withProjectFor } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
 
-function buildProgram(): Command {
+function buildProgram(withProject: WithProject): Command {
   const program = new Command('winnow')
     .description('Winnow: generate, score, curate and export synthetic training images.')
     .option(
@@ -56,13 +57,9 @@ function buildProgram(): Command {
     .description('show the project: classes, real samples per split, synthetic instances per status')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) =>
-      withProject(command, (project) => {
-        const summary = summarize(project.db);
-        console.log(
-          options.json
-            ? JSON.stringify({ dir: project.dir, ...summary }, null, 2)
-            : formatSummary(project.dir, summary),
-        );
+      withProject(command, 'read', (project) => {
+        const status = projectStatus(project);
+        console.log(options.json ? JSON.stringify(status, null, 2) : formatSummary(project.dir, status));
         return EXIT.ok;
       }),
     );
@@ -76,7 +73,7 @@ function buildProgram(): Command {
     .argument('<dir>', 'the ImageFolder')
     .addOption(new Option('--split <split>', 'which split they belong to').choices(SPLITS).default('train'))
     .action(async (dir: string, options: { split: Split }, command: Command) =>
-      withProject(command, async (project) => {
+      withProject(command, 'write', async (project) => {
         const report = await importReal(project, dir, options.split);
         console.log(`Imported ${report.imported} real images into the ${options.split} split.`);
         if (report.classesCreated.length > 0) console.log(`New classes: ${report.classesCreated.join(', ')}`);
@@ -91,7 +88,7 @@ function buildProgram(): Command {
     )
     .argument('<dir>', 'the ImageFolder')
     .action(async (dir: string, _options: unknown, command: Command) =>
-      withProject(command, async (project) => {
+      withProject(command, 'write', async (project) => {
         const report = await importSynthetic(project, dir);
         console.log(`Imported ${report.imported} synthetic instances (run ${report.runId}).`);
         printSkipped(report.skipped);
@@ -112,7 +109,7 @@ function buildProgram(): Command {
     )
     .addOption(new Option('--format <formats...>', 'which formats (default: all)').choices(EXPORT_FORMATS))
     .option('--class <names...>', 'only these classes (pseudo-labels)')
-    .option('--min-contribution <c>', 'only instances scoring at least this', Number)
+    .option('--min-contribution <c>', 'only instances scoring at least this', number('float'))
     .action(
       async (
         dest: string,
@@ -124,7 +121,7 @@ function buildProgram(): Command {
         },
         command: Command,
       ) =>
-        withProject(command, async (project) => {
+        withProject(command, 'read', async (project) => {
           const labelIds = options.class?.map((name) => {
             const found = findClass(project.db, name);
             if (found === undefined)
@@ -155,10 +152,12 @@ function buildProgram(): Command {
   return program;
 }
 
+/** Runs one command line and returns its exit code (see EXIT); prints, never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
+  const outcome: { code: number } = { code: EXIT.ok };
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    await buildProgram(withProjectFor(outcome)).parseAsync([...argv], { from: 'user' });
+    return outcome.code;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
-import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
-import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
-import { EMBEDDED, loadClip, loadGenerator } from '../models/modelLoader.ts';
-import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.ts';
+import { join } from 'node:path';
+import { EMBEDDED } from '../models/modelLoader.ts';
+import { removeModel } from '../models/modelRegistry.ts';
+import { createDemoProject } from '../pipeline/demo.ts';
+import { embeddedModels, registeredModels, registerModel } from '../service/models.ts';
+import { generateWith } from '../service/generating.ts';
+import { promptSuggestionsFor } from '../service/prompts.ts';
 import { findClass, updateClass } from '../store/classes.ts';
 import { WinnowError } from '../errors.ts';
-import { addModel, listModels, removeModel } from '../models/modelRegistry.ts';
-import { preferredProvider } from '../models/onnxSession.ts';
-import { createDemoProject } from '../pipeline/demo.ts';
-import { generateInstances } from '../pipeline/generate.ts';
 import { isProject } from '../store/project.ts';
 import { summarize } from '../store/summary.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
@@ -17,7 +15,6 @@ import { describeProvider, EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
-import { join } from 'node:path';
 
 export function addModelCommands(program: Command, withProject: WithProject): void {
   program
@@ -49,18 +46,15 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         },
         command: Command,
       ) =>
-        withProject(command, async (project) => {
-          const generator = await loadGenerator(options.model);
-          console.error(`Generator ${describeProvider(generator)}`);
-          if (generator.note) console.error(`note: ${generator.note}`);
+        withProject(command, 'write', async (project) => {
           const bar = progressBar('generating');
           const controller = new AbortController();
           const cancel = () => controller.abort();
           process.once('SIGINT', cancel);
           try {
-            const result = await generateInstances(
+            const result = await generateWith(
               project,
-              generator,
+              options.model,
               {
                 className: options.class,
                 count: options.count,
@@ -70,7 +64,14 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
                 ...(options.steps !== undefined ? { steps: options.steps } : {}),
                 ...(options.seed !== undefined ? { seed: options.seed } : {}),
               },
-              { signal: controller.signal, onProgress: (done, total) => bar.update(done, total) },
+              {
+                signal: controller.signal,
+                onProgress: (done, total) => bar.update(done, total),
+                onLoaded: (generator) => {
+                  console.error(`Generator ${describeProvider(generator)}`);
+                  if (generator.note) console.error(`note: ${generator.note}`);
+                },
+              },
             );
             bar.stop();
             for (const [prompt, words] of Object.entries(result.unknownWords)) {
@@ -87,7 +88,6 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
           } finally {
             bar.stop();
             process.off('SIGINT', cancel);
-            await generator.dispose();
           }
         }),
     );
@@ -127,42 +127,28 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         options: { class: string; clip?: string; endpoint?: string; llmModel: string; count: number; add?: number },
         command: Command,
       ) =>
-        withProject(command, async (project) => {
+        withProject(command, 'write', async (project) => {
           const cls = findClass(project.db, options.class);
           if (!cls)
             throw new WinnowError(`There is no class "${options.class}".`, 'See the classes with winnow status.');
-          const clip = options.clip === undefined ? undefined : await loadClip(options.clip);
-          try {
-            const apiKey = process.env.WINNOW_LLM_API_KEY;
-            const result = await suggestPrompts(cls, {
-              ...(clip ? { clip } : {}),
-              ...(options.endpoint
-                ? {
-                    endpoint: {
-                      url: parseEndpointUrl(options.endpoint),
-                      model: options.llmModel,
-                      ...(apiKey ? { apiKey } : {}),
-                    },
-                  }
-                : {}),
-              count: options.count,
-            });
-            if (result.endpointError)
-              console.error(`note: the endpoint was not used (${result.endpointError}); template prompts only.`);
-            for (const s of result.suggestions)
-              console.log(
-                `${s.clipSimilarity === undefined ? '' : `${s.clipSimilarity.toFixed(3)}  `}${s.source.padEnd(8)}  ${s.prompt}`,
-              );
-            if (options.add !== undefined) {
-              const chosen = result.suggestions.slice(0, options.add).map((s) => s.template ?? s.prompt);
-              const templates = [...new Set([...cls.promptTemplates, ...chosen])];
-              updateClass(project.db, cls.id, { promptTemplates: templates });
-              console.log(`Added ${templates.length - cls.promptTemplates.length} prompts to ${cls.name}.`);
-            }
-            return EXIT.ok;
-          } finally {
-            await clip?.dispose();
+          const result = await promptSuggestionsFor(cls, {
+            ...(options.clip === undefined ? {} : { clip: options.clip }),
+            ...(options.endpoint === undefined ? {} : { endpoint: { url: options.endpoint, model: options.llmModel } }),
+            count: options.count,
+          });
+          if (result.endpointError)
+            console.error(`note: the endpoint was not used (${result.endpointError}); template prompts only.`);
+          for (const s of result.suggestions)
+            console.log(
+              `${s.clipSimilarity === undefined ? '' : `${s.clipSimilarity.toFixed(3)}  `}${s.source.padEnd(8)}  ${s.prompt}`,
+            );
+          if (options.add !== undefined) {
+            const chosen = result.suggestions.slice(0, options.add).map((s) => s.template ?? s.prompt);
+            const templates = [...new Set([...cls.promptTemplates, ...chosen])];
+            updateClass(project.db, cls.id, { promptTemplates: templates });
+            console.log(`Added ${templates.length - cls.promptTemplates.length} prompts to ${cls.name}.`);
           }
+          return EXIT.ok;
         }),
     );
 
@@ -170,15 +156,21 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     .command('models')
     .description('list the embedded and registered models, with kind, size and execution provider')
     .action(async () => {
-      const generator = await EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR));
-      const encoder = await EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
-      const preferred = preferredProvider();
-      const where = `${preferred.provider}${preferred.reason ? ` (${preferred.reason})` : ''}`;
+      const embedded = await embeddedModels();
+      const registered = registeredModels();
+      const where = `${registered.provider}${registered.providerReason ? ` (${registered.providerReason})` : ''}`;
       const rows = [
         ['name', 'kind', 'precision', 'size', 'provider', 'id'],
-        [EMBEDDED, 'embedded generator', 'fp32', '-', generator.provider, generator.id],
-        [EMBEDDED, 'embedded encoder', 'fp32', '-', encoder.provider, encoder.id],
-        ...listModels().map((m) => [m.name, m.kind, m.precision, formatBytes(m.sizeBytes), preferred.provider, m.id]),
+        [EMBEDDED, 'embedded generator', 'fp32', '-', embedded.generator.provider, embedded.generator.id],
+        [EMBEDDED, 'embedded encoder', 'fp32', '-', embedded.encoder.provider, embedded.encoder.id],
+        ...registered.models.map((m) => [
+          m.name,
+          m.kind,
+          m.precision,
+          formatBytes(m.sizeBytes),
+          registered.provider,
+          m.id,
+        ]),
       ];
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       for (const r of rows)
@@ -188,10 +180,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
             .join('  ')
             .trimEnd(),
         );
-      console.log(
-        `\nRegistered models run on ${where}; the embedded generator knows: ${generator.classes.join(', ')}.`,
-      );
-      await Promise.all([generator.dispose(), encoder.dispose()]);
+      console.log(`\nRegistered models run on ${where}; the embedded generator knows: ${embedded.classes.join(', ')}.`);
     });
   models
     .command('add')
@@ -199,7 +188,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     .argument('<folder>', 'the exported model folder')
     .option('--name <name>', "what to call it (default: the folder's name)")
     .action(async (folder: string, options: { name?: string }) => {
-      const model = await addModel(folder, options.name);
+      const model = await registerModel(folder, options.name);
       console.log(
         `Added ${model.kind} model "${model.name}" (${model.precision}, ${formatBytes(model.sizeBytes)}) from ${model.path}.`,
       );

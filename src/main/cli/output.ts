@@ -11,13 +11,32 @@ export function printSkipped(skipped: readonly Skipped[]): void {
   for (const s of skipped) console.error(`  ${s.path} ${s.reason}`);
 }
 
-export function printError(error: unknown): void {
+/**
+ * Prints a failure for a person: a WinnowError as its message and fix; a refusal by the system (a
+ * Node errno error such as ENOENT or EACCES, or SQLite's SQLITE_FULL…) as its message; anything else
+ * is a bug in Winnow, printed as one line and a hint, with the stack only under WINNOW_DEBUG=1.
+ */
+export function printError(error: unknown, env: NodeJS.ProcessEnv = process.env): void {
   if (error instanceof WinnowError) {
     console.error(`error: ${error.message}`);
     if (error.fix) console.error(`  fix: ${error.fix}`);
-  } else {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return;
   }
+  const e = error instanceof Error ? error : new Error(String(error));
+  if (env.WINNOW_DEBUG) {
+    console.error(e.stack ?? e.message);
+  } else if (isSystemError(e)) {
+    console.error(`error: ${e.message}`);
+  } else {
+    console.error(`error: ${e.message.split('\n')[0]}`);
+    console.error('  This is a bug in Winnow: rerun with WINNOW_DEBUG=1 for the stack, and report it.');
+  }
+}
+
+/** An error the operating system or SQLite raised (ENOENT, EACCES, SQLITE_FULL, …), not a bug in Winnow. */
+function isSystemError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(code);
 }
 
 export function formatSummary(dir: string, s: ProjectSummary): string {

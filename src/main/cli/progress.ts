@@ -1,28 +1,45 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar on stderr (so stdout stays clean for scripts); silent when stderr is not a terminal. */
-export function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+/** Where a bar draws: stderr, or a fake terminal in a test. */
+export type BarStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
+
+export interface ProgressBar {
+  /** A new stage (e.g. "round 2/3 generate"): the last stage's bar is finished and the next one starts under this label. */
+  stage(label: string): void;
+  update(done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr (so stdout stays clean for scripts). In a terminal each stage gets its
+ * own bar, started at the stage's first update; elsewhere each stage is one line and there is no bar.
+ */
+export function progressBar(firstLabel: string, stream: BarStream = process.stderr): ProgressBar {
+  if (stream.isTTY !== true)
+    return { stage: (label) => void stream.write(`${label}\n`), update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
-      stream: process.stderr,
-      hideCursor: true,
-    },
+    { format: '{stage} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}', stream, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
-  let started = false;
+  let label = firstLabel;
+  let running = false;
+  const stop = () => {
+    if (running) bar.stop();
+    running = false;
+  };
   return {
+    stage(next) {
+      stop();
+      label = next;
+    },
     update(done, total) {
-      if (!started) {
-        bar.start(total, 0);
-        started = true;
+      if (!running) {
+        bar.start(total, done, { stage: label });
+        running = true;
       }
       bar.setTotal(total);
       bar.update(done);
     },
-    stop() {
-      if (started) bar.stop();
-    },
+    stop,
   };
 }

@@ -2,14 +2,34 @@ import type { Command } from 'commander';
 import { openProject, type Project } from '../store/project.ts';
 import { resolveProjectDir } from '../workspace.ts';
 
-export type WithProject = (command: Command, action: (project: Project) => Promise<number> | number) => Promise<void>;
+/** What a command does with its project: 'read' commands (status, export, …) never write to it. */
+export type ProjectMode = 'read' | 'write';
 
-/** Opens the command's project (--project, $WINNOW_PROJECT, cwd or current), runs the action, closes it. */
-export const withProject: WithProject = async (command, action) => {
-  const project = openProject(resolveProjectDir(command.optsWithGlobals<{ project?: string }>().project));
-  try {
-    process.exitCode = await action(project);
-  } finally {
-    project.close();
-  }
-};
+export type WithProject = (
+  command: Command,
+  mode: ProjectMode,
+  action: (project: Project) => Promise<number> | number,
+) => Promise<void>;
+
+/**
+ * Opens a command's project (--project, $WINNOW_PROJECT, cwd or current), runs the action, closes
+ * it, and records the action's exit code in `outcome` (not in process.exitCode, so that main() can
+ * run in-process, e.g. in tests).
+ */
+export function withProjectFor(outcome: { code: number }): WithProject {
+  return async (command, mode, action) => {
+    const project = openFor(resolveProjectDir(command.optsWithGlobals<{ project?: string }>().project), mode);
+    try {
+      outcome.code = await action(project);
+    } finally {
+      project.close();
+    }
+  };
+}
+
+function openFor(dir: string, mode: ProjectMode): Project {
+  // Read-only opening (so a read-only project can be inspected) switches on here once store/project.ts
+  // has it: openProject(dir, { readonly: mode === 'read' }).
+  void mode;
+  return openProject(dir);
+}

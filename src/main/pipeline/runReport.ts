@@ -1,6 +1,7 @@
 import type { RunMetrics } from '../../shared/api.ts';
 import type { Db } from '../store/database.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
+import { decisionsPerClass, roundContributions } from '../store/runReport.ts';
 
 const BINS = Array.from({ length: 21 }, (_, k) => -1 + k / 10);
 
@@ -12,11 +13,7 @@ export function runMetrics(db: Db, runId: number): RunMetrics {
   const metrics = metricsOf(db, runId);
   const value = (round: number, name: string) =>
     metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? null;
-  const scores = db
-    .prepare<[number], { round: number; value: number }>(
-      "SELECT round_index AS round, value FROM scores WHERE run_id = ? AND kind = 'contribution' AND round_index IS NOT NULL",
-    )
-    .all(runId);
+  const scores = roundContributions(db, runId);
   const rounds = [-1, ...listRounds(db, runId).map((r) => r.roundIndex)].map((round) => {
     const histogram = new Array<number>(BINS.length - 1).fill(0);
     for (const s of scores) {
@@ -32,14 +29,6 @@ export function runMetrics(db: Db, runId: number): RunMetrics {
       histogram,
     };
   });
-  const perClass = db
-    .prepare<[number], { name: string; accepted: number; rejected: number; pending: number }>(
-      `SELECT c.name,
-         sum(coalesce(i.override, i.status) = 'accepted') AS accepted,
-         sum(coalesce(i.override, i.status) = 'rejected') AS rejected,
-         sum(coalesce(i.override, i.status) = 'pending') AS pending
-       FROM instances i JOIN classes c ON c.id = i.label_id WHERE i.run_id = ? GROUP BY c.id ORDER BY c.id`,
-    )
-    .all(runId);
+  const perClass = decisionsPerClass(db, runId);
   return { runId, rounds, bins: BINS, perClass };
 }

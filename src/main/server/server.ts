@@ -143,7 +143,14 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
     return file(response, path, false);
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  // A port in use (EADDRINUSE) rejects here for the caller to explain, instead of an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { server, url: `http://${options.host}:${port}/?token=${token}`, token };

@@ -15,6 +15,15 @@ import {
   modelsOfUnfinishedRun,
 } from './modelChoice.ts';
 
+/** How a job ended: what `finished` says, with the error itself for a caller that prints it (the CLI). */
+export interface JobOutcome {
+  readonly runId: number | null;
+  readonly status: 'done' | 'paused' | 'cancelled' | 'failed';
+  readonly error?: unknown;
+  /** Why a finished run added nothing new (its images were already in the project), if it did not. */
+  readonly warning?: string;
+}
+
 export type JobState =
   | { readonly state: 'idle' }
   | { readonly state: 'running'; readonly runId: number | null; readonly last: ProgressEvent | null };
@@ -28,6 +37,8 @@ export class Jobs {
   readonly events = new EventEmitter<{
     progress: [ProgressEvent];
     finished: [{ runId: number | null; status: string; error?: string; warning?: string }];
+    /** Something the user should know that does not stop the run (e.g. a round made nothing new). */
+    warning: [string];
   }>();
   private readonly project: Project;
   private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
@@ -57,9 +68,10 @@ export class Jobs {
 
   /**
    * Starts a run with these settings and models (default: the embedded ones), or resumes the latest
-   * unfinished run with the models it started with. Unknown or wrong-kind models are refused here.
+   * unfinished run with the models it started with. Unknown or wrong-kind models are refused here;
+   * the promise (which never rejects) says how the job ended.
    */
-  start(params: LoopSettings | 'resume', models: ModelChoice = EMBEDDED_CHOICE): void {
+  start(params: LoopSettings | 'resume', models: ModelChoice = EMBEDDED_CHOICE): Promise<JobOutcome> {
     if (this.current !== null) throw new WinnowError('A run is already going.', 'Pause or cancel it first.');
     const resumed = params === 'resume' ? modelsOfUnfinishedRun(this.project) : undefined;
     // Another process (a CLI `winnow run`, another app) working that run is named here, before starting.
@@ -86,8 +98,9 @@ export class Jobs {
         job.last = e;
         this.events.emit('progress', e);
       },
+      onWarning: (message: string) => this.events.emit('warning', message),
     };
-    void (async () => {
+    return (async (): Promise<JobOutcome> => {
       let models: LoopModels | undefined;
       try {
         models = await this.loadModels(choice);
@@ -96,16 +109,16 @@ export class Jobs {
             ? await resumeLoop(this.project, models, hooks)
             : await startLoop(this.project, models, params, hooks);
         const warning = runDuplicatesWarning(this.project.db, runId);
-        this.events.emit('finished', { runId, status: 'done', ...(warning === undefined ? {} : { warning }) });
+        const outcome = { runId, status: 'done', ...(warning === undefined ? {} : { warning }) } as const;
+        this.events.emit('finished', outcome);
+        return outcome;
       } catch (error) {
         const stopped = job.controller.signal.aborted;
         if (stopped && job.runId !== null && job.stopAs === 'paused')
           setRunStatus(this.project.db, job.runId, 'paused');
-        this.events.emit('finished', {
-          runId: job.runId,
-          status: stopped ? job.stopAs : 'failed',
-          ...(stopped ? {} : { error: withFix(error) }),
-        });
+        const status = stopped ? job.stopAs : 'failed';
+        this.events.emit('finished', { runId: job.runId, status, ...(stopped ? {} : { error: withFix(error) }) });
+        return { runId: job.runId, status, ...(stopped ? {} : { error }) };
       } finally {
         this.current = null;
         await disposeAll([models?.generator, models?.encoder, models?.clip]);

@@ -24,14 +24,21 @@ export function checkModelChoice(choice: ModelChoice): void {
   if (choice.clip !== undefined) findModel(choice.clip, 'clip');
 }
 
+/** The models that score without generating (`winnow score`): a backbone and an optional CLIP scorer. */
+export type ScoringChoice = Omit<ModelChoice, 'generator'>;
+
 /**
  * Loads the chosen models (a CLIP model chosen as both backbone and scorer is loaded once); if one
- * fails, those already loaded are released.
+ * fails, those already loaded are released. The one place models are loaded for a run or a scoring.
  */
-export async function loadChosenModels(choice: ModelChoice): Promise<LoopModels> {
+export async function loadChosenModels(choice: ModelChoice): Promise<LoopModels>;
+export async function loadChosenModels(choice: ScoringChoice): Promise<Omit<LoopModels, 'generator'>>;
+export async function loadChosenModels(
+  choice: ScoringChoice & { readonly generator?: string },
+): Promise<Omit<LoopModels, 'generator'> & { generator?: LoopModels['generator'] }> {
   const shared = choice.clip !== undefined && choice.encoder === choice.clip;
   const [generator, clip, encoder] = await Promise.allSettled([
-    loadGenerator(choice.generator),
+    choice.generator === undefined ? undefined : loadGenerator(choice.generator),
     choice.clip === undefined ? undefined : loadClip(choice.clip),
     shared ? undefined : loadEncoder(choice.encoder),
   ]);
@@ -41,9 +48,10 @@ export async function loadChosenModels(choice: ModelChoice): Promise<LoopModels>
     await disposeAll([value(generator), value(clip), value(encoder)]);
     throw failed.reason;
   }
+  const loadedGenerator = value(generator);
   const loadedClip = value(clip);
   return {
-    generator: value(generator)!,
+    ...(loadedGenerator ? { generator: loadedGenerator } : {}),
     encoder: shared ? loadedClip! : value(encoder)!,
     ...(loadedClip ? { clip: loadedClip } : {}),
   };
@@ -60,7 +68,11 @@ export async function disposeAll(models: readonly ({ dispose(): Promise<void> } 
  */
 export function modelsOfUnfinishedRun(project: Project): { runId: number; choice: ModelChoice } {
   const run = latestUnfinishedRun(project.db, 'loop');
-  if (run === undefined) throw new WinnowError('There is no unfinished run to resume.', 'Start a new run with Start.');
+  if (run === undefined)
+    throw new WinnowError(
+      'There is no unfinished run to resume.',
+      'Start a new run (Start on the Run screen, or `winnow run`).',
+    );
   const ids = JSON.parse(run.modelIds) as { generator?: string; encoder?: string; clip?: string };
   const registered = listModels();
   const nameOf = (id: string | undefined, role: string): string => {

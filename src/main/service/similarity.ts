@@ -1,6 +1,6 @@
 import { WinnowError } from '../errors.ts';
 import type { Db } from '../store/database.ts';
-import { loadFeatures } from '../store/features.ts';
+import { encoderOfImage, loadFeatures } from '../store/features.ts';
 import { getInstance, type Instance, listInstances } from '../store/instances.ts';
 import { listRealSamples, type RealSample, SPLITS } from '../store/realSamples.ts';
 
@@ -9,11 +9,7 @@ import { listRealSamples, type RealSample, SPLITS } from '../store/realSamples.t
  * features (computed by `winnow run` or `winnow score`), so a curator can act on a whole cluster.
  */
 function encoderOf(db: Db, hash: string, id: number): string {
-  const encoder = db
-    .prepare<[string], { encoderId: string }>(
-      'SELECT encoder_id AS encoderId FROM features WHERE image_hash = ? LIMIT 1',
-    )
-    .get(hash)?.encoderId;
+  const encoder = encoderOfImage(db, hash);
   if (encoder === undefined) {
     throw new WinnowError(`Instance ${id} has no features yet.`, 'Score the project first (`winnow score` or a run).');
   }

@@ -1,6 +1,5 @@
 import {
   type EngineEvent,
-  type ModelInfo,
   type Request,
   requestSchemas,
   type Responses,
@@ -15,14 +14,14 @@ import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { defaultLoopParams } from '../pipeline/loop.ts';
-import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.ts';
 import { runMetrics } from '../pipeline/runReport.ts';
 import { listClasses, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
-import { EMBEDDED, loadClip } from '../models/modelLoader.ts';
-import { addModel, listModels, type RegisteredModel, removeModel } from '../models/modelRegistry.ts';
-import { preferredProvider } from '../models/onnxSession.ts';
+import { EMBEDDED } from '../models/modelLoader.ts';
+import { removeModel } from '../models/modelRegistry.ts';
+import { registeredModels, registerModel } from './models.ts';
+import { promptSuggestionsFor } from './prompts.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
 import { initProject, isProject, openProject, type Project } from '../store/project.ts';
@@ -45,17 +44,9 @@ function summary(i: Instance & { readonly score?: number | null }) {
   };
 }
 
-/** A registry entry as the API carries it. */
-function modelInfo(m: RegisteredModel): ModelInfo {
-  return {
-    name: m.name,
-    kind: m.kind,
-    path: m.path,
-    id: m.id,
-    sizeBytes: m.sizeBytes,
-    precision: m.precision,
-    addedAt: m.addedAt,
-  };
+/** The open project and what it holds: what `projectStatus` answers and `winnow status` prints. */
+export function projectStatus(project: Project): ProjectStatus {
+  return { dir: project.dir, ...summarize(project.db) };
 }
 
 /** The engine behind the API: the open project's methods, the events it pushes, its images. */
@@ -93,7 +84,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     current = open(next);
     await setCurrentProject(next.dir);
     emit({ type: 'project', dir: next.dir });
-    return { dir: next.dir, ...summarize(next.db) };
+    return projectStatus(next);
   }
 
   const projectMethods = {
@@ -106,15 +97,8 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
   };
   // The model registry is the user's, like the recent projects: it lives in WINNOW_HOME, not in a project.
   const modelMethods: Pick<WinnowApi, 'modelList' | 'modelAdd' | 'modelRemove'> = {
-    modelList: async () => {
-      const { provider, reason } = preferredProvider();
-      return {
-        models: listModels().map(modelInfo),
-        provider,
-        ...(reason === undefined ? {} : { providerReason: reason }),
-      };
-    },
-    modelAdd: async ({ folder, name }) => modelInfo(await addModel(folder, name)),
+    modelList: async () => registeredModels(),
+    modelAdd: async ({ folder, name }) => registerModel(folder, name),
     modelRemove: async ({ name }) => {
       const using = current.jobs.models;
       if (using && [using.generator, using.encoder, using.clip].includes(name))
@@ -155,7 +139,7 @@ function createApi(
       ? extremesOfClass(db, labelId, n, order)
       : pageOfClass(db, { labelId, order, kind, offset: 0, limit: n }).items.filter((i) => i.score !== null);
   return {
-    projectStatus: async () => ({ dir: project.dir, ...summarize(db) }),
+    projectStatus: async () => projectStatus(project),
     classExtremes: async ({ classId, n, kind }) => ({
       best: extremes(classId, n, 'best', kind).map(summary),
       worst: extremes(classId, n, 'worst', kind).map(summary),
@@ -209,44 +193,20 @@ function createApi(
     auditSummary: async () => auditSummary(db),
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
-    promptSuggestions: async ({ classId, clip, endpoint, count }) => {
+    promptSuggestions: async ({ classId, ...request }) => {
       const cls = listClasses(db).find((c) => c.id === classId);
       if (cls === undefined)
         throw new WinnowError(
           `There is no class with id ${classId}.`,
           "Choose one of the open project's classes (listClasses gives their ids); reload the Classes screen if another project was opened.",
         );
-      const apiKey = process.env.WINNOW_LLM_API_KEY;
-      // Loaded for this call only: a CLIP model is seconds to load, and may be removed or replaced meanwhile.
-      const model = clip === undefined ? undefined : await loadClip(clip);
-      try {
-        const result = await suggestPrompts(cls, {
-          ...(model ? { clip: model } : {}),
-          ...(endpoint
-            ? {
-                endpoint: { url: parseEndpointUrl(endpoint.url), model: endpoint.model, ...(apiKey ? { apiKey } : {}) },
-              }
-            : {}),
-          ...(count === undefined ? {} : { count }),
-        });
-        return {
-          suggestions: result.suggestions.map((s) => ({
-            prompt: s.prompt,
-            template: s.template,
-            source: s.source,
-            ...(s.clipSimilarity === undefined ? {} : { clipSimilarity: s.clipSimilarity }),
-          })),
-          ...(result.endpointError === undefined ? {} : { endpointError: result.endpointError }),
-        };
-      } finally {
-        await model?.dispose();
-      }
+      return promptSuggestionsFor(cls, request);
     },
     runStart: async (request) => {
-      if ('resume' in request) jobs.start('resume');
+      if ('resume' in request) void jobs.start('resume');
       else {
         const { generator, encoder, clip, ...settings } = request;
-        jobs.start(
+        void jobs.start(
           { ...defaultLoopParams, ...settings },
           { generator: generator ?? EMBEDDED, encoder: encoder ?? EMBEDDED, ...(clip === undefined ? {} : { clip }) },
         );

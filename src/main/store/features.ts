@@ -31,6 +31,15 @@ export function loadFeatures(db: Db, encoderId: string, hashes: readonly string[
   return out;
 }
 
+/** The encoder an image's features were cached under (the first, if several); undefined when none were. */
+export function encoderOfImage(db: Db, hash: string): string | undefined {
+  return db
+    .prepare<[string], { encoderId: string }>(
+      'SELECT encoder_id AS encoderId FROM features WHERE image_hash = ? LIMIT 1',
+    )
+    .get(hash)?.encoderId;
+}
+
 export interface Checkpoint {
   readonly head: Float32Array;
   readonly gradient: Float32Array | null;
