@@ -116,7 +116,10 @@ void app.whenReady().then(async () => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   denyAllPermissions(windowSession);
-  windowSession.protocol.handle(APP_SCHEME, appProtocolHandler(rendererRoot, (fileUrl) => net.fetch(fileUrl)));
+  windowSession.protocol.handle(
+    APP_SCHEME,
+    appProtocolHandler(rendererRoot, (fileUrl) => net.fetch(fileUrl)),
+  );
   const dir = await currentOrDemoProjectDir();
   const engine = startEngine(dir);
   // The image store follows the engine when it opens another project.
