@@ -2,7 +2,9 @@
 // (Electron's security checklist, item 18): a file:// page shares its origin with every file on the
 // disk, while app://winnow is one origin whose URLs name only the built renderer's files.
 // Plain Node (no electron import), so every hostile URL is tested without Electron.
-import { realpath, stat } from 'node:fs/promises';
+// fs.promises is read at call time: inside a packaged app the folder is in app.asar, which Electron's
+// patched fs.promises.realpath/stat can read.
+import { promises as fs } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -68,8 +70,8 @@ export async function rendererFileFor(url: string, root: string): Promise<string
   const path = rendererPathFor(url, root);
   if (path === undefined) return undefined;
   try {
-    const [realRoot, realPath] = await Promise.all([realpath(root), realpath(path)]);
-    if (!inside(realRoot, realPath) || !(await stat(realPath)).isFile()) return undefined;
+    const [realRoot, realPath] = await Promise.all([fs.realpath(root), fs.realpath(path)]);
+    if (!inside(realRoot, realPath) || !(await fs.stat(realPath)).isFile()) return undefined;
     return realPath;
   } catch {
     return undefined;
