@@ -9,25 +9,35 @@ import {
   type IpcMainInvokeEvent,
   net,
   protocol,
+  type Session,
   session,
-  shell,
   utilityProcess,
 } from 'electron';
 import { channel, EVENT_CHANNEL, METHODS } from '../shared/methods.ts';
 import { EngineClient } from './engineHost/client.ts';
 import type { FromEngine } from './engineHost/protocol.ts';
 import { currentOrDemoProjectDir } from './pipeline/demo.ts';
+import { APP_ENTRY_URL, APP_SCHEME, appProtocolHandler, CSP } from './shell/appProtocol.ts';
+import { denyAllPermissions } from './shell/permissions.ts';
+import { devServerUrl, isTrustedSenderUrl, trustedOrigin } from './shell/trust.ts';
 import { ImageStore, isImageHash, THUMBNAIL_SIZES } from './store/imageStore.ts';
 import { IMAGES_DIR } from './store/project.ts';
 
-const CSP =
-  "default-src 'self'; img-src 'self' data: winnow-image:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+// Read once at start: a packaged app ignores ELECTRON_RENDERER_URL, a dev run accepts only a
+// loopback http URL (shell/trust.ts).
+const devServer = devServerUrl(process.env.ELECTRON_RENDERER_URL, app.isPackaged);
+const origin = trustedOrigin(devServer);
+const rendererRoot = join(import.meta.dirname, '../renderer');
 
-// Images reach the renderer only through this scheme: a content hash in, a file of the project's
-// image store out; nothing else on disk can be named (never raw file://).
-protocol.registerSchemesAsPrivileged([{ scheme: 'winnow-image', privileges: { standard: true, secure: true } }]);
+// Both schemes in one call (a second call would replace the first). app: serves the built renderer
+// (shell/appProtocol.ts); winnow-image: serves images to it, a content hash in, a file of the
+// project's image store out; nothing else on disk can be named (never raw file://).
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true } },
+  { scheme: 'winnow-image', privileges: { standard: true, secure: true } },
+]);
 
-function createWindow(): BrowserWindow {
+function createWindow(windowSession: Session): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 820,
@@ -35,6 +45,7 @@ function createWindow(): BrowserWindow {
     title: 'Winnow',
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),
+      session: windowSession,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -43,22 +54,19 @@ function createWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  // No navigation away from the app and no new windows: https links open in the user's browser.
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  const devServer = process.env.ELECTRON_RENDERER_URL;
-  if (devServer) void window.loadURL(devServer);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  void window.loadURL(devServer ?? APP_ENTRY_URL);
   return window;
 }
 
-/** Only our own windows' top frames may call the engine. */
+/** Only our own windows' top frames, showing our own pages, may call the engine. */
 function trusted(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
-  return frame !== null && frame === event.sender.mainFrame && BrowserWindow.fromWebContents(event.sender) !== null;
+  return (
+    frame !== null &&
+    frame === event.sender.mainFrame &&
+    BrowserWindow.fromWebContents(event.sender) !== null &&
+    isTrustedSenderUrl(frame.url, origin)
+  );
 }
 
 function startEngine(dir: string): EngineClient {
@@ -92,15 +100,26 @@ function imageHandler(images: () => ImageStore) {
   };
 }
 
+// Every web contents, the window's or any other: no webviews, no navigation away from the page it
+// loaded (the app's routes are in-page hash changes, which are not navigations), and no new windows.
+// The renderer has no external links, so nothing is ever handed to shell.openExternal.
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
 
 void app.whenReady().then(async () => {
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+  // The window's session, set up completely before the window exists.
+  const windowSession = session.defaultSession;
+  windowSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  denyAllPermissions(windowSession);
+  windowSession.protocol.handle(
+    APP_SCHEME,
+    appProtocolHandler(rendererRoot, (fileUrl) => net.fetch(fileUrl)),
+  );
   const dir = await currentOrDemoProjectDir();
   const engine = startEngine(dir);
   // The image store follows the engine when it opens another project.
@@ -108,7 +127,7 @@ void app.whenReady().then(async () => {
   engine.onEvent((event) => {
     if (event.type === 'project') images = new ImageStore(join(event.dir, IMAGES_DIR));
   });
-  protocol.handle(
+  windowSession.protocol.handle(
     'winnow-image',
     imageHandler(() => images),
   );
@@ -118,9 +137,9 @@ void app.whenReady().then(async () => {
       return engine.call(method, request);
     });
   }
-  createWindow();
+  createWindow(windowSession);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(windowSession);
   });
 });
 

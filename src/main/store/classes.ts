@@ -41,9 +41,14 @@ function fromRecord(r: ClassRecord): ClassRow {
   };
 }
 
+// Windows device names: a file or folder named so, with any extension ("con.txt", "nul.tar.gz") and
+// spaces before it, opens the device instead (the superscript digits count too).
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(\..*)?$/iu;
+
 /**
  * A class name becomes a folder name in ImageFolder imports and exports, so it must be one on
- * every platform: no path separators, no reserved names, no surrounding spaces.
+ * every platform: no path separators, no reserved names, no surrounding spaces, no trailing dot
+ * (Windows drops it, so "shirt." and "shirt" would be one folder).
  */
 export function checkClassName(name: string): string {
   const problem =
@@ -57,7 +62,11 @@ export function checkClassName(name: string): string {
             ? 'is a relative path'
             : /[/\\:*?"<>|\p{Cc}]/u.test(name)
               ? 'contains a character not allowed in folder names (/ \\ : * ? " < > | or a control character)'
-              : undefined;
+              : name.endsWith('.')
+                ? 'ends with a dot, which Windows drops from folder names'
+                : WINDOWS_RESERVED.test(name)
+                  ? 'is a device name on Windows (CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9), also with an extension'
+                  : undefined;
   if (problem !== undefined) {
     throw new WinnowError(
       `Class name "${name}" ${problem}.`,
