@@ -56,24 +56,14 @@ export type ResolvedSchedulerConfig = SchedulerConfig & ClassDefaults;
 /**
  * The defaults of diffusers' scheduler classes (at the commit in test/fixtures/sd-reference/index.json)
  * where they differ: DDIM clips x0 unless told not to, Euler spaces timesteps 'linspace', LCM assumes
- * SD's scaled_linear schedule. The Euler schedulers have no clip_sample (false: they never clip).
+ * SD's scaled_linear schedule. The Euler schedulers have no clip_sample (they never clip).
  */
+const DDPM_BETAS = { beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear' } as const;
+const EULER_DEFAULTS: ClassDefaults = { ...DDPM_BETAS, timestep_spacing: 'linspace', clip_sample: false };
 const CLASS_DEFAULTS: Readonly<Record<SchedulerKind, ClassDefaults>> = {
-  ddim: { beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', timestep_spacing: 'leading', clip_sample: true },
-  euler: {
-    beta_start: 0.0001,
-    beta_end: 0.02,
-    beta_schedule: 'linear',
-    timestep_spacing: 'linspace',
-    clip_sample: false,
-  },
-  'euler-ancestral': {
-    beta_start: 0.0001,
-    beta_end: 0.02,
-    beta_schedule: 'linear',
-    timestep_spacing: 'linspace',
-    clip_sample: false,
-  },
+  ddim: { ...DDPM_BETAS, timestep_spacing: 'leading', clip_sample: true },
+  euler: EULER_DEFAULTS,
+  'euler-ancestral': EULER_DEFAULTS,
   lcm: {
     beta_start: 0.00085,
     beta_end: 0.012,
@@ -92,8 +82,7 @@ export function resolveSchedulerConfig(config: SchedulerConfig, kind: SchedulerK
     beta_end: config.beta_end ?? defaults.beta_end,
     beta_schedule: config.beta_schedule ?? defaults.beta_schedule,
     timestep_spacing: config.timestep_spacing ?? defaults.timestep_spacing,
-    // The Euler schedulers never clip, whatever a config borrowed from DDIM says.
-    clip_sample: kind === 'euler' || kind === 'euler-ancestral' ? false : (config.clip_sample ?? defaults.clip_sample),
+    clip_sample: config.clip_sample ?? defaults.clip_sample,
   };
 }
 
