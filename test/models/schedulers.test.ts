@@ -4,6 +4,7 @@ import { fillGaussian } from '../../src/main/models/random.ts';
 import {
   alphasCumprod,
   createScheduler,
+  resolveSchedulerConfig,
   type Scheduler,
   type SchedulerConfig,
   schedulerConfigSchema,
@@ -26,6 +27,8 @@ const SD15 = {
 };
 const config = (overrides: Record<string, unknown> = {}): SchedulerConfig =>
   schedulerConfigSchema.parse({ ...SD15, ...overrides });
+/** The config as DDIM reads it. */
+const ddimConfig = (overrides: Record<string, unknown> = {}) => resolveSchedulerConfig(config(overrides), 'ddim');
 
 // ᾱ_t of SD 1.5 from the definition, in float64: β_i = (√β_start + i·(√β_end − √β_start)/(T−1))².
 const REF_ALPHA_BAR = (() => {
@@ -113,7 +116,7 @@ const eps = gaussian(2);
 
 describe('noise schedules', () => {
   it("gives SD 1.5's ᾱ (scaled_linear), decreasing, with k-diffusion's σ range", () => {
-    const alphas = alphasCumprod(config());
+    const alphas = alphasCumprod(ddimConfig());
     for (const t of [0, 1, 250, 500, 999]) expect(ratioError(alphas[t]!, REF_ALPHA_BAR[t]!)).toBeLessThan(1e-12);
     expect(alphas[0]).toBeCloseTo(1 - 0.00085, 15);
     for (let t = 1; t < 1000; t++) expect(alphas[t]!).toBeLessThan(alphas[t - 1]!);
@@ -123,7 +126,9 @@ describe('noise schedules', () => {
   });
 
   it("gives DDPM's linear schedule by default (ᾱ_T ≈ 4.04e-5)", () => {
-    const alphas = alphasCumprod(schedulerConfigSchema.parse({ _class_name: 'DDIMScheduler' }));
+    const alphas = alphasCumprod(
+      resolveSchedulerConfig(schedulerConfigSchema.parse({ _class_name: 'DDIMScheduler' }), 'ddim'),
+    );
     let product = 1;
     for (let i = 0; i < 1000; i++) product *= 1 - (0.0001 + (i / 999) * (0.02 - 0.0001));
     expect(ratioError(alphas[999]!, product)).toBeLessThan(1e-12);
@@ -131,7 +136,7 @@ describe('noise schedules', () => {
   });
 
   it('gives the cosine schedule for squaredcos_cap_v2: ᾱ_t = f((t+1)/T)/f(0), the last β capped at 0.999', () => {
-    const alphas = alphasCumprod(config({ beta_schedule: 'squaredcos_cap_v2' }));
+    const alphas = alphasCumprod(ddimConfig({ beta_schedule: 'squaredcos_cap_v2' }));
     const f = (s: number) => Math.cos(((s + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
     for (const t of [0, 100, 500, 998]) expect(ratioError(alphas[t]!, f((t + 1) / 1000) / f(0))).toBeLessThan(1e-9);
     expect(alphas[999]! / alphas[998]!).toBeCloseTo(0.001, 12);
@@ -139,7 +144,7 @@ describe('noise schedules', () => {
 
   it('takes trained_betas over beta_schedule, and wants one per training timestep', () => {
     const betas = Array.from({ length: 10 }, (_, i) => 0.01 * (i + 1));
-    const alphas = alphasCumprod(config({ num_train_timesteps: 10, trained_betas: betas }));
+    const alphas = alphasCumprod(ddimConfig({ num_train_timesteps: 10, trained_betas: betas }));
     expect(alphas[1]).toBeCloseTo(0.99 * 0.98, 15);
     expect(alphas[9]).toBeCloseTo(
       betas.reduce((p, b) => p * (1 - b), 1),
@@ -268,7 +273,7 @@ describe('Euler', () => {
     expect(ratioError(sigmaMax, refSigma(999))).toBeLessThan(1e-12);
     const trailing = createScheduler(config({ timestep_spacing: 'trailing' }), 10, { kind: 'euler-ancestral' });
     expect(ratioError(trailing.initNoiseSigma, refSigma(999))).toBeLessThan(1e-12);
-    const leading = createScheduler(config(), 50, { kind: 'euler' }).initNoiseSigma;
+    const leading = createScheduler(config({ timestep_spacing: 'leading' }), 50, { kind: 'euler' }).initNoiseSigma;
     expect(ratioError(leading, Math.sqrt(refSigma(981) ** 2 + 1))).toBeLessThan(1e-12);
   });
 
@@ -374,9 +379,53 @@ describe('LCM', () => {
 describe('scheduler configs', () => {
   it('read SD 1.5 as shipped, with DDIM standing in for PNDM', () => {
     const c = config();
-    expect([c.prediction_type, c.timestep_spacing, c.clip_sample]).toEqual(['epsilon', 'leading', false]);
+    const asRead = resolveSchedulerConfig(c, 'ddim');
+    expect([asRead.prediction_type, asRead.timestep_spacing, asRead.clip_sample]).toEqual([
+      'epsilon',
+      'leading',
+      false,
+    ]);
     expect(schedulerKindOf(c)).toEqual({ kind: 'ddim', substituted: true });
     expect(createScheduler(c, 25).kind).toBe('ddim');
+  });
+
+  it("fill the fields a file leaves out with the defaults of the class that runs, as diffusers' from_config does", () => {
+    const bare = schedulerConfigSchema.parse({ _class_name: 'DDIMScheduler' });
+    const fields = (kind: Parameters<typeof resolveSchedulerConfig>[1]) => {
+      const c = resolveSchedulerConfig(bare, kind);
+      return [c.clip_sample, c.timestep_spacing, c.beta_schedule, c.beta_start, c.beta_end];
+    };
+    expect(fields('ddim')).toEqual([true, 'leading', 'linear', 0.0001, 0.02]);
+    expect(fields('euler')).toEqual([false, 'linspace', 'linear', 0.0001, 0.02]);
+    expect(fields('euler-ancestral')).toEqual([false, 'linspace', 'linear', 0.0001, 0.02]);
+    expect(fields('lcm')).toEqual([false, 'leading', 'scaled_linear', 0.00085, 0.012]);
+    // What the file says wins.
+    expect(resolveSchedulerConfig(config({ clip_sample: true }), 'lcm').clip_sample).toBe(true);
+    expect(createScheduler(bare, 10, { kind: 'euler' }).timesteps[1]).toBeCloseTo(888, 3);
+  });
+
+  it('describe the sampler that runs and its settings, for provenance', () => {
+    expect(createScheduler(config(), 25).params).toEqual({
+      sampler: 'ddim',
+      predictionType: 'epsilon',
+      timestepSpacing: 'leading',
+      stepsOffset: 1,
+      eta: 0,
+      clipSample: false,
+    });
+    expect(createScheduler(config(), 25, { eta: 0.5 }).params.eta).toBe(0.5);
+    expect(createScheduler(config({ timestep_spacing: 'linspace' }), 20, { kind: 'euler' }).params).toEqual({
+      sampler: 'euler',
+      predictionType: 'epsilon',
+      timestepSpacing: 'linspace',
+    });
+    expect(createScheduler(config(), 4, { kind: 'lcm' }).params).toEqual({
+      sampler: 'lcm',
+      predictionType: 'epsilon',
+      clipSample: false,
+      originalInferenceSteps: 50,
+      timestepScaling: 10,
+    });
   });
 
   it.each([

@@ -75,7 +75,16 @@ describe('generate', () => {
       status: 'pending',
       runId: result.runId,
     });
-    expect(JSON.parse(first?.genParams ?? '{}')).toEqual({ guidanceScale: 2, steps: 3, sampler: 'ddim', eta: 0 });
+    expect(JSON.parse(first?.genParams ?? '{}')).toEqual({
+      guidanceScale: 2,
+      steps: 3,
+      sampler: 'ddim',
+      eta: 0,
+      timestepSpacing: 'trailing',
+      predictionType: 'epsilon',
+      clipSample: true,
+      clippedModelOutput: true,
+    });
     expect(JSON.parse(first?.perturbation ?? '{}')).toEqual({ kind: 'random-direction', directionSeed: 100 });
     expect(getInstance(project.db, result.instanceIds[4] as number)?.seed).toBe(104);
     expect(getRun(project.db, result.runId)).toMatchObject({ kind: 'generate', status: 'done' });

@@ -4,6 +4,18 @@
  * noise schedule; this module only does the arithmetic.
  */
 
+import type { SamplingParams } from './generator.ts';
+
+/** What provenance records about this sampler: η = 0, 'trailing' steps, x0 clipped and ε re-derived from it. */
+export const DDIM_SAMPLING = {
+  sampler: 'ddim',
+  eta: 0,
+  timestepSpacing: 'trailing',
+  predictionType: 'epsilon',
+  clipSample: true,
+  clippedModelOutput: true,
+} as const satisfies SamplingParams;
+
 export interface NoiseSchedule {
   readonly T: number;
   /** ᾱ_t = Π_{i≤t} (1 − β_i), t = 0..T−1, in float64. */

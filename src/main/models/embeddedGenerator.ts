@@ -6,8 +6,15 @@ import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { mix } from './conditioning.ts';
 import { readJsonConfig } from './jsonConfig.ts';
-import { ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
-import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from './generator.ts';
+import { DDIM_SAMPLING, ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
+import type {
+  GenerationItem,
+  GenerationOptions,
+  Generator,
+  PromptEncoding,
+  RawImage,
+  SamplingParams,
+} from './generator.ts';
 import { declaredShape, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
 import { fillGaussian } from './random.ts';
 
@@ -160,6 +167,10 @@ export class EmbeddedGenerator implements Generator {
       classes: selected.map((k) => this.classes[k] as string),
       unknownWords,
     };
+  }
+
+  sampling(): SamplingParams {
+    return DDIM_SAMPLING;
   }
 
   async generate(items: readonly GenerationItem[], options: GenerationOptions): Promise<RawImage[]> {

@@ -27,6 +27,12 @@ export interface GenerationOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * How a generator samples, as recorded in each image's provenance beside the guidance scale and step
+ * count: the algorithm that ran (`sampler`) and the settings that shaped it (eta, timestep spacing, …).
+ */
+export type SamplingParams = { readonly sampler: string } & Readonly<Record<string, string | number | boolean>>;
+
 /** A decoded image: row-major pixels, `channels` per pixel, 8 bits each. */
 export interface RawImage {
   readonly width: number;
@@ -48,6 +54,8 @@ export interface Generator {
   readonly defaults: { readonly guidanceScale: number; readonly steps: number; readonly batchSize: number };
   /** Async because a text encoder may have to run (Stable Diffusion). */
   encodePrompt(prompt: string): Promise<PromptEncoding>;
+  /** The sampler `generate` runs for `steps` steps, with its settings; throws where `generate` would refuse the count. */
+  sampling(steps: number): SamplingParams;
   generate(items: readonly GenerationItem[], options: GenerationOptions): Promise<RawImage[]>;
   dispose(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { WinnowError } from '../errors.ts';
 import { perturb } from '../models/conditioning.ts';
-import type { GenerationItem, Generator } from '../models/generator.ts';
+import type { GenerationItem, Generator, SamplingParams } from '../models/generator.ts';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
 import type { Db } from '../store/database.ts';
 import type { StoredImage } from '../store/imageStore.ts';
@@ -65,6 +65,8 @@ export async function generateInstances(
   if (!Number.isInteger(steps) || steps < 1)
     throw new WinnowError(`--steps must be a positive whole number, not ${steps}.`);
 
+  // Asked before any work: it also refuses a step count the sampler cannot run.
+  const sampling = generator.sampling(steps);
   const prompts = cls.promptTemplates.map((t) => classPrompt(t, cls));
   const encodings = await Promise.all(prompts.map((p) => generator.encodePrompt(p)));
   const negative = cls.negativePrompt.trim() === '' ? undefined : await generator.encodePrompt(cls.negativePrompt);
@@ -117,7 +119,7 @@ export async function generateInstances(
             epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: p.seed });
           return { image, prompt: p.prompt, seed: p.seed, perturbation };
         }),
-        { epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: null },
+        { epsilon, generatorId: generator.id, guidanceScale, steps, sampling, runId, roundIndex: null },
       );
       instanceIds.push(...recorded.ids);
       duplicates += recorded.duplicates;
@@ -150,18 +152,15 @@ export function recordGenerated(
     generatorId: string;
     guidanceScale: number;
     steps: number;
+    /** The generator's `sampling(steps)`: the sampler that ran and its settings. */
+    sampling: SamplingParams;
     runId: number;
     roundIndex: number | null;
   },
 ): { ids: number[]; duplicates: number } {
   const ids: number[] = [];
   let duplicates = 0;
-  const genParams = JSON.stringify({
-    guidanceScale: common.guidanceScale,
-    steps: common.steps,
-    sampler: 'ddim',
-    eta: 0,
-  });
+  const genParams = JSON.stringify({ guidanceScale: common.guidanceScale, steps: common.steps, ...common.sampling });
   db.transaction(() => {
     for (const g of images) {
       if (findInstanceByHash(db, g.image.hash) !== undefined) {

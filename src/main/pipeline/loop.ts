@@ -454,7 +454,15 @@ async function runRound(
           seed: planned[k]!,
           perturbation: perturbation(planned[k]!, k),
         })),
-        { epsilon: params.epsilon, generatorId: generator.id, guidanceScale, steps, runId, roundIndex: round },
+        {
+          epsilon: params.epsilon,
+          generatorId: generator.id,
+          guidanceScale,
+          steps,
+          sampling: generator.sampling(steps),
+          runId,
+          roundIndex: round,
+        },
       ).duplicates;
     }).immediate();
     made += planned.length;

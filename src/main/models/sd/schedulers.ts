@@ -6,25 +6,30 @@
  */
 import { z } from 'zod';
 import { WinnowError } from '../../errors.ts';
+import type { SamplingParams } from '../generator.ts';
 
 const notPorted = (field: string) =>
   `${field} is not supported by Winnow's schedulers; set it to false in scheduler_config.json`;
 
-/** diffusers' scheduler config fields, with diffusers' defaults; other keys pass through untouched. */
+/**
+ * diffusers' scheduler config fields, with diffusers' defaults; other keys pass through untouched. The
+ * fields whose default differs between diffusers' scheduler classes stay unset here: `resolveSchedulerConfig`
+ * fills them for the algorithm that runs, as `<Class>.from_config(config)` does in diffusers.
+ */
 export const schedulerConfigSchema = z
   .looseObject({
     _class_name: z.string(),
     num_train_timesteps: z.number().int().min(2).default(1000),
-    beta_start: z.number().positive().default(0.0001),
-    beta_end: z.number().positive().default(0.02),
-    beta_schedule: z.enum(['linear', 'scaled_linear', 'squaredcos_cap_v2']).default('linear'),
+    beta_start: z.number().positive().optional(),
+    beta_end: z.number().positive().optional(),
+    beta_schedule: z.enum(['linear', 'scaled_linear', 'squaredcos_cap_v2']).optional(),
     // Explicit β_t that override beta_schedule; SD 1.x folders write null.
     trained_betas: z.array(z.number().gt(0).lt(1)).nullish(),
     prediction_type: z.enum(['epsilon', 'v_prediction', 'sample']).default('epsilon'),
-    timestep_spacing: z.enum(['leading', 'trailing', 'linspace']).default('leading'),
+    timestep_spacing: z.enum(['leading', 'trailing', 'linspace']).optional(),
     steps_offset: z.number().int().nonnegative().default(0),
     set_alpha_to_one: z.boolean().default(true),
-    clip_sample: z.boolean().default(false),
+    clip_sample: z.boolean().optional(),
     clip_sample_range: z.number().positive().default(1),
     // Not ported: refusing them beats sampling on a different schedule than the model was trained for.
     thresholding: z.literal(false, { error: notPorted('thresholding') }).default(false),
@@ -42,9 +47,55 @@ export const schedulerConfigSchema = z
 export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;
 export type SchedulerKind = 'ddim' | 'euler' | 'euler-ancestral' | 'lcm';
 type PredictionType = SchedulerConfig['prediction_type'];
+type ClassDefaults = Required<
+  Pick<SchedulerConfig, 'beta_start' | 'beta_end' | 'beta_schedule' | 'timestep_spacing' | 'clip_sample'>
+>;
+/** A config with every field set, for one algorithm. */
+export type ResolvedSchedulerConfig = SchedulerConfig & ClassDefaults;
+
+/**
+ * The defaults of diffusers' scheduler classes (at the commit in test/fixtures/sd-reference/index.json)
+ * where they differ: DDIM clips x0 unless told not to, Euler spaces timesteps 'linspace', LCM assumes
+ * SD's scaled_linear schedule. The Euler schedulers have no clip_sample (they never clip).
+ */
+const DDPM_BETAS = { beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear' } as const;
+const EULER_DEFAULTS: ClassDefaults = { ...DDPM_BETAS, timestep_spacing: 'linspace', clip_sample: false };
+const CLASS_DEFAULTS: Readonly<Record<SchedulerKind, ClassDefaults>> = {
+  ddim: { ...DDPM_BETAS, timestep_spacing: 'leading', clip_sample: true },
+  euler: EULER_DEFAULTS,
+  'euler-ancestral': EULER_DEFAULTS,
+  lcm: {
+    beta_start: 0.00085,
+    beta_end: 0.012,
+    beta_schedule: 'scaled_linear',
+    timestep_spacing: 'leading',
+    clip_sample: false,
+  },
+};
+
+/** The config as `kind`'s diffusers class reads it: the fields the file leaves out take that class's defaults. */
+export function resolveSchedulerConfig(config: SchedulerConfig, kind: SchedulerKind): ResolvedSchedulerConfig {
+  const defaults = CLASS_DEFAULTS[kind];
+  return {
+    ...config,
+    beta_start: config.beta_start ?? defaults.beta_start,
+    beta_end: config.beta_end ?? defaults.beta_end,
+    beta_schedule: config.beta_schedule ?? defaults.beta_schedule,
+    timestep_spacing: config.timestep_spacing ?? defaults.timestep_spacing,
+    clip_sample: config.clip_sample ?? defaults.clip_sample,
+  };
+}
+
+/**
+ * What provenance records about a run's sampler: the algorithm and every setting that shapes its
+ * trajectory beyond the model's own noise schedule (eta only for DDIM, the LCM constants only for LCM).
+ */
+export type SamplerParams = SamplingParams & { readonly sampler: SchedulerKind };
 
 export interface Scheduler {
   readonly kind: SchedulerKind;
+  /** The algorithm and its settings, for provenance. */
+  readonly params: SamplerParams;
   /** UNet timesteps for this run, in the order they are used (diffusers' `scheduler.timesteps`; floats allowed for Euler 'linspace'). */
   readonly timesteps: readonly number[];
   /** Multiplies the initial Gaussian latents (σ_max-ish for Euler, 1 for DDIM/LCM). */
@@ -92,7 +143,7 @@ export function schedulerKindOf(config: SchedulerConfig): { kind: SchedulerKind;
 }
 
 /** ᾱ_t = Π_{s≤t} (1 − β_s), t = 0..T−1, from trained_betas or beta_schedule. */
-export function alphasCumprod(config: SchedulerConfig): Float64Array {
+export function alphasCumprod(config: ResolvedSchedulerConfig): Float64Array {
   const betas = config.trained_betas ?? betaSchedule(config);
   const out = new Float64Array(config.num_train_timesteps);
   let product = 1;
@@ -103,7 +154,7 @@ export function alphasCumprod(config: SchedulerConfig): Float64Array {
   return out;
 }
 
-function betaSchedule(config: SchedulerConfig): number[] {
+function betaSchedule(config: ResolvedSchedulerConfig): number[] {
   const { num_train_timesteps: T, beta_start: start, beta_end: end } = config;
   switch (config.beta_schedule) {
     case 'linear':
@@ -120,17 +171,18 @@ function betaSchedule(config: SchedulerConfig): number[] {
 
 /** `steps` inference steps; `kind` overrides the config's own (a user may pick e.g. 'lcm'); eta for DDIM (default 0; the others ignore it). */
 export function createScheduler(
-  config: SchedulerConfig,
+  fileConfig: SchedulerConfig,
   steps: number,
   options: { kind?: SchedulerKind; eta?: number } = {},
 ): Scheduler {
-  const T = config.num_train_timesteps;
+  const T = fileConfig.num_train_timesteps;
   if (!Number.isInteger(steps) || steps < 1 || steps > T)
     throw new WinnowError(
       `${steps} inference steps were asked for; the scheduler takes a whole number from 1 to ${T} (num_train_timesteps).`,
       'Choose another number of steps.',
     );
-  const kind = options.kind ?? schedulerKindOf(config).kind;
+  const kind = options.kind ?? schedulerKindOf(fileConfig).kind;
+  const config = resolveSchedulerConfig(fileConfig, kind);
   const alphas = alphasCumprod(config);
   switch (kind) {
     case 'ddim':
@@ -143,7 +195,7 @@ export function createScheduler(
   }
 }
 
-function ddim(config: SchedulerConfig, alphas: Float64Array, steps: number, eta: number): Scheduler {
+function ddim(config: ResolvedSchedulerConfig, alphas: Float64Array, steps: number, eta: number): Scheduler {
   if (!(eta >= 0 && eta <= 1))
     throw new WinnowError(`DDIM's eta must lie in [0, 1] (0: deterministic, 1: DDPM-like), not ${eta}.`);
   const timesteps = spacedTimesteps(config, steps).map(roundHalfEven);
@@ -153,6 +205,7 @@ function ddim(config: SchedulerConfig, alphas: Float64Array, steps: number, eta:
   const clip = clipper(config);
   return {
     kind: 'ddim',
+    params: { ...commonParams('ddim', config), eta, clipSample: config.clip_sample },
     timesteps,
     initNoiseSigma: 1,
     scaleModelInput: (sample) => sample,
@@ -174,7 +227,7 @@ function ddim(config: SchedulerConfig, alphas: Float64Array, steps: number, eta:
 
 function euler(
   kind: 'euler' | 'euler-ancestral',
-  config: SchedulerConfig,
+  config: ResolvedSchedulerConfig,
   alphas: Float64Array,
   steps: number,
 ): Scheduler {
@@ -185,6 +238,7 @@ function euler(
   const sigmaMax = Math.max(...stepSigmas);
   return {
     kind,
+    params: commonParams(kind, config),
     timesteps,
     // diffusers' init_noise_sigma: σ_max for 'linspace' and 'trailing', √(σ_max² + 1) for 'leading'.
     initNoiseSigma: config.timestep_spacing === 'leading' ? Math.sqrt(sigmaMax ** 2 + 1) : sigmaMax,
@@ -212,7 +266,7 @@ function euler(
   };
 }
 
-function lcm(config: SchedulerConfig, alphas: Float64Array, steps: number): Scheduler {
+function lcm(config: ResolvedSchedulerConfig, alphas: Float64Array, steps: number): Scheduler {
   const { num_train_timesteps: T, original_inference_steps: original } = config;
   if (original > T || steps > original)
     throw new WinnowError(
@@ -227,6 +281,12 @@ function lcm(config: SchedulerConfig, alphas: Float64Array, steps: number): Sche
   const sigmaData = 0.5;
   return {
     kind: 'lcm',
+    params: {
+      ...commonParams('lcm', config),
+      clipSample: config.clip_sample,
+      originalInferenceSteps: original,
+      timestepScaling: config.timestep_scaling,
+    },
     timesteps,
     initNoiseSigma: 1,
     scaleModelInput: (sample) => sample,
@@ -251,8 +311,22 @@ function lcm(config: SchedulerConfig, alphas: Float64Array, steps: number): Sche
   };
 }
 
+/** The settings every algorithm here depends on (LCM ignores the spacing: its own schedule sets the timesteps). */
+function commonParams(kind: SchedulerKind, config: ResolvedSchedulerConfig): SamplerParams {
+  return {
+    sampler: kind,
+    predictionType: config.prediction_type,
+    ...(kind === 'lcm'
+      ? {}
+      : {
+          timestepSpacing: config.timestep_spacing,
+          ...(config.timestep_spacing === 'leading' ? { stepsOffset: config.steps_offset } : {}),
+        }),
+  };
+}
+
 /** diffusers' set_timesteps spacings, as training timesteps, noisiest first ('linspace' unrounded). */
-function spacedTimesteps(config: SchedulerConfig, steps: number): number[] {
+function spacedTimesteps(config: ResolvedSchedulerConfig, steps: number): number[] {
   const { num_train_timesteps: T, steps_offset: offset } = config;
   switch (config.timestep_spacing) {
     case 'linspace':
@@ -303,7 +377,7 @@ interface Linear {
   readonly m: number;
 }
 
-function clipper(config: SchedulerConfig): (v: number) => number {
+function clipper(config: ResolvedSchedulerConfig): (v: number) => number {
   const r = config.clip_sample_range;
   return config.clip_sample ? (v) => Math.min(r, Math.max(-r, v)) : (v) => v;
 }

@@ -5,12 +5,20 @@ import { WinnowError } from '../../errors.ts';
 import { ClipTokenizer } from '../clipTokenizer.ts';
 import { readJsonConfig } from '../jsonConfig.ts';
 import { modelId } from '../modelId.ts';
-import type { GenerationItem, GenerationOptions, Generator, PromptEncoding, RawImage } from '../generator.ts';
+import type {
+  GenerationItem,
+  GenerationOptions,
+  Generator,
+  PromptEncoding,
+  RawImage,
+  SamplingParams,
+} from '../generator.ts';
 import { declaredShape, declaredType, expectSignature, type ExecutionProvider, openSession } from '../onnxSession.ts';
 import { fillGaussian, gaussianStream } from '../random.ts';
 import { float32Of, floatTensor, isFloatType, type FloatType } from '../tensorPrecision.ts';
 import {
   createScheduler,
+  type Scheduler,
   schedulerConfigSchema,
   schedulerKindOf,
   type SchedulerConfig,
@@ -211,7 +219,7 @@ export class StableDiffusionGenerator implements Generator {
       options.signal?.throwIfAborted();
       const chunk = items.slice(start, start + batchSize);
       const b = chunk.length;
-      const scheduler = createScheduler(this.schedulerConfig, options.steps, { kind: this.schedulerKind });
+      const scheduler = this.scheduler(options.steps);
       // Each image's initial noise and its sampler noise come from its own seed, whatever the batch.
       let latents = chunk.map((item) =>
         fillGaussian(new Float32Array(size), item.seed).map((v) => v * scheduler.initNoiseSigma),
@@ -262,10 +270,21 @@ export class StableDiffusionGenerator implements Generator {
     return images;
   }
 
+  /** The sampler `generate` runs for `steps` steps, and its settings, as recorded with every image. */
+  sampling(steps: number): SamplingParams {
+    return { ...this.scheduler(steps).params, ...(this.note === undefined ? {} : { note: this.note }) };
+  }
+
+  private scheduler(steps: number): Scheduler {
+    return createScheduler(this.schedulerConfig, steps, { kind: this.schedulerKind });
+  }
+
   private timestepTensor(t: number, rows: number): ort.Tensor {
     const type = this.types.timestep;
-    if (type === 'int64') return new ort.Tensor('int64', new BigInt64Array(rows).fill(BigInt(Math.round(t))), [rows]);
-    if (type === 'int32') return new ort.Tensor('int32', new Int32Array(rows).fill(Math.round(t)), [rows]);
+    // A fractional timestep (Euler, 'linspace') is truncated for integer-timestep UNets, as diffusers'
+    // ONNX pipeline does (np.array([t], dtype=int64)): rounding fed 9 of 20 such steps another timestep.
+    if (type === 'int64') return new ort.Tensor('int64', new BigInt64Array(rows).fill(BigInt(Math.trunc(t))), [rows]);
+    if (type === 'int32') return new ort.Tensor('int32', new Int32Array(rows).fill(Math.trunc(t)), [rows]);
     return floatTensor(type, new Float32Array(rows).fill(t), [rows]);
   }
 
