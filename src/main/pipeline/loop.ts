@@ -14,6 +14,7 @@ import { perturb } from '../models/conditioning.ts';
 import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
+import { writeTransaction } from '../store/database.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
 import { type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -203,10 +204,10 @@ async function runLoop(
     if (loadCheckpoint(db, runId, -1) === undefined) {
       const head = await trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
       const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
-      db.transaction(() => {
+      writeTransaction(db, () => {
         saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
         for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
-      })();
+      });
     }
     prepare(1, 1);
     const done = new Set(
@@ -483,7 +484,7 @@ async function runRound(
     return keep.length;
   });
   const metrics = await timed('evaluate', () => evaluate(head, real));
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const entries: ScoreEntry[] = [];
     scored.chosen.forEach(({ inst }, k) => {
       for (const [kind, values] of Object.entries(scored.scores))
@@ -508,6 +509,6 @@ async function runRound(
     saveCheckpoint(db, runId, round, { head: head.weights, gradient: scored.G, state: { window } satisfies LoopState });
     setRoundStage(db, runId, round, 'evaluate', timings);
     finishRound(db, runId, round);
-  })();
+  });
   emit('evaluate', round)(1, 1);
 }

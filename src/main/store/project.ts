@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { WinnowError } from '../errors.ts';
-import { type Db, migrate, openDatabase, schemaVersion } from './database.ts';
+import { type Db, migrate, openDatabase, schemaVersion, writeTransaction } from './database.ts';
 import { ImageStore } from './imageStore.ts';
 import { setSetting } from './settings.ts';
 
@@ -36,10 +36,10 @@ export function initProject(dir: string, name: string = basename(resolve(dir))):
   mkdirSync(join(root, IMAGES_DIR), { recursive: true });
   const db = openDatabase(join(root, DATABASE_FILE), { create: true });
   migrate(db);
-  db.transaction(() => {
+  writeTransaction(db, () => {
     setSetting(db, 'name', name);
     setSetting(db, 'createdAt', new Date().toISOString());
-  })();
+  });
   return wrap(root, db);
 }
 
