@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
-import { writeFileAtomic } from '../store/atomicFile.ts';
+import { withFileLock, writeFileAtomic } from '../store/atomicFile.ts';
 import { winnowHome } from '../workspace.ts';
 import { CLIP_FILES, CLIP_SIGNATURES } from './clip.ts';
 import { readJsonConfig } from './jsonConfig.ts';
@@ -162,8 +162,27 @@ export function listModels(env: NodeJS.ProcessEnv = process.env): RegisteredMode
   return readJsonConfig(file, registrySchema, 'model registry', fix).models;
 }
 
-async function saveModels(models: RegisteredModel[], env: NodeJS.ProcessEnv): Promise<void> {
-  await writeFileAtomic(registryFile(env), `${JSON.stringify({ models }, null, 2)}\n`);
+/**
+ * Changes the registry as one atomic read-modify-write under its lock file: `change` gets the models
+ * as they are now (re-read under the lock, so another process's add is never lost) and returns the
+ * new list, or throws to leave the registry unchanged.
+ */
+async function updateModels(
+  env: NodeJS.ProcessEnv,
+  change: (models: RegisteredModel[]) => RegisteredModel[],
+): Promise<void> {
+  const file = registryFile(env);
+  await withFileLock(file, async () => {
+    await writeFileAtomic(file, `${JSON.stringify({ models: change(listModels(env)) }, null, 2)}\n`);
+  });
+}
+
+function refuseTaken(models: readonly RegisteredModel[], name: string): void {
+  if (models.some((m) => m.name === name))
+    throw new WinnowError(
+      `A model named "${name}" is already registered.`,
+      `Pick another --name, or run winnow models remove ${name} first.`,
+    );
 }
 
 /** Validates a folder and records it under `name` (default: the folder's name). */
@@ -176,12 +195,8 @@ export async function addModel(
   const chosen = name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
   if (!/^[\w.-]+$/.test(chosen))
     throw new WinnowError(`"${chosen}" cannot name a model.`, 'Use letters, digits, ".", "-" and "_" (--name).');
-  const models = listModels(env);
-  if (models.some((m) => m.name === chosen))
-    throw new WinnowError(
-      `A model named "${chosen}" is already registered.`,
-      `Pick another --name, or run winnow models remove ${chosen} first.`,
-    );
+  // Checked before the (slow) inspection to fail fast, and again under the lock.
+  refuseTaken(listModels(env), chosen);
   const inspection = await inspectModelFolder(dir);
   const model: RegisteredModel = {
     name: chosen,
@@ -190,17 +205,16 @@ export async function addModel(
     addedAt: new Date().toISOString(),
     ...inspection,
   };
-  await saveModels([...models, model], env);
+  await updateModels(env, (models) => {
+    refuseTaken(models, chosen);
+    return [...models, model];
+  });
   return model;
 }
 
 export async function removeModel(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const models = listModels(env);
   findModel(name, undefined, env);
-  await saveModels(
-    models.filter((m) => m.name !== name),
-    env,
-  );
+  await updateModels(env, (models) => models.filter((m) => m.name !== name));
 }
 
 /** A registered model by name, optionally of a required kind; the error lists what there is. */
