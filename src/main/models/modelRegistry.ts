@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, normalize, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
@@ -8,7 +7,7 @@ import { withFileLock, writeFileAtomic } from '../store/atomicFile.ts';
 import { winnowHome } from '../workspace.ts';
 import { CLIP_FILES, CLIP_SIGNATURES } from './clip.ts';
 import { readJsonConfig } from './jsonConfig.ts';
-import { modelId } from './modelId.ts';
+import { listModelFiles, modelId } from './modelId.ts';
 import { declaredType } from './onnxSession.ts';
 import { isFloatType } from './tensorPrecision.ts';
 import { SD_FILES, SD_SIGNATURES } from './sd/stableDiffusion.ts';
@@ -69,13 +68,20 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
       `${dir} is neither a Stable Diffusion folder (no model_index.json) nor a CLIP folder (no text_model.onnx or vision_model.onnx).`,
       `${FIX_SD} For CLIP: ${FIX_CLIP}`,
     );
-  const problems: string[] = [];
-  const requireFile = (file: string) => {
-    if (!existsSync(join(dir, file))) problems.push(`${file} is missing`);
+  // Only regular files are ever opened: a named pipe would block this process (and a server) forever.
+  const listing = await listModelFiles(dir);
+  const problems: string[] = [...listing.problems];
+  const regular = new Set(listing.files.map((f) => f.relativePath));
+  /** Whether `file` is a regular file of the folder; if not, says why (unless the listing did). */
+  const requireFile = (file: string): boolean => {
+    const name = normalize(file);
+    if (regular.has(name)) return true;
+    if (!listing.problems.some((p) => p.startsWith(`${name} `)))
+      problems.push(existsSync(join(dir, file)) ? `${file} is not a file` : `${file} is missing`);
+    return false;
   };
   const requireJson = (file: string) => {
-    requireFile(file);
-    if (!existsSync(join(dir, file))) return;
+    if (!requireFile(file)) return;
     try {
       JSON.parse(readFileSync(join(dir, file), 'utf8'));
     } catch (error) {
@@ -114,10 +120,7 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
   const floatTypes = new Set<string>();
   for (const expected of onnx) {
     const path = join(dir, expected.file);
-    if (!existsSync(path)) {
-      problems.push(`${expected.file} is missing`);
-      continue;
-    }
+    if (!requireFile(expected.file)) continue;
     let session: ort.InferenceSession;
     try {
       // Only the signature is read here: no graph optimisation, CPU.
@@ -143,12 +146,7 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
       kind === 'clip' ? FIX_CLIP : FIX_SD,
     );
   const precision = floatTypes.size === 2 ? 'mixed' : floatTypes.has('float16') ? 'fp16' : 'fp32';
-  return { kind, precision, sizeBytes: await folderSize(dir) };
-}
-
-async function folderSize(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+  return { kind, precision, sizeBytes: listing.files.reduce((sum, f) => sum + f.size, 0) };
 }
 
 function registryFile(env: NodeJS.ProcessEnv): string {
