@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Stats, statSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -107,4 +108,27 @@ async function breakIfStale(lock: string): Promise<boolean> {
   }
   await rm(aside, { force: true });
   return true;
+}
+
+/**
+ * Refuses a folder path that cannot be made, naming the file in the way: the path itself is a file,
+ * or one of its parents is (which the file system reports only as ENOTDIR).
+ */
+export function checkFolderPath(path: string): void {
+  for (let at = path; ; at = dirname(at)) {
+    let info: Stats | undefined;
+    try {
+      info = statSync(at, { throwIfNoEntry: false });
+    } catch {
+      info = undefined; // ENOTDIR: a parent is a file; found further up
+    }
+    if (info !== undefined) {
+      if (info.isDirectory()) return;
+      throw new WinnowError(
+        at === path ? `${path} is a file, not a folder.` : `${path} cannot be made: ${at} is a file, not a folder.`,
+        'Choose a new or empty folder path.',
+      );
+    }
+    if (dirname(at) === at) return;
+  }
 }

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { WinnowError } from '../errors.ts';
 import { latestSchemaVersion, type Migration, migrations } from './migrations.ts';
@@ -13,15 +15,65 @@ export type Db = Database.Database;
  */
 export const BUSY_TIMEOUT_MS = 30_000;
 
+// Lets SQLite take `file:` URIs, for the immutable read-only open below. better-sqlite3 reads this
+// once, when its first connection loads the addon; Winnow passes absolute paths, never "file:" names.
+process.env.SQLITE_USE_URI ??= '1';
+
 /** Opens (creating if asked) a SQLite file with the pragmas every Winnow connection uses. */
 export function openDatabase(file: string, options: { create: boolean; readonly?: boolean }): Db {
-  const db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly ?? false });
+  const db = options.readonly
+    ? openReadonly(file)
+    : new Database(file, { fileMustExist: !options.create, readonly: false });
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commit.
   db.pragma('synchronous = NORMAL');
   return db;
+}
+
+/**
+ * A read-only connection that writes nothing, not even WAL's `-shm` index. SQLite reads a WAL
+ * database read-only only if it may create `-shm` beside it; in a folder the user cannot write (a
+ * read-only mount, another user's project) it cannot, so the file is opened as immutable instead,
+ * which is exact when no `-wal` holds commits not yet copied into it (Winnow's last close copies
+ * them). With such a `-wal`, it refuses rather than show an old state.
+ */
+function openReadonly(file: string): Db {
+  const db = new Database(file, { fileMustExist: true, readonly: true });
+  try {
+    db.pragma('user_version');
+    return db;
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: string }).code ?? '';
+    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw error;
+  }
+  if ((statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0)
+    throw new WinnowError(
+      `${file} has changes not yet merged from ${file}-wal, and its folder cannot be written, so it cannot be read as it is.`,
+      'Open the project once with write access (any Winnow command that changes it, or the workstation), or work on a copy.',
+    );
+  return new Database(`${pathToFileURL(file).href}?immutable=1`, { readonly: true });
+}
+
+/**
+ * SQLite's errors for a full disk and a read-only database as sentences; anything else unchanged.
+ * A failed transaction is rolled back whole, so "nothing was written" holds whenever this is used.
+ */
+export function describeWriteFailure(db: Db, error: unknown): unknown {
+  const code = (error as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_FULL'))
+    return new WinnowError(
+      `The disk holding ${db.name} is full (or the database reached its size limit); nothing of this change was written.`,
+      'Free some disk space and try again.',
+    );
+  if (code.startsWith('SQLITE_READONLY'))
+    return new WinnowError(
+      `${db.name} cannot be written (${db.readonly ? 'the project was opened read-only' : 'the file or its folder is read-only'}); nothing of this change was written.`,
+      'Open the project with write access: check the permissions of its folder, or work on a copy.',
+    );
+  return error;
 }
 
 /**
@@ -33,7 +85,11 @@ export function openDatabase(file: string, options: { create: boolean; readonly?
  * savepoints of the outer transaction.
  */
 export function writeTransaction<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  try {
+    return db.transaction(fn).immediate();
+  } catch (error) {
+    throw describeWriteFailure(db, error);
+  }
 }
 
 export function schemaVersion(db: Db): number {
