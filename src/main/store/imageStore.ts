@@ -36,8 +36,8 @@ export const MAX_INPUT_PIXELS = 8192 * 8192;
 
 /**
  * Decoded pixels that all concurrent decodes of this process may hold at once (imports decode several
- * files in parallel, and a server may run two imports): 1 GiB, so four of the largest allowed images
- * at most. One image larger than the budget is decoded alone.
+ * files in parallel, and a server may run two imports): 1 GiB, so two of the largest allowed RGBA
+ * images at once (see decodedBytes), or eight ordinary ones. An image larger than the budget is decoded alone.
  */
 export const DECODE_MEMORY_BUDGET = 1 << 30;
 
@@ -100,11 +100,12 @@ export async function toPng(
 ): Promise<{ png: Uint8Array; width: number; height: number; channels: number }> {
   let release = () => {};
   try {
-    const image = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
-    const meta = await image.metadata();
+    // The header alone (sharp's own limit would hide the size behind its generic message).
+    const meta = await sharp(input, { limitInputPixels: false }).metadata();
     const pixels = (meta.width ?? 0) * (meta.height ?? 0);
     if (pixels > MAX_INPUT_PIXELS) throw new Error(`it has ${meta.width} × ${meta.height} pixels, ${TOO_MANY_PIXELS}`);
     release = await decodeBudget.acquire(decodedBytes(meta));
+    const image = sharp(input, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
     const { info } = await image.clone().raw().toBuffer({ resolveWithObject: true });
     const png = meta.format === 'png' ? input : new Uint8Array(await image.clone().png().toBuffer());
     return { png, width: info.width, height: info.height, channels: meta.channels ?? info.channels };
