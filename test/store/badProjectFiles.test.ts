@@ -137,6 +137,24 @@ describe('a project the user cannot write', () => {
     expect(statSync(join(dir, 'winnow.db')).mtimeMs).toBe(mtime);
   }, 60_000);
 
+  it('refuses, rather than show an old state, when commits wait in winnow.db-wal it cannot merge', async () => {
+    const { dir, work } = await projectWithImages(1);
+    // As a crash leaves it: the last commits only in the -wal file, no -shm.
+    const writer = openProject(dir);
+    writer.db.pragma('wal_autocheckpoint = 0');
+    writer.db.prepare("INSERT INTO settings (key, value) VALUES ('late', '1')").run();
+    const copy = join(work, 'copy');
+    mkdirSync(copy);
+    for (const f of ['winnow.db', 'winnow.db-wal']) writeFileSync(join(copy, f), readFileSync(join(dir, f)));
+    writer.close();
+    chmodSync(work, 0o755);
+    const probe = `import { openProject } from ${JSON.stringify(resolve(import.meta.dirname, '../../src/main/store/project.ts'))};
+      try { openProject(process.argv[1], { readonly: true }); console.log('opened'); } catch (e) { console.log(e.message); }`;
+    const result = runUnprivileged(['--input-type=module', '-e', probe, copy], { allowWrite: [], denyWrite: [copy] });
+    expect(result.stdout).toMatch(/has changes not yet merged from .*winnow\.db-wal/);
+    expect(readdirSync(copy).sort()).toEqual(['winnow.db', 'winnow.db-wal']);
+  }, 60_000);
+
   it('names its image store when an import cannot write there, and imports nothing', async () => {
     const { dir, work } = await projectWithImages(1);
     await makeImageFolder(join(work, 'more'), { shirt: 3 }, 50);
