@@ -44,5 +44,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Every write transaction takes the write lock up front, so other processes' writers wait for it.
+    files: ['src/main/**/*.ts'],
+    ignores: ['src/main/store/database.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction']",
+          message: 'Use writeTransaction(db, fn) from store/database.ts (BEGIN IMMEDIATE).',
+        },
+      ],
+    },
+  },
   prettier,
 );

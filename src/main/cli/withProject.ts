@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openProject, type Project } from '../store/project.ts';
+import { openProject, openProjectToRead, type Project } from '../store/project.ts';
 import { resolveProjectDir } from '../workspace.ts';
 
 /** What a command does with its project: 'read' commands (status, export, …) never write to it. */
@@ -28,8 +28,5 @@ export function withProjectFor(outcome: { code: number }): WithProject {
 }
 
 function openFor(dir: string, mode: ProjectMode): Project {
-  // Read-only opening (so a read-only project can be inspected) switches on here once store/project.ts
-  // has it: openProject(dir, { readonly: mode === 'read' }).
-  void mode;
-  return openProject(dir);
+  return mode === 'read' ? openProjectToRead(dir) : openProject(dir);
 }

@@ -1,14 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, normalize, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
-import { writeFileAtomic } from '../store/atomicFile.ts';
+import { withFileLock, writeFileAtomic } from '../store/atomicFile.ts';
 import { winnowHome } from '../workspace.ts';
 import { CLIP_FILES, CLIP_SIGNATURES } from './clip.ts';
 import { readJsonConfig } from './jsonConfig.ts';
-import { modelId } from './modelId.ts';
+import { listModelFiles, modelId } from './modelId.ts';
 import { declaredType } from './onnxSession.ts';
 import { isFloatType } from './tensorPrecision.ts';
 import { SD_FILES, SD_SIGNATURES } from './sd/stableDiffusion.ts';
@@ -69,13 +68,20 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
       `${dir} is neither a Stable Diffusion folder (no model_index.json) nor a CLIP folder (no text_model.onnx or vision_model.onnx).`,
       `${FIX_SD} For CLIP: ${FIX_CLIP}`,
     );
-  const problems: string[] = [];
-  const requireFile = (file: string) => {
-    if (!existsSync(join(dir, file))) problems.push(`${file} is missing`);
+  // Only regular files are ever opened: a named pipe would block this process (and a server) forever.
+  const listing = await listModelFiles(dir);
+  const problems: string[] = [...listing.problems];
+  const regular = new Set(listing.files.map((f) => f.relativePath));
+  /** Whether `file` is a regular file of the folder; if not, says why (unless the listing did). */
+  const requireFile = (file: string): boolean => {
+    const name = normalize(file);
+    if (regular.has(name)) return true;
+    if (!listing.problems.some((p) => p.startsWith(`${name} `)))
+      problems.push(existsSync(join(dir, file)) ? `${file} is not a file` : `${file} is missing`);
+    return false;
   };
   const requireJson = (file: string) => {
-    requireFile(file);
-    if (!existsSync(join(dir, file))) return;
+    if (!requireFile(file)) return;
     try {
       JSON.parse(readFileSync(join(dir, file), 'utf8'));
     } catch (error) {
@@ -114,10 +120,7 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
   const floatTypes = new Set<string>();
   for (const expected of onnx) {
     const path = join(dir, expected.file);
-    if (!existsSync(path)) {
-      problems.push(`${expected.file} is missing`);
-      continue;
-    }
+    if (!requireFile(expected.file)) continue;
     let session: ort.InferenceSession;
     try {
       // Only the signature is read here: no graph optimisation, CPU.
@@ -143,12 +146,7 @@ export async function inspectModelFolder(folder: string): Promise<Inspection> {
       kind === 'clip' ? FIX_CLIP : FIX_SD,
     );
   const precision = floatTypes.size === 2 ? 'mixed' : floatTypes.has('float16') ? 'fp16' : 'fp32';
-  return { kind, precision, sizeBytes: await folderSize(dir) };
-}
-
-async function folderSize(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+  return { kind, precision, sizeBytes: listing.files.reduce((sum, f) => sum + f.size, 0) };
 }
 
 function registryFile(env: NodeJS.ProcessEnv): string {
@@ -162,8 +160,27 @@ export function listModels(env: NodeJS.ProcessEnv = process.env): RegisteredMode
   return readJsonConfig(file, registrySchema, 'model registry', fix).models;
 }
 
-async function saveModels(models: RegisteredModel[], env: NodeJS.ProcessEnv): Promise<void> {
-  await writeFileAtomic(registryFile(env), `${JSON.stringify({ models }, null, 2)}\n`);
+/**
+ * Changes the registry as one atomic read-modify-write under its lock file: `change` gets the models
+ * as they are now (re-read under the lock, so another process's add is never lost) and returns the
+ * new list, or throws to leave the registry unchanged.
+ */
+async function updateModels(
+  env: NodeJS.ProcessEnv,
+  change: (models: RegisteredModel[]) => RegisteredModel[],
+): Promise<void> {
+  const file = registryFile(env);
+  await withFileLock(file, async () => {
+    await writeFileAtomic(file, `${JSON.stringify({ models: change(listModels(env)) }, null, 2)}\n`);
+  });
+}
+
+function refuseTaken(models: readonly RegisteredModel[], name: string): void {
+  if (models.some((m) => m.name === name))
+    throw new WinnowError(
+      `A model named "${name}" is already registered.`,
+      `Pick another --name, or run winnow models remove ${name} first.`,
+    );
 }
 
 /** Validates a folder and records it under `name` (default: the folder's name). */
@@ -176,12 +193,8 @@ export async function addModel(
   const chosen = name ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
   if (!/^[\w.-]+$/.test(chosen))
     throw new WinnowError(`"${chosen}" cannot name a model.`, 'Use letters, digits, ".", "-" and "_" (--name).');
-  const models = listModels(env);
-  if (models.some((m) => m.name === chosen))
-    throw new WinnowError(
-      `A model named "${chosen}" is already registered.`,
-      `Pick another --name, or run winnow models remove ${chosen} first.`,
-    );
+  // Checked before the (slow) inspection to fail fast, and again under the lock.
+  refuseTaken(listModels(env), chosen);
   const inspection = await inspectModelFolder(dir);
   const model: RegisteredModel = {
     name: chosen,
@@ -190,17 +203,16 @@ export async function addModel(
     addedAt: new Date().toISOString(),
     ...inspection,
   };
-  await saveModels([...models, model], env);
+  await updateModels(env, (models) => {
+    refuseTaken(models, chosen);
+    return [...models, model];
+  });
   return model;
 }
 
 export async function removeModel(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const models = listModels(env);
   findModel(name, undefined, env);
-  await saveModels(
-    models.filter((m) => m.name !== name),
-    env,
-  );
+  await updateModels(env, (models) => models.filter((m) => m.name !== name));
 }
 
 /** A registered model by name, optionally of a required kind; the error lists what there is. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resourcesDir } from '../models/embeddedModels.ts';
 import { addClass, type ClassRow } from '../store/classes.ts';
+import { writeTransaction } from '../store/database.ts';
 import { recordImage } from '../store/images.ts';
 import { initProject, isProject, type Project } from '../store/project.ts';
 import { insertRealSample, type Split } from '../store/realSamples.ts';
@@ -41,7 +42,7 @@ export async function createDemoProject(dir: string): Promise<Project> {
         rows.push({ hash: image.hash, label: labels[i] as number, split, image });
       }
     }
-    project.db.transaction(() => {
+    writeTransaction(project.db, () => {
       const classes: ClassRow[] = names.map((name) =>
         addClass(project.db, { name: demoClassName(name), promptTemplates: ['a photo of a {label}'] }),
       );
@@ -54,7 +55,7 @@ export async function createDemoProject(dir: string): Promise<Project> {
         insertRealSample(project.db, { imageHash: r.hash, classId: cls.id, split: r.split, sourcePath: null });
       }
       setSetting(project.db, 'demo', { source: 'resources/data/fashion-mnist', classes: names });
-    })();
+    });
     return project;
   } catch (error) {
     project.close();

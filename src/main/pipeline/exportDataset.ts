@@ -4,6 +4,7 @@ import { copyFile, mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { WinnowError } from '../errors.ts';
+import { checkFolderPath } from '../store/atomicFile.ts';
 import { listClasses } from '../store/classes.ts';
 import { latestVerdicts } from '../store/curation.ts';
 import { recordExport } from '../store/exports.ts';
@@ -63,6 +64,7 @@ export async function exportDataset(
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
   const dest = resolve(destination);
+  checkFolderPath(dest);
   if (existsSync(dest) && readdirSync(dest).length > 0) {
     throw new WinnowError(`${dest} already exists and is not empty.`, 'Export into a new or empty folder.');
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
+import { writeTransaction } from '../store/database.ts';
 import { loadFeatures, saveFeatures } from '../store/features.ts';
 import type { Project } from '../store/project.ts';
 
@@ -21,7 +22,7 @@ export async function featuresOf(
     const files = await Promise.all(chunk.map((h) => readFile(project.images.pathOf(h))));
     const vectors = await encoder.encode(files);
     const entries = chunk.map((hash, k) => ({ hash, vector: vectors.slice(k * encoder.dim, (k + 1) * encoder.dim) }));
-    project.db.transaction(() => saveFeatures(project.db, encoder.id, entries))();
+    writeTransaction(project.db, () => saveFeatures(project.db, encoder.id, entries));
     for (const e of entries) cached.set(e.hash, e.vector);
     options.onProgress?.(Math.min(missing.length, start + chunk.length), missing.length);
   }

@@ -3,6 +3,7 @@ import { perturb } from '../models/conditioning.ts';
 import type { GenerationItem, Generator, SamplingParams } from '../models/generator.ts';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
 import type { Db } from '../store/database.ts';
+import { writeTransaction } from '../store/database.ts';
 import type { StoredImage } from '../store/imageStore.ts';
 import { recordImage } from '../store/images.ts';
 import { findInstanceByHash, insertInstance } from '../store/instances.ts';
@@ -161,7 +162,7 @@ export function recordGenerated(
   const ids: number[] = [];
   let duplicates = 0;
   const genParams = JSON.stringify({ guidanceScale: common.guidanceScale, steps: common.steps, ...common.sampling });
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const g of images) {
       if (findInstanceByHash(db, g.image.hash) !== undefined) {
         duplicates++;
@@ -187,6 +188,6 @@ export function recordGenerated(
         }),
       );
     }
-  })();
+  });
   return { ids, duplicates };
 }

@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { WinnowError } from '../errors.ts';
 import type { Skipped } from './report.ts';
@@ -22,7 +22,9 @@ export interface ImageFolderScan {
 
 /**
  * Lists an ImageFolder: one sub-folder per class, images anywhere below it. Dotfiles are ignored;
- * files that are not images, and folders that cannot be read, are reported as skipped.
+ * files that are not images, and folders that cannot be read, are reported as skipped. Symbolic links
+ * are followed (a link loop is skipped); named pipes, sockets and devices are skipped unopened (reading
+ * a named pipe would block the import forever).
  * `rootFilesAllowed` names files that may sit at the root (e.g. metadata.jsonl).
  */
 export async function scanImageFolder(
@@ -43,8 +45,10 @@ export async function scanImageFolder(
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(root, entry.name);
-    if (entry.isDirectory()) {
-      await collect(root, path, entry.name, files, skipped);
+    const info = await follow(path, skipped);
+    if (info === undefined) continue;
+    if (info.isDirectory()) {
+      await collect(root, path, entry.name, files, skipped, new Set([await realpath(root)]));
     } else if (!rootFilesAllowed.includes(entry.name)) {
       skipped.push({ path, reason: 'is not inside a class folder (an ImageFolder has one sub-folder per class)' });
     }
@@ -64,7 +68,13 @@ async function collect(
   label: string,
   files: ImageFolderFile[],
   skipped: Skipped[],
+  ancestors: ReadonlySet<string>,
 ): Promise<void> {
+  const real = await realpath(dir);
+  if (ancestors.has(real)) {
+    skipped.push({ path: dir, reason: 'links back to a folder that contains it (a loop)' });
+    return;
+  }
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -75,12 +85,35 @@ async function collect(
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      await collect(root, path, label, files, skipped);
+    const info = await follow(path, skipped);
+    if (info === undefined) continue;
+    if (info.isDirectory()) {
+      await collect(root, path, label, files, skipped, new Set([...ancestors, real]));
+    } else if (!info.isFile()) {
+      skipped.push({ path, reason: `is ${info.isFIFO() ? 'a named pipe (FIFO)' : 'a socket or device'}, not a file` });
     } else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
       files.push({ label, path, relativePath: relative(root, path).split('\\').join('/') });
     } else {
       skipped.push({ path, reason: `is not an image file (Winnow reads ${[...IMAGE_EXTENSIONS].join(' ')})` });
     }
+  }
+}
+
+/** An entry's kind through symbolic links, or undefined (and a skip) when the link leads nowhere. */
+async function follow(path: string, skipped: Skipped[]): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    skipped.push({
+      path,
+      reason:
+        code === 'ENOENT'
+          ? 'is a symbolic link to nothing'
+          : code === 'ELOOP'
+            ? 'is a symbolic link loop'
+            : `cannot be read (${code ?? String(error)})`,
+    });
+    return undefined;
   }
 }

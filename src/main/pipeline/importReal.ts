@@ -1,5 +1,6 @@
 import type { WinnowError } from '../errors.ts';
 import { addClass, checkClassName, findClass } from '../store/classes.ts';
+import { writeTransaction } from '../store/database.ts';
 import { recordImage } from '../store/images.ts';
 import type { Project } from '../store/project.ts';
 import { insertRealSample, type Split } from '../store/realSamples.ts';
@@ -31,7 +32,7 @@ export async function importReal(project: Project, dir: string, split: Split): P
 
   const { db } = project;
   const classesCreated: string[] = [];
-  const imported = db.transaction(() => {
+  const imported = writeTransaction(db, () => {
     const { fresh, skipped: duplicates } = dropDuplicates(db, ingested.ingested);
     skipped.push(...duplicates);
     for (const { item, image } of fresh) {
@@ -44,6 +45,6 @@ export async function importReal(project: Project, dir: string, split: Split): P
       insertRealSample(db, { imageHash: image.hash, classId: cls.id, split, sourcePath: item.path });
     }
     return fresh.length;
-  })();
+  });
   return { imported, classesCreated, skipped };
 }

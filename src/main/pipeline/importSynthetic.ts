@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import { recordImage } from '../store/images.ts';
 import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
@@ -96,7 +96,7 @@ export async function importSynthetic(project: Project, dir: string): Promise<Im
   const ingested = await ingestFiles(files, project.images);
   skipped.push(...ingested.skipped);
 
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const runId = createRun(db, 'import', { dir });
     const { fresh, skipped: duplicates } = dropDuplicates(db, ingested.ingested);
     skipped.push(...duplicates);
@@ -132,5 +132,5 @@ export async function importSynthetic(project: Project, dir: string): Promise<Im
     recordScores(db, scores);
     finishRun(db, runId, 'done');
     return { imported: fresh.length, classesCreated: [], skipped, runId };
-  })();
+  });
 }

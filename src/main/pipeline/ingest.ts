@@ -13,9 +13,11 @@ export interface Ingested<T> {
 }
 
 /**
- * Reads, fully decodes and stores each file's image (as PNG, content-addressed), a few at a time.
- * Unreadable or corrupt files are skipped with the reason. Writing image files first and rows
- * later is safe: a stored image no row points at is harmless and is reused if imported again.
+ * Reads, fully decodes and stores each file's image (as PNG, content-addressed), a few at a time
+ * (toPng bounds their memory). Unreadable or corrupt files are skipped with the reason; a failure to
+ * write the project's image store is the project's, so it stops the import (naming the store).
+ * Writing image files first and rows later is safe: a stored image no row points at is harmless and
+ * is reused if imported again.
  */
 export async function ingestFiles<T extends { path: string }>(
   items: readonly T[],
@@ -23,24 +25,33 @@ export async function ingestFiles<T extends { path: string }>(
 ): Promise<{ ingested: Ingested<T>[]; skipped: Skipped[] }> {
   const results: (Ingested<T> | Skipped)[] = new Array(items.length);
   let next = 0;
+  let failure: unknown;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failure === undefined) {
       const index = next++;
       const item = items[index] as T;
+      let decoded: Awaited<ReturnType<typeof toPng>>;
       try {
-        const { png, width, height, channels } = await toPng(await readFile(item.path), item.path);
-        const hash = await images.put(png);
-        results[index] = { item, image: { hash, width, height, channels, bytes: png.byteLength } };
+        decoded = await toPng(await readFile(item.path), item.path);
       } catch (error) {
         const reason =
           error instanceof UnreadableImageError
             ? `is not a readable image (${error.detail})`
             : `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
         results[index] = { path: item.path, reason };
+        continue;
+      }
+      const { png, width, height, channels } = decoded;
+      try {
+        const hash = await images.put(png);
+        results[index] = { item, image: { hash, width, height, channels, bytes: png.byteLength } };
+      } catch (error) {
+        failure ??= error;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, availableParallelism() * 2) }, worker));
+  if (failure !== undefined) throw failure;
   const ingested: Ingested<T>[] = [];
   const skipped: Skipped[] = [];
   for (const r of results) {

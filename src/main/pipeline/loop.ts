@@ -14,6 +14,7 @@ import { perturb } from '../models/conditioning.ts';
 import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
+import { writeTransaction } from '../store/database.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
 import { findInstanceByHash, type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
@@ -142,17 +143,15 @@ export async function startLoop(
   const { db } = project;
   // The fresh seed is chosen and stored with the run in one transaction: two runs started at once
   // cannot both take it, and `--resume` reads it back from the run's params.
-  const { runId, params } = db
-    .transaction(() => {
-      const params = settings.seed === undefined ? { ...checked, seed: freshSeed(loopSeeds(db)) } : checked;
-      const modelIds = {
-        generator: models.generator.id,
-        encoder: models.encoder.id,
-        ...(models.clip ? { clip: models.clip.id } : {}),
-      };
-      return { runId: createRun(db, 'loop', params, modelIds), params };
-    })
-    .immediate();
+  const { runId, params } = writeTransaction(db, () => {
+    const params = settings.seed === undefined ? { ...checked, seed: freshSeed(loopSeeds(db)) } : checked;
+    const modelIds = {
+      generator: models.generator.id,
+      encoder: models.encoder.id,
+      ...(models.clip ? { clip: models.clip.id } : {}),
+    };
+    return { runId: createRun(db, 'loop', params, modelIds), params };
+  });
   await runLoop(project, models, runId, params, hooks);
   return runId;
 }
@@ -193,12 +192,10 @@ export async function resumeLoop(project: Project, models: LoopModels, hooks: Lo
     );
   }
   // One worker per run: refused (naming the holder) while another live process works it.
-  project.db
-    .transaction(() => {
-      takeRunLease(project.db, run.id);
-      setRunStatus(project.db, run.id, 'running');
-    })
-    .immediate();
+  writeTransaction(project.db, () => {
+    takeRunLease(project.db, run.id);
+    setRunStatus(project.db, run.id, 'running');
+  });
   await runLoop(project, models, run.id, loopParamsSchema.parse(JSON.parse(run.params)), hooks);
   return run.id;
 }
@@ -241,11 +238,11 @@ async function runLoop(
     if (loadCheckpoint(db, runId, -1) === undefined) {
       const head = await trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
       const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
-      db.transaction(() => {
+      writeTransaction(db, () => {
         assertRunLeaseHeld(db, runId);
         saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
         for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
-      }).immediate();
+      });
     }
     prepare(1, 1);
     const done = new Set(
@@ -439,7 +436,7 @@ async function runRound(
       ),
     );
     const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
-    db.transaction(() => {
+    writeTransaction(db, () => {
       assertRunLeaseHeld(db, runId);
       for (const image of stored) {
         const owner = findInstanceByHash(db, image.hash);
@@ -464,7 +461,7 @@ async function runRound(
           roundIndex: round,
         },
       ).duplicates;
-    }).immediate();
+    });
     made += planned.length;
     progress(made, total);
   }
@@ -550,7 +547,7 @@ async function runRound(
     return keep.length;
   });
   const metrics = await timed('evaluate', () => evaluate(head, real));
-  db.transaction(() => {
+  writeTransaction(db, () => {
     assertRunLeaseHeld(db, runId);
     const entries: ScoreEntry[] = [];
     scored.chosen.forEach(({ inst }, k) => {
@@ -578,6 +575,6 @@ async function runRound(
     saveCheckpoint(db, runId, round, { head: head.weights, gradient: scored.G, state: { window } satisfies LoopState });
     setRoundStage(db, runId, round, 'evaluate', timings);
     finishRound(db, runId, round);
-  }).immediate();
+  });
   emit('evaluate', round)(1, 1);
 }

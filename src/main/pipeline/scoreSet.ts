@@ -4,6 +4,7 @@ import { classPrototypes } from '../learn/labelQuality.ts';
 import { trainHead } from '../learn/headTraining.ts';
 import { createHead } from '../learn/softmaxHead.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
+import { writeTransaction } from '../store/database.ts';
 import { listInstances, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
@@ -85,7 +86,7 @@ export async function scoreProject(
     { by: options.by, rule: options.rule, seed: options.seed, epochs: options.epochs },
     { encoder: encoder.id, ...(options.clip ? { clip: options.clip.id } : {}) },
   );
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const entries: ScoreEntry[] = [];
     instances.forEach((inst, k) => {
       for (const [kind, values] of Object.entries(scores))
@@ -96,6 +97,6 @@ export async function scoreProject(
     recordMetric(db, runId, 0, 'scored', instances.length);
     recordMetric(db, runId, 0, 'accepted', accepted.filter(Boolean).length);
     finishRun(db, runId, 'done');
-  })();
+  });
   return { runId, scored: instances.length, accepted: accepted.filter(Boolean).length };
 }

@@ -33,11 +33,23 @@ export interface LeftoversReport {
  * file another live process is still writing (an import holds no lease) is never touched.
  */
 export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: number = Date.now()): LeftoversReport {
-  if (db.readonly) return { interrupted: [], removed: [] };
-  const interrupted = markInterruptedRuns(db);
-  if (anyLiveLease(db)) return { interrupted, removed: [] };
-  const removed = [...stalePartialExports([dir, join(dir, 'exports')], at), ...staleStoreFiles(imagesDir, db, at)];
-  return { interrupted, removed };
+  const nothing = { interrupted: [], removed: [] };
+  if (db.readonly) return nothing;
+  // Opening a project never waits for another process's write: while one is writing, the
+  // clean-up is left to the next open.
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    const interrupted = markInterruptedRuns(db);
+    if (anyLiveLease(db)) return { interrupted, removed: [] };
+    const removed = [...stalePartialExports([dir, join(dir, 'exports')], at), ...staleStoreFiles(imagesDir, db, at)];
+    return { interrupted, removed };
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return nothing;
+    throw error;
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
 }
 
 function entries(dir: string): string[] {

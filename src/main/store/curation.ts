@@ -3,6 +3,7 @@ import { WinnowError } from '../errors.ts';
 import { getClass } from './classes.ts';
 import { now } from './clock.ts';
 import type { Db } from './database.ts';
+import { writeTransaction } from './database.ts';
 import { getInstance, type Override } from './instances.ts';
 
 export type CuratorAction = 'accept' | 'reject' | 'relabel' | 'clear';
@@ -48,7 +49,7 @@ export function curate(db: Db, request: ActionRequest): string {
   const record = db.prepare(
     'INSERT INTO curator_actions (instance_id, action, before, after, batch, at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const at = now();
     for (const id of request.instanceIds) {
       const instance = getInstance(db, id);
@@ -58,7 +59,7 @@ export function curate(db: Db, request: ActionRequest): string {
       apply(db, id, after);
       record.run(id, request.action, JSON.stringify(before), JSON.stringify(after), batch, at);
     }
-  })();
+  });
   return batch;
 }
 
@@ -67,7 +68,7 @@ export function curate(db: Db, request: ActionRequest): string {
  * instance's state from before it. Returns the undone batch id, or undefined when there is none.
  */
 export function undoLastAction(db: Db): string | undefined {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const last = db
       .prepare<[], { batch: string }>(
         'SELECT batch FROM curator_actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1',
@@ -82,7 +83,7 @@ export function undoLastAction(db: Db): string | undefined {
     for (const a of actions) apply(db, a.instanceId, JSON.parse(a.before) as CuratedState);
     db.prepare('UPDATE curator_actions SET undone_at = ? WHERE batch = ?').run(now(), last.batch);
     return last.batch;
-  })();
+  });
 }
 
 export interface CuratorActionRow {

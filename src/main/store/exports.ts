@@ -8,7 +8,9 @@ export interface ExportRecord {
   readonly counts: Record<string, number>;
 }
 
-export function recordExport(db: Db, e: ExportRecord): number {
+/** Remembers an export; a project opened read-only cannot, and its exports are still made. */
+export function recordExport(db: Db, e: ExportRecord): number | undefined {
+  if (db.readonly) return undefined;
   return Number(
     db
       .prepare('INSERT INTO exports (destination, formats, filter, counts, at) VALUES (?, ?, ?, ?, ?)')

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { WinnowError } from '../errors.ts';
 import { now } from './clock.ts';
-import type { Db } from './database.ts';
+import { type Db, writeTransaction } from './database.ts';
 
 /**
  * One worker per run. The process working a run holds its lease (a row of `run_leases`): taken
@@ -92,7 +92,7 @@ export function checkRunFree(db: Db, runId: number): void {
  */
 export function takeRunLease(db: Db, runId: number): AbortSignal {
   const token = randomUUID();
-  db.transaction(() => {
+  writeTransaction(db, () => {
     checkRunFree(db, runId);
     const at = now();
     db.prepare(
@@ -100,7 +100,7 @@ export function takeRunLease(db: Db, runId: number): AbortSignal {
        ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, token = excluded.token,
          acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
     ).run(runId, process.pid, hostname(), token, at, at);
-  }).immediate();
+  });
   return startHeartbeat(db, runId, token);
 }
 
@@ -176,28 +176,26 @@ export function anyLiveLease(db: Db): boolean {
  * and their dead leases are dropped, in one IMMEDIATE transaction. Returns their ids.
  */
 export function markInterruptedRuns(db: Db): number[] {
-  return db
-    .transaction(() => {
-      const running = db
-        .prepare<[], { id: number }>("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
-        .all()
-        .map((r) => r.id);
-      const interrupted = running.filter((id) => {
-        const lease = leaseOf(db, id);
-        return lease === undefined || !isLive(lease);
-      });
-      for (const id of interrupted) {
-        const lease = leaseOf(db, id);
-        db.prepare("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ?").run(
-          lease === undefined
-            ? 'its process stopped without finishing it'
-            : `its process (${lease.pid} on ${lease.host}) stopped without finishing it; last heartbeat ${lease.heartbeatAt}`,
-          now(),
-          id,
-        );
-        db.prepare('DELETE FROM run_leases WHERE run_id = ?').run(id);
-      }
-      return interrupted;
-    })
-    .immediate();
+  return writeTransaction(db, () => {
+    const running = db
+      .prepare<[], { id: number }>("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
+      .all()
+      .map((r) => r.id);
+    const interrupted = running.filter((id) => {
+      const lease = leaseOf(db, id);
+      return lease === undefined || !isLive(lease);
+    });
+    for (const id of interrupted) {
+      const lease = leaseOf(db, id);
+      db.prepare("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ?").run(
+        lease === undefined
+          ? 'its process stopped without finishing it'
+          : `its process (${lease.pid} on ${lease.host}) stopped without finishing it; last heartbeat ${lease.heartbeatAt}`,
+        now(),
+        id,
+      );
+      db.prepare('DELETE FROM run_leases WHERE run_id = ?').run(id);
+    }
+    return interrupted;
+  });
 }

@@ -1,5 +1,5 @@
 import { now } from './clock.ts';
-import type { Db } from './database.ts';
+import { type Db, writeTransaction } from './database.ts';
 import { releaseRunLease, takeRunLease } from './leases.ts';
 
 export type RunKind = 'loop' | 'score' | 'generate' | 'train' | 'import';
@@ -25,17 +25,15 @@ const RUN_COLUMNS =
  * transaction, so no other process ever sees it running without a worker. `finishRun` releases it.
  */
 export function createRun(db: Db, kind: RunKind, params: unknown, modelIds: Record<string, string> = {}): number {
-  return db
-    .transaction(() => {
-      const id = Number(
-        db
-          .prepare('INSERT INTO runs (kind, params, model_ids, started_at) VALUES (?, ?, ?, ?)')
-          .run(kind, JSON.stringify(params), JSON.stringify(modelIds), now()).lastInsertRowid,
-      );
-      takeRunLease(db, id);
-      return id;
-    })
-    .immediate();
+  return writeTransaction(db, () => {
+    const id = Number(
+      db
+        .prepare('INSERT INTO runs (kind, params, model_ids, started_at) VALUES (?, ?, ?, ?)')
+        .run(kind, JSON.stringify(params), JSON.stringify(modelIds), now()).lastInsertRowid,
+    );
+    takeRunLease(db, id);
+    return id;
+  });
 }
 
 /** Records how the run ended and releases this process's lease on it. */
