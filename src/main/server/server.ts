@@ -136,6 +136,8 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
       send(response, result.ok ? 200 : 400, result);
       return;
     }
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      throw new Refusal(405, `Pages and images are read with GET, not ${request.method}.`);
     const image = url.pathname.match(/^\/images\/([0-9a-f]{64})\.png$/);
     const thumb = url.pathname.match(/^\/thumbs\/(\d+)\/([0-9a-f]{64})\.png$/);
     if (image?.[1] && isImageHash(image[1])) return file(response, options.engine.images().pathOf(image[1]), true);
