@@ -21,9 +21,14 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '']);
  * or another port) is refused, so a page served elsewhere never reaches the API as "same origin".
  */
 export function allowedHosts(listenHost: string, port: number): ReadonlySet<string> {
-  const names = ['127.0.0.1', 'localhost', '[::1]'];
-  if (!WILDCARDS.has(listenHost)) names.push(listenHost.includes(':') ? `[${listenHost}]` : listenHost);
+  const names = ['127.0.0.1', 'localhost', '[::1]', urlHost(listenHost)];
   return new Set(names.map((name) => `${name.toLowerCase()}:${port}`));
+}
+
+/** The listening address as a URL's host: bracketed when IPv6; loopback for "every interface". */
+export function urlHost(listenHost: string): string {
+  if (WILDCARDS.has(listenHost)) return '127.0.0.1';
+  return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
 }
 
 /**

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { WinnowError } from '../errors.ts';
 import { isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
 import { type Engine, handle, isMethod } from '../service/winnowService.ts';
-import { allowedHosts, checkJsonBody, checkSameOrigin, Refusal } from './requestGuard.ts';
+import { allowedHosts, checkJsonBody, checkSameOrigin, Refusal, urlHost } from './requestGuard.ts';
 import { Sessions } from './sessions.ts';
 
 /** The Content-Security-Policy of the served app: the same as the Electron window's. */
@@ -166,7 +166,7 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
   hosts = allowedHosts(options.host, port);
   // Cookies ignore ports: a cookie named for this port is never mistaken for another server's.
   cookieName = `winnow_session_${port}`;
-  return { server, url: `http://${options.host}:${port}/?token=${token}`, token };
+  return { server, url: `http://${urlHost(options.host)}:${port}/?token=${token}`, token };
 }
 
 /** The request's path and query; a request line no URL parser accepts is a bad request. */
