@@ -56,6 +56,8 @@ async function attempt(name, send) {
   await attempt('cors JSON curate', () => post('curate', '${curate}', { headers: { 'Content-Type': 'application/json' } }));
   await attempt('cors read of the project', () => post('projectStatus', '{}', { headers: { 'Content-Type': 'application/json' } }));
   await attempt('no-cors read of the page', () => fetch('${target}/', { mode: 'no-cors', credentials: 'include' }));
+  results['cookies it can read'] = document.cookie;
+  results['session key it can read'] = localStorage.getItem('winnow-session-key');
   document.getElementById('form').submit();
   await new Promise((done) => document.querySelector('iframe').addEventListener('load', done, { once: true }));
   window.results = results;
@@ -93,6 +95,8 @@ describe('a hostile page on another localhost port, in Chromium', () => {
     // The user has the workstation open: the browser holds its session cookie.
     await page.goto(url);
     await page.getByRole('link', { name: 'ankle boot' }).waitFor();
+    // Neither the token nor the session's key stays in the address bar.
+    expect(page.url()).toBe(`http://127.0.0.1:${port}/#/`);
     const before = getInstance(project.db, ids[0]!)!.override;
     answered.length = 0;
 
@@ -116,10 +120,21 @@ describe('a hostile page on another localhost port, in Chromium', () => {
       'cors JSON curate': expect.stringMatching(/^blocked/),
       'cors read of the project': expect.stringMatching(/^blocked/),
       'no-cors read of the page': 'opaque',
+      'cookies it can read': '',
+      'session key it can read': null,
     });
     // Every request that reached the server was refused as another origin's: 403, nothing else.
     expect(answered.length).toBeGreaterThanOrEqual(5);
     expect(answered.filter((line) => !line.endsWith(' 403'))).toEqual([]);
+    // The other port's server replays the cookie it received, from outside a browser: no API call opens.
+    const cookie = leaked.at(-1)!.match(new RegExp(`winnow_session_${port}=[0-9a-f]{64}`))![0];
+    const replayed = await fetch(`http://127.0.0.1:${port}/api/curate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ ids: [ids[0]], action: 'reject' }),
+    });
+    expect(replayed.status).toBe(401);
+    expect(getInstance(project.db, ids[0]!)!.override).toBe(before);
     await context.close();
   });
 });

@@ -19,6 +19,8 @@ let server: Server;
 let port: number;
 let token: string;
 let cookie: string;
+/** The session's key, which the page sends with its API calls (the server hands it over in the fragment). */
+let key: string;
 const OTHER = 'http://127.0.0.1:8123';
 
 beforeAll(async () => {
@@ -27,10 +29,11 @@ beforeAll(async () => {
   server = started.server;
   token = started.token;
   port = Number(new URL(started.url).port);
-  // The page's own flow: open the printed URL, get a session cookie.
+  // The page's own flow: open the printed URL, get a session cookie and, in the fragment, the key.
   const opened = await rawHttp(port, httpText('GET', `/?token=${token}`, { Host: `127.0.0.1:${port}` }));
   expect(opened.status).toBe(303);
   cookie = opened.headers.match(/^set-cookie: ([^;]+)/im)![1]!;
+  key = opened.headers.match(/^location: \/#session=([0-9a-f]{64})$/im)![1]!;
 });
 afterAll(async () => {
   server.closeAllConnections();
@@ -38,7 +41,7 @@ afterAll(async () => {
   project.close();
 });
 
-/** The headers Chromium sends with a page's fetch to this server. */
+/** The headers Chromium sends with a page's fetch to this server (the page's own: with the session's key). */
 const browser = (from: { origin?: string; site?: string }, type = 'application/json') => ({
   Host: `127.0.0.1:${port}`,
   ...(from.origin ? { Origin: from.origin } : {}),
@@ -46,6 +49,7 @@ const browser = (from: { origin?: string; site?: string }, type = 'application/j
   'Sec-Fetch-Mode': from.site === 'same-origin' ? 'cors' : 'no-cors',
   'Content-Type': type,
   Cookie: cookie,
+  ...(from.site === 'same-origin' ? { 'X-Winnow-Session': key } : {}),
 });
 const reject = (id: number) => JSON.stringify({ ids: [id], action: 'reject' });
 
@@ -56,13 +60,13 @@ describe('the served API refuses forged requests', () => {
     expect(setCookie).toMatch(new RegExp(`^winnow_session_${port}=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/$`));
     expect(setCookie).not.toContain(token);
     expect(setCookie.split(';')[0]).not.toBe(cookie); // a new session each time
+    // The key comes in the fragment (which browsers never send to a server), and is neither.
+    expect(opened.headers).toMatch(/^location: \/#session=[0-9a-f]{64}\r?$/im);
+    expect([token, cookie.split('=')[1]]).not.toContain(key);
     // The token itself as a cookie is no session.
     const asCookie = await rawHttp(
       port,
-      httpText('POST', '/api/projectStatus', {
-        ...browser({ origin: `http://127.0.0.1:${port}`, site: 'same-origin' }),
-        Cookie: `winnow_session_${port}=${token}`,
-      }),
+      httpText('GET', '/', { Host: `127.0.0.1:${port}`, Cookie: `winnow_session_${port}=${token}` }),
     );
     expect(asCookie.status).toBe(401);
     // A session cookie is no token.
@@ -75,9 +79,20 @@ describe('the served API refuses forged requests', () => {
       }),
     );
     expect(sessionAsBearer.status).toBe(401);
+    // The cookie alone (what a server on another port of this machine receives) opens no API call.
+    const cookieOnly = await rawHttp(
+      port,
+      httpText(
+        'POST',
+        '/api/projectStatus',
+        { Host: `127.0.0.1:${port}`, 'Content-Type': 'application/json', Cookie: cookie },
+        '{}',
+      ),
+    );
+    expect(cookieOnly.status).toBe(401);
   });
 
-  it("serves the page's own flow: same-origin calls with the session cookie, and Bearer scripts", async () => {
+  it("serves the page's own flow: same-origin calls with the session's key, the page by its cookie, and Bearer scripts", async () => {
     const own = await rawHttp(
       port,
       httpText(
@@ -129,10 +144,16 @@ describe('the served API refuses forged requests', () => {
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect(JSON.parse(response.body)).toMatchObject({ ok: false, error: expect.stringMatching(/another/) });
     }
-    // A browser that sends neither header (none does today): the content type still refuses it.
+    // A browser that sends neither header (none does today): the cookie alone opens no API call,
+    // and even with the session's key, a body that is not declared JSON is refused.
     const bare = await rawHttp(port, httpText('POST', '/api/curate', browser({}, 'text/plain'), reject(id)));
-    expect(bare.status).toBe(415);
-    expect(JSON.parse(bare.body)).toMatchObject({ error: expect.stringMatching(/Content-Type: application\/json/) });
+    expect(bare.status).toBe(401);
+    const plain = await rawHttp(
+      port,
+      httpText('POST', '/api/curate', { ...browser({}, 'text/plain'), 'X-Winnow-Session': key }, reject(id)),
+    );
+    expect(plain.status).toBe(415);
+    expect(JSON.parse(plain.body)).toMatchObject({ error: expect.stringMatching(/Content-Type: application\/json/) });
     expect(getInstance(project.db, id)!.override).toBe(before);
     // The page's own call does apply: the refusals above were not for want of a good request.
     const own = await rawHttp(

@@ -9,6 +9,7 @@ import { isImageHash, THUMBNAIL_SIZES } from '../store/imageStore.ts';
 import { type Engine, handle, isMethod } from '../service/winnowService.ts';
 import { allowedHosts, checkJsonBody, checkSameOrigin, Refusal, urlHost } from './requestGuard.ts';
 import { Sessions } from './sessions.ts';
+import { SESSION_KEY_HEADER, SESSION_KEY_PARAM } from '../../shared/servedSession.ts';
 
 /** The Content-Security-Policy of the served app: the same as the Electron window's. */
 export const CSP =
@@ -48,8 +49,9 @@ export interface ServeOptions {
 /**
  * `winnow serve`: the built renderer and the same API as the Electron window, over HTTP on
  * localhost. Every request needs the token as `Authorization: Bearer <token>` (scripts), or a
- * session: opening the URL with `?token=` trades it for a random session id in an HttpOnly,
- * SameSite=Strict cookie named for this port. Requests a page of another origin could make
+ * session: opening the URL with `?token=` trades it for a random session (sessions.ts): a cookie
+ * (HttpOnly, SameSite=Strict, named for this port) for the page and its images, and a key the
+ * page sends with its API calls. Requests a page of another origin could make
  * (another Host, Origin or Sec-Fetch-Site; API calls without a JSON content type) are refused
  * before the token or session is looked at (see requestGuard.ts).
  */
@@ -85,20 +87,27 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
       request.method === 'GET' &&
       sessions.isToken(url.searchParams.get('token') ?? undefined)
     ) {
-      // Trade the token in the URL for a session, and drop the token from the address bar.
+      // Trade the token in the URL for a session, and drop the token from the address bar; the
+      // page takes the session's key from the fragment (see Session).
+      const session = sessions.open();
       response.writeHead(303, {
-        'Set-Cookie': `${cookieName}=${sessions.open()}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: '/',
+        'Set-Cookie': `${cookieName}=${session.cookie}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: `/#${SESSION_KEY_PARAM}=${session.key}`,
       });
       response.end();
       return;
     }
+    // API calls need the token or the session's key; the page, its images and the event
+    // stream (which a browser loads without headers of its own) need the token or the cookie.
+    const apiCall = url.pathname.startsWith('/api/') && url.pathname !== '/api/events';
     const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-    const session = request.headers.cookie
+    const cookie = request.headers.cookie
       ?.split(/;\s*/)
       .find((c) => c.startsWith(`${cookieName}=`))
       ?.slice(cookieName.length + 1);
-    if (!sessions.isToken(bearer) && !sessions.isLive(session))
+    const key = request.headers[SESSION_KEY_HEADER];
+    const session = apiCall ? sessions.hasKey(typeof key === 'string' ? key : undefined) : sessions.hasCookie(cookie);
+    if (!session && !sessions.isToken(bearer))
       throw new Refusal(
         401,
         'Missing or wrong token.',

@@ -4,16 +4,30 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 const MAX_SESSIONS = 100;
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+const random = () => randomBytes(32).toString('hex');
+
+/** What opening the token URL gives a browser: two random secrets, neither derived from the token. */
+export interface Session {
+  /** Sent back in an HttpOnly cookie: lets the browser load the page, images and the event stream. */
+  readonly cookie: string;
+  /**
+   * Handed to the page in the redirect's #fragment (never sent to any server) and kept in its
+   * origin's storage: the page sends it with every API call. Cookies ignore ports, so another
+   * server on this machine may see the cookie; only this origin's pages ever see the key.
+   */
+  readonly key: string;
+}
 
 /**
  * The server's secrets: the token (`winnow serve` prints it; scripts send it as a Bearer token)
- * and the sessions browsers trade it for. A session id is random, not derived from the token, so
- * a leaked cookie never reveals the token, and only this process knows which ids are live.
+ * and the sessions browsers trade it for. Session secrets are random, so a leaked cookie or key
+ * never reveals the token, and only this process knows which are live.
  */
 export class Sessions {
   readonly #token: Buffer;
-  /** Digests of the live session ids, oldest first: a lookup's timing says nothing about an id. */
-  readonly #live = new Set<string>();
+  /** Digests of the live sessions' cookies, oldest first, each with its key's digest (a lookup's timing says nothing of a secret). */
+  readonly #live = new Map<string, string>();
+  readonly #keys = new Set<string>();
 
   constructor(token: string) {
     this.#token = digest(token);
@@ -27,15 +41,25 @@ export class Sessions {
     return given !== undefined && timingSafeEqual(digest(given), this.#token);
   }
 
-  /** A new random session id, live until the server stops. */
-  open(): string {
-    const id = randomBytes(32).toString('hex');
-    this.#live.add(digest(id).toString('hex'));
-    if (this.#live.size > MAX_SESSIONS) this.#live.delete(this.#live.values().next().value as string);
-    return id;
+  /** A new session, live until the server stops (or MAX_SESSIONS newer ones push it out). */
+  open(): Session {
+    const session = { cookie: random(), key: random() };
+    const key = digest(session.key).toString('hex');
+    this.#live.set(digest(session.cookie).toString('hex'), key);
+    this.#keys.add(key);
+    if (this.#live.size > MAX_SESSIONS) {
+      const [oldest, oldestKey] = this.#live.entries().next().value as [string, string];
+      this.#live.delete(oldest);
+      this.#keys.delete(oldestKey);
+    }
+    return session;
   }
 
-  isLive(id: string | undefined): boolean {
-    return id !== undefined && this.#live.has(digest(id).toString('hex'));
+  hasCookie(cookie: string | undefined): boolean {
+    return cookie !== undefined && this.#live.has(digest(cookie).toString('hex'));
+  }
+
+  hasKey(key: string | undefined): boolean {
+    return key !== undefined && this.#keys.has(digest(key).toString('hex'));
   }
 }

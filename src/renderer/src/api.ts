@@ -1,6 +1,8 @@
 import type { EngineEvent, Request, Responses, Result, WinnowApi, WinnowTransport } from '../../shared/api.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
+import { SESSION_KEY_HEADER } from '../../shared/servedSession.ts';
 import { onReconnect, reportAnswer, reportUnreachable } from './connection.ts';
+import { sessionKey } from './session.ts';
 
 /** An API error as the renderer sees it: the message and the fix to show the user. */
 export class ApiCallError extends Error {
@@ -20,12 +22,12 @@ const UNREACHABLE = {
 } as const;
 
 /** One API call over HTTP, as the Result every transport gives; the connection state follows its fate. */
-async function post(method: Method, request: unknown): Promise<Result<unknown>> {
+async function post(method: Method, request: unknown, key: string | null): Promise<Result<unknown>> {
   let response: Response;
   try {
     response = await fetch(`/api/${method}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(key ? { [SESSION_KEY_HEADER]: key } : {}) },
       credentials: 'same-origin',
       body: JSON.stringify(request),
     });
@@ -68,12 +70,14 @@ function subscribe(listener: (event: EngineEvent) => void): () => void {
 
 /**
  * In Electron the preload's `window.winnow` carries calls over IPC; in a browser opened by
- * `winnow serve` they go over HTTP to the same engine (the session cookie set on first load
- * authenticates them).
+ * `winnow serve` they go over HTTP to the same engine, with the session's key (session.ts).
  */
 function transport(): WinnowTransport {
   if (window.winnow) return window.winnow;
-  const methods = Object.fromEntries(METHODS.map((method) => [method, (request: unknown) => post(method, request)]));
+  const key = sessionKey();
+  const methods = Object.fromEntries(
+    METHODS.map((method) => [method, (request: unknown) => post(method, request, key)]),
+  );
   return { ...methods, onEvent: subscribe } as unknown as WinnowTransport;
 }
 
