@@ -169,13 +169,30 @@ export async function serve(options: ServeOptions): Promise<{ server: Server; ur
     return file(response, path, false);
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  await listen(server, options.port, options.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   hosts = allowedHosts(options.host, port);
   // Cookies ignore ports: a cookie named for this port is never mistaken for another server's.
   cookieName = `winnow_session_${port}`;
   return { server, url: `http://${urlHost(options.host)}:${port}/?token=${token}`, token };
+}
+
+/** Starts listening; a port that is taken or not allowed is the user's to fix, not a crash. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const fix = 'Choose another port with --port (0: any free port).';
+      if (error.code === 'EADDRINUSE')
+        reject(new WinnowError(`Port ${port} on ${host} is already in use (another winnow serve?).`, fix));
+      else if (error.code === 'EACCES')
+        reject(new WinnowError(`Listening on port ${port} of ${host} is not allowed for this user.`, fix));
+      else if (error.code === 'EADDRNOTAVAIL')
+        reject(new WinnowError(`${host} is not an address of this machine.`, 'Keep --host 127.0.0.1.'));
+      else reject(error);
+    });
+    server.listen(port, host, resolve);
+  });
 }
 
 /** The request's path and query; a request line no URL parser accepts is a bad request. */
