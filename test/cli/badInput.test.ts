@@ -119,8 +119,8 @@ describe('failures that are not bugs say so in a sentence', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    expect(result.stderr).toMatch(new RegExp(`error: Port ${port} on 127.0.0.1 is in use`));
-    expect(result.stderr).toMatch(/fix: Choose another port with --port <p>, or --port 0/);
+    expect(result.stderr).toMatch(new RegExp(`error: Port ${port} on 127.0.0.1 is already in use`));
+    expect(result.stderr).toMatch(/fix: Choose another port with --port \(0: any free port\)/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.status).toBe(1);
   });

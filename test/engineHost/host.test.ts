@@ -33,7 +33,7 @@ describe('the engine in its own process', () => {
     expect(status.ok && (status.value as ProjectStatus).classes).toHaveLength(10);
     expect(await client.call('classExtremes', { classId: 1, n: 0 })).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/Bad request to classExtremes/),
+      error: 'The number of instances to show must be at least 1 (got 0).',
     });
     expect(await client.call('dropTables' as Method, {})).toMatchObject({
       ok: false,

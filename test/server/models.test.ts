@@ -63,7 +63,7 @@ describe('models over the API', () => {
 
     const relative = await call('modelAdd', { folder: 'models/tiny-clip' });
     expect(relative.status).toBe(400);
-    expect(relative.json.error).toBe('Bad request to modelAdd: folder must be an absolute path.');
+    expect(relative.json.error).toBe('The model folder must be an absolute path (got "models/tiny-clip").');
     expect((await call('modelAdd', { folder: CLIP, name: '../x' })).status).toBe(400);
 
     const notModel = await call('modelAdd', { folder: tempDir() });
@@ -132,7 +132,7 @@ describe('models over the API', () => {
     });
     const embeddedClip = await call('runStart', { ...start, clip: 'embedded' });
     expect(embeddedClip.status).toBe(400);
-    expect(embeddedClip.json.error).toMatch(/clip must be a registered CLIP model/);
+    expect(embeddedClip.json.error).toMatch(/^The CLIP score model must be a registered CLIP model/);
     expect((await call('runState', {})).json).toMatchObject({ ok: true, value: { job: { state: 'idle' }, runs: [] } });
   });
 

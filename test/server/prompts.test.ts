@@ -176,17 +176,23 @@ describe('prompt suggestions over the API', () => {
       expect(status).toBe(400);
       return json.error;
     };
-    expect(await bad({ classId: 0 })).toMatch(/^Bad request to promptSuggestions: classId /);
-    expect(await bad({ clip: 'embedded' })).toMatch(/clip must be a registered CLIP model/);
-    expect(await bad({ clip: '../x' })).toMatch(/clip must be a model name/);
+    expect(await bad({ classId: 0 })).toBe('The class id must be more than 0 (got 0).');
+    expect(await bad({ clip: 'embedded' })).toMatch(/^The CLIP score model must be a registered CLIP model/);
+    expect(await bad({ clip: '../x' })).toMatch(/^The CLIP score model must be a model name/);
     expect(await bad({ endpoint: { url: 'file:///etc/passwd', model: 'x' } })).toBe(
-      'Bad request to promptSuggestions: endpoint.url must be an http(s) URL, e.g. http://localhost:8000/v1.',
+      'The endpoint\'s URL must be an http(s) URL, e.g. http://localhost:8000/v1 (got "file:///etc/passwd").',
     );
-    expect(await bad({ endpoint: { url: 'not a url', model: 'x' } })).toMatch(/endpoint\.url must be an http\(s\) URL/);
-    expect(await bad({ endpoint: { url: `http://x/${'a'.repeat(2000)}`, model: 'x' } })).toMatch(/endpoint\.url/);
-    expect(await bad({ endpoint: { url: llmUrl, model: '' } })).toMatch(/endpoint\.model/);
-    expect(await bad({ endpoint: { url: llmUrl, model: 'x', apiKey: 'k' } })).toMatch(/endpoint/);
-    expect(await bad({ count: 33 })).toMatch(/count/);
-    expect(await bad({ count: 1.5 })).toMatch(/count/);
+    expect(await bad({ endpoint: { url: 'not a url', model: 'x' } })).toMatch(
+      /^The endpoint's URL must be an http\(s\) URL/,
+    );
+    expect(await bad({ endpoint: { url: `http://x/${'a'.repeat(2000)}`, model: 'x' } })).toMatch(
+      /^The endpoint's URL must be at most 2000 characters long \(got 2009 characters\)/,
+    );
+    expect(await bad({ endpoint: { url: llmUrl, model: '' } })).toBe("The endpoint's model must not be empty.");
+    expect(await bad({ endpoint: { url: llmUrl, model: 'x', apiKey: 'k' } })).toBe(
+      'The prompt endpoint does not take "apiKey": remove it.',
+    );
+    expect(await bad({ count: 33 })).toBe('The number of prompts to ask for must be at most 32 (got 33).');
+    expect(await bad({ count: 1.5 })).toBe('The number of prompts to ask for must be a whole number (got 1.5).');
   });
 });

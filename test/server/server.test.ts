@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { WinnowError } from '../../src/main/errors.ts';
 import { serve } from '../../src/main/server/server.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
@@ -61,12 +62,30 @@ describe('winnow serve', () => {
     expect(status.value.classes).toHaveLength(10);
     const bad = await call('classExtremes', { classId: 1, n: 0 });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toMatch(/Bad request to classExtremes: n /);
+    expect(((await bad.json()) as { error: string }).error).toBe(
+      'The number of instances to show must be at least 1 (got 0).',
+    );
     const extra = await call('projectStatus', { sql: 'DROP TABLE instances' });
-    expect(((await extra.json()) as { error: string }).error).toMatch(/Bad request to projectStatus/);
+    expect(((await extra.json()) as { error: string }).error).toBe(
+      'The projectStatus request does not take "sql": remove it.',
+    );
     expect((await call('dropEverything', {})).status).toBe(404);
     const missing = await call('instanceDetail', { id: 999 });
     expect(await missing.json()).toMatchObject({ ok: false, error: 'There is no instance with id 999.' });
+  });
+
+  it('refuses a taken port or a foreign address with a message and the fix, not a crash', async () => {
+    const port = Number(new URL(base).port);
+    const engine = createEngine(project);
+    const taken = await serve({ engine, port, host: '127.0.0.1' }).catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(WinnowError);
+    expect(taken).toMatchObject({
+      message: `Port ${port} on 127.0.0.1 is already in use (another winnow serve?).`,
+      fix: 'Choose another port with --port (0: any free port).',
+    });
+    await expect(serve({ engine, port: 0, host: '192.0.2.1' })).rejects.toThrow(
+      /192\.0\.2\.1 is not an address of this machine/,
+    );
   });
 
   it('serves images and thumbnails by hash, and nothing outside its folders', async () => {

@@ -4,7 +4,6 @@ import { serve } from '../server/server.ts';
 import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
 import { number } from './parse.ts';
-import { WinnowError } from '../errors.ts';
 
 export function addServeCommand(program: Command): void {
   program
@@ -25,7 +24,7 @@ export function addServeCommand(program: Command): void {
         host: options.host,
       }).catch((error: unknown) => {
         project.close();
-        throw listenError(error, options);
+        throw error;
       });
       console.log(`Serving ${project.dir}\nOpen ${url}\n(Ctrl-C stops the server.)`);
       await new Promise<void>((resolve) => {
@@ -34,20 +33,4 @@ export function addServeCommand(program: Command): void {
       });
       project.close();
     });
-}
-
-/** A refusal to listen, said in the command's terms; anything else is passed on as it is. */
-function listenError(error: unknown, { port, host }: { port: number; host: string }): unknown {
-  const code = (error as { code?: string }).code;
-  if (code === 'EADDRINUSE')
-    return new WinnowError(
-      `Port ${port} on ${host} is in use (another winnow serve, or another server).`,
-      'Choose another port with --port <p>, or --port 0 for any free port.',
-    );
-  if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
-    return new WinnowError(
-      `Cannot listen on ${host}:${port} (${code === 'EACCES' ? 'permission denied' : 'not an address of this machine'}).`,
-      'Keep --host 127.0.0.1, or give an address of this machine, and a --port above 1023.',
-    );
-  return error;
 }

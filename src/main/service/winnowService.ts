@@ -30,6 +30,7 @@ import { recentProjects, setCurrentProject } from '../workspace.ts';
 import { scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
+import { describeRequestIssues } from './requestErrors.ts';
 
 function summary(i: Instance & { readonly score?: number | null }) {
   return {
@@ -240,16 +241,12 @@ export function isMethod(name: string): name is Method {
 
 /**
  * Validates an untrusted request and calls the method: what every transport does with what
- * arrives from a renderer or the network. Bad input is a WinnowError naming the field.
+ * arrives from a renderer or the network. Bad input is a WinnowError whose sentences name each
+ * field in words and what to give instead (requestErrors.ts).
  */
 export async function dispatch<M extends Method>(service: WinnowApi, method: M, raw: unknown): Promise<Responses[M]> {
   const parsed = requestSchemas[method].safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WinnowError(
-      `Bad request to ${method}: ${issue?.path.join('.') || 'request'} ${issue?.message ?? 'is invalid'}.`,
-    );
-  }
+  if (!parsed.success) throw new WinnowError(describeRequestIssues(method, parsed.error.issues, raw));
   const call = service[method] as (request: Request<M>) => Promise<Responses[M]>;
   return call(parsed.data as Request<M>);
 }

@@ -1,5 +1,8 @@
 import type { EngineEvent, Request, Responses, Result, WinnowApi, WinnowTransport } from '../../shared/api.ts';
 import { METHODS, type Method } from '../../shared/methods.ts';
+import { SESSION_KEY_HEADER } from '../../shared/servedSession.ts';
+import { onReconnect, reportAnswer, reportUnreachable } from './connection.ts';
+import { sessionKey } from './session.ts';
 
 /** An API error as the renderer sees it: the message and the fix to show the user. */
 export class ApiCallError extends Error {
@@ -11,35 +14,71 @@ export class ApiCallError extends Error {
   }
 }
 
+/** What a call answers when the server cannot be reached (the banner says it is retrying). */
+const UNREACHABLE = {
+  ok: false,
+  error: 'The engine is not reachable (winnow serve stopped?).',
+  fix: 'The page reconnects by itself when it is back; then try again.',
+} as const;
+
+/** One API call over HTTP, as the Result every transport gives; the connection state follows its fate. */
+async function post(method: Method, request: unknown, key: string | null): Promise<Result<unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { [SESSION_KEY_HEADER]: key } : {}) },
+      credentials: 'same-origin',
+      body: JSON.stringify(request),
+    });
+  } catch {
+    reportUnreachable();
+    return UNREACHABLE;
+  }
+  reportAnswer(response.status);
+  try {
+    return (await response.json()) as Result<unknown>;
+  } catch {
+    return { ok: false, error: `The engine answered ${method} with ${response.status} and no JSON.` };
+  }
+}
+
+/**
+ * The engine's events over HTTP (server-sent events). A dropped stream marks the page
+ * disconnected; once the server answers again the stream is opened anew.
+ */
+function subscribe(listener: (event: EngineEvent) => void): () => void {
+  let source: EventSource;
+  const open = () => {
+    source = new EventSource('/api/events');
+    source.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
+    source.onerror = () => {
+      source.close();
+      reportUnreachable();
+    };
+  };
+  open();
+  const stopReopening = onReconnect(() => {
+    source.close();
+    open();
+  });
+  return () => {
+    stopReopening();
+    source.close();
+  };
+}
+
 /**
  * In Electron the preload's `window.winnow` carries calls over IPC; in a browser opened by
- * `winnow serve` they go over HTTP to the same engine (the session cookie set on first load
- * authenticates them).
+ * `winnow serve` they go over HTTP to the same engine, with the session's key (session.ts).
  */
 function transport(): WinnowTransport {
   if (window.winnow) return window.winnow;
+  const key = sessionKey();
   const methods = Object.fromEntries(
-    METHODS.map((method) => [
-      method,
-      async (request: unknown) => {
-        const response = await fetch(`/api/${method}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          credentials: 'same-origin',
-          body: JSON.stringify(request),
-        });
-        return (await response.json()) as Result<unknown>;
-      },
-    ]),
+    METHODS.map((method) => [method, (request: unknown) => post(method, request, key)]),
   );
-  return {
-    ...methods,
-    onEvent(listener: (event: EngineEvent) => void) {
-      const source = new EventSource('/api/events');
-      source.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
-      return () => source.close();
-    },
-  } as unknown as WinnowTransport;
+  return { ...methods, onEvent: subscribe } as unknown as WinnowTransport;
 }
 
 /** Subscribes to engine events (run progress) over whichever transport is in use. */
