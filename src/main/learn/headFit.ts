@@ -1,4 +1,5 @@
 import { WinnowError } from '../errors.ts';
+import { affineStack, forEachAffineChunk } from './affineProducts.ts';
 import { seededUniform } from '../models/random.ts';
 import { HEAD_FIT_DEFAULTS, type HeadFitSettings } from './learnDefaults.ts';
 import { classBalancedWeights, type LogisticProblem, objective, probabilities } from './logisticObjective.ts';
@@ -251,8 +252,19 @@ export function crossValidatedAccuracy(fit: CrossFittedHead): number {
  * synthetic instance is in any head's training set, so the full head is as out-of-sample for them
  * as a fold head, and it has seen K/(K−1) times the real data at 1/K of the cost of averaging.
  */
-export function headProbabilities(fit: CrossFittedHead, features: Float32Array): Float32Array {
-  return Float32Array.from(probabilities(fit.full.weights, standardize(fit.standardizer, features), fit.dim, fit.classes));
+export async function headProbabilities(fit: CrossFittedHead, features: Float32Array): Promise<Float32Array> {
+  const C = fit.classes;
+  const out = new Float32Array((features.length / fit.dim) * C);
+  await forEachAffineChunk(features, affineStack(fit.standardizer, [fit.full.weights]), (start, rows, Y) => {
+    for (let r = 0; r < rows; r++) {
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, Y[r * C + c] as number);
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp((Y[r * C + c] as number) - max);
+      for (let c = 0; c < C; c++) out[(start + r) * C + c] = Math.exp((Y[r * C + c] as number) - max) / sum;
+    }
+  });
+  return out;
 }
 
 export function indices(folds: Int32Array, keep: (fold: number) => boolean): number[] {

@@ -1,3 +1,4 @@
+import { affineStack, forEachAffineChunk } from './affineProducts.ts';
 import { type CrossFittedHead, gather, type HeadFit, indices, logisticProblem } from './headFit.ts';
 import { INFLUENCE_DEFAULTS } from './learnDefaults.ts';
 import { lossEstimates } from './lossEstimate.ts';
@@ -84,9 +85,16 @@ export function influenceReference(fit: CrossFittedHead, options: InfluenceOptio
 }
 
 /** Influence of each instance of `set` (raw features, pseudo-labels); higher = keep. */
-export function influenceScores(fit: CrossFittedHead, reference: InfluenceReference, set: FeatureSet): Float32Array {
-  const directions = reference.directions.map((u) => Float32Array.from(u));
-  return foldAveraged(fit, set, (k) => directions[k]!);
+export function influenceScores(
+  fit: CrossFittedHead,
+  reference: InfluenceReference,
+  set: FeatureSet,
+): Promise<Float32Array> {
+  return foldAveraged(
+    fit,
+    reference.directions.map((u) => [u]),
+    set,
+  );
 }
 
 /** The class-conditional influence; needs a reference solved with `classConditional: true`. */
@@ -94,17 +102,17 @@ export function classConditionalInfluenceScores(
   fit: CrossFittedHead,
   reference: InfluenceReference,
   set: FeatureSet,
-): Float32Array {
-  const perClass = reference.classDirections;
-  if (perClass === undefined) throw new Error('The influence reference was solved without classConditional.');
-  const directions = perClass.map((fold) => fold.map((u) => Float32Array.from(u)));
-  return foldAveraged(fit, set, (k, y) => directions[k]![y]!);
+): Promise<Float32Array> {
+  if (reference.classDirections === undefined)
+    throw new Error('The influence reference was solved without classConditional.');
+  return foldAveraged(fit, reference.classDirections, set);
 }
 
 /**
  * BSGAL's look-ahead (lossEstimate.ts) on the cross-fitted head: fold k's head takes the step on
  * the instance and is measured on fold k's held-out real images (standardised features), averaged
  * over the folds by their size, i.e. the mean over all real images of their own fold's change.
+ * It costs O(real images) per instance, unlike the influence.
  */
 export async function crossFittedLookahead(fit: CrossFittedHead, set: FeatureSet, eta?: number): Promise<Float32Array> {
   const { dim: D } = fit;
@@ -122,51 +130,45 @@ export async function crossFittedLookahead(fit: CrossFittedHead, set: FeatureSet
 }
 
 /**
- * (1/K)·Σ_k (p_ik − e_{y_i})ᵀ·U·[x_i; 1] with U = direction(k, y_i), p_ik from fold k's head.
- * Plain loops over float32 copies of the weights: 2·K·C·(D+1) multiply-adds per instance.
+ * (1/K)·Σ_k (p_ik − e_{y_i})ᵀ·U·[x_i; 1], p_ik from fold k's head, U = directions[k][0] or, when
+ * a fold has one direction per class, directions[k][y_i]. The logits and U·[x_i; 1] of every fold
+ * come from one Gemm over the stack [W_1, U_1…, W_2, U_2…, …]; the rest is K·C per instance.
  */
-function foldAveraged(
+async function foldAveraged(
   fit: CrossFittedHead,
+  directions: readonly (readonly Float64Array[])[],
   set: FeatureSet,
-  direction: (fold: number, label: number) => Float32Array,
-): Float32Array {
-  const { classes: C, dim: D } = fit;
-  const D1 = D + 1;
+): Promise<Float32Array> {
+  const { classes: C } = fit;
   const K = fit.foldHeads.length;
-  const n = set.labels.length;
-  const x = standardize(fit.standardizer, set.features);
-  const weights = fit.foldHeads.map((f) => f.head.weights);
-  const out = new Float32Array(n);
+  const perFold = directions[0]!.length;
+  const block = C * (1 + perFold);
+  const stack = affineStack(
+    fit.standardizer,
+    fit.foldHeads.flatMap((f, k) => [f.weights, ...directions[k]!]),
+  );
+  const out = new Float32Array(set.labels.length);
   const z = new Float64Array(C);
-  for (let i = 0; i < n; i++) {
-    const y = set.labels[i] as number;
-    const o = i * D;
-    let total = 0;
-    for (let k = 0; k < K; k++) {
-      const W = weights[k]!;
-      const U = direction(k, y);
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) {
-        const w = c * D1;
-        let s = W[w + D] as number;
-        for (let d = 0; d < D; d++) s += (W[w + d] as number) * (x[o + d] as number);
-        z[c] = s;
-        if (s > max) max = s;
+  await forEachAffineChunk(set.features, stack, (start, rows, Y) => {
+    const M = stack.columns;
+    for (let r = 0; r < rows; r++) {
+      const i = start + r;
+      const y = set.labels[i] as number;
+      let total = 0;
+      for (let k = 0; k < K; k++) {
+        const o = r * M + k * block;
+        const u = o + C * (1 + (perFold === 1 ? 0 : y));
+        let max = -Infinity;
+        for (let c = 0; c < C; c++) if ((Y[o + c] as number) > max) max = Y[o + c] as number;
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += z[c] = Math.exp((Y[o + c] as number) - max);
+        let score = 0;
+        for (let c = 0; c < C; c++) score += ((z[c] as number) / sum - (c === y ? 1 : 0)) * (Y[u + c] as number);
+        total += score;
       }
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += z[c] = Math.exp((z[c] as number) - max);
-      let score = 0;
-      for (let c = 0; c < C; c++) {
-        const r = (z[c] as number) / sum - (c === y ? 1 : 0);
-        const w = c * D1;
-        let s = U[w + D] as number;
-        for (let d = 0; d < D; d++) s += (U[w + d] as number) * (x[o + d] as number);
-        score += r * s;
-      }
-      total += score;
+      out[i] = total / K;
     }
-    out[i] = total / K;
-  }
+  });
   return out;
 }
 

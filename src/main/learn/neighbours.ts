@@ -1,9 +1,7 @@
-import ort from 'onnxruntime-node';
+import { type AffineStack, affineStack, forEachAffineChunk } from './affineProducts.ts';
 import type { CrossFittedHead } from './headFit.ts';
 import { NEIGHBOUR_DEFAULTS } from './learnDefaults.ts';
-import { FLOAT, node, openGraph, tensorValue } from './onnxGraph.ts';
 import type { FeatureSet } from './softmaxHead.ts';
-import { standardize } from './standardizer.ts';
 
 /**
  * Scores from the k nearest real images in standardised feature space (Euclidean distance), the
@@ -19,7 +17,7 @@ import { standardize } from './standardizer.ts';
  * - label vote: the share of the k nearest real images (of any class) that carry the instance's
  *   pseudo-label, in [0, 1]; a label-quality score that needs no head. Higher = keep.
  *
- * The n × V distance products run in onnxruntime (MatMul); selection is a linear scan per row.
+ * The n × V inner products run as one Gemm (affineProducts.ts); selection is a linear scan per row.
  */
 
 export interface NeighbourReference {
@@ -33,16 +31,67 @@ export interface NeighbourScores {
   readonly labelVote: Float32Array;
 }
 
-const graph = {
-  name: 'winnow_inner_products',
-  input: [tensorValue('X', FLOAT, ['n', 'D']), tensorValue('RT', FLOAT, ['D', 'V'])],
-  output: [tensorValue('Y', FLOAT, ['n', 'V'])],
-  node: [node('MatMul', ['X', 'RT'], ['Y'])],
-};
-let session: Promise<ort.InferenceSession> | undefined;
+/**
+ * The fit's real images ordered by class, so that a class's images are the contiguous columns
+ * [first[c], first[c + 1]) of a distance row, and their inner-product stack.
+ */
+interface RealColumns {
+  readonly order: Int32Array;
+  readonly labels: Int32Array;
+  readonly first: Int32Array;
+  readonly squares: Float64Array;
+  readonly stack: AffineStack;
+}
 
-/** Bounds the n × V block of inner products to 16 MB per call. */
-const CHUNK_ELEMENTS = 4_000_000;
+function realColumns(fit: CrossFittedHead): RealColumns {
+  const { real, classes: C, dim: D } = fit;
+  const V = real.labels.length;
+  const order = Int32Array.from({ length: V }, (_, v) => v).sort(
+    (a, b) => (real.labels[a] as number) - (real.labels[b] as number) || a - b,
+  );
+  const labels = Int32Array.from(order, (v) => real.labels[v] as number);
+  const first = new Int32Array(C + 1);
+  for (const y of labels) first[y + 1]! += 1;
+  for (let c = 0; c < C; c++) first[c + 1]! += first[c] as number;
+  // Rows (r̃_v; 0): x·B + c is then standardised x against standardised r̃_v.
+  const rows = new Float32Array(V * (D + 1));
+  const squares = new Float64Array(V);
+  order.forEach((v, column) => {
+    for (let d = 0; d < D; d++) {
+      const r = real.features[v * D + d] as number;
+      rows[column * (D + 1) + d] = r;
+      squares[column]! += r * r;
+    }
+  });
+  return { order, labels, first, squares, stack: affineStack(fit.standardizer, [rows]) };
+}
+
+/**
+ * Calls visit(i, square, keys, offset): the squared distance from row i of x (raw features) to the
+ * real image of column v is square + keys[offset + v] (columns in the class-sorted order of
+ * `columns`); ranking by keys alone needs no per-row pass to form the distances.
+ */
+async function forEachDistanceRow(
+  fit: CrossFittedHead,
+  columns: RealColumns,
+  x: Float32Array,
+  visit: (i: number, square: number, keys: Float32Array, offset: number) => void,
+): Promise<void> {
+  const { mean, scale } = fit.standardizer;
+  const D = fit.dim;
+  const V = columns.labels.length;
+  await forEachAffineChunk(x, columns.stack, (start, rows, Y) => {
+    // keys = ‖r̃_v‖² − 2·x̃·r̃_v, in place.
+    for (let r = 0; r < rows; r++)
+      for (let v = 0; v < V; v++) Y[r * V + v] = (columns.squares[v] as number) - 2 * (Y[r * V + v] as number);
+    for (let r = 0; r < rows; r++) {
+      const o = (start + r) * D;
+      let square = 0;
+      for (let d = 0; d < D; d++) square += (((x[o + d] as number) - (mean[d] as number)) / (scale[d] as number)) ** 2;
+      visit(start + r, square, Y, r * V);
+    }
+  });
+}
 
 /** The within-class typical distances of the fit's real images. */
 export async function neighbourReference(
@@ -50,12 +99,21 @@ export async function neighbourReference(
   k: number = NEIGHBOUR_DEFAULTS.k,
 ): Promise<NeighbourReference> {
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`k must be a positive integer, not ${k}`);
-  const { real, classes: C } = fit;
+  const { real, classes: C, dim: D } = fit;
+  const columns = realColumns(fit);
   const perClass: number[][] = Array.from({ length: C }, () => []);
-  await forEachDistanceRow(fit, real.features, (i, row) => {
-    const y = real.labels[i] as number;
-    const nearest = smallest(row, Math.min(k, countOf(real.labels, y) - 1), (v) => v !== i && real.labels[v] === y);
-    if (nearest.length > 0) perClass[y]!.push(mean(nearest));
+  // Raw copies of the real features in column order, so each row can leave out its own column.
+  const { mean, scale } = fit.standardizer;
+  const raw = new Float32Array(real.features.length);
+  columns.order.forEach((v, column) => {
+    for (let d = 0; d < D; d++)
+      raw[column * D + d] = (real.features[v * D + d] as number) * (scale[d] as number) + (mean[d] as number);
+  });
+  const top = new TopK(k);
+  await forEachDistanceRow(fit, columns, raw, (column, square, keys, offset) => {
+    const y = columns.labels[column] as number;
+    top.scan(keys, offset, columns.first[y] as number, columns.first[y + 1] as number, column);
+    if (top.size > 0) perClass[y]!.push(top.meanDistance(square));
   });
   return { k, typical: Float64Array.from(perClass, (d) => (d.length === 0 ? Number.NaN : median(d))) };
 }
@@ -69,109 +127,70 @@ export async function neighbourScores(
   reference: NeighbourReference,
   set: FeatureSet,
 ): Promise<NeighbourScores> {
-  const { real } = fit;
   const { k, typical } = reference;
+  const columns = realColumns(fit);
+  const V = columns.labels.length;
   const n = set.labels.length;
   const realism = new Float32Array(n);
   const labelVote = new Float32Array(n);
-  const x = standardize(fit.standardizer, set.features);
-  const counts = Array.from({ length: fit.classes }, (_, c) => countOf(real.labels, c));
-  await forEachDistanceRow(fit, x, (i, row) => {
+  const top = new TopK(k);
+  await forEachDistanceRow(fit, columns, set.features, (i, square, keys, offset) => {
     const y = set.labels[i] as number;
-    const within = smallest(row, Math.min(k, counts[y] ?? 0), (v) => real.labels[v] === y);
-    realism[i] = within.length === 0 ? Number.NaN : Math.log((typical[y] as number) / Math.max(mean(within), 1e-12));
-    const nearest = smallestIndices(row, Math.min(k, real.labels.length));
+    top.scan(keys, offset, columns.first[y] as number, columns.first[y + 1] as number, -1);
+    realism[i] =
+      top.size === 0 ? Number.NaN : Math.log((typical[y] as number) / Math.max(top.meanDistance(square), 1e-12));
+    top.scan(keys, offset, 0, V, -1);
     let votes = 0;
-    for (const v of nearest) if (real.labels[v] === y) votes++;
-    labelVote[i] = nearest.length === 0 ? 0 : votes / nearest.length;
+    for (let j = 0; j < top.size; j++) if (columns.labels[top.columns[j] as number] === y) votes++;
+    labelVote[i] = top.size === 0 ? 0 : votes / top.size;
   });
   return { realism, labelVote };
 }
 
-/** Calls `visit(i, distances from row i of x to every real image)` for every row of x (standardised). */
-async function forEachDistanceRow(
-  fit: CrossFittedHead,
-  x: Float32Array,
-  visit: (i: number, row: Float64Array) => void,
-): Promise<void> {
-  const D = fit.dim;
-  const real = fit.real.features;
-  const V = fit.real.labels.length;
-  const n = x.length / D;
-  if (n === 0 || V === 0) return;
-  const RT = new Float32Array(D * V);
-  const realSquares = new Float64Array(V);
-  for (let v = 0; v < V; v++)
-    for (let d = 0; d < D; d++) {
-      const r = real[v * D + d] as number;
-      RT[d * V + v] = r;
-      realSquares[v]! += r * r;
-    }
-  session ??= openGraph(graph);
-  const s = await session;
-  const rt = new ort.Tensor('float32', RT, [D, V]);
-  const chunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / V));
-  const row = new Float64Array(V);
-  for (let start = 0; start < n; start += chunk) {
-    const m = Math.min(chunk, n - start);
-    const X = x.subarray(start * D, (start + m) * D);
-    const result = await s.run({ X: new ort.Tensor('float32', X, [m, D]), RT: rt });
-    const Y = result.Y!.data as Float32Array;
-    for (let r = 0; r < m; r++) {
-      let square = 0;
-      for (let d = 0; d < D; d++) square += (X[r * D + d] as number) ** 2;
-      for (let v = 0; v < V; v++)
-        row[v] = Math.sqrt(Math.max(0, square + (realSquares[v] as number) - 2 * (Y[r * V + v] as number)));
-      visit(start + r, row);
-    }
+/**
+ * The k smallest keys of a row segment, by insertion into a sorted buffer (k is small, and after
+ * the first few columns almost every key fails the one comparison with the current k-th).
+ */
+class TopK {
+  readonly columns: Int32Array;
+  readonly keys: Float64Array;
+  readonly k: number;
+  size = 0;
+
+  constructor(k: number) {
+    this.k = k;
+    this.columns = new Int32Array(k);
+    this.keys = new Float64Array(k);
   }
-}
 
-/** The k smallest values of row among the columns `keep` accepts (ascending). */
-function smallest(row: Float64Array, k: number, keep: (v: number) => boolean): number[] {
-  const best: number[] = [];
-  if (k <= 0) return best;
-  for (let v = 0; v < row.length; v++) {
-    const d = row[v] as number;
-    if (best.length === k && d >= (best[k - 1] as number)) continue;
-    if (!keep(v)) continue;
-    let j = best.length === k ? k - 1 : best.length;
-    while (j > 0 && (best[j - 1] as number) > d) {
-      best[j] = best[j - 1] as number;
-      j--;
+  /** Columns [from, to) of keys[offset + ·], skipping column `skip`; ties keep the lower column. */
+  scan(keys: Float32Array, offset: number, from: number, to: number, skip: number): void {
+    const k = this.k;
+    let size = 0;
+    let worst = Infinity;
+    for (let v = from; v < to; v++) {
+      const key = keys[offset + v] as number;
+      if (size === k && key >= worst) continue;
+      if (v === skip) continue;
+      let j = size === k ? k - 1 : size++;
+      while (j > 0 && (this.keys[j - 1] as number) > key) {
+        this.keys[j] = this.keys[j - 1] as number;
+        this.columns[j] = this.columns[j - 1] as number;
+        j--;
+      }
+      this.keys[j] = key;
+      this.columns[j] = v;
+      if (size === k) worst = this.keys[k - 1] as number;
     }
-    best[j] = d;
+    this.size = size;
   }
-  return best;
-}
 
-/** The columns of the k smallest values of row (ties: the lower column first). */
-function smallestIndices(row: Float64Array, k: number): number[] {
-  const best: number[] = [];
-  if (k <= 0) return best;
-  for (let v = 0; v < row.length; v++) {
-    const d = row[v] as number;
-    if (best.length === k && d >= (row[best[k - 1] as number] as number)) continue;
-    let j = best.length === k ? k - 1 : best.length;
-    while (j > 0 && (row[best[j - 1] as number] as number) > d) {
-      best[j] = best[j - 1] as number;
-      j--;
-    }
-    best[j] = v;
+  /** Mean Euclidean distance of the kept columns, given the row's own squared norm. */
+  meanDistance(square: number): number {
+    let s = 0;
+    for (let j = 0; j < this.size; j++) s += Math.sqrt(Math.max(0, square + (this.keys[j] as number)));
+    return s / this.size;
   }
-  return best;
-}
-
-function countOf(labels: ArrayLike<number>, y: number): number {
-  let count = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === y) count++;
-  return count;
-}
-
-function mean(values: readonly number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
 }
 
 function median(values: number[]): number {
