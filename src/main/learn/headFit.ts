@@ -89,13 +89,16 @@ export function fitLogistic(
     }
     let step = 1;
     let fTrial = Infinity;
-    for (let tries = 0; tries < 60; tries++) {
+    let accepted = false;
+    for (let tries = 0; tries < 60 && !accepted; tries++) {
       for (let k = 0; k < size; k++) trial[k] = (W[k] as number) + step * (direction[k] as number);
       fTrial = objective(problem, trial, gTrial);
-      if (fTrial <= f + 1e-4 * step * slope) break;
-      step *= 0.5;
+      // Armijo; or, where J is flat to float precision near the optimum, a smaller gradient.
+      accepted =
+        fTrial <= f + 1e-4 * step * slope || (Math.abs(fTrial - f) <= 1e-14 * Math.abs(f) && norm(gTrial) < gNorm);
+      if (!accepted) step *= 0.5;
     }
-    if (!(fTrial <= f)) break; // no decrease even at a tiny step: at the optimum to float precision
+    if (!accepted) break; // no progress even at a tiny step: at the optimum to float precision
     const s = new Float64Array(size);
     const y = new Float64Array(size);
     for (let k = 0; k < size; k++) {
@@ -172,6 +175,8 @@ export interface CrossFittedHead {
 export interface CrossFitOptions extends Partial<HeadFitSettings> {
   /** Skips the λ search and uses this λ (tests; a user's explicit choice). */
   readonly lambda?: number;
+  /** The fold of each real image, 0…folds−1, instead of stratifiedFolds (e.g. kept across rounds). */
+  readonly foldAssignment?: Int32Array;
 }
 
 /**
@@ -192,7 +197,9 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
     );
   const standardizer = fitStandardizer(real.features, dim);
   const set: FeatureSet = { features: standardize(standardizer, real.features), labels: real.labels };
-  const folds = stratifiedFolds(real.labels, classes, K, settings.foldSeed);
+  const folds = options.foldAssignment ?? stratifiedFolds(real.labels, classes, K, settings.foldSeed);
+  if (folds.length !== n || folds.some((f) => !(f >= 0 && f < K)))
+    throw new RangeError(`foldAssignment must give each of the ${n} real images a fold in 0…${K - 1}`);
   const trainSets: FeatureSet[] = [];
   for (let k = 0; k < K; k++) trainSets.push(subset(set, folds, (f) => f !== k, dim));
   const grid = options.lambda === undefined ? [...settings.lambdaGrid].sort((a, b) => b - a) : [options.lambda];
