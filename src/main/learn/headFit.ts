@@ -207,26 +207,28 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
   let best: { lambda: number; logLoss: number; fits: HeadFit[]; probs: Float64Array } | undefined;
   const lambdaLosses: { lambda: number; logLoss: number }[] = [];
   let previous: HeadFit[] | undefined;
+  const search = grid.length > 1 ? { ...settings, gradientTolerance: settings.searchGradientTolerance } : settings;
   for (const lambda of grid) {
     const fits = trainSets.map((train, k) =>
-      fitLogistic(logisticProblem(train, classes, dim, lambda), settings, previous?.[k]?.weights),
+      fitLogistic(logisticProblem(train, classes, dim, lambda), search, previous?.[k]?.weights),
     );
-    const probs = new Float64Array(n * classes);
+    const probs = outOfSampleProbabilities(set, folds, fits, classes, dim);
     let logLoss = 0;
-    for (let k = 0; k < K; k++) {
-      const held = indices(folds, (f) => f === k);
-      const p = probabilities(fits[k]!.weights, gather(set.features, held, dim), dim, classes);
-      held.forEach((i, r) => {
-        probs.set(p.subarray(r * classes, (r + 1) * classes), i * classes);
-        const y = real.labels[i] as number;
-        logLoss -= (balanced[i] as number) * Math.log(Math.max(p[r * classes + y] as number, 1e-15));
-      });
+    for (let i = 0; i < n; i++) {
+      const y = real.labels[i] as number;
+      logLoss -= (balanced[i] as number) * Math.log(Math.max(probs[i * classes + y] as number, 1e-15));
     }
     lambdaLosses.push({ lambda, logLoss });
     if (best === undefined || logLoss < best.logLoss) best = { lambda, logLoss, fits, probs };
     previous = fits;
   }
   const chosen = best!;
+  if (search !== settings) {
+    chosen.fits = chosen.fits.map((f, k) =>
+      fitLogistic(logisticProblem(trainSets[k]!, classes, dim, chosen.lambda), settings, f.weights),
+    );
+    chosen.probs = outOfSampleProbabilities(set, folds, chosen.fits, classes, dim);
+  }
   const full = fitLogistic(logisticProblem(set, classes, dim, chosen.lambda), settings, meanWeights(chosen.fits));
   return {
     classes,
@@ -240,6 +242,23 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
     lambdaLosses: lambdaLosses.sort((a, b) => a.lambda - b.lambda),
     outOfSample: Float32Array.from(chosen.probs),
   };
+}
+
+/** Each sample's class probabilities (n × C) from the head of its fold. */
+function outOfSampleProbabilities(
+  set: FeatureSet,
+  folds: Int32Array,
+  fits: readonly HeadFit[],
+  classes: number,
+  dim: number,
+): Float64Array {
+  const probs = new Float64Array(set.labels.length * classes);
+  fits.forEach((fit, k) => {
+    const held = indices(folds, (f) => f === k);
+    const p = probabilities(fit.weights, gather(set.features, held, dim), dim, classes);
+    held.forEach((i, r) => probs.set(p.subarray(r * classes, (r + 1) * classes), i * classes));
+  });
+  return probs;
 }
 
 /** Accuracy of the out-of-sample predictions on the real images: what `score` and `run` report. */
