@@ -47,5 +47,8 @@ export function crossEntropy(
 export function balanced(labels: ArrayLike<number>): number[] {
   const counts = new Map<number, number>();
   for (let i = 0; i < labels.length; i++) counts.set(labels[i] as number, (counts.get(labels[i] as number) ?? 0) + 1);
-  return Array.from({ length: labels.length }, (_, i) => 1 / (counts.size * (counts.get(labels[i] as number) as number)));
+  return Array.from(
+    { length: labels.length },
+    (_, i) => 1 / (counts.size * (counts.get(labels[i] as number) as number)),
+  );
 }

@@ -66,7 +66,10 @@ describe('neighbour scores', () => {
     const reference = await neighbourReference(fit, K);
     const copy = { features: raw.features.slice(0, D), labels: raw.labels.slice(0, 1) };
     const [far, near] = await Promise.all([
-      neighbourScores(fit, reference, { features: synthetic.features.slice(5 * D, 6 * D), labels: synthetic.labels.slice(5, 6) }),
+      neighbourScores(fit, reference, {
+        features: synthetic.features.slice(5 * D, 6 * D),
+        labels: synthetic.labels.slice(5, 6),
+      }),
       neighbourScores(fit, reference, copy),
     ]);
     expect(far.realism[0]).toBeLessThan(-1);
@@ -79,7 +82,10 @@ describe('neighbour scores', () => {
     const sparse = crossFitHead({ features: raw.features, labels }, C, { folds: 3 });
     const reference = await neighbourReference(sparse, K);
     expect(reference.typical[2]).toBeNaN();
-    const scores = await neighbourScores(sparse, reference, { features: raw.features.slice(0, D), labels: Int32Array.of(2) });
+    const scores = await neighbourScores(sparse, reference, {
+      features: raw.features.slice(0, D),
+      labels: Int32Array.of(2),
+    });
     expect(scores.realism[0]).toBeNaN();
   });
 });

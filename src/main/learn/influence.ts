@@ -76,7 +76,9 @@ export function influenceReference(fit: CrossFittedHead, options: InfluenceOptio
       for (let c = 0; c < C; c++) {
         const count = heldLabels.filter((y) => y === c).length;
         const w = Float64Array.from(heldLabels, (y) => (y === c ? 1 / count : 0));
-        perClass.push(count === 0 ? new Float64Array((D + 1) * C) : solve(lossGradient(headFit, heldFeatures, heldLabels, w)));
+        perClass.push(
+          count === 0 ? new Float64Array((D + 1) * C) : solve(lossGradient(headFit, heldFeatures, heldLabels, w)),
+        );
       }
       classDirections.push(perClass);
     }
@@ -122,7 +124,10 @@ export async function crossFittedLookahead(fit: CrossFittedHead, set: FeatureSet
   const total = fit.real.labels.length;
   for (let k = 0; k < fit.foldHeads.length; k++) {
     const held = indices(fit.folds, (f) => f === k);
-    const real = { features: gather(fit.real.features, held, D), labels: Int32Array.from(held, (i) => fit.real.labels[i]!) };
+    const real = {
+      features: gather(fit.real.features, held, D),
+      labels: Int32Array.from(held, (i) => fit.real.labels[i]!),
+    };
     const gain = await lossEstimates(fit.foldHeads[k]!.head, real, x, eta);
     for (let i = 0; i < n; i++) out[i]! += ((gain[i] as number) * held.length) / total;
   }

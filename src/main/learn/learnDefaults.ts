@@ -64,4 +64,3 @@ export const NEIGHBOUR_DEFAULTS = {
    */
   k: 10,
 } as const;
-

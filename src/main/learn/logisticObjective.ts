@@ -25,7 +25,10 @@ export function classBalancedWeights(labels: ArrayLike<number>, classes: number)
   const counts = new Float64Array(classes);
   for (let i = 0; i < labels.length; i++) counts[labels[i] as number]! += 1;
   const present = counts.filter((c) => c > 0).length;
-  return Float64Array.from({ length: labels.length }, (_, i) => 1 / (present * (counts[labels[i] as number] as number)));
+  return Float64Array.from(
+    { length: labels.length },
+    (_, i) => 1 / (present * (counts[labels[i] as number] as number)),
+  );
 }
 
 /** p = softmax(W·[x; 1]) of row i, written to out[o..o+C). */

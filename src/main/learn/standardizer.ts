@@ -12,8 +12,7 @@ export function fitStandardizer(features: Float32Array, dim: number): Standardiz
   const n = features.length / dim;
   const mean = new Float64Array(dim);
   const square = new Float64Array(dim);
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < dim; d++) mean[d]! += features[i * dim + d] as number;
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d]! += features[i * dim + d] as number;
   for (let d = 0; d < dim; d++) mean[d] = n === 0 ? 0 : (mean[d] as number) / n;
   for (let i = 0; i < n; i++)
     for (let d = 0; d < dim; d++) {
