@@ -39,7 +39,6 @@ interface RealColumns {
   readonly order: Int32Array;
   readonly labels: Int32Array;
   readonly first: Int32Array;
-  readonly squares: Float64Array;
   readonly stack: AffineStack;
 }
 
@@ -53,17 +52,18 @@ function realColumns(fit: CrossFittedHead): RealColumns {
   const first = new Int32Array(C + 1);
   for (const y of labels) first[y + 1]! += 1;
   for (let c = 0; c < C; c++) first[c + 1]! += first[c] as number;
-  // Rows (r̃_v; 0): x·B + c is then standardised x against standardised r̃_v.
+  // Rows (−2·r̃_v; ‖r̃_v‖²): x·B + c is then the ranking key ‖r̃_v‖² − 2·x̃·r̃_v, x̃ standardised.
   const rows = new Float32Array(V * (D + 1));
-  const squares = new Float64Array(V);
   order.forEach((v, column) => {
+    let square = 0;
     for (let d = 0; d < D; d++) {
       const r = real.features[v * D + d] as number;
-      rows[column * (D + 1) + d] = r;
-      squares[column]! += r * r;
+      rows[column * (D + 1) + d] = -2 * r;
+      square += r * r;
     }
+    rows[column * (D + 1) + D] = square;
   });
-  return { order, labels, first, squares, stack: affineStack(fit.standardizer, [rows]) };
+  return { order, labels, first, stack: affineStack(fit.standardizer, [rows]) };
 }
 
 /**
@@ -81,9 +81,6 @@ async function forEachDistanceRow(
   const D = fit.dim;
   const V = columns.labels.length;
   await forEachAffineChunk(x, columns.stack, (start, rows, Y) => {
-    // keys = ‖r̃_v‖² − 2·x̃·r̃_v, in place.
-    for (let r = 0; r < rows; r++)
-      for (let v = 0; v < V; v++) Y[r * V + v] = (columns.squares[v] as number) - 2 * (Y[r * V + v] as number);
     for (let r = 0; r < rows; r++) {
       const o = (start + r) * D;
       let square = 0;
