@@ -8,6 +8,7 @@ import {
   logisticProblem,
   stratifiedFolds,
 } from '../../src/main/learn/headFit.ts';
+import { HEAD_FIT_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
 import { labelQualityFromProbabilities } from '../../src/main/learn/labelQuality.ts';
 import { objective, probabilities } from '../../src/main/learn/logisticObjective.ts';
 import { fitStandardizer, standardize } from '../../src/main/learn/standardizer.ts';
@@ -160,6 +161,9 @@ describe('crossFitHead', () => {
     const best = separableFit.lambdaLosses.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
     expect(separableFit.lambda).toBe(best.lambda);
     expect(crossValidatedAccuracy(separableFit)).toBeGreaterThan(0.95);
+    // The search's loose fits are refined: every head returned is at the optimum.
+    for (const fit of [...separableFit.foldHeads, separableFit.full])
+      expect(fit.gradientNorm).toBeLessThanOrEqual(HEAD_FIT_DEFAULTS.gradientTolerance);
     expect(crossValidatedAccuracy(noiseFit)).toBeLessThan(0.5);
   });
 
