@@ -14,14 +14,25 @@ export interface LabelQualityScores {
 }
 
 export function labelQuality(head: SoftmaxHead, set: FeatureSet): LabelQualityScores {
-  const C = head.classes;
-  const n = set.labels.length;
-  const p = predictProba(head, set.features);
+  return labelQualityFromProbabilities(predictProba(head, set.features), set.labels, head.classes);
+}
+
+/**
+ * The same scores from given class probabilities p (n × C): cleanlab's self-confidence and
+ * normalized margin (cleanlab's rank.py rescales the margin to (m + 1) / 2, which orders alike)
+ * and the small-loss criterion. Give them out-of-sample probabilities (cross-fitted, headFit.ts).
+ */
+export function labelQualityFromProbabilities(
+  p: Float32Array,
+  labels: ArrayLike<number>,
+  C: number,
+): LabelQualityScores {
+  const n = labels.length;
   const selfConfidence = new Float32Array(n);
   const normalizedMargin = new Float32Array(n);
   const negativeLoss = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const y = set.labels[i] as number;
+    const y = labels[i] as number;
     const py = p[i * C + y] as number;
     let other = 0;
     for (let c = 0; c < C; c++) if (c !== y && (p[i * C + c] as number) > other) other = p[i * C + c] as number;
