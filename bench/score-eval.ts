@@ -1,0 +1,380 @@
+// How well each of Winnow's score kinds flags wrong labels on data Winnow was not tuned on, with
+// every tunable setting chosen leave-one-dataset-out (issue #11, deliverable 7).
+//
+// For each dataset × noise rate × seed, tools/datasets/build_datasets.py writes a labelled set (20
+// real training and 100 real validation images per class, and a pool of 1,000 "synthetic" images
+// of which 20% or 40% carry a wrong label; the digits have 50 validation images per class). The
+// harness then does what a user does, through Winnow's own CLI in child processes: `winnow init`,
+// `import real --split train`, `import real --split val`, `import synthetic`, `score`, and
+// `export --status all --format jsonl`, and reads every score of every kind from manifest.jsonl
+// (and the top-level `score` of the default ranking when exports carry one). Per kind: AUROC
+// (a low score flags) and precision at k (k = the number of wrong labels), mean ± SE over seeds.
+// Beside them, the no-model baseline the issue names: the cosine of an image's raw pixels to the
+// mean raw image of its label's real images (`pixel_prototype`: the training split, as Winnow's
+// `prototype`; `pixel_prototype_all`: training and validation splits).
+//
+// Settings (bench/score-eval-settings.ts) are swept one at a time on every run; for each dataset,
+// each takes the value with the best mean AUROC on the OTHER datasets, and that dataset's figures
+// are read from a run with those values. The datasets' images are ones Winnow's embedded backbone
+// never saw in training (Fashion-MNIST's test split; digits and letters are other domains).
+//
+//   node bench/score-eval.ts [--quick] [--seeds 3] [--datasets fashion,digits,fonts] [--noise 0.2,0.4]
+//                            [--work <parent dir>] [--keep] [--encoder <name>]
+//
+// --quick: one seed (a smoke run). Needs /usr/bin/python3 and the Debian packages listed in
+// tools/datasets/README.md. Writes bench/results/score-eval.md and .json.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { auroc, precisionAtK } from '../src/main/learn/metrics.ts';
+import {
+  chooseLeaveOneOut,
+  type Combo,
+  comboFlags,
+  comboKey,
+  meanSe,
+  type MeanSe,
+  pixelPrototypeScores,
+  sweepCombos,
+} from './score-eval-lib.ts';
+import { TUNABLE_SETTINGS, type TunableSetting } from './score-eval-settings.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seeds: { type: 'string', default: '3' },
+    datasets: { type: 'string', default: 'fashion,digits,fonts' },
+    noise: { type: 'string', default: '0.2,0.4' },
+    work: { type: 'string', default: tmpdir() },
+    keep: { type: 'boolean', default: false },
+    encoder: { type: 'string' },
+  },
+});
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'winnow.js');
+const BUILDER = join(ROOT, 'tools', 'datasets', 'build_datasets.py');
+const PYTHON = '/usr/bin/python3';
+/** Builder arguments per dataset: the digits have at most 183 images per class. */
+const DATASETS: Record<string, readonly string[]> = { fashion: [], digits: ['--val', '50'], fonts: [] };
+const SEEDS = args.quick ? 1 : Number(args.seeds);
+const datasets = args.datasets.split(',');
+const noiseRates = args.noise.split(',').map(Number);
+for (const d of datasets)
+  if (!(d in DATASETS)) throw new Error(`Unknown dataset ${d}: use ${Object.keys(DATASETS).join(', ')}.`);
+mkdirSync(args.work, { recursive: true });
+/** A fresh folder of this run's sets, projects and exports (removed at the end unless --keep). */
+const WORK = mkdtempSync(join(resolve(args.work), 'winnow-score-eval-'));
+// Winnow's own state (current project) goes here, not into the user's.
+const env = { ...process.env, WINNOW_HOME: join(WORK, 'home') };
+const PIXELS = 28 * 28;
+
+function winnow(argv: readonly string[], project?: string): { stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...(project ? ['--project', project] : []), ...argv], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0)
+    throw new Error(`winnow ${argv.join(' ')} exited with ${r.status}:\n${r.stdout}\n${r.stderr}`.trim());
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+// Settings whose flag this build's `winnow score` does not take stay at Winnow's default.
+const scoreHelp = winnow(['score', '--help']).stdout;
+const settings: TunableSetting[] = TUNABLE_SETTINGS.filter((s) => scoreHelp.includes(s.flag));
+const unavailable = TUNABLE_SETTINGS.filter((s) => !settings.includes(s));
+for (const s of unavailable)
+  console.error(`note: \`winnow score\` takes no ${s.flag}: ${s.name} stays at Winnow's default.`);
+const encoderFlags = args.encoder ? ['--encoder', args.encoder] : [];
+
+interface TruthRow {
+  readonly file: string;
+  readonly label: string;
+  readonly true_label: string;
+  readonly wrong: boolean;
+}
+type Detection = Record<string, { auroc: number; precisionAtK: number }>;
+interface Task {
+  readonly dataset: string;
+  readonly noise: number;
+  readonly seed: number;
+  readonly dir: string;
+  readonly project: string;
+  readonly truth: readonly TruthRow[];
+  /** The harness's own baselines, in truth order. */
+  readonly baselines: Record<string, Float32Array>;
+  /** comboKey → detection of every kind. */
+  readonly runs: Map<string, Detection>;
+  /** comboKey → what `winnow score` printed. */
+  readonly scoreOutput: Map<string, string>;
+}
+
+async function readGrey(file: string): Promise<Float32Array> {
+  const raw = await sharp(file).greyscale().resize(28, 28, { fit: 'fill' }).raw().toBuffer();
+  return Float32Array.from(raw, (v) => v / 255);
+}
+
+async function realPixels(dir: string, splits: readonly string[], classes: readonly string[]) {
+  const pixels: number[] = [];
+  const labels: number[] = [];
+  for (const split of splits)
+    for (const [c, name] of classes.entries())
+      for (const f of readdirSync(join(dir, 'real', split, name)).sort()) {
+        pixels.push(...(await readGrey(join(dir, 'real', split, name, f))));
+        labels.push(c);
+      }
+  return { pixels: Float32Array.from(pixels), labels: Int32Array.from(labels) };
+}
+
+async function prepare(dataset: string, noise: number, seed: number): Promise<Task> {
+  const name = `${dataset}-noise${noise}-seed${seed}`;
+  const dir = join(WORK, 'data', name);
+  const built = spawnSync(
+    PYTHON,
+    [
+      BUILDER,
+      '--dataset',
+      dataset,
+      '--out',
+      dir,
+      '--seed',
+      String(seed),
+      '--noise',
+      String(noise),
+      ...DATASETS[dataset]!,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (built.status !== 0) throw new Error(`Building ${name} failed:\n${built.stderr}`);
+  const classes = (JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as { classes: string[] }).classes;
+  const truth = readFileSync(join(dir, 'truth.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TruthRow);
+
+  const project = join(WORK, 'projects', name);
+  winnow(['init', project]);
+  winnow(['import', 'real', join(dir, 'real', 'train'), '--split', 'train'], project);
+  winnow(['import', 'real', join(dir, 'real', 'val'), '--split', 'val'], project);
+  winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
+
+  const pool = { pixels: new Float32Array(truth.length * PIXELS), labels: new Int32Array(truth.length) };
+  for (const [i, t] of truth.entries()) {
+    pool.pixels.set(await readGrey(join(dir, t.file)), i * PIXELS);
+    pool.labels[i] = classes.indexOf(t.label);
+  }
+  const train = await realPixels(dir, ['train'], classes);
+  const all = await realPixels(dir, ['train', 'val'], classes);
+  return {
+    dataset,
+    noise,
+    seed,
+    dir,
+    project,
+    truth,
+    baselines: {
+      pixel_prototype: pixelPrototypeScores(train, pool, classes.length, PIXELS),
+      pixel_prototype_all: pixelPrototypeScores(all, pool, classes.length, PIXELS),
+    },
+    runs: new Map(),
+    scoreOutput: new Map(),
+  };
+}
+
+interface ManifestRow {
+  readonly source_path: string | null;
+  readonly score?: number;
+  readonly scores: Record<string, number>;
+}
+
+/** Scores the task's project under a combo, exports every instance and measures every kind. */
+function scoreRun(task: Task, combo: Combo): Detection {
+  const key = comboKey(combo, settings);
+  const known = task.runs.get(key);
+  if (known) return known;
+  const scored = winnow(
+    ['score', '--seed', String(task.seed), ...encoderFlags, ...comboFlags(combo, settings)],
+    task.project,
+  );
+  const out = join(WORK, 'exports', `${task.dataset}-${task.noise}-${task.seed}-${key || 'default'}`);
+  rmSync(out, { recursive: true, force: true });
+  winnow(['export', out, '--status', 'all', '--format', 'jsonl'], task.project);
+  const rows = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestRow);
+  rmSync(out, { recursive: true, force: true });
+  const bySource = new Map(rows.map((r) => [resolve(r.source_path ?? ''), r]));
+  const kinds = new Map<string, Float32Array>();
+  const bad = task.truth.map((t) => t.wrong);
+  task.truth.forEach((t, i) => {
+    const row = bySource.get(resolve(task.dir, t.file));
+    if (!row) throw new Error(`${t.file} of ${task.dir} is not in the export: was it imported?`);
+    const values = { ...(typeof row.score === 'number' ? { score: row.score } : {}), ...row.scores };
+    for (const [kind, v] of Object.entries(values)) {
+      if (!kinds.has(kind)) kinds.set(kind, new Float32Array(task.truth.length).fill(NaN));
+      kinds.get(kind)![i] = v;
+    }
+  });
+  for (const [kind, values] of Object.entries(task.baselines)) kinds.set(kind, values);
+  const detection: Detection = {};
+  for (const [kind, values] of kinds) {
+    if (values.some(Number.isNaN)) throw new Error(`Some instances of ${task.dir} have no ${kind} score.`);
+    detection[kind] = { auroc: auroc(values, bad), precisionAtK: precisionAtK(values, bad) };
+  }
+  task.runs.set(key, detection);
+  task.scoreOutput.set(key, `${scored.stderr.trim()}\n${scored.stdout.trim()}`.trim());
+  return detection;
+}
+
+const started = performance.now();
+const tasks: Task[] = [];
+for (const dataset of datasets)
+  for (const noise of noiseRates)
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const t0 = performance.now();
+      const task = await prepare(dataset, noise, seed);
+      for (const combo of sweepCombos(settings)) scoreRun(task, combo);
+      tasks.push(task);
+      console.error(
+        `${dataset} noise ${noise} seed ${seed}: ${((performance.now() - t0) / 1000).toFixed(1)} s (${task.runs.size} scorings)`,
+      );
+    }
+
+// Leave one dataset out: each dataset's settings come from the others' sweeps only.
+const { chosen, evidence } = chooseLeaveOneOut(settings, datasets, (dataset, combo, kind) =>
+  tasks.filter((t) => t.dataset === dataset).map((t) => scoreRun(t, combo)[kind]?.auroc ?? NaN),
+);
+for (const t of tasks) scoreRun(t, chosen[t.dataset]!);
+const wallSeconds = (performance.now() - started) / 1000;
+
+type Summary = Record<string, Record<string, Record<string, { auroc: MeanSe; precisionAtK: MeanSe }>>>;
+function summarize(comboOf: (dataset: string) => Combo): Summary {
+  const out: Summary = {};
+  for (const dataset of datasets) {
+    out[dataset] = {};
+    for (const noise of noiseRates) {
+      const runs = tasks
+        .filter((t) => t.dataset === dataset && t.noise === noise)
+        .map((t) => t.runs.get(comboKey(comboOf(dataset), settings))!);
+      out[dataset][String(noise)] = Object.fromEntries(
+        Object.keys(runs[0]!).map((kind) => [
+          kind,
+          {
+            auroc: meanSe(runs.map((r) => r[kind]!.auroc)),
+            precisionAtK: meanSe(runs.map((r) => r[kind]!.precisionAtK)),
+          },
+        ]),
+      );
+    }
+  }
+  return out;
+}
+const heldOut = summarize((d) => chosen[d]!);
+const atDefaults = summarize(() => ({}));
+
+const encoderLine = (tasks[0]?.scoreOutput.get('')?.split('\n')[0] ?? '').split(' (')[0]!;
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${availableParallelism()}`;
+const command = `node bench/score-eval.ts ${process.argv.slice(2).join(' ')}`.trim();
+const fmt = (m: MeanSe) => `${m.mean.toFixed(3)} ± ${Number.isNaN(m.se) ? '–' : m.se.toFixed(3)}`;
+const noiseLabel = (n: number) => `${Math.round(n * 100)}%`;
+
+const md: string[] = [];
+md.push(
+  `Command: \`${command}\`; ${(wallSeconds / 60).toFixed(1)} min on ${machine}; encoder: ${encoderLine}; ` +
+    `${SEEDS} seed(s) per dataset × noise rate; mean ± SE over seeds.`,
+  '',
+  'Wrong labels flagged by each score (low score = flagged): AUROC and precision at k (k = the number of wrong labels). ' +
+    'Every figure for a dataset comes from settings chosen on the other datasets (below). ' +
+    '`pixel_prototype`: cosine of raw pixels to the mean real training image of the label (no model); ' +
+    '`pixel_prototype_all`: the same with training and validation images.',
+  '',
+);
+const kinds = Object.keys(heldOut[datasets[0]!]![String(noiseRates[0])]!);
+md.push(
+  `AUROC at ${noiseLabel(noiseRates[0]!)} noise, all datasets:`,
+  '',
+  `| score | ${datasets.join(' | ')} |`,
+  `| --- |${datasets.map(() => ' --- |').join('')}`,
+  ...kinds.map(
+    (k) => `| ${k} | ${datasets.map((d) => fmt(heldOut[d]![String(noiseRates[0])]![k]!.auroc)).join(' | ')} |`,
+  ),
+  '',
+);
+for (const d of datasets) {
+  md.push(`### ${d}`, '');
+  md.push(
+    `| score | ${noiseRates.map((n) => `AUROC (${noiseLabel(n)}) | precision@k (${noiseLabel(n)})`).join(' | ')} |`,
+  );
+  md.push(`| --- |${noiseRates.map(() => ' --- | --- |').join('')}`);
+  for (const k of kinds)
+    md.push(
+      `| ${k} | ${noiseRates
+        .map((n) => {
+          const r = heldOut[d]![String(n)]![k]!;
+          return `${fmt(r.auroc)} | ${fmt(r.precisionAtK)}`;
+        })
+        .join(' | ')} |`,
+    );
+  md.push('');
+}
+md.push('### Settings, chosen leave-one-dataset-out', '');
+if (settings.length === 0) md.push('No tunable setting is settable through `winnow score` in this build.', '');
+else {
+  md.push(`| held-out dataset | ${settings.map((s) => `${s.name} (\`${s.flag}\`, by ${s.selectedBy})`).join(' | ')} |`);
+  md.push(`| --- |${settings.map(() => ' --- |').join('')}`);
+  for (const d of datasets) md.push(`| ${d} | ${settings.map((s) => chosen[d]![s.name]).join(' | ')} |`);
+  md.push('', 'Mean AUROC of the selecting kind on the other datasets, per candidate:', '');
+  for (const s of settings) {
+    md.push(`| ${s.name}: held-out dataset | ${s.candidates.map(String).join(' | ')} |`);
+    md.push(`| --- |${s.candidates.map(() => ' --- |').join('')}`);
+    for (const d of datasets)
+      md.push(`| ${d} | ${s.candidates.map((v) => evidence[d]![s.name]![String(v)]?.toFixed(3) ?? '–').join(' | ')} |`);
+    md.push('');
+  }
+}
+for (const s of unavailable)
+  md.push(`\`winnow score\` takes no \`${s.flag}\` in this build: ${s.name} stayed at Winnow's default.`, '');
+
+const resultsDir = join(ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, 'score-eval.md'), md.join('\n'));
+writeFileSync(
+  join(resultsDir, 'score-eval.json'),
+  JSON.stringify(
+    {
+      command,
+      machine,
+      encoder: encoderLine,
+      wallSeconds,
+      seeds: SEEDS,
+      datasets,
+      noiseRates,
+      settings,
+      unavailableSettings: unavailable,
+      chosen,
+      evidence,
+      heldOut,
+      atDefaults,
+      perSeed: tasks.map((t) => ({
+        dataset: t.dataset,
+        noise: t.noise,
+        seed: t.seed,
+        runs: Object.fromEntries(t.runs),
+        scoreOutput: Object.fromEntries(t.scoreOutput),
+      })),
+    },
+    null,
+    1,
+  ),
+);
+console.log(md.join('\n'));
+if (args.keep) console.error(`kept ${WORK}`);
+else rmSync(WORK, { recursive: true, force: true });
