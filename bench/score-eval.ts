@@ -18,8 +18,13 @@
 // are read from a run with those values. The datasets' images are ones Winnow's embedded backbone
 // never saw in training (Fashion-MNIST's test split; digits and letters are other domains).
 //
+// Fashion-MNIST also has the generated case: the same real images, and 1,000 images made by
+// `winnow generate` (embedded generator, 100 per class, ε cycling 0, 1, 2), of which those the
+// judge (bench/models/judge.onnx, trained on all 60,000 labelled training images, 91.2% test
+// accuracy) puts in another class count as wrong; the judge's own errors cap these figures.
+//
 //   node bench/score-eval.ts [--quick] [--seeds 3] [--datasets fashion,digits,fonts] [--noise 0.2,0.4]
-//                            [--work <parent dir>] [--keep] [--encoder <name>]
+//                            [--skip-generated] [--work <parent dir>] [--keep] [--encoder <name>]
 //
 // --quick: one seed (a smoke run). Needs /usr/bin/python3 and the Debian packages listed in
 // tools/datasets/README.md. Writes bench/results/score-eval.md and .json.
@@ -29,6 +34,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { auroc, precisionAtK } from '../src/main/learn/metrics.ts';
 import {
@@ -49,6 +55,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '3' },
     datasets: { type: 'string', default: 'fashion,digits,fonts' },
     noise: { type: 'string', default: '0.2,0.4' },
+    'skip-generated': { type: 'boolean', default: false },
     work: { type: 'string', default: tmpdir() },
     keep: { type: 'boolean', default: false },
     encoder: { type: 'string' },
@@ -64,6 +71,17 @@ const DATASETS: Record<string, readonly string[]> = { fashion: [], digits: ['--v
 const SEEDS = args.quick ? 1 : Number(args.seeds);
 const datasets = args.datasets.split(',');
 const noiseRates = args.noise.split(',').map(Number);
+const GENERATED = 'generated';
+const noiseLabel = (n: number) => `${Math.round(n * 100)}%`;
+/** The columns of a dataset's table: its noise rates, and the generated case for Fashion-MNIST. */
+const conditionsOf = (dataset: string) => [
+  ...noiseRates.map(noiseLabel),
+  ...(dataset === 'fashion' && !args['skip-generated'] ? [GENERATED] : []),
+];
+const JUDGE = join(import.meta.dirname, 'models', 'judge.onnx');
+const JUDGE_TEST_ACCURACY = (
+  JSON.parse(readFileSync(join(import.meta.dirname, 'models', 'judge.json'), 'utf8')) as { test_accuracy: number }
+).test_accuracy;
 for (const d of datasets)
   if (!(d in DATASETS)) throw new Error(`Unknown dataset ${d}: use ${Object.keys(DATASETS).join(', ')}.`);
 mkdirSync(args.work, { recursive: true });
@@ -98,14 +116,24 @@ interface TruthRow {
   readonly true_label: string;
   readonly wrong: boolean;
 }
+interface ManifestRow {
+  readonly file_name: string | null;
+  readonly image_hash: string;
+  readonly label: string;
+  readonly source_path: string | null;
+  readonly score?: number;
+  readonly scores: Record<string, number>;
+}
 type Detection = Record<string, { auroc: number; precisionAtK: number }>;
 interface Task {
   readonly dataset: string;
-  readonly noise: number;
+  /** A noise rate ('20%') or GENERATED. */
+  readonly condition: string;
   readonly seed: number;
-  readonly dir: string;
   readonly project: string;
-  readonly truth: readonly TruthRow[];
+  /** Each pool instance's key in the export (see keyOf) and whether its label is wrong. */
+  readonly truth: readonly { readonly key: string; readonly wrong: boolean }[];
+  readonly keyOf: (row: ManifestRow) => string;
   /** The harness's own baselines, in truth order. */
   readonly baselines: Record<string, Float32Array>;
   /** comboKey → detection of every kind. */
@@ -131,9 +159,8 @@ async function realPixels(dir: string, splits: readonly string[], classes: reado
   return { pixels: Float32Array.from(pixels), labels: Int32Array.from(labels) };
 }
 
-async function prepare(dataset: string, noise: number, seed: number): Promise<Task> {
-  const name = `${dataset}-noise${noise}-seed${seed}`;
-  const dir = join(WORK, 'data', name);
+/** Builds a dataset folder with tools/datasets/build_datasets.py; returns its classes. */
+function build(dataset: string, dir: string, seed: number, noise: number): string[] {
   const built = spawnSync(
     PYTHON,
     [
@@ -148,50 +175,128 @@ async function prepare(dataset: string, noise: number, seed: number): Promise<Ta
       String(noise),
       ...DATASETS[dataset]!,
     ],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   );
-  if (built.status !== 0) throw new Error(`Building ${name} failed:\n${built.stderr}`);
-  const classes = (JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as { classes: string[] }).classes;
-  const truth = readFileSync(join(dir, 'truth.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as TruthRow);
+  if (built.status !== 0) throw new Error(`Building ${dir} failed:\n${built.stderr}`);
+  return (JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as { classes: string[] }).classes;
+}
 
+/** A new project with the set's real training and validation images. */
+function projectWithReal(name: string, dir: string): string {
   const project = join(WORK, 'projects', name);
   winnow(['init', project]);
   winnow(['import', 'real', join(dir, 'real', 'train'), '--split', 'train'], project);
   winnow(['import', 'real', join(dir, 'real', 'val'), '--split', 'val'], project);
-  winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
+  return project;
+}
 
-  const pool = { pixels: new Float32Array(truth.length * PIXELS), labels: new Int32Array(truth.length) };
-  for (const [i, t] of truth.entries()) {
-    pool.pixels.set(await readGrey(join(dir, t.file)), i * PIXELS);
-    pool.labels[i] = classes.indexOf(t.label);
-  }
+/** The raw-pixel baselines of pool images (files, with their given labels) against the set's real images. */
+async function pixelBaselines(
+  dir: string,
+  classes: readonly string[],
+  files: readonly string[],
+  labels: readonly string[],
+) {
+  const pool = {
+    pixels: new Float32Array(files.length * PIXELS),
+    labels: Int32Array.from(labels, (l) => classes.indexOf(l)),
+  };
+  for (const [i, f] of files.entries()) pool.pixels.set(await readGrey(f), i * PIXELS);
   const train = await realPixels(dir, ['train'], classes);
   const all = await realPixels(dir, ['train', 'val'], classes);
   return {
+    pixel_prototype: pixelPrototypeScores(train, pool, classes.length, PIXELS),
+    pixel_prototype_all: pixelPrototypeScores(all, pool, classes.length, PIXELS),
+  };
+}
+
+/** Injected noise: the set's pool imported with `winnow import synthetic`, wrong labels from truth.jsonl. */
+async function prepareInjected(dataset: string, noise: number, seed: number): Promise<Task> {
+  const name = `${dataset}-noise${noise}-seed${seed}`;
+  const dir = join(WORK, 'data', name);
+  const classes = build(dataset, dir, seed, noise);
+  const truth = readFileSync(join(dir, 'truth.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TruthRow);
+  const project = projectWithReal(name, dir);
+  winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
+  return {
     dataset,
-    noise,
+    condition: noiseLabel(noise),
     seed,
-    dir,
     project,
-    truth,
-    baselines: {
-      pixel_prototype: pixelPrototypeScores(train, pool, classes.length, PIXELS),
-      pixel_prototype_all: pixelPrototypeScores(all, pool, classes.length, PIXELS),
-    },
+    truth: truth.map((t) => ({ key: resolve(dir, t.file), wrong: t.wrong })),
+    keyOf: (row) => resolve(row.source_path ?? ''),
+    baselines: await pixelBaselines(
+      dir,
+      classes,
+      truth.map((t) => join(dir, t.file)),
+      truth.map((t) => t.label),
+    ),
     runs: new Map(),
     scoreOutput: new Map(),
   };
 }
 
-interface ManifestRow {
-  readonly source_path: string | null;
-  readonly score?: number;
-  readonly scores: Record<string, number>;
+/** Each image's class by the judge (greyscale 28×28 in [0, 1] → logits). */
+async function judgeClasses(files: readonly string[]): Promise<number[]> {
+  const session = await ort.InferenceSession.create(JUDGE);
+  const input = new Float32Array(files.length * PIXELS);
+  for (const [i, f] of files.entries()) input.set(await readGrey(f), i * PIXELS);
+  const logits = (await session.run({ image: new ort.Tensor('float32', input, [files.length, 1, 28, 28]) })).logits!
+    .data as Float32Array;
+  const C = logits.length / files.length;
+  await session.release();
+  return files.map((_, i) => {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
+    return best;
+  });
+}
+
+/** Generated: 100 images per class by `winnow generate` (ε 0, 1, 2), wrong where the judge disagrees. */
+async function prepareGenerated(seed: number): Promise<Task> {
+  const name = `fashion-generated-seed${seed}`;
+  const dir = join(WORK, 'data', name);
+  const classes = build('fashion', dir, seed, 0);
+  const project = projectWithReal(name, dir);
+  const epsilons = [0, 1, 2];
+  for (const [c, cls] of classes.entries())
+    for (const [j, epsilon] of epsilons.entries()) {
+      const count = Math.floor(100 / epsilons.length) + (j < 100 % epsilons.length ? 1 : 0);
+      const first = seed * 1_000_000 + c * 10_000 + j * 1_000;
+      winnow(
+        ['generate', '--class', cls, '--count', String(count), '--seed', String(first), '--epsilon', String(epsilon)],
+        project,
+      );
+    }
+  const out = join(WORK, 'exports', `${name}-images`);
+  winnow(['export', out, '--status', 'all', '--format', 'imagefolder', 'jsonl'], project);
+  const rows = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestRow);
+  const files = rows.map((r) => join(out, r.file_name!));
+  const judged = await judgeClasses(files);
+  const task: Task = {
+    dataset: 'fashion',
+    condition: GENERATED,
+    seed,
+    project,
+    truth: rows.map((r, i) => ({ key: r.image_hash, wrong: judged[i] !== classes.indexOf(r.label) })),
+    keyOf: (row) => row.image_hash,
+    baselines: await pixelBaselines(
+      dir,
+      classes,
+      files,
+      rows.map((r) => r.label),
+    ),
+    runs: new Map(),
+    scoreOutput: new Map(),
+  };
+  rmSync(out, { recursive: true, force: true });
+  return task;
 }
 
 /** Scores the task's project under a combo, exports every instance and measures every kind. */
@@ -203,7 +308,7 @@ function scoreRun(task: Task, combo: Combo): Detection {
     ['score', '--seed', String(task.seed), ...encoderFlags, ...comboFlags(combo, settings)],
     task.project,
   );
-  const out = join(WORK, 'exports', `${task.dataset}-${task.noise}-${task.seed}-${key || 'default'}`);
+  const out = join(WORK, 'exports', `${task.dataset}-${task.condition}-${task.seed}-${key || 'default'}`);
   rmSync(out, { recursive: true, force: true });
   winnow(['export', out, '--status', 'all', '--format', 'jsonl'], task.project);
   const rows = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
@@ -211,12 +316,12 @@ function scoreRun(task: Task, combo: Combo): Detection {
     .split('\n')
     .map((l) => JSON.parse(l) as ManifestRow);
   rmSync(out, { recursive: true, force: true });
-  const bySource = new Map(rows.map((r) => [resolve(r.source_path ?? ''), r]));
+  const byKey = new Map(rows.map((r) => [task.keyOf(r), r]));
   const kinds = new Map<string, Float32Array>();
   const bad = task.truth.map((t) => t.wrong);
   task.truth.forEach((t, i) => {
-    const row = bySource.get(resolve(task.dir, t.file));
-    if (!row) throw new Error(`${t.file} of ${task.dir} is not in the export: was it imported?`);
+    const row = byKey.get(t.key);
+    if (!row) throw new Error(`${t.key} of ${task.project} is not in the export: was it imported?`);
     const values = { ...(typeof row.score === 'number' ? { score: row.score } : {}), ...row.scores };
     for (const [kind, v] of Object.entries(values)) {
       if (!kinds.has(kind)) kinds.set(kind, new Float32Array(task.truth.length).fill(NaN));
@@ -226,7 +331,7 @@ function scoreRun(task: Task, combo: Combo): Detection {
   for (const [kind, values] of Object.entries(task.baselines)) kinds.set(kind, values);
   const detection: Detection = {};
   for (const [kind, values] of kinds) {
-    if (values.some(Number.isNaN)) throw new Error(`Some instances of ${task.dir} have no ${kind} score.`);
+    if (values.some(Number.isNaN)) throw new Error(`Some instances of ${task.project} have no ${kind} score.`);
     detection[kind] = { auroc: auroc(values, bad), precisionAtK: precisionAtK(values, bad) };
   }
   task.runs.set(key, detection);
@@ -237,16 +342,23 @@ function scoreRun(task: Task, combo: Combo): Detection {
 const started = performance.now();
 const tasks: Task[] = [];
 for (const dataset of datasets)
-  for (const noise of noiseRates)
+  for (const condition of conditionsOf(dataset))
     for (let seed = 1; seed <= SEEDS; seed++) {
       const t0 = performance.now();
-      const task = await prepare(dataset, noise, seed);
+      const noise = noiseRates.find((n) => noiseLabel(n) === condition);
+      const task = noise === undefined ? await prepareGenerated(seed) : await prepareInjected(dataset, noise, seed);
       for (const combo of sweepCombos(settings)) scoreRun(task, combo);
       tasks.push(task);
       console.error(
-        `${dataset} noise ${noise} seed ${seed}: ${((performance.now() - t0) / 1000).toFixed(1)} s (${task.runs.size} scorings)`,
+        `${dataset} ${condition} seed ${seed}: ${((performance.now() - t0) / 1000).toFixed(1)} s (${task.runs.size} scorings)`,
       );
     }
+const wrongShare = (dataset: string, condition: string) =>
+  meanSe(
+    tasks
+      .filter((t) => t.dataset === dataset && t.condition === condition)
+      .map((t) => t.truth.filter((x) => x.wrong).length / t.truth.length),
+  );
 
 // Leave one dataset out: each dataset's settings come from the others' sweeps only.
 const { chosen, evidence } = chooseLeaveOneOut(settings, datasets, (dataset, combo, kind) =>
@@ -260,11 +372,11 @@ function summarize(comboOf: (dataset: string) => Combo): Summary {
   const out: Summary = {};
   for (const dataset of datasets) {
     out[dataset] = {};
-    for (const noise of noiseRates) {
+    for (const condition of conditionsOf(dataset)) {
       const runs = tasks
-        .filter((t) => t.dataset === dataset && t.noise === noise)
+        .filter((t) => t.dataset === dataset && t.condition === condition)
         .map((t) => t.runs.get(comboKey(comboOf(dataset), settings))!);
-      out[dataset][String(noise)] = Object.fromEntries(
+      out[dataset][condition] = Object.fromEntries(
         Object.keys(runs[0]!).map((kind) => [
           kind,
           {
@@ -284,12 +396,11 @@ const encoderLine = (tasks[0]?.scoreOutput.get('')?.split('\n')[0] ?? '').split(
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${availableParallelism()}`;
 const command = `node bench/score-eval.ts ${process.argv.slice(2).join(' ')}`.trim();
 const fmt = (m: MeanSe) => `${m.mean.toFixed(3)} ± ${Number.isNaN(m.se) ? '–' : m.se.toFixed(3)}`;
-const noiseLabel = (n: number) => `${Math.round(n * 100)}%`;
 
 const md: string[] = [];
 md.push(
   `Command: \`${command}\`; ${(wallSeconds / 60).toFixed(1)} min on ${machine}; encoder: ${encoderLine}; ` +
-    `${SEEDS} seed(s) per dataset × noise rate; mean ± SE over seeds.`,
+    `${SEEDS} seed(s) per dataset × condition; mean ± SE over seeds.`,
   '',
   'Wrong labels flagged by each score (low score = flagged): AUROC and precision at k (k = the number of wrong labels). ' +
     'Every figure for a dataset comes from settings chosen on the other datasets (below). ' +
@@ -297,28 +408,32 @@ md.push(
     '`pixel_prototype_all`: the same with training and validation images.',
   '',
 );
-const kinds = Object.keys(heldOut[datasets[0]!]![String(noiseRates[0])]!);
+const first = noiseLabel(noiseRates[0]!);
+const kinds = Object.keys(heldOut[datasets[0]!]![first]!);
 md.push(
-  `AUROC at ${noiseLabel(noiseRates[0]!)} noise, all datasets:`,
+  `AUROC at ${first} noise, all datasets:`,
   '',
   `| score | ${datasets.join(' | ')} |`,
   `| --- |${datasets.map(() => ' --- |').join('')}`,
-  ...kinds.map(
-    (k) => `| ${k} | ${datasets.map((d) => fmt(heldOut[d]![String(noiseRates[0])]![k]!.auroc)).join(' | ')} |`,
-  ),
+  ...kinds.map((k) => `| ${k} | ${datasets.map((d) => fmt(heldOut[d]![first]![k]!.auroc)).join(' | ')} |`),
   '',
 );
 for (const d of datasets) {
+  const conditions = conditionsOf(d);
   md.push(`### ${d}`, '');
-  md.push(
-    `| score | ${noiseRates.map((n) => `AUROC (${noiseLabel(n)}) | precision@k (${noiseLabel(n)})`).join(' | ')} |`,
-  );
-  md.push(`| --- |${noiseRates.map(() => ' --- | --- |').join('')}`);
+  if (conditions.includes(GENERATED))
+    md.push(
+      `${GENERATED}: images made by \`winnow generate\` whose pseudo-label the judge (test accuracy ${(JUDGE_TEST_ACCURACY * 100).toFixed(1)}%) ` +
+        `disagrees with count as wrong: ${fmt(wrongShare(d, GENERATED))} of them. The judge's own errors cap these figures.`,
+      '',
+    );
+  md.push(`| score | ${conditions.map((c) => `AUROC (${c}) | precision@k (${c})`).join(' | ')} |`);
+  md.push(`| --- |${conditions.map(() => ' --- | --- |').join('')}`);
   for (const k of kinds)
     md.push(
-      `| ${k} | ${noiseRates
-        .map((n) => {
-          const r = heldOut[d]![String(n)]![k]!;
+      `| ${k} | ${conditions
+        .map((c) => {
+          const r = heldOut[d]![c]![k]!;
           return `${fmt(r.auroc)} | ${fmt(r.precisionAtK)}`;
         })
         .join(' | ')} |`,
@@ -357,6 +472,8 @@ writeFileSync(
       seeds: SEEDS,
       datasets,
       noiseRates,
+      conditions: Object.fromEntries(datasets.map((d) => [d, conditionsOf(d)])),
+      judgeTestAccuracy: JUDGE_TEST_ACCURACY,
       settings,
       unavailableSettings: unavailable,
       chosen,
@@ -365,7 +482,8 @@ writeFileSync(
       atDefaults,
       perSeed: tasks.map((t) => ({
         dataset: t.dataset,
-        noise: t.noise,
+        condition: t.condition,
+        wrong: t.truth.filter((x) => x.wrong).length,
         seed: t.seed,
         runs: Object.fromEntries(t.runs),
         scoreOutput: Object.fromEntries(t.scoreOutput),

@@ -55,7 +55,8 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 SIZE = 28
 FMNIST_DIR = Path('/usr/share/datasets/fashion-mnist')
-FMNIST_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle-boot']
+# The demo's class names (src/main/pipeline/demo.ts), which the embedded generator's prompts know.
+FMNIST_CLASSES = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']
 LETTERS = list('ABCDEFGHIJ')
 # Font packages whose Latin fonts are drawn from (directories under /usr/share/fonts), with the
 # Debian package that installs each. Symbol and math fonts (fonts-lyx, dingbats) are not listed.
