@@ -20,7 +20,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export interface ExportOptions {
   /** Which instances, by effective status (the curator's override wins). Default: accepted. */
   readonly status?: InstanceStatus | 'all';
-  /** Only these pseudo-labels (class ids). Default: all classes. */
+  /** Only instances with these labels (class ids, as curated: after relabels). Default: all classes. */
   readonly labelIds?: readonly number[];
   /** Only instances whose latest contribution is at least this (unscored ones are left out). */
   readonly minContribution?: number;
