@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { DDIM_SAMPLING } from '../../src/main/models/ddim.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
@@ -73,6 +74,15 @@ describe('the generative active-learning loop', () => {
       ]),
     );
     expect(JSON.parse(first.perturbation ?? '{}')).toMatchObject({ kind: 'search', acquisition: 'margin' });
+    // Provenance of what the loop made: the embedded generator's DDIM sampler as it ran, like `winnow generate`.
+    for (const instance of instances) {
+      expect(instance).toMatchObject({ generatorId: models.generator.id, epsilon: quick.epsilon, source: 'generated' });
+      expect(JSON.parse(instance.genParams)).toEqual({
+        guidanceScale: models.generator.defaults.guidanceScale,
+        steps: quick.steps,
+        ...DDIM_SAMPLING,
+      });
+    }
     const metrics = metricsOf(db, runId);
     for (const round of [-1, 0, 1])
       expect(metrics.some((m) => m.roundIndex === round && m.name === 'val_accuracy')).toBe(true);
