@@ -202,7 +202,13 @@ const MANIFEST_COLUMNS = [
 ] as const;
 type ManifestRow = Record<(typeof MANIFEST_COLUMNS)[number], unknown> & { scores: Record<string, number> };
 
-/** CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text. */
+/**
+ * CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text.
+ * People open manifest.csv in a spreadsheet, where a cell starting with =, +, -, @, tab or CR is a
+ * formula (CSV injection: a prompt `=HYPERLINK(...)` would run). As OWASP advises, such text cells are
+ * prefixed with a single quote (csv-stringify's `escape_formulas`); numbers (seeds, scores, negative
+ * ones too) stay numbers. manifest.jsonl and metadata.jsonl are data for programs and keep the text as is.
+ */
 function toCsv(rows: readonly ManifestRow[], kinds: readonly string[]): string {
   const flat = rows.map((row) => {
     const out: Record<string, unknown> = {};
@@ -215,7 +221,7 @@ function toCsv(rows: readonly ManifestRow[], kinds: readonly string[]): string {
     return out;
   });
   const columns = [...MANIFEST_COLUMNS.filter((c) => c !== 'scores'), ...kinds.map((k) => `score_${k}`)];
-  return stringify(flat, { header: true, columns });
+  return stringify(flat, { header: true, columns, escape_formulas: true });
 }
 
 /**
