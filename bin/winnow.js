@@ -4,6 +4,15 @@
 // before it meets the first .ts import (which it would refuse with ERR_UNKNOWN_FILE_EXTENSION).
 import { readFileSync } from 'node:fs';
 
+// A reader that leaves early (`winnow status | head -1`) closes the pipe, and the next write fails
+// with EPIPE. That is the reader's choice, not a failure: stop quietly, as a command killed by SIGPIPE
+// would, with the exit code the command has set so far. Any other stream error is still raised.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+
 const { engines } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // package.json's `engines.node` is the one home of the supported versions: ">=24.0.0 <25".
 const lowest = Number(/>=\s*(\d+)/.exec(engines.node)?.[1] ?? 0);

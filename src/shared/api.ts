@@ -188,7 +188,20 @@ export interface ProjectStatus {
   readonly schemaVersion: number;
   readonly classes: readonly ClassStatus[];
   readonly runs: number;
+  /** Runs that did not finish; one whose process died shows as interrupted, with why. */
+  readonly unfinishedRuns: readonly UnfinishedRunStatus[];
   readonly exports: number;
+}
+
+export interface UnfinishedRunStatus {
+  readonly id: number;
+  readonly kind: string;
+  readonly status: 'running' | 'paused' | 'failed' | 'cancelled' | 'interrupted';
+  readonly startedAt: string;
+  /** Why it stopped (an interruption or a failure), when known. */
+  readonly reason: string | null;
+  /** Whether resuming (`winnow run --resume`, the UI's Resume) would take it up. */
+  readonly resumable: boolean;
 }
 
 /** What a review grid shows of an instance. */

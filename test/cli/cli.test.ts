@@ -41,6 +41,16 @@ describe('winnow CLI', () => {
     expect(winnow(['status'], env).stdout).toMatch(/shirt\s+0\s+3\s+0/);
   });
 
+  it('help says what the folders and metadata.jsonl of a synthetic import and export mean since relabels', () => {
+    const env = { WINNOW_HOME: join(tempDir(), 'home') };
+    const importHelp = winnow(['import', 'synthetic', '--help'], env).stdout.replace(/\s+/g, ' ');
+    expect(importHelp).not.toMatch(/folder names are the pseudo-labels/);
+    expect(importHelp).toMatch(/folder names are their labels/);
+    expect(importHelp).toMatch(/pseudo_label: the class it was made for/);
+    const exportHelp = winnow(['export', '--help'], env).stdout.replace(/\s+/g, ' ');
+    expect(exportHelp).toMatch(/--class <names\.\.\.> only instances with these labels \(as curated: after relabels\)/);
+  });
+
   it('exits 3 and lists what it skipped when some files are bad', async () => {
     const work = tempDir();
     const env = { WINNOW_HOME: join(work, 'home') };

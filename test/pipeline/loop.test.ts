@@ -1,9 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { describe, expect, it } from 'vitest';
+import { DDIM_SAMPLING } from '../../src/main/models/ddim.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { scoreProject } from '../../src/main/pipeline/scoreSet.ts';
@@ -15,13 +14,12 @@ import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 
 // The loop with real ONNX sessions of tiny random-weight models (the embedded models' interfaces)
 // on the real demo project: fast, and exercising every stage.
-let resources: string;
-let models: { generator: EmbeddedGenerator; encoder: EmbeddedEncoder };
+const models = tinyLoopModelsForThisFile();
 const quick: LoopParams = {
   ...defaultLoopParams,
   rounds: 2,
@@ -32,18 +30,6 @@ const quick: LoopParams = {
   epochsPerRound: 2,
   seed: 5,
 };
-
-beforeAll(async () => {
-  resources = writeTinyResources(tempDir());
-  models = {
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-  };
-});
-afterAll(async () => {
-  await models.generator.dispose();
-  await models.encoder.dispose();
-});
 
 describe('the generative active-learning loop', () => {
   it('runs every stage of every round and persists instances, scores, decisions, metrics and checkpoints', async () => {
@@ -73,6 +59,15 @@ describe('the generative active-learning loop', () => {
       ]),
     );
     expect(JSON.parse(first.perturbation ?? '{}')).toMatchObject({ kind: 'search', acquisition: 'margin' });
+    // Provenance of what the loop made: the embedded generator's DDIM sampler as it ran, like `winnow generate`.
+    for (const instance of instances) {
+      expect(instance).toMatchObject({ generatorId: models.generator.id, epsilon: quick.epsilon, source: 'generated' });
+      expect(JSON.parse(instance.genParams)).toEqual({
+        guidanceScale: models.generator.defaults.guidanceScale,
+        steps: quick.steps,
+        ...DDIM_SAMPLING,
+      });
+    }
     const metrics = metricsOf(db, runId);
     for (const round of [-1, 0, 1])
       expect(metrics.some((m) => m.roundIndex === round && m.name === 'val_accuracy')).toBe(true);
@@ -129,7 +124,7 @@ describe('the generative active-learning loop', () => {
   it('resumes after the process is killed mid-round: nothing lost, nothing duplicated', async () => {
     const dir = join(tempDir(), 'demo');
     (await createDemoProject(dir)).close();
-    const env = { ...process.env, WINNOW_RESOURCES: resources, WINNOW_HOME: join(tempDir(), 'home') };
+    const env = { ...process.env, WINNOW_RESOURCES: models.resources, WINNOW_HOME: join(tempDir(), 'home') };
     const bin = resolve(import.meta.dirname, '../../bin/winnow.js');
     const args = [bin, 'run', '--project', dir, '--rounds', '3', '--per-round', '60', '--steps', '3', '--seed', '9'];
     const child = spawn(process.execPath, args, { env, stdio: 'ignore' });

@@ -2,39 +2,38 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { resumeLoop } from '../../src/main/pipeline/loop.ts';
 import { Jobs } from '../../src/main/service/jobs.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
 import { leaseOf } from '../../src/main/store/leases.ts';
-import { openProject } from '../../src/main/store/project.ts';
+import { openProject, type Project } from '../../src/main/store/project.ts';
 import { getRun, listRounds } from '../../src/main/store/runs.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 
 // One worker per run, with real processes: a `winnow run` child holds the run; a second worker
 // (another CLI, this process's loop, the service's Resume) is refused with the holder named; once
 // the holder is SIGKILLed the run resumes at once and finishes with no duplicate rows.
-let resources: string;
 let env: NodeJS.ProcessEnv;
-let models: { generator: EmbeddedGenerator; encoder: EmbeddedEncoder };
+const models = tinyLoopModelsForThisFile();
 const bin = resolve(import.meta.dirname, '../../bin/winnow.js');
 
-beforeAll(async () => {
-  resources = writeTinyResources(tempDir());
-  env = { ...process.env, WINNOW_RESOURCES: resources, WINNOW_HOME: join(tempDir(), 'home') };
-  models = {
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-  };
+beforeAll(() => {
+  env = { ...process.env, WINNOW_RESOURCES: models.resources, WINNOW_HOME: join(tempDir(), 'home') };
 });
-afterAll(async () => {
-  await models.generator.dispose();
-  await models.encoder.dispose();
-});
+
+/** How many (instance, round, kind) scores were written more than once: two workers on one run. */
+function repeatedScores(project: Project): number {
+  return (
+    project.db
+      .prepare(
+        'SELECT count(*) AS n FROM (SELECT instance_id, round_index, kind, count(*) AS c FROM scores GROUP BY 1, 2, 3 HAVING c > 1)',
+      )
+      .get() as { n: number }
+  ).n;
+}
 
 /** Resolves once `sql` (a count) is positive; fails if the child exits first. */
 function waitFor(dir: string, sql: string, child: ChildProcess): Promise<void> {
@@ -109,12 +108,7 @@ describe('one worker per run', () => {
     expect(leaseOf(project.db, 1)).toBeUndefined();
     expect(listRounds(project.db, 1).map((r) => r.stage)).toEqual(new Array(8).fill('done'));
     expect(listInstances(project.db)).toHaveLength(480);
-    const duplicates = project.db
-      .prepare(
-        'SELECT count(*) AS n FROM (SELECT instance_id, round_index, kind, count(*) AS c FROM scores GROUP BY 1, 2, 3 HAVING c > 1)',
-      )
-      .get() as { n: number };
-    expect(duplicates.n).toBe(0);
+    expect(repeatedScores(project)).toBe(0);
     project.close();
   });
 
@@ -142,12 +136,7 @@ describe('one worker per run', () => {
     const project = openProject(dir);
     expect(getRun(project.db, 1)?.status).toBe('done');
     expect(listInstances(project.db)).toHaveLength(180);
-    const duplicates = project.db
-      .prepare(
-        'SELECT count(*) AS n FROM (SELECT instance_id, round_index, kind, count(*) AS c FROM scores GROUP BY 1, 2, 3 HAVING c > 1)',
-      )
-      .get() as { n: number };
-    expect(duplicates.n).toBe(0);
+    expect(repeatedScores(project)).toBe(0);
     project.close();
   });
 });

@@ -1,8 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { runDuplicatesWarning } from '../../src/main/pipeline/duplicatesWarning.ts';
 import { defaultLoopParams, type LoopSettings, startLoop } from '../../src/main/pipeline/loop.ts';
@@ -10,12 +8,11 @@ import { listInstances } from '../../src/main/store/instances.ts';
 import { openProject } from '../../src/main/store/project.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 
 // Seeds across runs, on real runs of the embedded generator (tiny models): a run without a seed
 // gets one no earlier run used, so it makes new images; a repeated seed says why nothing was added.
-let resources: string;
-let models: { generator: EmbeddedGenerator; encoder: EmbeddedEncoder };
+const models = tinyLoopModelsForThisFile();
 const quick: LoopSettings = {
   ...defaultLoopParams,
   rounds: 1,
@@ -30,18 +27,6 @@ const seedOf = (dir: string, runId: number) => {
   project.close();
   return seed;
 };
-
-beforeAll(async () => {
-  resources = writeTinyResources(tempDir());
-  models = {
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-  };
-});
-afterAll(async () => {
-  await models.generator.dispose();
-  await models.encoder.dispose();
-});
 
 describe('seeds across runs', () => {
   it('a second run without a seed gets a fresh one, stored in its params, and makes new images', async () => {
@@ -75,7 +60,7 @@ describe('seeds across runs', () => {
   it('the CLI: `winnow run` twice without --seed adds new images; with a used --seed it prints why nothing was added', async () => {
     const dir = join(tempDir(), 'demo');
     (await createDemoProject(dir)).close();
-    const env = { ...process.env, WINNOW_RESOURCES: resources, WINNOW_HOME: join(tempDir(), 'home') };
+    const env = { ...process.env, WINNOW_RESOURCES: models.resources, WINNOW_HOME: join(tempDir(), 'home') };
     const bin = resolve(import.meta.dirname, '../../bin/winnow.js');
     const run = (...extra: string[]) =>
       spawnSync(

@@ -16,6 +16,7 @@ import {
   effectiveStatus,
   getInstance,
   insertInstance,
+  instancesOfRun,
   type ClassPage,
   listInstances,
   type NewInstance,
@@ -165,6 +166,25 @@ describe('instances and scores', () => {
     const row = getInstance(db, b);
     expect(row && effectiveStatus(row)).toBe('rejected');
     expect(row?.status).toBe('accepted');
+  });
+});
+
+describe('instances of a run', () => {
+  it('lists what a run made, in id order, all rounds or one', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const run = createRun(db, 'loop', { rounds: 2 });
+    const other = createRun(db, 'generate', {});
+    const made = (n: number, runId: number, roundIndex: number) =>
+      insertInstance(db, { ...newInstance(n, c.id), runId, roundIndex });
+    const a = made(1, run, 0);
+    made(2, other, 0);
+    const b = made(3, run, 1);
+    const d = made(4, run, 0);
+    insertInstance(db, newInstance(5, c.id));
+    expect(instancesOfRun(db, run).map((i) => i.id)).toEqual([a, b, d]);
+    expect(instancesOfRun(db, run, 0).map((i) => i.id)).toEqual([a, d]);
+    expect(instancesOfRun(db, run, 1).map((i) => i.id)).toEqual([b]);
+    expect(instancesOfRun(db, run, 2)).toEqual([]);
   });
 });
 

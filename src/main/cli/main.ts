@@ -84,7 +84,7 @@ function buildProgram(withProject: WithProject): Command {
   importCommand
     .command('synthetic')
     .description(
-      'import synthetic images from an ImageFolder whose folder names are the pseudo-labels, with optional metadata.jsonl (file_name, prompt, seed, generator, scores...)',
+      "import synthetic images from an ImageFolder whose folder names are their labels (classes of the project), with optional metadata.jsonl (file_name, label: the folder's, pseudo_label: the class it was made for, which differs after a relabel, prompt, seed, generator, scores...), as `winnow export` writes it",
     )
     .argument('<dir>', 'the ImageFolder')
     .action(async (dir: string, _options: unknown, command: Command) =>
@@ -108,7 +108,7 @@ function buildProgram(withProject: WithProject): Command {
         .default('accepted'),
     )
     .addOption(new Option('--format <formats...>', 'which formats (default: all)').choices(EXPORT_FORMATS))
-    .option('--class <names...>', 'only these classes (pseudo-labels)')
+    .option('--class <names...>', 'only instances with these labels (as curated: after relabels)')
     .option('--min-contribution <c>', 'only instances scoring at least this', number('float'))
     .action(
       async (

@@ -9,7 +9,7 @@ import { promptSuggestionsFor } from '../service/prompts.ts';
 import { findClass, updateClass } from '../store/classes.ts';
 import { WinnowError } from '../errors.ts';
 import { isProject } from '../store/project.ts';
-import { summarize } from '../store/summary.ts';
+import { projectStatus } from '../service/winnowService.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
 import { describeProvider, EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
@@ -103,7 +103,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         return;
       }
       const project = await createDemoProject(dir);
-      console.log(formatSummary(project.dir, summarize(project.db)));
+      console.log(formatSummary(project.dir, projectStatus(project)));
       project.close();
       await setCurrentProject(dir);
       console.log(

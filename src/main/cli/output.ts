@@ -1,6 +1,6 @@
 import { WinnowError } from '../errors.ts';
 import type { Skipped } from '../pipeline/report.ts';
-import type { ProjectSummary } from '../store/summary.ts';
+import type { ProjectStatus } from '../../shared/api.ts';
 
 /** Exit codes: the CLI's contract with scripts. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, skipped: 3 } as const;
@@ -39,7 +39,7 @@ function isSystemError(error: Error): boolean {
   return typeof code === 'string' && /^(E[A-Z]+|SQLITE_[A-Z_]+)$/.test(code);
 }
 
-export function formatSummary(dir: string, s: ProjectSummary): string {
+export function formatSummary(dir: string, s: ProjectStatus): string {
   const header = ['class', 'real train', 'val', 'test', 'synthetic pending', 'accepted', 'rejected', 'overridden'];
   const rows = s.classes.map((c) => [
     c.name,
@@ -72,7 +72,23 @@ export function formatSummary(dir: string, s: ProjectSummary): string {
     `${s.classes.length} classes, ${s.runs} runs, ${s.exports} exports`,
     '',
     s.classes.length > 0 ? table : 'No classes yet: import real images with `winnow import real <dir>`.',
+    ...formatUnfinishedRuns(s.unfinishedRuns),
   ].join('\n');
+}
+
+/** "Run 3 (loop) interrupted, started 2026-…: its process … Resume it: winnow run --resume". */
+function formatUnfinishedRuns(runs: ProjectStatus['unfinishedRuns']): string[] {
+  if (runs.length === 0) return [];
+  return [
+    '',
+    'Unfinished runs:',
+    ...runs.map(
+      (r) =>
+        `  run ${r.id} (${r.kind}) ${r.status}, started ${r.startedAt}` +
+        (r.reason ? `: ${r.reason}` : '') +
+        (r.resumable ? '. Resume it: winnow run --resume' : ''),
+    ),
+  ];
 }
 
 /** "fmnist-ddpm@3c8a… on cpu (why not the GPU)". */

@@ -20,7 +20,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export interface ExportOptions {
   /** Which instances, by effective status (the curator's override wins). Default: accepted. */
   readonly status?: InstanceStatus | 'all';
-  /** Only these pseudo-labels (class ids). Default: all classes. */
+  /** Only instances with these labels (class ids, as curated: after relabels). Default: all classes. */
   readonly labelIds?: readonly number[];
   /** Only instances whose latest contribution is at least this (unscored ones are left out). */
   readonly minContribution?: number;
@@ -202,7 +202,13 @@ const MANIFEST_COLUMNS = [
 ] as const;
 type ManifestRow = Record<(typeof MANIFEST_COLUMNS)[number], unknown> & { scores: Record<string, number> };
 
-/** CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text. */
+/**
+ * CSV has no nesting: each score kind becomes a `score_<kind>` column, objects become JSON text.
+ * People open manifest.csv in a spreadsheet, where a cell starting with =, +, -, @, tab or CR is a
+ * formula (CSV injection: a prompt `=HYPERLINK(...)` would run). As OWASP advises, such text cells are
+ * prefixed with a single quote (csv-stringify's `escape_formulas`); numbers (seeds, scores, negative
+ * ones too) stay numbers. manifest.jsonl and metadata.jsonl are data for programs and keep the text as is.
+ */
 function toCsv(rows: readonly ManifestRow[], kinds: readonly string[]): string {
   const flat = rows.map((row) => {
     const out: Record<string, unknown> = {};
@@ -215,7 +221,7 @@ function toCsv(rows: readonly ManifestRow[], kinds: readonly string[]): string {
     return out;
   });
   const columns = [...MANIFEST_COLUMNS.filter((c) => c !== 'scores'), ...kinds.map((k) => `score_${k}`)];
-  return stringify(flat, { header: true, columns });
+  return stringify(flat, { header: true, columns, escape_formulas: true });
 }
 
 /**

@@ -16,7 +16,7 @@ import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { writeTransaction } from '../store/database.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
-import { findInstanceByHash, type Instance, INSTANCE_COLUMNS, listInstances, setStatus } from '../store/instances.ts';
+import { findInstanceByHash, instancesOfRun, listInstances, setStatus } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import {
@@ -309,16 +309,6 @@ function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
   return metrics;
 }
 
-function runInstances(project: Project, runId: number, round?: number): Instance[] {
-  const sql =
-    round === undefined
-      ? `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE run_id = ? ORDER BY id`
-      : `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE run_id = ? AND round_index = ? ORDER BY id`;
-  return round === undefined
-    ? project.db.prepare<[number], Instance>(sql).all(runId)
-    : project.db.prepare<[number, number], Instance>(sql).all(runId, round);
-}
-
 async function runRound(
   project: Project,
   models: LoopModels,
@@ -364,7 +354,7 @@ async function runRound(
   // Search and generate, class by class; each class's images are committed together.
   const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = params.steps ?? generator.defaults.steps;
-  const already = new Set(runInstances(project, runId, round).map((i) => i.seed));
+  const already = new Set(instancesOfRun(project.db, runId, round).map((i) => i.seed));
   const total = counts.reduce((a, b) => a + b, 0);
   const progress = emit('generate', round);
   let made = already.size;
@@ -472,7 +462,7 @@ async function runRound(
     );
 
   // Embed every instance of the run (cached after the first time).
-  const instances = runInstances(project, runId);
+  const instances = instancesOfRun(project.db, runId);
   const features = await timed('embed', () =>
     featuresOf(
       project,

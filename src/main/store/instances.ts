@@ -117,6 +117,17 @@ export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
     .all({ status: filter.status ?? null, labelId: filter.labelId ?? null });
 }
 
+/** The instances a run made, in id order; only those of one round when `round` is given. */
+export function instancesOfRun(db: Db, runId: number, round?: number): Instance[] {
+  return db
+    .prepare<{ runId: number; round: number | null }, Instance>(
+      `SELECT ${INSTANCE_COLUMNS} FROM instances
+       WHERE run_id = :runId AND (:round IS NULL OR round_index = :round)
+       ORDER BY id`,
+    )
+    .all({ runId, round: round ?? null });
+}
+
 export interface ClassPage {
   readonly labelId: number;
   readonly status?: InstanceStatus;

@@ -172,6 +172,17 @@ export function anyLiveLease(db: Db): boolean {
 }
 
 /**
+ * Why a run has no worker any more (the reason an interrupted run records), or undefined while a live
+ * process holds its lease.
+ */
+export function workerGone(db: Db, runId: number): string | undefined {
+  const lease = leaseOf(db, runId);
+  if (lease === undefined) return 'its process stopped without finishing it';
+  if (isLive(lease)) return undefined;
+  return `its process (${lease.pid} on ${lease.host}) stopped without finishing it; last heartbeat ${lease.heartbeatAt}`;
+}
+
+/**
  * Runs left `running` by a process that is gone (its lease dead or missing) become `interrupted`,
  * and their dead leases are dropped, in one IMMEDIATE transaction. Returns their ids.
  */
@@ -181,21 +192,18 @@ export function markInterruptedRuns(db: Db): number[] {
       .prepare<[], { id: number }>("SELECT id FROM runs WHERE status = 'running' ORDER BY id")
       .all()
       .map((r) => r.id);
-    const interrupted = running.filter((id) => {
-      const lease = leaseOf(db, id);
-      return lease === undefined || !isLive(lease);
+    const interrupted = running.flatMap((id) => {
+      const reason = workerGone(db, id);
+      return reason === undefined ? [] : [{ id, reason }];
     });
-    for (const id of interrupted) {
-      const lease = leaseOf(db, id);
+    for (const { id, reason } of interrupted) {
       db.prepare("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ?").run(
-        lease === undefined
-          ? 'its process stopped without finishing it'
-          : `its process (${lease.pid} on ${lease.host}) stopped without finishing it; last heartbeat ${lease.heartbeatAt}`,
+        reason,
         now(),
         id,
       );
       db.prepare('DELETE FROM run_leases WHERE run_id = ?').run(id);
     }
-    return interrupted;
+    return interrupted.map((r) => r.id);
   });
 }

@@ -81,13 +81,19 @@ export function ensureRound(db: Db, runId: number, roundIndex: number, params: u
   );
 }
 
+/** A run that did not finish: it can be resumed (a loop run) and `winnow status` lists it. */
+const UNFINISHED = "status != 'done'";
+
 /** The latest run of a kind that did not finish (interrupted, running when killed, failed, cancelled or paused). */
 export function latestUnfinishedRun(db: Db, kind: RunKind): Run | undefined {
   return db
-    .prepare<[string], Run>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE kind = ? AND status != 'done' ORDER BY id DESC LIMIT 1`,
-    )
+    .prepare<[string], Run>(`SELECT ${RUN_COLUMNS} FROM runs WHERE kind = ? AND ${UNFINISHED} ORDER BY id DESC LIMIT 1`)
     .get(kind);
+}
+
+/** Runs that did not finish (anything but done), oldest first. */
+export function unfinishedRuns(db: Db): Run[] {
+  return db.prepare<[], Run>(`SELECT ${RUN_COLUMNS} FROM runs WHERE ${UNFINISHED} ORDER BY id`).all();
 }
 
 export function setRunStatus(db: Db, id: number, status: RunStatus): void {

@@ -1,5 +1,7 @@
 import type { Db } from './database.ts';
 import { schemaVersion } from './database.ts';
+import { workerGone } from './leases.ts';
+import { latestUnfinishedRun, type RunKind, type RunStatus, unfinishedRuns } from './runs.ts';
 import { getSetting } from './settings.ts';
 
 export interface ClassSummary {
@@ -19,7 +21,40 @@ export interface ProjectSummary {
   readonly schemaVersion: number;
   readonly classes: readonly ClassSummary[];
   readonly runs: number;
+  /** Runs that did not end, so that a stale one shows as interrupted with why. */
+  readonly unfinishedRuns: readonly UnfinishedRun[];
   readonly exports: number;
+}
+
+export interface UnfinishedRun {
+  readonly id: number;
+  readonly kind: RunKind;
+  readonly status: Exclude<RunStatus, 'done'>;
+  readonly startedAt: string;
+  /** Why it stopped (the interruption or the failure), when known. */
+  readonly reason: string | null;
+  /** Whether `winnow run --resume` (or the UI's Resume) would take it up: the latest unfinished loop run, not being worked. */
+  readonly resumable: boolean;
+}
+
+/**
+ * Unfinished runs as they stand. A run still marked `running` whose worker is gone shows as
+ * interrupted even when this open could not mark it so (a read-only project, or a writer busy).
+ */
+function listUnfinishedRuns(db: Db): UnfinishedRun[] {
+  const resumable = latestUnfinishedRun(db, 'loop')?.id;
+  return unfinishedRuns(db).map((run) => {
+    const gone = run.status === 'running' ? workerGone(db, run.id) : undefined;
+    const status = gone === undefined ? (run.status as UnfinishedRun['status']) : 'interrupted';
+    return {
+      id: run.id,
+      kind: run.kind,
+      status,
+      startedAt: run.startedAt,
+      reason: gone ?? run.error,
+      resumable: run.id === resumable && status !== 'running',
+    };
+  });
 }
 
 /** Counts per class of real samples by split and synthetic instances by effective status. */
@@ -60,6 +95,7 @@ export function summarize(db: Db): ProjectSummary {
     schemaVersion: schemaVersion(db),
     classes,
     runs: count('SELECT count(*) AS n FROM runs'),
+    unfinishedRuns: listUnfinishedRuns(db),
     exports: count('SELECT count(*) AS n FROM exports'),
   };
 }

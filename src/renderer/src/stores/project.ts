@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import type { ProjectStatus, Responses } from '../../../shared/api.ts';
 import { api, describeError, onEngineEvent } from '../api.ts';
+import { onReconnect } from '../connection.ts';
 
 export const useProjectStore = defineStore('project', {
   state: () => ({
@@ -8,6 +9,7 @@ export const useProjectStore = defineStore('project', {
     recent: [] as Responses['projectList']['recent'][number][],
     error: null as string | null,
     unsubscribe: null as (() => void) | null,
+    stopRefreshing: null as (() => void) | null,
   }),
   getters: {
     syntheticTotal: (state) =>
@@ -30,6 +32,8 @@ export const useProjectStore = defineStore('project', {
       this.unsubscribe ??= onEngineEvent((event) => {
         if (event.type === 'project') window.location.reload();
       });
+      // The engine was unreachable (or so when the page opened): once it is back, load what it holds now.
+      this.stopRefreshing ??= onReconnect(() => void this.load());
     },
     async switchTo(dir: string, create: boolean): Promise<string | null> {
       try {

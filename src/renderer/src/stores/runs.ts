@@ -10,6 +10,7 @@ import {
 } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
+import { onReconnect } from '../connection.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
@@ -38,6 +39,7 @@ export const useRunStore = defineStore('runs', {
     message: null as string | null,
     error: null as string | null,
     unsubscribe: null as (() => void) | null,
+    stopRefreshing: null as (() => void) | null,
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
@@ -54,11 +56,20 @@ export const useRunStore = defineStore('runs', {
     async load() {
       await guarded(this, async () => {
         this.state = await api.runState({});
-        if (this.state.job.state === 'running' && this.state.job.last) this.progress = this.state.job.last;
+        // No job: no progress to show (its `finished` event may have been missed while disconnected).
+        if (this.state.job.state !== 'running') this.progress = null;
+        else if (this.state.job.last) this.progress = this.state.job.last;
         const latest = this.state.runs.at(-1)?.id ?? null;
         if (this.selected === null && latest !== null) await this.select(latest);
       });
       this.unsubscribe ??= onEngineEvent((event) => void this.onEvent(event));
+      // Events sent while the engine was unreachable are lost: once it is back, ask it how things stand.
+      this.stopRefreshing ??= onReconnect(() => void this.refresh());
+    },
+    /** The run state and the selected run's metrics, fetched anew. */
+    async refresh() {
+      await this.load();
+      if (this.selected !== null) await this.select(this.selected);
     },
     async onEvent(event: EngineEvent) {
       if (event.type === 'progress') {
