@@ -44,7 +44,7 @@ beforeAll(async () => {
   await startLoop(
     project,
     { generator, encoder },
-    { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', epochsPerRound: 2 },
+    { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', folds: 2, lambdaGrid: [1e-2] },
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
   const started = await serve({
