@@ -27,6 +27,17 @@ export const DEFAULT_RULE = RULE_DEFAULTS['class-percentile'];
 /** What decides acceptance by default in `winnow score` and `winnow run`: the default ranking. */
 export const DEFAULT_FILTER = DEFAULT_SCORE_KIND;
 
+/** A new run's settings that the UI shows too (the engine's loop.ts adds the rest). */
+export const RUN_DEFAULTS = {
+  rounds: 5,
+  perRound: 200,
+  filter: DEFAULT_FILTER,
+  rule: DEFAULT_RULE,
+  acquisition: 'margin',
+  scoring: 'online',
+  epsilon: 0.25,
+} as const;
+
 /** Every acceptance rule (see src/main/learn/acceptance.ts for what each keeps). */
 export const ruleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('threshold'), threshold: z.number() }),

@@ -35,7 +35,7 @@ import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
-import { DEFAULT_FILTER, DEFAULT_RULE, ruleSchema } from '../../shared/runSettings.ts';
+import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
 import { clipScoresOf } from './clipScores.ts';
@@ -83,18 +83,12 @@ export type LoopParams = z.infer<typeof loopParamsSchema>;
 export type LoopSettings = Omit<LoopParams, 'seed'> & { readonly seed?: number | undefined };
 
 export const defaultLoopParams: LoopSettings = {
-  rounds: 5,
-  perRound: 200,
-  filter: DEFAULT_FILTER,
-  rule: DEFAULT_RULE,
-  scoring: 'online',
+  ...RUN_DEFAULTS,
   granularity: 'instance',
   batchSize: 16,
   ...SCORING_DEFAULTS,
   folds: HEAD_FIT_DEFAULTS.folds,
   lambdaGrid: [...HEAD_FIT_DEFAULTS.lambdaGrid],
-  acquisition: 'margin',
-  epsilon: 0.25,
   candidates: 4,
   searchIterations: 1,
 };
