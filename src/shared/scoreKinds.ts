@@ -92,7 +92,7 @@ export const SCORE_KIND_TABLE = [
     name: 'small_loss',
     family: 'label quality',
     label: 'Small loss',
-    description: "The negated loss, log p(label): small loss scores high.",
+    description: 'The negated loss, log p(label): small loss scores high.',
     digits: 3,
     needs: ['head'],
   },
@@ -141,9 +141,9 @@ export const SCORE_KINDS = SCORE_KIND_TABLE.map((k) => k.name) as unknown as Tup
 
 /** The kinds that need an optional model, present only when it is given. */
 export type ModelScoreKind = Extract<(typeof SCORE_KIND_TABLE)[number], { needs: readonly ['clip'] }>['name'];
-export const MODEL_SCORE_KINDS = SCORE_KIND_TABLE.filter((k) =>
-  (k.needs as readonly ScoreNeed[]).includes('clip'),
-).map((k) => k.name) as unknown as Tuple<ModelScoreKind>;
+export const MODEL_SCORE_KINDS = SCORE_KIND_TABLE.filter((k) => (k.needs as readonly ScoreNeed[]).includes('clip')).map(
+  (k) => k.name,
+) as unknown as Tuple<ModelScoreKind>;
 
 /** The kinds every scoring computes from the project's real data alone. */
 export type HeadScoreKind = Exclude<ScoreKindName, ModelScoreKind>;
@@ -174,6 +174,7 @@ export function formatScore(kind: string, value: number | null | undefined): str
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
   const digits = scoreKindInfo(kind)?.digits;
   if (value === 0) return digits === undefined ? '0' : (0).toFixed(digits);
-  if (digits === undefined || Math.abs(value) < 0.5 * 10 ** -digits) return value.toPrecision(digits === undefined ? 4 : 3);
+  if (digits === undefined || Math.abs(value) < 0.5 * 10 ** -digits)
+    return value.toPrecision(digits === undefined ? 4 : 3);
   return value.toFixed(digits);
 }

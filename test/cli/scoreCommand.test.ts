@@ -44,7 +44,12 @@ describe('winnow score and export with the default ranking', () => {
     const scores = latestScores(project.db);
     expect(scores.size).toBe(10);
     for (const s of scores.values()) expect(Object.keys(s)).toEqual(expect.arrayContaining([...HEAD_SCORE_KINDS]));
-    const runId = Math.max(...project.db.prepare('SELECT id FROM runs').all().map((r) => (r as { id: number }).id));
+    const runId = Math.max(
+      ...project.db
+        .prepare('SELECT id FROM runs')
+        .all()
+        .map((r) => (r as { id: number }).id),
+    );
     const metric = metricsOf(project.db, runId).find((m) => m.name === 'cv_accuracy');
     expect(metric?.value).toBeGreaterThanOrEqual(0);
     const qualities = [...scores.values()].map((s) => s.quality as number).sort((a, b) => a - b);
@@ -64,7 +69,9 @@ describe('winnow score and export with the default ranking', () => {
     }
     const csv = parse(readFileSync(join(out, 'manifest.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     for (const row of csv) expect(Number(row.score)).toBe(Number(row.score_quality));
-    const metadata = readFileSync(join(out, 'images', 'metadata.jsonl'), 'utf8').trim().split('\n');
+    const metadata = readFileSync(join(out, 'images', 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     for (const line of metadata) {
       const m = JSON.parse(line) as { score: number; scores: Record<string, number> };
       expect(m.score).toBe(m.scores.quality);

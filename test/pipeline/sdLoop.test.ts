@@ -41,7 +41,7 @@ describe('the loop on Stable Diffusion and CLIP', () => {
         searchIterations: 1,
         epsilon: 5,
         folds: 2,
-  lambdaGrid: [1e-2],
+        lambdaGrid: [1e-2],
         filter: 'clip',
         rule: { kind: 'top-k', k: 1 },
       },

@@ -345,6 +345,5 @@ function printRunTable(project: Project, runId: number): void {
     console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
   }
   const cv = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy');
-  if (cv !== undefined)
-    console.log(`Cross-validated accuracy of the real-data head: ${(100 * cv.value).toFixed(1)}%.`);
+  if (cv !== undefined) console.log(`Cross-validated accuracy of the real-data head: ${(100 * cv.value).toFixed(1)}%.`);
 }

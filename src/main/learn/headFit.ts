@@ -212,7 +212,13 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
       ? { features: new Float32Array(0), labels: new Int32Array(0) }
       : { features: standardize(standardizer, options.extra.features), labels: options.extra.labels };
   const trainSets: FeatureSet[] = [];
-  for (let k = 0; k < K; k++) trainSets.push(withExtra(subset(set, folds, (f) => f !== k, dim), extra));
+  for (let k = 0; k < K; k++)
+    trainSets.push(
+      withExtra(
+        subset(set, folds, (f) => f !== k, dim),
+        extra,
+      ),
+    );
   const grid = options.lambda === undefined ? [...settings.lambdaGrid].sort((a, b) => b - a) : [options.lambda];
   const balanced = classBalancedWeights(real.labels, classes);
   let best: { lambda: number; logLoss: number; fits: HeadFit[]; probs: Float64Array } | undefined;

@@ -42,13 +42,18 @@ export interface ExportSummary {
 /** The ImageFolder copy lives in this sub-folder, next to the manifests. */
 export const IMAGES_SUBDIR = 'images';
 
-function selected(project: Project, options: ExportOptions, scores: ReadonlyMap<number, Record<string, number>>): Instance[] {
+function selected(
+  project: Project,
+  options: ExportOptions,
+  scores: ReadonlyMap<number, Record<string, number>>,
+): Instance[] {
   const status = options.status ?? 'accepted';
   const labels = options.labelIds ? new Set(options.labelIds) : undefined;
   return listInstances(project.db, status === 'all' ? {} : { status }).filter(
     (i) =>
       (labels === undefined || labels.has(i.labelId)) &&
-      (options.minContribution === undefined || (i.contribution !== null && i.contribution >= options.minContribution)) &&
+      (options.minContribution === undefined ||
+        (i.contribution !== null && i.contribution >= options.minContribution)) &&
       (options.minScore === undefined || (defaultScore(scores, i.id) ?? -Infinity) >= options.minScore),
   );
 }

@@ -29,7 +29,7 @@ import {
   setRoundStage,
   setRunStatus,
 } from '../store/runs.ts';
-import { recordScores, type ScoreEntry } from '../store/scores.ts';
+import { recordScores } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
@@ -70,7 +70,10 @@ export const loopParamsSchema = z.object({
   damping: z.number().positive().default(SCORING_DEFAULTS.damping),
   /** The cross-fitted head's folds and λ grid (λ is chosen once, at the run's start). */
   folds: z.number().int().min(2).default(HEAD_FIT_DEFAULTS.folds),
-  lambdaGrid: z.array(z.number().positive()).min(1).default([...HEAD_FIT_DEFAULTS.lambdaGrid]),
+  lambdaGrid: z
+    .array(z.number().positive())
+    .min(1)
+    .default([...HEAD_FIT_DEFAULTS.lambdaGrid]),
   acquisition: z.enum(ACQUISITIONS),
   epsilon: z.number().nonnegative(),
   candidates: z.number().int().positive(),
@@ -231,7 +234,11 @@ async function runLoop(
       const head = fitTrainedHead(real.train, emptySet(), C, lambda);
       writeTransaction(db, () => {
         assertRunLeaseHeld(db, runId);
-        saveCheckpoint(db, runId, -1, { head: head.weights, gradient: null, state: { window: [], lambda } satisfies LoopState });
+        saveCheckpoint(db, runId, -1, {
+          head: head.weights,
+          gradient: null,
+          state: { window: [], lambda } satisfies LoopState,
+        });
         for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
         recordMetric(db, runId, -1, 'cv_accuracy', crossValidatedAccuracy(reference.fit));
         recordMetric(db, runId, -1, 'lambda', lambda);
@@ -515,8 +522,7 @@ async function runRound(
         real.classes,
         hooks.signal,
       );
-    const batch =
-      params.granularity === 'batch' ? batchContributions(reference, set, params.batchSize) : undefined;
+    const batch = params.granularity === 'batch' ? batchContributions(reference, set, params.batchSize) : undefined;
     scoringEvent(chosen.length, chosen.length);
     return { chosen, set, scores, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) };
   });

@@ -10,7 +10,12 @@ import {
   indices,
   logisticProblem,
 } from '../learn/headFit.ts';
-import { crossFittedLookahead, type InfluenceReference, influenceReference, influenceScores } from '../learn/influence.ts';
+import {
+  crossFittedLookahead,
+  type InfluenceReference,
+  influenceReference,
+  influenceScores,
+} from '../learn/influence.ts';
 import { classPrototypes, labelQualityFromProbabilities, prototypeSimilarity } from '../learn/labelQuality.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { type NeighbourReference, neighbourReference, neighbourScores } from '../learn/neighbours.ts';
@@ -88,8 +93,7 @@ const COMPUTATIONS: {
 } = {
   contribution: async (x) => (await x.firstOrder()).cosine,
   contribution_inner: async (x) => (await x.firstOrder()).inner,
-  contribution_lookahead: (x) =>
-    crossFittedLookahead(x.reference.fit, x.set, x.reference.settings.lookaheadStep),
+  contribution_lookahead: (x) => crossFittedLookahead(x.reference.fit, x.set, x.reference.settings.lookaheadStep),
   influence: (x) => influenceScores(x.reference.fit, x.reference.influence, x.set),
   self_confidence: async (x) => (await x.labelQuality()).selfConfidence,
   normalized_margin: async (x) => (await x.labelQuality()).normalizedMargin,
@@ -137,8 +141,7 @@ export async function scoreAll(
     neighbourScores: once(() => neighbourScores(fit, reference.neighbours, set)),
   };
   const out = {} as Record<HeadScoreKind, Float32Array>;
-  for (const [kind, compute] of Object.entries(COMPUTATIONS))
-    out[kind as HeadScoreKind] = await compute(inputs);
+  for (const [kind, compute] of Object.entries(COMPUTATIONS)) out[kind as HeadScoreKind] = await compute(inputs);
   out.quality = qualityScores(out, reference.settings, fit.classes);
   return out;
 }
@@ -186,7 +189,12 @@ export function batchContributions(reference: ScoringReference, set: FeatureSet,
 }
 
 /** BSGAL's per-batch cosine for one head and real gradient. */
-export function batchCosines(head: SoftmaxHead, realGradient: Float32Array, set: FeatureSet, batchSize: number): Float32Array {
+export function batchCosines(
+  head: SoftmaxHead,
+  realGradient: Float32Array,
+  set: FeatureSet,
+  batchSize: number,
+): Float32Array {
   const n = set.labels.length;
   const out = new Float32Array(n);
   const D = head.dim;
@@ -213,7 +221,10 @@ export function batchCosines(head: SoftmaxHead, realGradient: Float32Array, set:
  * The full head as a SoftmaxHead on raw features: the standardisation folded into its weights
  * (w/σ, b − w·μ/σ), so checkpoints, planning and acquisition take raw features as before.
  */
-export function rawHead(fit: Pick<CrossFittedHead, 'standardizer' | 'classes' | 'dim'>, weights: ArrayLike<number>): SoftmaxHead {
+export function rawHead(
+  fit: Pick<CrossFittedHead, 'standardizer' | 'classes' | 'dim'>,
+  weights: ArrayLike<number>,
+): SoftmaxHead {
   const { mean, scale } = fit.standardizer;
   const { classes: C, dim: D } = fit;
   const out = new Float32Array(C * (D + 1));
@@ -255,7 +266,12 @@ export function scoreEntries(
  * class-balanced, L-BFGS to convergence at the run's λ; deterministic) on the real training images
  * plus the accepted synthetic ones, returned as a head on raw features.
  */
-export function fitTrainedHead(realTrain: FeatureSet, synthetic: FeatureSet, classes: number, lambda: number): SoftmaxHead {
+export function fitTrainedHead(
+  realTrain: FeatureSet,
+  synthetic: FeatureSet,
+  classes: number,
+  lambda: number,
+): SoftmaxHead {
   const dim = realTrain.features.length / Math.max(1, realTrain.labels.length);
   const standardizer = fitStandardizer(realTrain.features, dim);
   const set = concatSets([realTrain, synthetic]);
