@@ -18,7 +18,7 @@ import ort from 'onnxruntime-node';
 import { decide, indicesByLabel } from '../src/main/learn/acceptance.ts';
 import { GradientCache, meanGradient } from '../src/main/learn/contribution.ts';
 import { contributions } from '../src/main/learn/contributionGraph.ts';
-import { classPrototypes } from '../src/main/learn/labelQuality.ts';
+import { classPrototypes, labelQuality, prototypeSimilarity } from '../src/main/learn/labelQuality.ts';
 import { lossEstimates } from '../src/main/learn/lossEstimate.ts';
 import { auroc, precisionAtK } from '../src/main/learn/metrics.ts';
 import { trainHead } from '../src/main/learn/headTraining.ts';
@@ -31,8 +31,6 @@ import type { RawImage } from '../src/main/models/generator.ts';
 import { fillGaussian, seededUniform } from '../src/main/models/random.ts';
 import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { concatSets } from '../src/main/pipeline/realData.ts';
-import { scoreAll } from '../src/main/pipeline/scoring.ts';
-import { HEAD_SCORE_KINDS, type HeadScoreKind } from '../src/shared/scoreKinds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -112,6 +110,41 @@ function rankWithinClass(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   return out;
 }
 
+/**
+ * The kinds this evaluation measures, from a head trained on the real training split and the
+ * gradient of the validation split (the scoring before the cross-fitted head; bench/score-eval*.ts
+ * measures the product's scoring).
+ */
+const HEAD_KINDS = [
+  'contribution',
+  'contribution_inner',
+  'contribution_lookahead',
+  'self_confidence',
+  'normalized_margin',
+  'small_loss',
+  'prototype',
+] as const;
+type HeadKind = (typeof HEAD_KINDS)[number];
+
+async function headScores(
+  head: SoftmaxHead,
+  G: Float32Array,
+  prototypes: Float32Array,
+  set: FeatureSet,
+): Promise<Record<HeadKind, Float32Array>> {
+  const quality = labelQuality(head, set);
+  const { cosine, inner } = await contributions(head, G, set);
+  return {
+    contribution: cosine,
+    contribution_inner: inner,
+    contribution_lookahead: await lossEstimates(head, valSet, set),
+    self_confidence: quality.selfConfidence,
+    normalized_margin: quality.normalizedMargin,
+    small_loss: quality.negativeLoss,
+    prototype: prototypeSimilarity(prototypes, set, head.dim),
+  };
+}
+
 async function detect(
   head: SoftmaxHead,
   G: Float32Array,
@@ -121,7 +154,7 @@ async function detect(
   seed: number,
 ): Promise<Detection> {
   const scores: Record<string, ArrayLike<number>> = {
-    ...(await scoreAll(head, { gradient: G, real: valSet, prototypes }, set)),
+    ...(await headScores(head, G, prototypes, set)),
   };
   for (const eta of LOOKAHEAD_SWEEP) scores[`lookahead η=${eta}`] = await lossEstimates(head, valSet, set, eta);
   scores.random = Float32Array.from({ length: bad.length }, seededUniform(seed));
@@ -236,7 +269,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
         const scores: ArrayLike<number> =
           method === 'random'
             ? Float32Array.from({ length: n }, seededUniform(seed * 97 + r))
-            : (await scoreAll(head, { gradient: G, real: valSet, prototypes }, set))[method as HeadScoreKind];
+            : (await headScores(head, G, prototypes, set))[method as HeadKind];
         keep = Array.from({ length: n }, (_, i) => i)
           .sort((a, b) => (scores[b] as number) - (scores[a] as number))
           .slice(0, budget);
@@ -283,7 +316,7 @@ const se = (xs: number[]) =>
 const fmt = (xs: number[], scale = 1, digits = 3) =>
   `${(mean(xs) * scale).toFixed(digits)} ± ${(se(xs) * scale).toFixed(digits)}`;
 
-const kinds = [...HEAD_SCORE_KINDS, 'random'];
+const kinds = [...HEAD_KINDS, 'random'];
 const lines: string[] = [];
 lines.push(
   `Machine: ${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}; ${generator.id}, ${encoder.id}; ${SEEDS} seeds, ${ROUNDS} rounds × ${PER_ROUND} images (ε cycling ${EPSILONS.join(', ')}); ${((performance.now() - started) / 60000).toFixed(1)} min.`,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Method } from './methods.ts';
 import type { ProgressEvent } from './progress.ts';
-import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS } from './scoreKinds.ts';
+import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from './scoreKinds.ts';
 
 /**
  * The one API contract between the workstation's UI and its engine: each method's request schema
@@ -90,7 +90,8 @@ export const requestSchemas = {
     })
     .strict(),
   auditUndo: z.object({}).strict(),
-  auditSummary: z.object({}).strict(),
+  /** The agreement is measured for `kind` (default: the default ranking, quality). */
+  auditSummary: z.object({ kind: z.enum(SCORE_KINDS).optional() }).strict(),
   exportDataset: z
     .object({
       /** A folder name: the export goes to `<project>/exports/<name>`, never anywhere else. */
@@ -100,6 +101,8 @@ export const requestSchemas = {
       status: z.enum(['accepted', 'rejected', 'pending', 'all']),
       labelIds: z.array(id).optional(),
       minContribution: z.number().optional(),
+      /** Only instances whose default ranking (quality) is at least this. */
+      minScore: z.number().optional(),
       formats: z.array(z.enum(['imagefolder', 'csv', 'jsonl', 'coco'])).min(1),
     })
     .strict(),
@@ -112,7 +115,7 @@ export const requestSchemas = {
         /** Default: a seed no earlier run of the project used (a repeated seed remakes the same images). */
         seed: z.number().int().min(0).optional(),
         filter: z.enum(LOOP_FILTERS),
-        /** Default: the threshold −0.05 (BSGAL's). */
+        /** Default: DEFAULT_RULE (runSettings.ts), the top 70% of each class. */
         rule: acceptanceRule.optional(),
         acquisition: z.enum(ACQUISITIONS),
         scoring: z.enum(['online', 'offline']),
@@ -213,7 +216,7 @@ export interface InstanceSummary {
   readonly status: 'pending' | 'accepted' | 'rejected';
   readonly override: 'accepted' | 'rejected' | null;
   readonly contribution: number | null;
-  /** The value of the score kind the list was ordered by (contribution unless another was asked for). */
+  /** The value of the score kind the list was ordered by (the default ranking unless another was asked for). */
   readonly score: number | null;
 }
 
@@ -321,10 +324,11 @@ export interface AuditSummary {
   } & AccuracyEstimate)[];
   readonly overall: AccuracyEstimate;
   /**
-   * How well the contribution score agrees with the verdicts (AUROC for flagging incorrect ones),
-   * over the verdicts on instances' current labels (the labels their scores rank).
+   * How well a score kind (`kind`; default the default ranking) agrees with the verdicts (AUROC for
+   * flagging incorrect ones), over the verdicts on instances' current labels (the labels their scores rank).
    */
   readonly agreement: {
+    readonly kind: ScoreKindName;
     readonly scored: number;
     readonly auroc: number | null;
     readonly meanCorrect: number | null;
@@ -369,7 +373,7 @@ export interface RunMetrics {
     readonly valAccuracy: number | null;
     readonly generated: number | null;
     readonly acceptedNew: number | null;
-    /** Contribution histogram of the instances scored in this round: counts over `bins`. */
+    /** Cosine-contribution histogram of the instances scored in this round: counts over `bins`. */
     readonly histogram: readonly number[];
   }[];
   /** Bin edges of the histograms: 20 equal bins over [−1, 1] (cosine contribution). */

@@ -44,7 +44,16 @@ beforeAll(async () => {
   await startLoop(
     project,
     { generator, encoder },
-    { ...defaultLoopParams, rounds: 1, perRound: 60, steps: 2, epsilon: 2, acquisition: 'random', epochsPerRound: 2 },
+    {
+      ...defaultLoopParams,
+      rounds: 1,
+      perRound: 60,
+      steps: 2,
+      epsilon: 2,
+      acquisition: 'random',
+      folds: 2,
+      lambdaGrid: [1e-2],
+    },
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
   const started = await serve({
@@ -269,11 +278,14 @@ describe('the workstation in Chromium', () => {
     await page.keyboard.press('u');
     await page.getByRole('status').getByText('Undone.').waitFor();
     expect(getInstance(project.db, id)?.labelId).toBe(before);
-    await page.getByLabel('Minimum score').fill('0');
+    // The default ranking (quality) is a log-likelihood, mostly below 0: filter just under the best
+    // tile's score (shown rounded).
+    const floor = Number(await tile.locator('.score').innerText()) - 0.01;
+    await page.getByLabel('Minimum score').fill(String(floor));
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect
       .poll(async () => (await page.getByLabel('All instances').locator('.score').allInnerTexts()).map(Number))
-      .toSatisfy((scores: number[]) => scores.length > 0 && scores.every((x) => x >= 0));
+      .toSatisfy((scores: number[]) => scores.length > 0 && scores.every((x) => x >= floor));
     await page.getByLabel('Minimum score').fill('');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByLabel('Status').selectOption('accepted');
@@ -369,7 +381,7 @@ describe('the workstation in Chromium', () => {
     // The run screen forgets it: no CLIP score model, and the filter falls back.
     await page.getByRole('link', { name: 'Run' }).click();
     await expect.poll(() => page.getByLabel('CLIP score model').inputValue()).toBe('');
-    expect(await page.getByLabel('Filter').inputValue()).toBe('contribution');
+    expect(await page.getByLabel('Filter').inputValue()).toBe('quality');
     expect(await clipFilter.isDisabled()).toBe(true);
     // The wrong folders are answered 400, which Chromium logs; nothing else may fail.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);

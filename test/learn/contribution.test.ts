@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GradientCache, meanGradient } from '../../src/main/learn/contribution.ts';
 import { contributions } from '../../src/main/learn/contributionGraph.ts';
 import { lossEstimates } from '../../src/main/learn/lossEstimate.ts';
-import { batchContributions } from '../../src/main/pipeline/scoring.ts';
+import { batchCosines } from '../../src/main/pipeline/scoring.ts';
 import { trainHead } from '../../src/main/learn/headTraining.ts';
 import { createHead, type FeatureSet, type SoftmaxHead } from '../../src/main/learn/softmaxHead.ts';
 import { fillGaussian } from '../../src/main/models/random.ts';
@@ -135,7 +135,7 @@ describe('gradient contribution', () => {
     const head = await trainedHead();
     const G = meanGradient(head, dataset(50, 10));
     const synthetic = dataset(10, 11, 3);
-    const batch = batchContributions(head, G, synthetic, 4);
+    const batch = batchCosines(head, G, synthetic, 4);
     const cosine = (a: Float32Array, b: Float32Array) =>
       a.reduce((s, v, i) => s + v * (b[i] as number), 0) / Math.hypot(...a) / Math.hypot(...b);
     for (const [start, end] of [

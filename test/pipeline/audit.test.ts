@@ -33,7 +33,11 @@ function project() {
       runId: null,
       roundIndex: null,
     });
-    recordScores(p.db, [{ instanceId: id, kind: 'contribution', value: n / 40, runId: null, roundIndex: null }]);
+    // The default ranking (quality) and cosine contribution, in the same order here.
+    recordScores(p.db, [
+      { instanceId: id, kind: 'contribution', value: n / 40, runId: null, roundIndex: null },
+      { instanceId: id, kind: 'quality', value: n / 40 - 1, runId: null, roundIndex: null },
+    ]);
     ids.push(id);
   }
   return { p, classes, ids };
@@ -66,8 +70,13 @@ describe('audit', () => {
       ['bun', 20, 15],
       ['bunny', 20, 15],
     ]);
-    expect(summary.agreement.auroc).toBe(1);
+    expect(summary.agreement).toMatchObject({ kind: 'quality', scored: 40, auroc: 1 });
     expect(summary.agreement.meanIncorrect!).toBeLessThan(summary.agreement.meanCorrect!);
+    expect(summary.agreement.meanCorrect!).toBeLessThan(0);
+    // Any kind can be asked for: its own values, or nothing scored when no instance has that kind.
+    expect(auditSummary(p.db, 'contribution').agreement).toMatchObject({ kind: 'contribution', scored: 40, auroc: 1 });
+    expect(auditSummary(p.db, 'contribution').agreement.meanCorrect!).toBeGreaterThan(0);
+    expect(auditSummary(p.db, 'small_loss').agreement).toMatchObject({ scored: 0, auroc: null });
     p.close();
   });
 

@@ -13,6 +13,8 @@ import { initProject, openProject } from '../../src/main/store/project.ts';
 import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
+import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
+import { SCORING_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
 import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
@@ -27,7 +29,8 @@ const quick: LoopParams = {
   steps: 2,
   candidates: 2,
   searchIterations: 1,
-  epochsPerRound: 2,
+  folds: 2,
+  lambdaGrid: [1e-2],
   seed: 5,
 };
 
@@ -47,17 +50,7 @@ describe('the generative active-learning loop', () => {
     const first = instances.find((i) => i.roundIndex === 0)!;
     const history = scoreHistory(db, first.id);
     expect(history.filter((h) => h.kind === 'contribution').map((h) => h.roundIndex)).toEqual([0, 1]);
-    expect(new Set(history.map((h) => h.kind))).toEqual(
-      new Set([
-        'contribution',
-        'contribution_inner',
-        'contribution_lookahead',
-        'self_confidence',
-        'normalized_margin',
-        'small_loss',
-        'prototype',
-      ]),
-    );
+    expect(new Set(history.map((h) => h.kind))).toEqual(new Set(HEAD_SCORE_KINDS));
     expect(JSON.parse(first.perturbation ?? '{}')).toMatchObject({ kind: 'search', acquisition: 'margin' });
     // Provenance of what the loop made: the embedded generator's DDIM sampler as it ran, like `winnow generate`.
     for (const instance of instances) {
@@ -101,7 +94,12 @@ describe('the generative active-learning loop', () => {
       .map((i) => i.id);
     curate(project.db, { instanceIds: rejected, action: 'accept' });
     curate(project.db, { instanceIds: accepted, action: 'reject' });
-    await scoreProject(project, models.encoder, { by: 'contribution', rule: { kind: 'all' }, seed: 0, epochs: 2 });
+    await scoreProject(project, models.encoder, {
+      by: 'contribution',
+      rule: { kind: 'all' },
+      settings: SCORING_DEFAULTS,
+      head: { folds: 2, lambdaGrid: [1e-2] },
+    });
     for (const id of rejected) expect(effectiveStatus(getInstance(project.db, id)!)).toBe('accepted');
     for (const id of accepted) expect(effectiveStatus(getInstance(project.db, id)!)).toBe('rejected');
     // The automatic status moved with the re-score; only the override kept the curator's word.

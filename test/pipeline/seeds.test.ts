@@ -19,7 +19,8 @@ const quick: LoopSettings = {
   perRound: 20,
   steps: 2,
   candidates: 2,
-  epochsPerRound: 2,
+  folds: 2,
+  lambdaGrid: [1e-2],
 };
 const seedOf = (dir: string, runId: number) => {
   const project = openProject(dir);

@@ -25,7 +25,7 @@ const summary: AuditSummary = {
     { classId: TSHIRT, name: 't-shirt', relabelled: 0, audited: 0, correct: 0, accuracy: null, low: 0, high: 1 },
   ],
   overall: estimate,
-  agreement: { scored: 0, auroc: null, meanCorrect: null, meanIncorrect: null },
+  agreement: { kind: 'quality', scored: 0, auroc: null, meanCorrect: null, meanIncorrect: null },
 };
 const calls: [string, unknown][] = [];
 const ok = (value: unknown) => ({ ok: true, value });

@@ -109,7 +109,7 @@ describe("the run store's models", () => {
     expect(runs.clipFilterUsable).toBe(true);
     runs.chooseClip('');
     expect(runs.settings.clip).toBeUndefined();
-    expect(runs.settings.filter).toBe('contribution');
+    expect(runs.settings.filter).toBe('quality');
 
     runs.settings.encoder = 'tiny-clip';
     runs.chooseClip('tiny-clip');

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
+import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
 import { runMetrics } from '../pipeline/runReport.ts';
@@ -10,14 +11,14 @@ import { loadChosenModels, type ModelChoice } from '../service/modelChoice.ts';
 import { scoreWith } from '../service/scoring.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { Project } from '../store/project.ts';
-import { listRounds } from '../store/runs.ts';
+import { listRounds, metricsOf } from '../store/runs.ts';
 import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number } from './parse.ts';
 import type { WithProject } from './withProject.ts';
 
 /**
- * `threshold:-0.05`, `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
+ * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
  * `class-percentile:0.7` (the top 70% of each class).
  */
 export function parseRule(text: string): AcceptanceRule {
@@ -59,7 +60,7 @@ function describeEvent(e: ProgressEvent): string {
 }
 
 export function addLearnCommands(program: Command, withProject: WithProject): void {
-  program
+  const run = program
     .command('run')
     .description(
       'the generative active-learning loop: each round plans, searches, generates, embeds, scores, accepts, trains and evaluates',
@@ -101,14 +102,8 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         .default(defaultLoopParams.acquisition),
     )
     .option('--epsilon <e>', 'radius of the conditioning search ball', number('float', 0), defaultLoopParams.epsilon)
-    .option('--momentum <m>', 'gradient cache momentum', number('float', 0), defaultLoopParams.momentum)
-    .option(
-      '--lookahead-step <eta>',
-      'step size of the loss-estimate score (contribution_lookahead)',
-      number('float', 0),
-      defaultLoopParams.lookaheadStep,
-    )
     .option('--steps <s>', "sampler steps (default: the generator's)", number('int', 1))
+    .option('--folds <k>', 'folds of the cross-fitted head', number('int', 2), defaultLoopParams.folds)
     .option('--guidance <g>', "classifier-free guidance scale (default: the generator's)", number('float', 0))
     .option('--generator <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
@@ -123,11 +118,12 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       };
       return withProject(command, 'write', (project) => runInForeground(project, params, choice));
     });
+  addScoringOptions(run);
 
-  program
+  const score = program
     .command('score')
     .description(
-      "score every synthetic instance (e.g. an imported set) by contribution and the baselines against the project's real data, with no generation",
+      "score every synthetic instance (e.g. an imported set) by every score kind against the project's real data, with no generation",
     )
     .addOption(
       new Option('--by <kind>', 'the score that decides acceptance')
@@ -140,12 +136,11 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       parseRule,
       defaultScoreOptions.rule,
     )
-    .option('--seed <k>', 'seed of the head training', number('int', 0), 0)
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score')
     .action(
       async (
-        options: { by: ScoreKindName; rule: AcceptanceRule; seed: number; encoder: string; clip?: string },
+        options: { by: ScoreKindName; rule: AcceptanceRule; encoder: string; clip?: string } & ScoringSettings,
         command: Command,
       ) =>
         withProject(command, 'write', async (project) => {
@@ -154,13 +149,16 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             const result = await scoreWith(
               project,
               { encoder: options.encoder, ...(options.clip === undefined ? {} : { clip: options.clip }) },
-              { by: options.by, rule: options.rule, seed: options.seed },
+              { by: options.by, rule: options.rule, settings: scoringSettings(options) },
               {
                 onLoaded: (models) => models.forEach((m) => console.error(describeProvider(m))),
                 onProgress: (d, t) => bar.update(d, t),
               },
             );
             bar.stop();
+            console.log(
+              `Cross-validated accuracy of the real-data head: ${(100 * result.cvAccuracy).toFixed(1)}% (λ = ${result.lambda}).`,
+            );
             console.log(
               `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${options.by}.`,
             );
@@ -170,9 +168,50 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
           }
         }),
     );
+  addScoringOptions(score);
 }
 
-interface RunOptions {
+/** The scores' tunables (learnDefaults.ts), as flags of `score` and `run`. */
+function addScoringOptions(command: Command): void {
+  command
+    .option(
+      '--realism-weight <w>',
+      "weight of realism in the default ranking's quality",
+      number('float'),
+      SCORING_DEFAULTS.realismWeight,
+    )
+    .option(
+      '--vote-weight <w>',
+      "weight of the log label vote in the default ranking's quality",
+      number('float'),
+      SCORING_DEFAULTS.voteWeight,
+    )
+    .option(
+      '--neighbours <k>',
+      'k nearest real images of realism and label vote',
+      number('int', 1),
+      SCORING_DEFAULTS.neighbours,
+    )
+    .option('--damping <d>', 'damping δ of the influence solve', number('float', 0), SCORING_DEFAULTS.damping)
+    .option(
+      '--lookahead-step <eta>',
+      'step size of the look-ahead score (contribution_lookahead)',
+      number('float', 0),
+      SCORING_DEFAULTS.lookaheadStep,
+    );
+}
+
+function scoringSettings(options: ScoringSettings): ScoringSettings {
+  return {
+    realismWeight: options.realismWeight,
+    voteWeight: options.voteWeight,
+    neighbours: options.neighbours,
+    damping: options.damping,
+    lookaheadStep: options.lookaheadStep,
+  };
+}
+
+interface RunOptions extends ScoringSettings {
   readonly rounds: number;
   readonly perRound: number;
   readonly seed?: number;
@@ -182,8 +221,7 @@ interface RunOptions {
   readonly granularity: LoopParams['granularity'];
   readonly acquisition: LoopParams['acquisition'];
   readonly epsilon: number;
-  readonly momentum: number;
-  readonly lookaheadStep: number;
+  readonly folds: number;
   readonly steps?: number;
   readonly guidance?: number;
   readonly generator: string;
@@ -205,8 +243,8 @@ function checkedParams(options: RunOptions, command: Command): LoopSettings {
     granularity: options.granularity,
     acquisition: options.acquisition,
     epsilon: options.epsilon,
-    momentum: options.momentum,
-    lookaheadStep: options.lookaheadStep,
+    folds: options.folds,
+    ...scoringSettings(options),
     ...(options.steps === undefined ? {} : { steps: options.steps }),
     ...(options.guidance === undefined ? {} : { guidanceScale: options.guidance }),
   };
@@ -306,4 +344,6 @@ function printRunTable(project: Project, runId: number): void {
     ];
     console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
   }
+  const cv = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy');
+  if (cv !== undefined) console.log(`Cross-validated accuracy of the real-data head: ${(100 * cv.value).toFixed(1)}%.`);
 }

@@ -109,7 +109,8 @@ function buildProgram(withProject: WithProject): Command {
     )
     .addOption(new Option('--format <formats...>', 'which formats (default: all)').choices(EXPORT_FORMATS))
     .option('--class <names...>', 'only instances with these labels (as curated: after relabels)')
-    .option('--min-contribution <c>', 'only instances scoring at least this', number('float'))
+    .option('--min-score <s>', 'only instances whose default ranking (quality) is at least this', number('float'))
+    .option('--min-contribution <c>', 'only instances whose cosine contribution is at least this', number('float'))
     .action(
       async (
         dest: string,
@@ -118,6 +119,7 @@ function buildProgram(withProject: WithProject): Command {
           format?: ExportFormat[];
           class?: string[];
           minContribution?: number;
+          minScore?: number;
         },
         command: Command,
       ) =>
@@ -136,6 +138,7 @@ function buildProgram(withProject: WithProject): Command {
             ...(options.format ? { formats: options.format } : {}),
             ...(labelIds ? { labelIds } : {}),
             ...(options.minContribution === undefined ? {} : { minContribution: options.minContribution }),
+            ...(options.minScore === undefined ? {} : { minScore: options.minScore }),
           });
           console.log(
             `Exported ${summary.instances} ${options.status === 'all' ? '' : `${options.status} `}instances to ${summary.destination}`,

@@ -1,28 +1,23 @@
 import { seededUniform } from '../models/random.ts';
 
-/**
- * How automatic accept/reject decisions are made from a score ("higher = keep"). A curator's
- * override is stored apart from these decisions, so it always wins and no re-score touches it.
- */
-export type AcceptanceRule =
-  /** Keep scores ≥ threshold (BSGAL rejects contributions below −0.05). */
-  | { readonly kind: 'threshold'; readonly threshold: number }
-  /** Keep the top `keep` fraction of the last `window` scores seen (a threshold that follows the score distribution). */
-  | { readonly kind: 'percentile'; readonly keep: number; readonly window: number }
-  /** Keep the k best of each class among the instances decided together. */
-  | { readonly kind: 'top-k'; readonly k: number }
-  /**
-   * Keep the top `keep` fraction of each class among the instances decided together: a class's
-   * scores are only compared with each other, so no class is accepted or rejected wholesale (which
-   * a global rule on cosine contribution does in the loop, round after round: bench/loop-filters.ts).
-   */
-  | { readonly kind: 'class-percentile'; readonly keep: number }
-  /** Keep every instance: the "all synthetic" baseline. */
-  | { readonly kind: 'all' }
-  /** Keep a random `keep` fraction, ignoring scores: the random baseline. */
-  | { readonly kind: 'random'; readonly keep: number; readonly seed: number };
+import type { AcceptanceRule } from '../../shared/runSettings.ts';
 
-export const defaultAcceptanceRule: AcceptanceRule = { kind: 'threshold', threshold: -0.05 };
+export type { AcceptanceRule };
+
+/**
+ * How automatic accept/reject decisions are made from a score ("higher = keep"); the rules' shapes
+ * and defaults live in src/shared/runSettings.ts. A curator's override is stored apart from these
+ * decisions, so it always wins and no re-score touches it.
+ * - threshold: keep scores ≥ threshold (BSGAL rejects cosine contributions below −0.05);
+ * - percentile: keep the top `keep` fraction of the last `window` scores seen;
+ * - top-k: keep the k best of each class among the instances decided together;
+ * - class-percentile: keep the top `keep` fraction of each class among the instances decided
+ *   together: a class's scores are only compared with each other, so no class is accepted or
+ *   rejected wholesale (which a global rule on cosine contribution does in the loop, round after
+ *   round: bench/loop-filters.ts);
+ * - all: keep every instance (the "all synthetic" baseline);
+ * - random: keep a random `keep` fraction, ignoring scores (the random baseline).
+ */
 
 /** Scores seen so far, for the percentile rule; kept in checkpoints so a resumed run decides alike. */
 export type ScoreWindow = number[];

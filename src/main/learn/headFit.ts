@@ -161,6 +161,11 @@ export interface CrossFittedHead {
   readonly real: FeatureSet;
   /** The fold that holds out each real image. */
   readonly folds: Int32Array;
+  /**
+   * Extra labelled training data (standardised) in every head's training set, held out by no fold:
+   * in the loop, the synthetic instances accepted so far, so the head follows the model as it trains.
+   */
+  readonly extra: FeatureSet;
   /** Fold k's head: trained on every real image outside fold k. */
   readonly foldHeads: readonly HeadFit[];
   /** Trained on every real image: the head that scores synthetic instances' label quality. */
@@ -177,6 +182,8 @@ export interface CrossFitOptions extends Partial<HeadFitSettings> {
   readonly lambda?: number;
   /** The fold of each real image, 0…folds−1, instead of stratifiedFolds (e.g. kept across rounds). */
   readonly foldAssignment?: Int32Array;
+  /** Extra labelled instances (raw features) added to every fold head's and the full head's training set. */
+  readonly extra?: FeatureSet;
 }
 
 /**
@@ -200,8 +207,18 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
   const folds = options.foldAssignment ?? stratifiedFolds(real.labels, classes, K, settings.foldSeed);
   if (folds.length !== n || folds.some((f) => !(f >= 0 && f < K)))
     throw new RangeError(`foldAssignment must give each of the ${n} real images a fold in 0…${K - 1}`);
+  const extra: FeatureSet =
+    options.extra === undefined
+      ? { features: new Float32Array(0), labels: new Int32Array(0) }
+      : { features: standardize(standardizer, options.extra.features), labels: options.extra.labels };
   const trainSets: FeatureSet[] = [];
-  for (let k = 0; k < K; k++) trainSets.push(subset(set, folds, (f) => f !== k, dim));
+  for (let k = 0; k < K; k++)
+    trainSets.push(
+      withExtra(
+        subset(set, folds, (f) => f !== k, dim),
+        extra,
+      ),
+    );
   const grid = options.lambda === undefined ? [...settings.lambdaGrid].sort((a, b) => b - a) : [options.lambda];
   const balanced = classBalancedWeights(real.labels, classes);
   let best: { lambda: number; logLoss: number; fits: HeadFit[]; probs: Float64Array } | undefined;
@@ -229,13 +246,18 @@ export function crossFitHead(real: FeatureSet, classes: number, options: CrossFi
     );
     chosen.probs = outOfSampleProbabilities(set, folds, chosen.fits, classes, dim);
   }
-  const full = fitLogistic(logisticProblem(set, classes, dim, chosen.lambda), settings, meanWeights(chosen.fits));
+  const full = fitLogistic(
+    logisticProblem(withExtra(set, extra), classes, dim, chosen.lambda),
+    settings,
+    meanWeights(chosen.fits),
+  );
   return {
     classes,
     dim,
     standardizer,
     real: set,
     folds,
+    extra,
     foldHeads: chosen.fits,
     full,
     lambda: chosen.lambda,
@@ -310,6 +332,25 @@ export function gather(features: Float32Array, rows: readonly number[], dim: num
 export function subset(set: FeatureSet, folds: Int32Array, keep: (fold: number) => boolean, dim: number): FeatureSet {
   const rows = indices(folds, keep);
   return { features: gather(set.features, rows, dim), labels: Int32Array.from(rows, (i) => set.labels[i] as number) };
+}
+
+/** Fold k's training set: the real images outside fold k, then the extra instances (standardised). */
+export function foldTrainingSet(fit: CrossFittedHead, k: number): FeatureSet {
+  return withExtra(
+    subset(fit.real, fit.folds, (f) => f !== k, fit.dim),
+    fit.extra,
+  );
+}
+
+function withExtra(set: FeatureSet, extra: FeatureSet): FeatureSet {
+  if (extra.labels.length === 0) return set;
+  const features = new Float32Array(set.features.length + extra.features.length);
+  features.set(set.features);
+  features.set(extra.features, set.features.length);
+  const labels = new Int32Array(set.labels.length + extra.labels.length);
+  labels.set(set.labels);
+  labels.set(extra.labels, set.labels.length);
+  return { features, labels };
 }
 
 function meanWeights(fits: readonly HeadFit[]): Float64Array {

@@ -1,5 +1,5 @@
 import { affineStack, forEachAffineChunk } from './affineProducts.ts';
-import { type CrossFittedHead, gather, type HeadFit, indices, logisticProblem } from './headFit.ts';
+import { type CrossFittedHead, foldTrainingSet, gather, type HeadFit, indices, logisticProblem } from './headFit.ts';
 import { INFLUENCE_DEFAULTS } from './learnDefaults.ts';
 import { lossEstimates } from './lossEstimate.ts';
 import {
@@ -54,14 +54,8 @@ export function influenceReference(fit: CrossFittedHead, options: InfluenceOptio
   const directions: Float64Array[] = [];
   const classDirections: Float64Array[][] = [];
   fit.foldHeads.forEach((headFit, k) => {
-    const train = indices(fit.folds, (f) => f !== k);
     const held = indices(fit.folds, (f) => f === k);
-    const problem = logisticProblem(
-      { features: gather(fit.real.features, train, D), labels: Int32Array.from(train, (i) => fit.real.labels[i]!) },
-      C,
-      D,
-      headFit.lambda,
-    );
+    const problem = logisticProblem(foldTrainingSet(fit, k), C, D, headFit.lambda);
     const probs = probabilities(headFit.weights, problem.features, D, C);
     const solve = (b: Float64Array): Float64Array => {
       const { x, relativeResidual } = conjugateGradient(problem, probs, b, o.damping, o.cgTolerance, o.cgMaxIterations);

@@ -64,3 +64,36 @@ export const NEIGHBOUR_DEFAULTS = {
    */
   k: 10,
 } as const;
+
+/** BSGAL's look-ahead step η: one plain SGD step of size 1 on the instance alone. */
+export const LOOKAHEAD_STEP = 1;
+
+/**
+ * The default ranking `quality` (scoring.ts) adds three log-scale terms:
+ *   quality = log p(y) + realismWeight · realism + voteWeight · log((votes + 1) / (k + C)),
+ * with votes = label_vote · k. Weights 1 are the neutral choice (each term counts as a log-likelihood
+ * of its own), NOT tuned on any data; the leave-one-dataset-out evaluation (bench/) chooses them.
+ */
+export const QUALITY_DEFAULTS = {
+  realismWeight: 1,
+  voteWeight: 1,
+} as const;
+
+/** Every tunable of the scores (what `winnow score` takes as flags), with its default. */
+export interface ScoringSettings {
+  readonly realismWeight: number;
+  readonly voteWeight: number;
+  /** k of realism and label vote. */
+  readonly neighbours: number;
+  /** δ of the influence solve. */
+  readonly damping: number;
+  /** η of the look-ahead. */
+  readonly lookaheadStep: number;
+}
+
+export const SCORING_DEFAULTS: ScoringSettings = {
+  ...QUALITY_DEFAULTS,
+  neighbours: NEIGHBOUR_DEFAULTS.k,
+  damping: INFLUENCE_DEFAULTS.damping,
+  lookaheadStep: LOOKAHEAD_STEP,
+};

@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { LOOKAHEAD_STEP } from './learnDefaults.ts';
 import { constant, FLOAT, INT64, node, openGraph, tensorValue } from './onnxGraph.ts';
 import { type FeatureSet, logits, type SoftmaxHead } from './softmaxHead.ts';
 
@@ -56,9 +57,6 @@ const graph = {
   ],
 };
 
-/** The step used when none is given: one plain SGD step of size 1 on the instance alone. */
-export const DEFAULT_LOOKAHEAD_STEP = 1;
-
 /** Bounds the n × V × C intermediate to about 32 MB per run. */
 const CHUNK_ELEMENTS = 8_000_000;
 
@@ -69,7 +67,7 @@ export async function lossEstimates(
   head: SoftmaxHead,
   real: FeatureSet,
   set: FeatureSet,
-  eta: number = DEFAULT_LOOKAHEAD_STEP,
+  eta: number = LOOKAHEAD_STEP,
 ): Promise<Float32Array> {
   const n = set.labels.length;
   const V = real.labels.length;

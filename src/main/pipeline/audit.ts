@@ -5,21 +5,24 @@ import { listClasses } from '../store/classes.ts';
 import { type StandingVerdict, standingVerdicts } from '../store/curation.ts';
 import type { Db } from '../store/database.ts';
 import { type Instance, listInstances } from '../store/instances.ts';
+import { latestScoresOf } from '../store/scores.ts';
+import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../shared/scoreKinds.ts';
 
 /**
- * Draws up to `perClass` instances of each class for a pseudo-label audit, stratified by
- * contribution: the class's instances sorted by score are cut into `perClass` equal strata and one
+ * Draws up to `perClass` instances of each class for a pseudo-label audit, stratified by the
+ * default ranking (`quality`): the class's instances sorted by score are cut into `perClass` equal strata and one
  * is drawn from each, so the audit sees good, middling and bad scores alike. Instances that already
  * have a verdict on their current label are left out (one relabelled since its verdict can be judged
  * again, as its new label). Deterministic for a seed.
  */
 export function drawAuditSample(db: Db, perClass: number, seed: number): Instance[] {
+  const scores = latestScoresOf(db, DEFAULT_SCORE_KIND);
   const audited = new Set(standingVerdicts(db).map((v) => judgement(v.instanceId, v.labelId)));
   const random = seededUniform(seed);
   return listClasses(db).flatMap((c) => {
     const pool = listInstances(db, { labelId: c.id })
       .filter((i) => !audited.has(judgement(i.id, i.labelId)))
-      .sort((a, b) => (a.contribution ?? Infinity) - (b.contribution ?? Infinity) || a.id - b.id);
+      .sort((a, b) => (scores.get(a.id) ?? Infinity) - (scores.get(b.id) ?? Infinity) || a.id - b.id);
     const k = Math.min(perClass, pool.length);
     return Array.from({ length: k }, (_, s) => {
       const start = Math.floor((s * pool.length) / k);
@@ -40,9 +43,11 @@ function estimate(correct: number, audited: number): AccuracyEstimate {
 /**
  * Per-class pseudo-label accuracy from the standing verdicts, each counted under the label it judged
  * (an instance judged incorrect as a shirt and then relabelled stays an incorrect shirt), and the
- * score's agreement with the verdicts on instances' current labels, the labels their scores rank.
+ * agreement of a score kind (default: the default ranking) with the verdicts on instances' current
+ * labels, the labels their scores rank.
  */
-export function auditSummary(db: Db): AuditSummary {
+export function auditSummary(db: Db, kind: ScoreKindName = DEFAULT_SCORE_KIND): AuditSummary {
+  const scores = latestScoresOf(db, kind);
   const verdicts = standingVerdicts(db);
   const instances = new Map(listInstances(db).map((i) => [i.id, i]));
   const correct = (vs: readonly StandingVerdict[]) => vs.filter((v) => v.verdict === 'correct').length;
@@ -57,8 +62,9 @@ export function auditSummary(db: Db): AuditSummary {
   });
   const scored = verdicts.flatMap((v) => {
     const instance = instances.get(v.instanceId);
-    return instance !== undefined && instance.contribution !== null && instance.labelId === v.labelId
-      ? [{ score: instance.contribution, bad: v.verdict === 'incorrect' }]
+    const score = scores.get(v.instanceId);
+    return instance !== undefined && score !== undefined && instance.labelId === v.labelId
+      ? [{ score, bad: v.verdict === 'incorrect' }]
       : [];
   });
   const mean = (xs: readonly { score: number }[]) =>
@@ -71,6 +77,7 @@ export function auditSummary(db: Db): AuditSummary {
     classes,
     overall: estimate(correct(verdicts), verdicts.length),
     agreement: {
+      kind,
       scored: scored.length,
       auroc: Number.isNaN(area) ? null : area,
       meanCorrect: mean(scored.filter((x) => !x.bad)),

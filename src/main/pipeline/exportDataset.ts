@@ -13,6 +13,7 @@ import type { Project } from '../store/project.ts';
 import { latestScores, scoreKinds } from '../store/scores.ts';
 import { imageSize } from '../store/images.ts';
 import { METADATA_FILE, type SyntheticMetadata } from './syntheticMetadata.ts';
+import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 
 export const EXPORT_FORMATS = ['imagefolder', 'csv', 'jsonl', 'coco'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -24,6 +25,8 @@ export interface ExportOptions {
   readonly labelIds?: readonly number[];
   /** Only instances whose latest contribution is at least this (unscored ones are left out). */
   readonly minContribution?: number;
+  /** Only instances whose latest default-ranking score (`quality`) is at least this (unscored ones are left out). */
+  readonly minScore?: number;
   /** Default: every format. */
   readonly formats?: readonly ExportFormat[];
   readonly onProgress?: (done: number, total: number) => void;
@@ -39,14 +42,25 @@ export interface ExportSummary {
 /** The ImageFolder copy lives in this sub-folder, next to the manifests. */
 export const IMAGES_SUBDIR = 'images';
 
-function selected(project: Project, options: ExportOptions): Instance[] {
+function selected(
+  project: Project,
+  options: ExportOptions,
+  scores: ReadonlyMap<number, Record<string, number>>,
+): Instance[] {
   const status = options.status ?? 'accepted';
   const labels = options.labelIds ? new Set(options.labelIds) : undefined;
   return listInstances(project.db, status === 'all' ? {} : { status }).filter(
     (i) =>
       (labels === undefined || labels.has(i.labelId)) &&
-      (options.minContribution === undefined || (i.contribution !== null && i.contribution >= options.minContribution)),
+      (options.minContribution === undefined ||
+        (i.contribution !== null && i.contribution >= options.minContribution)) &&
+      (options.minScore === undefined || (defaultScore(scores, i.id) ?? -Infinity) >= options.minScore),
   );
+}
+
+/** The latest value of the default ranking (`quality`), what exports carry as `score`; null when unscored. */
+function defaultScore(scores: ReadonlyMap<number, Record<string, number>>, id: number): number | null {
+  return scores.get(id)?.[DEFAULT_SCORE_KIND] ?? null;
 }
 
 /**
@@ -77,7 +91,7 @@ export async function exportDataset(
   const scores = latestScores(db);
   const kinds = scoreKinds(db);
   const verdicts = latestVerdicts(db);
-  const instances = selected(project, options);
+  const instances = selected(project, options, scores);
   const copyImages = formats.has('imagefolder') || formats.has('coco');
   const nameOf = (classId: number) => classNames.get(classId) ?? String(classId);
 
@@ -113,6 +127,7 @@ export async function exportDataset(
         ...provenance,
         status: instance.status,
         override: instance.override,
+        score: defaultScore(scores, instance.id),
         scores: instanceScores,
       });
       const verdict = verdicts.get(instance.id);
@@ -127,6 +142,7 @@ export async function exportDataset(
         audit_verdict: verdict?.verdict ?? null,
         audit_label: verdict === undefined ? null : nameOf(verdict.labelId),
         contribution: instance.contribution,
+        score: defaultScore(scores, instance.id),
         scores: instanceScores,
         ...provenance,
         perturbation: instance.perturbation === null ? null : (JSON.parse(instance.perturbation) as unknown),
@@ -163,6 +179,7 @@ export async function exportDataset(
       status: options.status ?? 'accepted',
       labelIds: options.labelIds ?? null,
       minContribution: options.minContribution ?? null,
+      minScore: options.minScore ?? null,
     },
     counts: { instances: instances.length, ...perClass },
   });
@@ -186,6 +203,7 @@ const MANIFEST_COLUMNS = [
   'audit_verdict',
   'audit_label',
   'contribution',
+  'score',
   'scores',
   'prompt',
   'negative_prompt',
@@ -254,6 +272,7 @@ function toCoco(
       audit_verdict: manifest[k]?.audit_verdict,
       audit_label: manifest[k]?.audit_label,
       contribution: i.contribution,
+      score: manifest[k]?.score,
       scores: manifest[k]?.scores,
     })),
   });

@@ -5,11 +5,9 @@ import { type AcceptanceRule, decide, type ScoreWindow } from '../learn/acceptan
 import { acquisition } from '../learn/acquisition.ts';
 import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
-import { GradientCache, meanGradient } from '../learn/contribution.ts';
-import { DEFAULT_LOOKAHEAD_STEP } from '../learn/lossEstimate.ts';
-import { classPrototypes } from '../learn/labelQuality.ts';
-import { trainHead } from '../learn/headTraining.ts';
-import { accuracy, argmax, createHead, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
+import { crossValidatedAccuracy } from '../learn/headFit.ts';
+import { HEAD_FIT_DEFAULTS, SCORING_DEFAULTS } from '../learn/learnDefaults.ts';
+import { accuracy, argmax, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
 import { perturb } from '../models/conditioning.ts';
 import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
@@ -31,26 +29,25 @@ import {
   setRoundStage,
   setRunStatus,
 } from '../store/runs.ts';
-import { recordScores, type ScoreEntry } from '../store/scores.ts';
+import { recordScores } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
-import { concatSets, loadRealData, type RealData } from './realData.ts';
-import { ACQUISITIONS, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
+import { allRealData, loadRealData, type RealData } from './realData.ts';
+import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
+import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
 import { clipScoresOf } from './clipScores.ts';
-import { batchContributions, scoreAll } from './scoring.ts';
+import {
+  batchContributions,
+  fitTrainedHead,
+  scoreAll,
+  scoreEntries,
+  type ScoringReference,
+  scoringReference,
+} from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
-
-const ruleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('threshold'), threshold: z.number() }),
-  z.object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().positive() }),
-  z.object({ kind: z.literal('top-k'), k: z.number().int().positive() }),
-  z.object({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
-  z.object({ kind: z.literal('all') }),
-  z.object({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
-]);
 
 /** Everything that defines a run; stored with it, so `--resume` goes on with exactly the same settings. */
 export const loopParamsSchema = z.object({
@@ -65,45 +62,38 @@ export const loopParamsSchema = z.object({
   /** instance: each instance decided on its own score; batch: BSGAL's whole-batch decision. */
   granularity: z.enum(['instance', 'batch']),
   batchSize: z.number().int().positive(),
-  momentum: z.number().min(0).lt(1),
-  /** The real split whose gradient defines "helps". */
-  gradientSplit: z.enum(['val', 'train']),
-  /** The loss estimate's step size η (contribution_lookahead); runs stored before it existed use 1. */
-  lookaheadStep: z.number().positive().default(DEFAULT_LOOKAHEAD_STEP),
+  /** The scores' tunables (learnDefaults.ts); runs stored before them get the defaults. */
+  lookaheadStep: z.number().positive().default(SCORING_DEFAULTS.lookaheadStep),
+  realismWeight: z.number().default(SCORING_DEFAULTS.realismWeight),
+  voteWeight: z.number().default(SCORING_DEFAULTS.voteWeight),
+  neighbours: z.number().int().positive().default(SCORING_DEFAULTS.neighbours),
+  damping: z.number().positive().default(SCORING_DEFAULTS.damping),
+  /** The cross-fitted head's folds and λ grid (λ is chosen once, at the run's start). */
+  folds: z.number().int().min(2).default(HEAD_FIT_DEFAULTS.folds),
+  lambdaGrid: z
+    .array(z.number().positive())
+    .min(1)
+    .default([...HEAD_FIT_DEFAULTS.lambdaGrid]),
   acquisition: z.enum(ACQUISITIONS),
   epsilon: z.number().nonnegative(),
   candidates: z.number().int().positive(),
   searchIterations: z.number().int().nonnegative(),
   guidanceScale: z.number().nonnegative().optional(),
   steps: z.number().int().positive().optional(),
-  epochsPerRound: z.number().int().positive(),
-  learningRate: z.number().positive(),
-  weightDecay: z.number().nonnegative(),
-  classBalanced: z.boolean(),
 });
 export type LoopParams = z.infer<typeof loopParamsSchema>;
 /** A new run's settings: without a seed, the run gets one no earlier run of the project used. */
 export type LoopSettings = Omit<LoopParams, 'seed'> & { readonly seed?: number | undefined };
 
 export const defaultLoopParams: LoopSettings = {
-  rounds: 5,
-  perRound: 200,
-  filter: 'contribution',
-  rule: { kind: 'threshold', threshold: -0.05 },
-  scoring: 'online',
+  ...RUN_DEFAULTS,
   granularity: 'instance',
   batchSize: 16,
-  momentum: 0.1,
-  gradientSplit: 'val',
-  lookaheadStep: DEFAULT_LOOKAHEAD_STEP,
-  acquisition: 'margin',
-  epsilon: 0.25,
+  ...SCORING_DEFAULTS,
+  folds: HEAD_FIT_DEFAULTS.folds,
+  lambdaGrid: [...HEAD_FIT_DEFAULTS.lambdaGrid],
   candidates: 4,
   searchIterations: 1,
-  epochsPerRound: 20,
-  learningRate: 0.003,
-  weightDecay: 1e-4,
-  classBalanced: false,
 };
 
 export interface LoopModels {
@@ -122,6 +112,8 @@ export interface LoopHooks {
 
 interface LoopState {
   readonly window: ScoreWindow;
+  /** The head's λ, chosen by cross-validation once at the run's start (the search is the slow part). */
+  readonly lambda: number;
 }
 
 /**
@@ -233,15 +225,23 @@ async function runLoop(
     prepare(0, 1);
     const real = await loadRealData(project, models.encoder);
     const C = real.classes.length;
-    const D = models.encoder.dim;
-    const prototypes = classPrototypes(real.train, C, D);
     if (loadCheckpoint(db, runId, -1) === undefined) {
-      const head = await trainHead(createHead(C, D), real.train, trainOptions(params, -1, 3));
-      const G = meanGradient(head, params.gradientSplit === 'val' ? real.val : real.train);
+      const reference = await scoringReference(allRealData(real), C, params, {
+        folds: params.folds,
+        lambdaGrid: params.lambdaGrid,
+      });
+      const lambda = reference.fit.lambda;
+      const head = fitTrainedHead(real.train, emptySet(), C, lambda);
       writeTransaction(db, () => {
         assertRunLeaseHeld(db, runId);
-        saveCheckpoint(db, runId, -1, { head: head.weights, gradient: G, state: { window: [] } satisfies LoopState });
+        saveCheckpoint(db, runId, -1, {
+          head: head.weights,
+          gradient: null,
+          state: { window: [], lambda } satisfies LoopState,
+        });
         for (const [name, value] of Object.entries(evaluate(head, real))) recordMetric(db, runId, -1, name, value);
+        recordMetric(db, runId, -1, 'cv_accuracy', crossValidatedAccuracy(reference.fit));
+        recordMetric(db, runId, -1, 'lambda', lambda);
       });
     }
     prepare(1, 1);
@@ -253,7 +253,7 @@ async function runLoop(
     for (let round = 0; round < params.rounds; round++) {
       if (done.has(round)) continue;
       hooks.signal?.throwIfAborted();
-      await runRound(project, models, runId, params, round, real, prototypes, hooks, emit);
+      await runRound(project, models, runId, params, round, real, hooks, emit);
     }
     finishRun(db, runId, 'done');
   } catch (error) {
@@ -267,16 +267,25 @@ async function runLoop(
   }
 }
 
-function trainOptions(params: LoopParams, round: number, epochsScale = 1) {
+/** The features and labels (head output indices) of the given instances, for training. */
+async function trainingSet(
+  project: Project,
+  encoder: ImageEncoder,
+  real: RealData,
+  keep: readonly Instance[],
+): Promise<FeatureSet> {
   return {
-    epochs: params.epochsPerRound * epochsScale,
-    batchSize: 64,
-    learningRate: params.learningRate,
-    weightDecay: params.weightDecay,
-    classBalanced: params.classBalanced,
-    seed: params.seed * 7919 + round + 1,
-    optimizer: 'adam' as const,
+    features: await featuresOf(
+      project,
+      encoder,
+      keep.map((i) => i.imageHash),
+    ),
+    labels: Int32Array.from(keep, (i) => real.indexOf.get(i.labelId) ?? 0),
   };
+}
+
+function emptySet(): FeatureSet {
+  return { features: new Float32Array(0), labels: new Int32Array(0) };
 }
 
 function headFrom(weights: Float32Array, C: number, D: number): SoftmaxHead {
@@ -316,7 +325,6 @@ async function runRound(
   params: LoopParams,
   round: number,
   real: RealData,
-  prototypes: Float32Array,
   hooks: LoopHooks,
   emit: (stage: Stage, round: number) => (done: number, total: number) => void,
 ): Promise<void> {
@@ -473,17 +481,20 @@ async function runRound(
   );
   hooks.signal?.throwIfAborted();
 
-  // Score: online re-scores every instance of the run with the current head and a refreshed gradient
-  // cache; offline scores only this round's new instances against the initial head.
+  // Score: online re-scores every instance of the run against the head cross-fitted on all real
+  // images plus the synthetic instances accepted so far (the model as it trains, so scores move
+  // round to round); offline scores only this round's new instances against the real-only head.
   const scoringEvent = emit('score', round);
   const scored = await timed('score', async () => {
-    const cache = new GradientCache(params.momentum);
-    if (previous.gradient) cache.refresh(previous.gradient);
-    const gradientSet = params.gradientSplit === 'val' ? real.val : real.train;
-    const G = cache.refresh(meanGradient(head, gradientSet));
-    const initial = loadCheckpoint(db, runId, -1)!;
-    const scoringHead = params.scoring === 'online' ? head : headFrom(initial.head, C, D);
-    const scoringGradient = params.scoring === 'online' ? G : initial.gradient!;
+    const extra: FeatureSet =
+      params.scoring === 'online'
+        ? await trainingSet(project, encoder, real, listInstances(db, { status: 'accepted' }))
+        : emptySet();
+    const reference: ScoringReference = await scoringReference(allRealData(real), C, params, {
+      folds: params.folds,
+      lambda: state.lambda,
+      extra,
+    });
     const chosen = instances
       .map((inst, k) => ({ inst, k }))
       .filter(({ inst }) => params.scoring === 'online' || inst.roundIndex === round);
@@ -491,11 +502,7 @@ async function runRound(
       features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
       labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
     };
-    const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(
-      scoringHead,
-      { gradient: scoringGradient, real: gradientSet, prototypes, lookaheadStep: params.lookaheadStep },
-      set,
-    );
+    const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(reference, set);
     if (models.clip)
       scores.clip = await clipScoresOf(
         project,
@@ -505,19 +512,17 @@ async function runRound(
         real.classes,
         hooks.signal,
       );
-    const batch =
-      params.granularity === 'batch'
-        ? batchContributions(scoringHead, scoringGradient, set, params.batchSize)
-        : undefined;
+    const batch = params.granularity === 'batch' ? batchContributions(reference, set, params.batchSize) : undefined;
     scoringEvent(chosen.length, chosen.length);
-    return { chosen, set, scores, batch, G };
+    return { chosen, set, scores, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) };
   });
 
-  // Accept or reject: the chosen score under the run's rule. Curator overrides live in their own column.
+  // Accept or reject: the chosen score under the run's rule (the fixed policies ignore the score
+  // they are given). Curator overrides live in their own column.
   const decisionScores =
     scored.batch ??
     (params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
-      ? scored.scores.contribution!
+      ? scored.scores[DEFAULT_SCORE_KIND]!
       : scored.scores[params.filter]!);
   const { accepted, window } = decide(decisionRule(params), decisionScores, scored.set.labels, state.window);
 
@@ -525,44 +530,32 @@ async function runRound(
   const acceptedTotal = await timed('train', async () => {
     const decisions = new Map(scored.chosen.map(({ inst }, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
     const keep = listInstances(db).filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
-    const synthetic: FeatureSet = {
-      features: await featuresOf(
-        project,
-        encoder,
-        keep.map((i) => i.imageHash),
-      ),
-      labels: Int32Array.from(keep, (i) => real.indexOf.get(i.labelId) ?? 0),
-    };
-    head = await trainHead(head, concatSets([real.train, synthetic]), trainOptions(params, round));
+    head = fitTrainedHead(real.train, await trainingSet(project, encoder, real, keep), C, state.lambda);
     return keep.length;
   });
   const metrics = await timed('evaluate', () => evaluate(head, real));
   writeTransaction(db, () => {
     assertRunLeaseHeld(db, runId);
-    const entries: ScoreEntry[] = [];
-    scored.chosen.forEach(({ inst }, k) => {
-      for (const [kind, values] of Object.entries(scored.scores))
-        entries.push({ instanceId: inst.id, kind, value: values[k]!, runId, roundIndex: round });
-      if (scored.batch)
-        entries.push({
-          instanceId: inst.id,
-          kind: 'contribution_batch',
-          value: scored.batch[k]!,
-          runId,
-          roundIndex: round,
-        });
-      setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected');
-    });
-    recordScores(db, entries);
+    const chosen = scored.chosen.map(({ inst }) => inst);
+    recordScores(db, [
+      ...scoreEntries(chosen, scored.scores, runId, round),
+      ...(scored.batch ? scoreEntries(chosen, { contribution_batch: scored.batch }, runId, round) : []),
+    ]);
+    scored.chosen.forEach(({ inst }, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
     for (const [name, value] of Object.entries(metrics)) recordMetric(db, runId, round, name, value);
     const newOnes = scored.chosen.filter(({ inst }) => inst.roundIndex === round);
     recordMetric(db, runId, round, 'generated', newOnes.length);
     recordMetric(db, runId, round, 'accepted_new', newOnes.filter(({ k }) => accepted[k]).length);
     recordMetric(db, runId, round, 'accepted_total', acceptedTotal);
+    recordMetric(db, runId, round, 'cv_accuracy', scored.cvAccuracy);
     recordMetric(db, runId, round, 'probes', probes);
     recordMetric(db, runId, round, 'duplicates', duplicates);
     for (const other of duplicateOf) recordMetric(db, runId, round, `duplicate_of_run:${other}`, 1);
-    saveCheckpoint(db, runId, round, { head: head.weights, gradient: scored.G, state: { window } satisfies LoopState });
+    saveCheckpoint(db, runId, round, {
+      head: head.weights,
+      gradient: null,
+      state: { window, lambda: state.lambda } satisfies LoopState,
+    });
     setRoundStage(db, runId, round, 'evaluate', timings);
     finishRound(db, runId, round);
   });

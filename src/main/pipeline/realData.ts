@@ -68,3 +68,8 @@ export function concatSets(sets: readonly FeatureSet[]): FeatureSet {
   }
   return { features, labels };
 }
+
+/** Every labelled real image (train then validation): what the cross-fitted head is fitted on. */
+export function allRealData(real: RealData): FeatureSet {
+  return concatSets([real.train, real.val]);
+}

@@ -1,46 +1,195 @@
 import { meanGradient } from '../learn/contribution.ts';
 import { contributions } from '../learn/contributionGraph.ts';
-import { labelQuality, prototypeSimilarity } from '../learn/labelQuality.ts';
-import { lossEstimates } from '../learn/lossEstimate.ts';
+import {
+  type CrossFitOptions,
+  type CrossFittedHead,
+  crossFitHead,
+  fitLogistic,
+  gather,
+  headProbabilities,
+  indices,
+  logisticProblem,
+} from '../learn/headFit.ts';
+import {
+  crossFittedLookahead,
+  type InfluenceReference,
+  influenceReference,
+  influenceScores,
+} from '../learn/influence.ts';
+import { classPrototypes, labelQualityFromProbabilities, prototypeSimilarity } from '../learn/labelQuality.ts';
+import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
+import { type NeighbourReference, neighbourReference, neighbourScores } from '../learn/neighbours.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
+import { fitStandardizer, standardize } from '../learn/standardizer.ts';
+import { concatSets } from './realData.ts';
+import type { ScoreEntry } from '../store/scores.ts';
 import type { HeadScoreKind } from '../../shared/scoreKinds.ts';
 
-/** What the scores of synthetic instances are measured against. */
-export interface ScoringReference {
-  /** The (cached) real-data gradient G of the first-order scores. */
-  readonly gradient: Float32Array;
-  /** The real samples G comes from; the loss estimate takes its step against them. */
-  readonly real: FeatureSet;
-  /** Class means of the real training features (the prototype baseline). */
-  readonly prototypes: Float32Array;
-  /** The loss estimate's step size η (default DEFAULT_LOOKAHEAD_STEP). */
-  readonly lookaheadStep?: number;
-}
+/**
+ * The one scoring function of `winnow score` and the loop's score stage. Everything is measured
+ * against the head cross-fitted on ALL labelled real images (learn/headFit.ts): the label-quality
+ * baselines from its probabilities, the contribution kinds from each fold head against its own
+ * held-out real fold (averaged over the folds), realism and label vote from the k nearest real
+ * images in the standardised feature space, and `quality`, the default ranking, from those.
+ */
 
-/** Every score kind of every instance of `set` under `head`. */
-export async function scoreAll(
-  head: SoftmaxHead,
-  reference: ScoringReference,
-  set: FeatureSet,
-): Promise<Record<HeadScoreKind, Float32Array>> {
-  const quality = labelQuality(head, set);
-  const { cosine, inner } = await contributions(head, reference.gradient, set);
-  return {
-    contribution: cosine,
-    contribution_inner: inner,
-    contribution_lookahead: await lossEstimates(head, reference.real, set, reference.lookaheadStep),
-    self_confidence: quality.selfConfidence,
-    normalized_margin: quality.normalizedMargin,
-    small_loss: quality.negativeLoss,
-    prototype: prototypeSimilarity(reference.prototypes, set, head.dim),
-  };
+/** What the scores of synthetic instances are measured against: built once, used for any number of sets. */
+export interface ScoringReference {
+  readonly fit: CrossFittedHead;
+  readonly influence: InfluenceReference;
+  readonly neighbours: NeighbourReference;
+  /** Per fold, the mean loss gradient of the fold head on its held-out real fold (the first-order scores' G). */
+  readonly heldOutGradients: readonly Float32Array[];
+  /** Class means of the real features (raw), for the prototype kind. */
+  readonly prototypes: Float32Array;
+  readonly settings: ScoringSettings;
 }
 
 /**
- * BSGAL's per-batch decision: the cosine between the real gradient and the mean gradient of a
- * whole batch, given to every member of the batch (consecutive groups of `batchSize`).
+ * Fits the cross-fitted head on `real` (options: fixed λ, folds, grid, and `extra` training data,
+ * e.g. the loop's accepted instances), then the influence directions and neighbour references.
  */
-export function batchContributions(
+export async function scoringReference(
+  real: FeatureSet,
+  classes: number,
+  settings: ScoringSettings = SCORING_DEFAULTS,
+  head: CrossFitOptions = {},
+): Promise<ScoringReference> {
+  const fit = crossFitHead(real, classes, head);
+  const heldOutGradients = fit.foldHeads.map((f, k) => {
+    const held = indices(fit.folds, (fold) => fold === k);
+    return meanGradient(f.head, {
+      features: gather(fit.real.features, held, fit.dim),
+      labels: Int32Array.from(held, (i) => fit.real.labels[i] as number),
+    });
+  });
+  return {
+    fit,
+    influence: influenceReference(fit, { damping: settings.damping }),
+    neighbours: await neighbourReference(fit, settings.neighbours),
+    heldOutGradients,
+    prototypes: classPrototypes(real, classes, fit.dim),
+    settings,
+  };
+}
+
+/** What the computations share for one set: each piece computed once, on first use. */
+interface ScoringInputs {
+  readonly reference: ScoringReference;
+  readonly set: FeatureSet;
+  readonly standardized: () => FeatureSet;
+  readonly labelQuality: () => Promise<ReturnType<typeof labelQualityFromProbabilities>>;
+  readonly firstOrder: () => Promise<{ cosine: Float32Array; inner: Float32Array }>;
+  readonly neighbourScores: () => Promise<{ realism: Float32Array; labelVote: Float32Array }>;
+}
+
+/**
+ * One computation per kind of the registry that needs no optional model (the type makes a missing
+ * one a compile error; test/pipeline/scoring.test.ts checks the table against the registry).
+ * `quality` is computed last, from the others.
+ */
+const COMPUTATIONS: {
+  readonly [K in Exclude<HeadScoreKind, 'quality'>]: (x: ScoringInputs) => Promise<Float32Array> | Float32Array;
+} = {
+  contribution: async (x) => (await x.firstOrder()).cosine,
+  contribution_inner: async (x) => (await x.firstOrder()).inner,
+  contribution_lookahead: (x) => crossFittedLookahead(x.reference.fit, x.set, x.reference.settings.lookaheadStep),
+  influence: (x) => influenceScores(x.reference.fit, x.reference.influence, x.set),
+  self_confidence: async (x) => (await x.labelQuality()).selfConfidence,
+  normalized_margin: async (x) => (await x.labelQuality()).normalizedMargin,
+  small_loss: async (x) => (await x.labelQuality()).negativeLoss,
+  label_vote: async (x) => (await x.neighbourScores()).labelVote,
+  realism: async (x) => (await x.neighbourScores()).realism,
+  prototype: (x) => prototypeSimilarity(x.reference.prototypes, x.set, x.reference.fit.dim),
+};
+
+/** The kinds the scoring function computes, `quality` included (for the registry's completeness test). */
+export const COMPUTED_KINDS: readonly HeadScoreKind[] = [...Object.keys(COMPUTATIONS), 'quality'] as HeadScoreKind[];
+
+/** Every score kind (but the optional model's) of every instance of `set` (raw features, pseudo-labels). */
+export async function scoreAll(
+  reference: ScoringReference,
+  set: FeatureSet,
+): Promise<Record<HeadScoreKind, Float32Array>> {
+  const once = <T>(make: () => T): (() => T) => {
+    let value: { v: T } | undefined;
+    return () => (value ??= { v: make() }).v;
+  };
+  const { fit } = reference;
+  const standardized = once(() => ({ features: standardize(fit.standardizer, set.features), labels: set.labels }));
+  const inputs: ScoringInputs = {
+    reference,
+    set,
+    standardized,
+    labelQuality: once(async () =>
+      labelQualityFromProbabilities(await headProbabilities(fit, set.features), set.labels, fit.classes),
+    ),
+    firstOrder: once(async () => {
+      const n = set.labels.length;
+      const cosine = new Float32Array(n);
+      const inner = new Float32Array(n);
+      const K = fit.foldHeads.length;
+      for (let k = 0; k < K; k++) {
+        const c = await contributions(fit.foldHeads[k]!.head, reference.heldOutGradients[k]!, standardized());
+        for (let i = 0; i < n; i++) {
+          cosine[i]! += (c.cosine[i] as number) / K;
+          inner[i]! += (c.inner[i] as number) / K;
+        }
+      }
+      return { cosine, inner };
+    }),
+    neighbourScores: once(() => neighbourScores(fit, reference.neighbours, set)),
+  };
+  const out = {} as Record<HeadScoreKind, Float32Array>;
+  for (const [kind, compute] of Object.entries(COMPUTATIONS)) out[kind as HeadScoreKind] = await compute(inputs);
+  out.quality = qualityScores(out, reference.settings, fit.classes);
+  return out;
+}
+
+/**
+ * The default ranking, three log-scale terms (learnDefaults.ts, QUALITY_DEFAULTS):
+ *   quality = log max(self_confidence, 1e-12)
+ *           + realismWeight · realism                       (0 where realism is undefined)
+ *           + voteWeight · log((label_vote · k + 1) / (k + C))
+ * The first is the head's log-likelihood of the label; realism is a log density ratio against the
+ * class's real images; the last is the log of the k-NN vote's Laplace-smoothed label probability.
+ * Each is scale-free (a log of a ratio), so weights of 1 add like log-likelihoods.
+ */
+export function qualityScores(
+  kinds: Pick<Record<HeadScoreKind, Float32Array>, 'self_confidence' | 'realism' | 'label_vote'>,
+  settings: Pick<ScoringSettings, 'realismWeight' | 'voteWeight' | 'neighbours'>,
+  classes: number,
+): Float32Array {
+  const k = settings.neighbours;
+  return kinds.self_confidence.map((p, i) => {
+    const realism = kinds.realism[i] as number;
+    const votes = (kinds.label_vote[i] as number) * k;
+    return (
+      Math.log(Math.max(p, 1e-12)) +
+      settings.realismWeight * (Number.isFinite(realism) ? realism : 0) +
+      settings.voteWeight * Math.log((votes + 1) / (k + classes))
+    );
+  });
+}
+
+/**
+ * BSGAL's per-batch decision, cross-fitted: for each fold, the cosine between the held-out real
+ * gradient and the mean gradient of a whole batch (consecutive groups of `batchSize`), averaged
+ * over the folds and given to every member of the batch.
+ */
+export function batchContributions(reference: ScoringReference, set: FeatureSet, batchSize: number): Float32Array {
+  const { fit } = reference;
+  const x = { features: standardize(fit.standardizer, set.features), labels: set.labels };
+  const out = new Float32Array(set.labels.length);
+  fit.foldHeads.forEach((f, k) => {
+    const scores = batchCosines(f.head, reference.heldOutGradients[k]!, x, batchSize);
+    scores.forEach((s, i) => (out[i]! += s / fit.foldHeads.length));
+  });
+  return out;
+}
+
+/** BSGAL's per-batch cosine for one head and real gradient. */
+export function batchCosines(
   head: SoftmaxHead,
   realGradient: Float32Array,
   set: FeatureSet,
@@ -66,4 +215,68 @@ export function batchContributions(
     out.fill(norm === 0 || gNorm === 0 ? 0 : dot / Math.sqrt(norm * gNorm), start, end);
   }
   return out;
+}
+
+/**
+ * The full head as a SoftmaxHead on raw features: the standardisation folded into its weights
+ * (w/σ, b − w·μ/σ), so checkpoints, planning and acquisition take raw features as before.
+ */
+export function rawHead(
+  fit: Pick<CrossFittedHead, 'standardizer' | 'classes' | 'dim'>,
+  weights: ArrayLike<number>,
+): SoftmaxHead {
+  const { mean, scale } = fit.standardizer;
+  const { classes: C, dim: D } = fit;
+  const out = new Float32Array(C * (D + 1));
+  for (let c = 0; c < C; c++) {
+    let bias = weights[c * (D + 1) + D] as number;
+    for (let d = 0; d < D; d++) {
+      const w = (weights[c * (D + 1) + d] as number) / (scale[d] as number);
+      out[c * (D + 1) + d] = w;
+      bias -= w * (mean[d] as number);
+    }
+    out[c * (D + 1) + D] = bias;
+  }
+  return { classes: C, dim: D, weights: out };
+}
+
+/**
+ * The history entries of scored instances: every kind's value, in the registry's order. A value
+ * that is not finite (realism of a class with fewer than two real images) is not recorded: the
+ * instance is unscored by that kind.
+ */
+export function scoreEntries(
+  instances: readonly { readonly id: number }[],
+  scores: Partial<Record<string, Float32Array>>,
+  runId: number,
+  roundIndex: number | null,
+): ScoreEntry[] {
+  const entries: ScoreEntry[] = [];
+  instances.forEach((inst, k) => {
+    for (const [kind, values] of Object.entries(scores)) {
+      const value = values![k] as number;
+      if (Number.isFinite(value)) entries.push({ instanceId: inst.id, kind, value, runId, roundIndex });
+    }
+  });
+  return entries;
+}
+
+/**
+ * The loop's model, fitted like the scores' head (standardised on the real training images,
+ * class-balanced, L-BFGS to convergence at the run's λ; deterministic) on the real training images
+ * plus the accepted synthetic ones, returned as a head on raw features.
+ */
+export function fitTrainedHead(
+  realTrain: FeatureSet,
+  synthetic: FeatureSet,
+  classes: number,
+  lambda: number,
+): SoftmaxHead {
+  const dim = realTrain.features.length / Math.max(1, realTrain.labels.length);
+  const standardizer = fitStandardizer(realTrain.features, dim);
+  const set = concatSets([realTrain, synthetic]);
+  const fit = fitLogistic(
+    logisticProblem({ features: standardize(standardizer, set.features), labels: set.labels }, classes, dim, lambda),
+  );
+  return rawHead({ standardizer, classes, dim }, fit.weights);
 }

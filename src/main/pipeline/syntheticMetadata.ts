@@ -30,6 +30,8 @@ export const syntheticMetadataSchema = z.object({
   epsilon: z.number().nonnegative().optional(),
   status: z.enum(['pending', 'accepted', 'rejected']).optional(),
   override: z.enum(['accepted', 'rejected']).nullable().optional(),
+  /** The default ranking's value (`quality`) when exported; the same value is in `scores`. */
+  score: z.number().nullable().optional(),
   scores: z.record(z.string().regex(SCORE_KIND, 'score kinds are lowercase words'), z.number()).optional(),
 });
 export type SyntheticMetadata = z.infer<typeof syntheticMetadataSchema>;

@@ -1,3 +1,4 @@
+import { BSGAL_THRESHOLD } from '../../shared/runSettings.ts';
 import type { z } from 'zod';
 import type { Method } from '../../shared/methods.ts';
 
@@ -19,7 +20,10 @@ const FIELDS: Record<string, Field> = {
   rule: { name: 'the acceptance rule' },
   'rule.kind': { name: "the acceptance rule's kind" },
   'rule.keep': { name: "the acceptance rule's share to keep", hint: 'give a share such as 0.7' },
-  'rule.threshold': { name: "the acceptance rule's threshold", hint: 'give a score such as -0.05' },
+  'rule.threshold': {
+    name: "the acceptance rule's threshold",
+    hint: `give a score such as ${BSGAL_THRESHOLD} (BSGAL's for cosine contribution)`,
+  },
   'rule.window': { name: "the acceptance rule's window of recent scores", hint: 'give a count such as 500' },
   acquisition: { name: 'the acquisition strategy' },
   scoring: { name: 'the scoring mode' },

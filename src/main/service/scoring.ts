@@ -1,4 +1,4 @@
-import { defaultScoreOptions, type ScoreOptions, scoreProject } from '../pipeline/scoreSet.ts';
+import { defaultScoreOptions, type ScoreOptions, scoreProject, type ScoreResult } from '../pipeline/scoreSet.ts';
 import type { Project } from '../store/project.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { disposeAll, loadChosenModels, type ScoringChoice } from './modelChoice.ts';
@@ -10,9 +10,9 @@ import { disposeAll, loadChosenModels, type ScoringChoice } from './modelChoice.
 export async function scoreWith(
   project: Project,
   choice: ScoringChoice,
-  options: Omit<ScoreOptions, 'clip' | 'epochs'>,
+  options: Partial<Omit<ScoreOptions, 'clip'>>,
   hooks: { onProgress?: (done: number, total: number) => void; onLoaded?: (models: ImageEncoder[]) => void } = {},
-): Promise<{ runId: number; scored: number; accepted: number }> {
+): Promise<ScoreResult> {
   const { encoder, clip } = await loadChosenModels(choice);
   try {
     hooks.onLoaded?.([encoder, ...(clip && clip !== encoder ? [clip] : [])]);

@@ -1,3 +1,4 @@
+import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 import {
   type EngineEvent,
   type Request,
@@ -134,9 +135,10 @@ function createApi(
   jobs: Jobs,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
-  // By contribution: two index range scans; by another kind: the latest history value of each.
-  const extremes = (labelId: number, n: number, order: 'best' | 'worst', kind?: string) =>
-    kind === undefined || kind === 'contribution'
+  // By contribution: two index range scans; by another kind (by default the default ranking):
+  // the latest history value of each.
+  const extremes = (labelId: number, n: number, order: 'best' | 'worst', kind: string = DEFAULT_SCORE_KIND) =>
+    kind === 'contribution'
       ? extremesOfClass(db, labelId, n, order)
       : pageOfClass(db, { labelId, order, kind, offset: 0, limit: n }).items.filter((i) => i.score !== null);
   return {
@@ -146,7 +148,7 @@ function createApi(
       worst: extremes(classId, n, 'worst', kind).map(summary),
     }),
     classPage: async (request) => {
-      const page = pageOfClass(db, request);
+      const page = pageOfClass(db, { ...request, kind: request.kind ?? DEFAULT_SCORE_KIND });
       return { total: page.total, items: page.items.map(summary) };
     },
     similar: async ({ id, k, sameLabel }) => ({
@@ -191,7 +193,7 @@ function createApi(
       return { id: recorded.id, labelId: recorded.labelId };
     },
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
-    auditSummary: async () => auditSummary(db),
+    auditSummary: async ({ kind }) => auditSummary(db, kind),
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
     promptSuggestions: async ({ classId, ...request }) => {
@@ -225,12 +227,13 @@ function createApi(
         .map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt })),
     }),
     runMetrics: async ({ runId }) => runMetrics(db, runId),
-    exportDataset: async ({ name, status, labelIds, minContribution, formats }) =>
+    exportDataset: async ({ name, status, labelIds, minContribution, minScore, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,
         formats,
         ...(labelIds ? { labelIds } : {}),
         ...(minContribution === undefined ? {} : { minContribution }),
+        ...(minScore === undefined ? {} : { minScore }),
       }),
   };
 }

@@ -82,3 +82,14 @@ export function scoreKinds(db: Db): string[] {
     .all()
     .map((r) => r.kind);
 }
+
+/** The latest value of one score kind of every instance scored by it: instance id → value. */
+export function latestScoresOf(db: Db, kind: string): Map<number, number> {
+  const rows = db
+    .prepare<[string], { instanceId: number; value: number }>(
+      // As in latestScores: the bare column comes from the row that holds max(id).
+      'SELECT instance_id AS instanceId, value, max(id) FROM scores WHERE kind = ? GROUP BY instance_id',
+    )
+    .all(kind);
+  return new Map(rows.map((r) => [r.instanceId, r.value]));
+}

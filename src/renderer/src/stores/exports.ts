@@ -10,7 +10,8 @@ export const useExportStore = defineStore('exports', {
     name: `export-${new Date().toISOString().slice(0, 10)}`,
     status: 'accepted' as 'accepted' | 'rejected' | 'pending' | 'all',
     labelIds: [] as number[],
-    minContribution: '' as number | '',
+    /** The least default-ranking score (quality) to export; '' for no minimum. */
+    minScore: '' as number | '',
     formats: ['imagefolder', 'csv', 'jsonl', 'coco'] as Format[],
     busy: false,
     summary: null as Responses['exportDataset'] | null,
@@ -26,7 +27,7 @@ export const useExportStore = defineStore('exports', {
           status: this.status,
           formats: this.formats,
           ...(this.labelIds.length > 0 ? { labelIds: this.labelIds } : {}),
-          ...(this.minContribution === '' ? {} : { minContribution: this.minContribution }),
+          ...(this.minScore === '' ? {} : { minScore: this.minScore }),
         });
       } catch (error) {
         this.error = describeError(error);

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import type { InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
-import type { ScoreKindName } from '../../../shared/scoreKinds.ts';
+import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, describeError } from '../api.ts';
 
 export const PAGE_SIZE = 240;
@@ -16,7 +16,7 @@ export const useReviewStore = defineStore('review', {
     worst: [] as InstanceSummary[],
     order: 'best' as Order,
     status: '' as '' | 'pending' | 'accepted' | 'rejected',
-    kind: 'contribution' as ScoreKindName,
+    kind: DEFAULT_SCORE_KIND as ScoreKindName,
     filters: {
       promptContains: '',
       minScore: '' as number | '',

@@ -9,6 +9,7 @@ import {
   type RunState,
 } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
+import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../../../shared/runSettings.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
 
@@ -21,14 +22,8 @@ type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 export const useRunStore = defineStore('runs', {
   state: () => ({
     settings: {
-      rounds: 5,
-      perRound: 200,
       // No seed: the engine picks one no earlier run used, so a new run never remakes old images.
-      filter: 'contribution',
-      rule: { kind: 'threshold', threshold: -0.05 },
-      acquisition: 'margin',
-      scoring: 'online',
-      epsilon: 0.25,
+      ...RUN_DEFAULTS,
       generator: EMBEDDED_MODEL,
       encoder: EMBEDDED_MODEL,
     } as StartRequest,
@@ -45,7 +40,7 @@ export const useRunStore = defineStore('runs', {
     running: (s) => s.state?.job.state === 'running',
     /** The acceptance rule's number: the threshold, or the share kept. */
     ruleValue: (s): number => {
-      const rule = s.settings.rule ?? { kind: 'threshold', threshold: -0.05 };
+      const rule = s.settings.rule ?? DEFAULT_RULE;
       return rule.kind === 'threshold' ? rule.threshold : rule.keep;
     },
     /** The clip filter needs a CLIP score model. */
@@ -93,12 +88,12 @@ export const useRunStore = defineStore('runs', {
         this.metrics = await api.runMetrics({ runId });
       });
     },
-    /** Chooses the CLIP score model ('' for none); without one, the clip filter falls back to contribution. */
+    /** Chooses the CLIP score model ('' for none); without one, the clip filter falls back to the default. */
     chooseClip(name: string) {
       if (name !== '') this.settings.clip = name;
       else {
         delete this.settings.clip;
-        if (this.settings.filter === 'clip') this.settings.filter = 'contribution';
+        if (this.settings.filter === 'clip') this.settings.filter = DEFAULT_FILTER;
       }
     },
     /** Forgets chosen models that are no longer registered (or not of the kind their role needs). */
@@ -111,17 +106,12 @@ export const useRunStore = defineStore('runs', {
         this.settings.encoder = EMBEDDED_MODEL;
       if (this.settings.clip !== undefined && !has(this.settings.clip, 'clip')) this.chooseClip('');
     },
-    /** A rule of another kind, with that kind's usual number (BSGAL's −0.05, or keeping 70%). */
+    /** A rule of another kind, with that kind's usual number (BSGAL's threshold, or keeping 70%). */
     setRuleKind(kind: RunRule['kind']) {
-      this.settings.rule =
-        kind === 'threshold'
-          ? { kind, threshold: -0.05 }
-          : kind === 'percentile'
-            ? { kind, keep: 0.7, window: 5000 }
-            : { kind, keep: 0.7 };
+      this.settings.rule = { ...RULE_DEFAULTS[kind] };
     },
     setRuleValue(value: number) {
-      const rule = this.settings.rule ?? { kind: 'threshold', threshold: -0.05 };
+      const rule = this.settings.rule ?? DEFAULT_RULE;
       this.settings.rule = rule.kind === 'threshold' ? { ...rule, threshold: value } : { ...rule, keep: value };
     },
     async start() {

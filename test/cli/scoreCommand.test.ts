@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { latestScores } from '../../src/main/store/scores.ts';
+import { openProject } from '../../src/main/store/project.ts';
+import { metricsOf } from '../../src/main/store/runs.ts';
+import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
+import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/winnow.js');
+
+function winnow(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: tempDir(),
+    env: { ...process.env, WINNOW_PROJECT: '', ...env },
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('winnow score and export with the default ranking', () => {
+  it('scores every kind and quality, decides by quality, and exports carry it as score', async () => {
+    const work = tempDir();
+    const env = { WINNOW_HOME: join(work, 'home') };
+    const dir = join(work, 'p');
+    await makeImageFolder(join(work, 'train'), { bun: 6, coat: 6 });
+    await makeImageFolder(join(work, 'val'), { bun: 4, coat: 4 }, 50);
+    await makeImageFolder(join(work, 'synthetic'), { bun: 5, coat: 5 }, 100);
+    expect(winnow(['init', dir], env).code).toBe(0);
+    winnow(['import', 'real', join(work, 'train'), '--split', 'train'], env);
+    winnow(['import', 'real', join(work, 'val'), '--split', 'val'], env);
+    expect(winnow(['import', 'synthetic', join(work, 'synthetic')], env).code).toBe(0);
+
+    const scored = winnow(['score', '--neighbours', '3', '--realism-weight', '0.5'], env);
+    expect(scored.stderr).not.toMatch(/error/);
+    expect(scored.code).toBe(0);
+    expect(scored.stdout).toMatch(/Cross-validated accuracy of the real-data head: \d+\.\d% \(λ = [\d.e-]+\)/);
+    // The default rule keeps the top 70% of each class: ceil(0.7 · 5) = 4 of each.
+    expect(scored.stdout).toMatch(/Scored 10 instances .*: 8 accepted, 2 rejected by quality/);
+
+    const project = openProject(dir);
+    const scores = latestScores(project.db);
+    expect(scores.size).toBe(10);
+    for (const s of scores.values()) expect(Object.keys(s)).toEqual(expect.arrayContaining([...HEAD_SCORE_KINDS]));
+    const runId = Math.max(
+      ...project.db
+        .prepare('SELECT id FROM runs')
+        .all()
+        .map((r) => (r as { id: number }).id),
+    );
+    const metric = metricsOf(project.db, runId).find((m) => m.name === 'cv_accuracy');
+    expect(metric?.value).toBeGreaterThanOrEqual(0);
+    const qualities = [...scores.values()].map((s) => s.quality as number).sort((a, b) => a - b);
+    const cut = qualities[5] as number;
+    project.close();
+
+    // --min-score filters on quality: exactly the instances at or above the cut.
+    const out = join(work, 'out');
+    const exported = winnow(['export', out, '--status', 'all', '--min-score', String(cut)], env);
+    expect(exported.stderr).toBe('');
+    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n');
+    const rows = lines.map((l) => JSON.parse(l) as { score: number; scores: Record<string, number> });
+    expect(rows.length).toBe(qualities.filter((q) => q >= cut).length);
+    for (const row of rows) {
+      expect(row.score).toBe(row.scores.quality);
+      expect(row.score).toBeGreaterThanOrEqual(cut);
+    }
+    const csv = parse(readFileSync(join(out, 'manifest.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    for (const row of csv) expect(Number(row.score)).toBe(Number(row.score_quality));
+    const metadata = readFileSync(join(out, 'images', 'metadata.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    for (const line of metadata) {
+      const m = JSON.parse(line) as { score: number; scores: Record<string, number> };
+      expect(m.score).toBe(m.scores.quality);
+    }
+  });
+});

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { listInstances } from '../../src/main/store/instances.ts';
+import { getRun, metricsOf } from '../../src/main/store/runs.ts';
+import { scoreHistory } from '../../src/main/store/scores.ts';
+import { tempDir } from '../helpers/fixtures.ts';
+import { writeTinyResources } from '../helpers/tinyModels.ts';
+
+// The loop's fixed baseline policies and BSGAL's batch decision, on the demo project with tiny models.
+let models: { generator: EmbeddedGenerator; encoder: EmbeddedEncoder };
+const quick: LoopParams = {
+  ...defaultLoopParams,
+  rounds: 1,
+  perRound: 20,
+  steps: 2,
+  acquisition: 'random',
+  folds: 2,
+  lambdaGrid: [1e-2],
+  seed: 3,
+};
+
+beforeAll(async () => {
+  const resources = writeTinyResources(tempDir());
+  models = {
+    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
+    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+  };
+});
+afterAll(async () => {
+  await models.generator.dispose();
+  await models.encoder.dispose();
+});
+
+async function run(params: Partial<LoopParams>) {
+  const project = await createDemoProject(join(tempDir(), 'demo'));
+  const runId = await startLoop(project, models, { ...quick, ...params });
+  expect(getRun(project.db, runId)?.status).toBe('done');
+  const instances = listInstances(project.db);
+  expect(instances).toHaveLength(20);
+  return { project, runId, instances };
+}
+
+describe('the loop filters', () => {
+  it('all accepts every instance, none rejects every one; both still record every score', async () => {
+    const all = await run({ filter: 'all' });
+    expect(all.instances.every((i) => i.status === 'accepted')).toBe(true);
+    expect(metricsOf(all.project.db, all.runId).find((m) => m.name === 'accepted_total')?.value).toBe(20);
+    expect(scoreHistory(all.project.db, all.instances[0]!.id).some((h) => h.kind === 'quality')).toBe(true);
+    all.project.close();
+    const none = await run({ filter: 'none' });
+    expect(none.instances.every((i) => i.status === 'rejected')).toBe(true);
+    none.project.close();
+  });
+
+  it('random keeps a seeded share, the same for the same seed', async () => {
+    const first = await run({ filter: 'random', rule: { kind: 'random', keep: 0.5, seed: 0 } });
+    const kept = first.instances.filter((i) => i.status === 'accepted').length;
+    expect(kept).toBeGreaterThan(3);
+    expect(kept).toBeLessThan(17);
+    first.project.close();
+    const again = await run({ filter: 'random', rule: { kind: 'random', keep: 0.5, seed: 0 } });
+    expect(again.instances.map((i) => i.status)).toEqual(first.instances.map((i) => i.status));
+    again.project.close();
+  });
+
+  it("batch granularity gives a batch's members one cross-fitted cosine and decides them together", async () => {
+    const { project, runId, instances } = await run({
+      filter: 'contribution',
+      granularity: 'batch',
+      batchSize: 4,
+      rule: { kind: 'threshold', threshold: 0 },
+    });
+    const batch = instances.map(
+      (i) => scoreHistory(project.db, i.id).find((h) => h.kind === 'contribution_batch' && h.runId === runId)!.value,
+    );
+    for (let start = 0; start < 20; start += 4) {
+      const members = batch.slice(start, start + 4);
+      expect(new Set(members).size).toBe(1);
+      const statuses = new Set(instances.slice(start, start + 4).map((i) => i.status));
+      expect(statuses).toEqual(new Set([(members[0] as number) >= 0 ? 'accepted' : 'rejected']));
+    }
+    expect(batch.every((v) => v >= -1 && v <= 1)).toBe(true);
+    project.close();
+  });
+
+  it('the default filter is the default ranking with the top 70% of each class, and records cv_accuracy', async () => {
+    const { project, runId, instances } = await run({});
+    const params = JSON.parse(getRun(project.db, runId)!.params) as LoopParams;
+    expect(params.filter).toBe('quality');
+    expect(params.rule).toEqual({ kind: 'class-percentile', keep: 0.7 });
+    const byClass = Map.groupBy(instances, (i) => i.labelId);
+    for (const members of byClass.values())
+      expect(members.filter((i) => i.status === 'accepted')).toHaveLength(Math.ceil(0.7 * members.length));
+    const metrics = metricsOf(project.db, runId);
+    expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy')?.value).toBeGreaterThan(0);
+    expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'lambda')?.value).toBe(1e-2);
+    project.close();
+  });
+});
