@@ -5,7 +5,7 @@
 //   node bench/score-throughput.ts [--instances 100000] [--real 1000] [--dim 128] [--classes 10]
 //
 // The machine's other load counts: run it on an idle machine for a figure to quote.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { crossFitHead, crossValidatedAccuracy, headProbabilities } from '../src/main/learn/headFit.ts';
@@ -75,7 +75,13 @@ async function timeAsync<T>(label: string, count: number | undefined, f: () => P
   return out;
 }
 
-console.log(`${N} instances, ${V} real images, ${D}-d, ${C} classes, ${availableParallelism()} cores visible`);
+// The load average puts a figure measured on a shared machine in context.
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
+console.log(
+  `${N} instances, ${V} real images, ${D}-d, ${C} classes, ${availableParallelism()} cores visible, load ${load}`,
+);
 const real = clusters(V, 1);
 const set = clusters(N, 2);
 const fit = time('cross-fit (λ search over the grid, K heads + full head)', undefined, () => crossFitHead(real, C));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossFitHead } from '../../src/main/learn/headFit.ts';
+import { type CrossFittedHead, crossFitHead } from '../../src/main/learn/headFit.ts';
 import { neighbourReference, neighbourScores } from '../../src/main/learn/neighbours.ts';
 import type { FeatureSet } from '../../src/main/learn/softmaxHead.ts';
 import { standardize } from '../../src/main/learn/standardizer.ts';
@@ -52,14 +52,40 @@ describe('neighbour scores', () => {
   synthetic.labels[3] = 2;
   for (let d = 0; d < D; d++) synthetic.features[5 * D + d] = 60 * (d % 2 ? 1 : -1);
 
-  it('equal a brute-force computation in standardised feature space', async () => {
-    const reference = await neighbourReference(fit, K);
-    const scores = await neighbourScores(fit, reference, synthetic);
-    const expected = bruteForce(fit.real, standardize(fit.standardizer, synthetic.features), synthetic.labels, K);
+  /** Scores of `set` under `head` with k neighbours, checked against the brute force. */
+  async function expectBruteForce(head: CrossFittedHead, set: FeatureSet, k: number) {
+    const reference = await neighbourReference(head, k);
+    const scores = await neighbourScores(head, reference, set);
+    const expected = bruteForce(head.real, standardize(head.standardizer, set.features), set.labels, k);
     expected.forEach((e, i) => {
       expect(scores.realism[i]).toBeCloseTo(e.realism, 4);
       expect(scores.labelVote[i]).toBeCloseTo(e.vote, 6);
     });
+    return scores;
+  }
+
+  it('equal a brute-force computation in standardised feature space', async () => {
+    await expectBruteForce(fit, synthetic, K);
+  });
+
+  it('break distance ties by real image index, and take a class smaller than k whole', async () => {
+    // Real image 3 (class 0) is a copy of real image 1 (class 1): equidistant from everything.
+    const features = raw.features.slice();
+    features.copyWithin(3 * D, 1 * D, 2 * D);
+    // Class 2 keeps only two real images (fewer than K = 4).
+    const labels = Int32Array.from(raw.labels, (y, i) => (y === 2 && i !== 2 && i !== 5 ? 1 : y));
+    const tied = crossFitHead({ features, labels }, C, { folds: 3 });
+    // Near the copies, labelled 0: the nearest real image is the tie, which a sort by distance
+    // then index resolves to image 1 (class 1), so a 1-NN vote for class 0 is 0.
+    const near = Float32Array.from(features.subarray(1 * D, 2 * D), (v, d) => v + (d === 0 ? 0.3 : 0));
+    const set = {
+      features: Float32Array.of(...near, ...synthetic.features),
+      labels: Int32Array.of(0, ...synthetic.labels),
+    };
+    const one = await expectBruteForce(tied, set, 1);
+    expect(one.labelVote[0]).toBe(0);
+    await expectBruteForce(tied, set, K);
+    await expectBruteForce(tied, set, 60); // more than every class, and than all real images
   });
 
   it('score a far-off generation as unrealistic and a copy of a real image as realistic', async () => {

@@ -18,7 +18,7 @@ const graph = {
 let session: Promise<ort.InferenceSession> | undefined;
 
 /** Bounds the n × M output block to 16 MB per call. */
-const CHUNK_ELEMENTS = 4_000_000;
+export const CHUNK_ELEMENTS = 4_000_000;
 
 /** A stack of M affine maps on standardised features, folded onto raw features: y = x·B + c. */
 export interface AffineStack {
