@@ -14,7 +14,7 @@ import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { writeTransaction } from '../store/database.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
-import { findInstanceByHash, instancesOfRun, listInstances, setStatus } from '../store/instances.ts';
+import { findInstanceByHash, type Instance, instancesOfRun, listInstances, setStatus } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import {
