@@ -22,8 +22,22 @@ export const TUNABLE_SETTINGS: readonly TunableSetting[] = [
   {
     name: 'loss-estimate step η',
     flag: '--lookahead-step',
-    candidates: [0.25, 0.5, 1, 2, 4],
+    candidates: [0.5, 1, 2],
     defaultValue: 1,
     selectedBy: 'contribution_lookahead',
+  },
+  {
+    name: "quality's realism weight",
+    flag: '--realism-weight',
+    candidates: [0, 1, 2],
+    defaultValue: 1,
+    selectedBy: 'score',
+  },
+  {
+    name: "quality's label-vote weight",
+    flag: '--vote-weight',
+    candidates: [0, 1, 2],
+    defaultValue: 1,
+    selectedBy: 'score',
   },
 ];

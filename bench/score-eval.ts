@@ -304,10 +304,8 @@ function scoreRun(task: Task, combo: Combo): Detection {
   const key = comboKey(combo, settings);
   const known = task.runs.get(key);
   if (known) return known;
-  const scored = winnow(
-    ['score', '--seed', String(task.seed), ...encoderFlags, ...comboFlags(combo, settings)],
-    task.project,
-  );
+  // The scoring head is fitted deterministically (no seed): seeds vary the datasets only.
+  const scored = winnow(['score', ...encoderFlags, ...comboFlags(combo, settings)], task.project);
   const out = join(WORK, 'exports', `${task.dataset}-${task.condition}-${task.seed}-${key || 'default'}`);
   rmSync(out, { recursive: true, force: true });
   winnow(['export', out, '--status', 'all', '--format', 'jsonl'], task.project);

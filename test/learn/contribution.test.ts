@@ -162,3 +162,17 @@ describe('gradient contribution', () => {
     expect(() => new GradientCache(1)).toThrow(/momentum/);
   });
 });
+
+describe('contributions of instances the head is certain about', () => {
+  it('are 0 (their gradient vanishes), never NaN, and cosines stay within [-1, 1]', async () => {
+    // Two classes, 2-d: a huge weight makes p_y round to exactly 1 in float32 for the first instance.
+    const head: SoftmaxHead = { classes: 2, dim: 2, weights: Float32Array.of(60, 0, 0, -60, 0, 0) };
+    const set: FeatureSet = { features: Float32Array.of(1, 0, 0.01, 0.02), labels: Int32Array.of(0, 1) };
+    const G = Float32Array.of(0.3, -0.1, 0.2, -0.3, 0.1, -0.2);
+    const { cosine, inner } = await contributions(head, G, set);
+    expect(Array.from(cosine).every(Number.isFinite)).toBe(true);
+    expect(cosine[0]).toBe(0);
+    expect(inner[0]).toBe(0);
+    for (const c of cosine) expect(Math.abs(c)).toBeLessThanOrEqual(1);
+  });
+});

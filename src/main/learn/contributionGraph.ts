@@ -21,7 +21,16 @@ const graph = {
     tensorValue('gnorm', FLOAT, [1]),
   ],
   output: [tensorValue('inner', FLOAT, ['n', 1]), tensorValue('cosine', FLOAT, ['n', 1])],
-  initializer: [constant('one', [1], [1]), constant('two', [1], [2]), constant('axis1', [1], [1], INT64)],
+  initializer: [
+    constant('one', [1], [1]),
+    constant('two', [1], [2]),
+    constant('axis1', [1], [1], INT64),
+    // ‖p − y‖² is computed as Σp² − 2p_y + 1, which rounds to 0 or below when the head is certain
+    // (p_y = 1 in float32): floored, such an instance's cosine is 0 (its gradient is 0), not NaN.
+    constant('tiny', [1], [1e-12]),
+    constant('minusOne', [], [-1]),
+    constant('plusOne', [], [1]),
+  ],
   node: [
     node('Gemm', ['H', 'M', 'bias'], ['ZA']),
     node('Split', ['ZA'], ['Z', 'A'], { axis: 1 }),
@@ -34,13 +43,15 @@ const graph = {
     node('GatherElements', ['P', 'labels'], ['Py'], { axis: 1 }),
     node('Mul', ['Py', 'two'], ['twoPy']),
     node('Sub', ['sumP2', 'twoPy'], ['r0']),
-    node('Add', ['r0', 'one'], ['residual2']),
+    node('Add', ['r0', 'one'], ['residual2raw']),
+    node('Max', ['residual2raw', 'tiny'], ['residual2']),
     node('ReduceSumSquare', ['H'], ['h2'], { axes: [1], keepdims: 1 }),
     node('Add', ['h2', 'one'], ['h2b']),
     node('Mul', ['residual2', 'h2b'], ['g2']),
     node('Sqrt', ['g2'], ['gn']),
     node('Mul', ['gn', 'gnorm'], ['denominator']),
-    node('Div', ['inner', 'denominator'], ['cosine']),
+    node('Div', ['inner', 'denominator'], ['cosineRaw']),
+    node('Clip', ['cosineRaw', 'minusOne', 'plusOne'], ['cosine']),
   ],
 };
 
