@@ -1,6 +1,7 @@
 // The arithmetic of bench/score-eval.ts, apart from its processes and files so that it is tested
 // (test/bench/scoreEvalLib.test.ts): mean ± SE, the raw-pixel baseline, and the leave-one-dataset-out
 // choice of settings.
+import { classPrototypes, prototypeSimilarity } from '../src/main/learn/labelQuality.ts';
 import type { TunableSetting } from './score-eval-settings.ts';
 
 export interface MeanSe {
@@ -92,27 +93,7 @@ export function pixelPrototypeScores(
   classes: number,
   dim: number,
 ): Float32Array {
-  const means = new Float64Array(classes * dim);
-  const counts = new Float64Array(classes);
-  for (let i = 0; i < real.labels.length; i++) {
-    const c = real.labels[i] as number;
-    counts[c]!++;
-    for (let j = 0; j < dim; j++) means[c * dim + j]! += real.pixels[i * dim + j] as number;
-  }
-  const out = new Float32Array(pool.labels.length);
-  for (let i = 0; i < pool.labels.length; i++) {
-    const c = pool.labels[i] as number;
-    let dot = 0;
-    let nx = 0;
-    let nm = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = pool.pixels[i * dim + j] as number;
-      const m = (means[c * dim + j] as number) / Math.max(1, counts[c] as number);
-      dot += x * m;
-      nx += x * x;
-      nm += m * m;
-    }
-    out[i] = nx === 0 || nm === 0 ? 0 : dot / Math.sqrt(nx * nm);
-  }
-  return out;
+  // Winnow's own prototype score (labelQuality.ts), on raw pixels instead of features.
+  const prototypes = classPrototypes({ features: real.pixels, labels: Int32Array.from(real.labels) }, classes, dim);
+  return prototypeSimilarity(prototypes, { features: pool.pixels, labels: Int32Array.from(pool.labels) }, dim);
 }
