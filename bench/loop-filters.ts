@@ -3,7 +3,7 @@
 // contribution scores are measured against, so it would flatter them) of the head after each round,
 // and the share of each round's images accepted. Mean ± standard error over seeds.
 //
-//   node bench/loop-filters.ts [--seeds 3] [--rounds 3] [--per-round 200] [--only <part of a filter's name>]
+//   node bench/loop-filters.ts [--seeds 3] [--rounds 5] [--per-round 200] [--only <part of a filter's name>]
 //
 // Writes bench/results/loop-filters.md and .json.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,12 +19,13 @@ import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipeline/loop.ts';
 import { loadCheckpoint } from '../src/main/store/features.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
+import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-    'per-round': { type: 'string', default: '200' },
+    rounds: { type: 'string', default: String(RUN_DEFAULTS.rounds) },
+    'per-round': { type: 'string', default: String(RUN_DEFAULTS.perRound) },
     /** Only the filters whose name contains this text. */
     only: { type: 'string', default: '' },
   },
@@ -33,30 +34,15 @@ const SEEDS = Number(args.seeds);
 const ROUNDS = Number(args.rounds);
 const PER_ROUND = Number(args['per-round']);
 
+const classPercentile: AcceptanceRule = RULE_DEFAULTS['class-percentile'];
 const FILTERS: { name: string; filter: LoopParams['filter']; rule: AcceptanceRule }[] = [
   { name: 'none (real only)', filter: 'none', rule: defaultLoopParams.rule },
   { name: 'all', filter: 'all', rule: defaultLoopParams.rule },
-  { name: 'contribution, threshold −0.05 (default)', filter: 'contribution', rule: defaultLoopParams.rule },
-  {
-    name: 'contribution, percentile 0.7',
-    filter: 'contribution',
-    rule: { kind: 'percentile', keep: 0.7, window: 1000 },
-  },
-  {
-    name: 'contribution, class-percentile 0.7',
-    filter: 'contribution',
-    rule: { kind: 'class-percentile', keep: 0.7 },
-  },
-  {
-    name: 'contribution_lookahead, percentile 0.7',
-    filter: 'contribution_lookahead',
-    rule: { kind: 'percentile', keep: 0.7, window: 1000 },
-  },
-  {
-    name: 'self_confidence, percentile 0.7',
-    filter: 'self_confidence',
-    rule: { kind: 'percentile', keep: 0.7, window: 1000 },
-  },
+  { name: `${DEFAULT_FILTER}, class-percentile 0.7 (default)`, filter: DEFAULT_FILTER, rule: DEFAULT_RULE },
+  { name: 'contribution, threshold −0.05 (BSGAL)', filter: 'contribution', rule: RULE_DEFAULTS.threshold },
+  { name: 'contribution_lookahead, class-percentile 0.7', filter: 'contribution_lookahead', rule: classPercentile },
+  { name: 'influence, class-percentile 0.7', filter: 'influence', rule: classPercentile },
+  { name: 'self_confidence, class-percentile 0.7', filter: 'self_confidence', rule: classPercentile },
 ];
 
 const chosen = FILTERS.filter((f) => f.name.includes(args.only));
@@ -136,6 +122,26 @@ const lines = [
       ).join(' / ')} |`,
   ),
 ];
+// The goal's checks for the default: above real-only and all-synthetic at every round, and no round
+// below the one before by more than one standard error.
+const defaultName = chosen.find((f) => f.name.endsWith('(default)'))?.name;
+if (defaultName !== undefined) {
+  const at = (name: string, r: number) => results[name]?.accuracy.map((run) => run[r]! * 100) ?? [];
+  const rounds = Array.from({ length: ROUNDS }, (_, r) => r);
+  const beats = (other: string) =>
+    results[other] === undefined
+      ? 'not run'
+      : rounds.every((r) => mean(at(defaultName, r)) > mean(at(other, r)))
+        ? 'yes'
+        : 'no';
+  const drops = rounds
+    .slice(1)
+    .filter((r) => mean(at(defaultName, r)) < mean(at(defaultName, r - 1)) - se(at(defaultName, r - 1)));
+  lines.push(
+    '',
+    `Default above real-only at every round: ${beats('none (real only)')}; above all-synthetic at every round: ${beats('all')}; rounds more than one SE below the one before: ${drops.length === 0 ? 'none' : drops.map((r) => r + 1).join(', ')}.`,
+  );
+}
 console.log(lines.join('\n'));
 // A partial run (--only) is printed, not saved over the full results.
 if (args.only === '') {

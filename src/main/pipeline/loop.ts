@@ -14,7 +14,7 @@ import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { writeTransaction } from '../store/database.ts';
 import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
-import { findInstanceByHash, type Instance, instancesOfRun, listInstances, setStatus } from '../store/instances.ts';
+import { findInstanceByHash, type Instance, instancesOfRun, listInstances } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import {
@@ -29,24 +29,16 @@ import {
   setRoundStage,
   setRunStatus,
 } from '../store/runs.ts';
-import { recordScores } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
 import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
-import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS, type ScoreKindName } from '../../shared/scoreKinds.ts';
+import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
-import { clipScoresOf } from './clipScores.ts';
-import {
-  batchContributions,
-  fitTrainedHead,
-  scoreAll,
-  scoreEntries,
-  type ScoringReference,
-  scoringReference,
-} from './scoring.ts';
+import { recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
+import { batchContributions, fitTrainedHead, scoringReference } from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
 
 /** Everything that defines a run; stored with it, so `--resume` goes on with exactly the same settings. */
@@ -318,6 +310,37 @@ function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
   return metrics;
 }
 
+/** What every stage of one round reads: the run, its settings, the round, and the head it starts from. */
+interface RoundContext {
+  readonly project: Project;
+  readonly models: LoopModels;
+  readonly runId: number;
+  readonly params: LoopParams;
+  readonly round: number;
+  readonly real: RealData;
+  readonly hooks: LoopHooks;
+  /** The previous round's head (raw features) and loop state. */
+  readonly head: SoftmaxHead;
+  readonly state: LoopState;
+  readonly progress: (stage: Stage) => (done: number, total: number) => void;
+  /** Runs one stage's work, adding its seconds to the round's timings (stored with the round). */
+  readonly timed: <T>(stage: Stage, work: () => Promise<T> | T) => Promise<T>;
+  /** Whatever the round's stages need the signal for, spread into their options. */
+  readonly signal: { signal?: AbortSignal };
+}
+
+/** What the generate stage made, for the round's metrics and warnings. */
+interface Generated {
+  readonly made: number;
+  readonly alreadyMade: number;
+  readonly probes: number;
+  /** Images identical to instances already in the project: not added again, counted. */
+  readonly duplicates: number;
+  /** The other runs that hold those duplicates. */
+  readonly duplicateOf: ReadonlySet<number>;
+}
+
+/** One round: plan → generate → embed → score → decide → train → evaluate, committed at the end. */
 async function runRound(
   project: Project,
   models: LoopModels,
@@ -329,105 +352,129 @@ async function runRound(
   emit: (stage: Stage, round: number) => (done: number, total: number) => void,
 ): Promise<void> {
   const { db } = project;
-  const { generator, encoder } = models;
-  const C = real.classes.length;
-  const D = encoder.dim;
-  const timings: Record<string, number> = {};
-  const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
-    const started = performance.now();
-    const result = await work();
-    timings[stage] = (timings[stage] ?? 0) + (performance.now() - started) / 1000;
-    setRoundStage(db, runId, round, stage, timings);
-    return result;
-  };
   const previous = loadCheckpoint(db, runId, round - 1);
   if (previous === undefined)
     throw new WinnowError(
       `Run ${runId} has no checkpoint for round ${round - 1}; it cannot go on.`,
       'Start a new run.',
     );
-  let head = headFrom(previous.head, C, D);
-  const state = previous.state as LoopState;
+  const timings: Record<string, number> = {};
+  const context: RoundContext = {
+    project,
+    models,
+    runId,
+    params,
+    round,
+    real,
+    hooks,
+    head: headFrom(previous.head, real.classes.length, models.encoder.dim),
+    state: previous.state as LoopState,
+    progress: (stage) => emit(stage, round),
+    timed: async (stage, work) => {
+      const started = performance.now();
+      const result = await work();
+      timings[stage] = (timings[stage] ?? 0) + (performance.now() - started) / 1000;
+      setRoundStage(db, runId, round, stage, timings);
+      return result;
+    },
+    signal: hooks.signal ? { signal: hooks.signal } : {},
+  };
 
-  // Plan: more images for the classes the head gets wrong most often on validation data.
-  const counts = await timed('plan', () =>
-    allocateBudget(
-      params.perRound,
-      perClassAccuracy(head, real.val),
-      real.classes.map((c) => c.budgetWeight),
-    ),
+  const counts = await context.timed('plan', () => planRound(context));
+  const generated = await generateRound(context, counts);
+  if (generated.duplicates > 0)
+    hooks.onWarning?.(
+      `Round ${round + 1}: ${duplicatesWarning({
+        duplicates: generated.duplicates,
+        generated: generated.made - generated.alreadyMade,
+        runs: [...generated.duplicateOf],
+      })}`,
+    );
+  const { instances, features } = await embedRun(context);
+  const { scored, batch, cvAccuracy } = await context.timed('score', () => scoreRound(context, instances, features));
+  const { accepted, window } = decide(
+    decisionRule(params),
+    decisionScores(params, scored, batch),
+    scored.set.labels,
+    context.state.window,
   );
-  ensureRound(db, runId, round, { counts: Object.fromEntries(real.classes.map((c, i) => [c.name, counts[i]])) });
+  const { head, acceptedTotal } = await context.timed('train', () => trainRound(context, scored, accepted));
+  const metrics = await context.timed('evaluate', () => evaluate(head, real));
+  writeTransaction(db, () => {
+    assertRunLeaseHeld(db, runId);
+    recordScored(db, scored, accepted, runId, round, batch ? { contribution_batch: batch } : {});
+    for (const [name, value] of Object.entries(metrics)) recordMetric(db, runId, round, name, value);
+    const newOnes = scored.instances.map((inst, k) => ({ inst, k })).filter(({ inst }) => inst.roundIndex === round);
+    recordMetric(db, runId, round, 'generated', newOnes.length);
+    recordMetric(db, runId, round, 'accepted_new', newOnes.filter(({ k }) => accepted[k]).length);
+    recordMetric(db, runId, round, 'accepted_total', acceptedTotal);
+    recordMetric(db, runId, round, 'cv_accuracy', cvAccuracy);
+    recordMetric(db, runId, round, 'probes', generated.probes);
+    recordMetric(db, runId, round, 'duplicates', generated.duplicates);
+    for (const other of generated.duplicateOf) recordMetric(db, runId, round, `duplicate_of_run:${other}`, 1);
+    saveCheckpoint(db, runId, round, {
+      head: head.weights,
+      gradient: null,
+      state: { window, lambda: context.state.lambda } satisfies LoopState,
+    });
+    setRoundStage(db, runId, round, 'evaluate', timings);
+    finishRound(db, runId, round);
+  });
+  emit('evaluate', round)(1, 1);
+}
 
-  // Search and generate, class by class; each class's images are committed together.
+/** Plan: more images for the classes the head gets wrong most often on validation data. */
+function planRound(r: RoundContext): number[] {
+  const counts = allocateBudget(
+    r.params.perRound,
+    perClassAccuracy(r.head, r.real.val),
+    r.real.classes.map((c) => c.budgetWeight),
+  );
+  ensureRound(r.project.db, r.runId, r.round, {
+    counts: Object.fromEntries(r.real.classes.map((c, i) => [c.name, counts[i]])),
+  });
+  return counts;
+}
+
+/** Search and generate, class by class; each class's images are committed together, so a resumed round skips them. */
+async function generateRound(r: RoundContext, counts: readonly number[]): Promise<Generated> {
+  const { project, params, round, models } = r;
+  const { db } = project;
+  const { generator } = models;
   const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = params.steps ?? generator.defaults.steps;
-  const already = new Set(instancesOfRun(project.db, runId, round).map((i) => i.seed));
+  const already = new Set(instancesOfRun(db, r.runId, round).map((i) => i.seed));
   const total = counts.reduce((a, b) => a + b, 0);
-  const progress = emit('generate', round);
+  const progress = r.progress('generate');
   let made = already.size;
   let probes = 0;
-  // Images identical to instances already in the project (an earlier run with the same seed and
-  // settings made them): not added again, but counted and reported with the run that has them.
   let duplicates = 0;
   const duplicateOf = new Set<number>();
-  for (let c = 0; c < C; c++) {
-    const cls = real.classes[c]!;
+  for (let c = 0; c < r.real.classes.length; c++) {
+    const cls = r.real.classes[c]!;
     const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
       (s) => !already.has(s),
     );
     if (planned.length === 0) continue;
-    hooks.signal?.throwIfAborted();
+    r.hooks.signal?.throwIfAborted();
     const template = cls.promptTemplates[round % cls.promptTemplates.length] ?? 'a photo of a {label}';
     const encoding = await generator.encodePrompt(classPrompt(template, cls));
     const negative =
       cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
-    let conditionings: Float32Array[];
-    let perturbation: (seed: number, k: number) => string | null;
-    if (params.acquisition === 'random' || params.epsilon === 0) {
-      conditionings = planned.map((s) => perturb(encoding.conditioning, params.epsilon, s));
-      perturbation = (s) =>
-        params.epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: s });
-    } else {
-      const random = seededUniform(params.seed + round);
-      const found = await timed('search', () =>
-        searchConditioning({
-          base: encoding.conditioning,
-          epsilon: params.epsilon,
-          candidates: params.candidates,
-          keep: Math.max(1, Math.ceil(params.candidates / 2)),
-          iterations: params.searchIterations,
-          seed: itemSeed(params.seed, round, c, 99_999),
-          evaluate: async (conds) => {
-            const images = await generator.generate(
-              conds.map((conditioning, k) => ({
-                conditioning,
-                seed: itemSeed(params.seed, round, c, 90_000 + k),
-                ...(negative ? { negative } : {}),
-              })),
-              { guidanceScale, steps, ...(hooks.signal ? { signal: hooks.signal } : {}) },
-            );
-            return Array.from(acquisition(params.acquisition, head, await encoder.encodePixels(images), random));
-          },
-        }),
-      );
-      probes += found.probes;
-      conditionings = planned.map((_, k) => found.conditionings[k % found.conditionings.length]!);
-      perturbation = (_s, k) =>
-        JSON.stringify({
-          kind: 'search',
-          acquisition: params.acquisition,
-          value: found.values[k % found.values.length],
-        });
-    }
-    const images = await timed('generate', () =>
+    const conditioned = await conditionClass(r, c, encoding.conditioning, negative, planned);
+    probes += conditioned.probes;
+    const images = await r.timed('generate', () =>
       generator.generate(
-        planned.map((seed, k) => ({ conditioning: conditionings[k]!, seed, ...(negative ? { negative } : {}) })),
+        planned.map((seed, k) => ({
+          conditioning: conditioned.conditionings[k]!,
+          seed,
+          ...(negative ? { negative } : {}),
+        })),
         {
           guidanceScale,
           steps,
           batchSize: generator.defaults.batchSize,
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
+          ...r.signal,
           onProgress: (stepDone, stepTotal) =>
             progress(made + Math.floor((planned.length * stepDone) / stepTotal), total),
         },
@@ -435,10 +482,10 @@ async function runRound(
     );
     const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
     writeTransaction(db, () => {
-      assertRunLeaseHeld(db, runId);
+      assertRunLeaseHeld(db, r.runId);
       for (const image of stored) {
         const owner = findInstanceByHash(db, image.hash);
-        if (owner !== undefined && owner.runId !== null && owner.runId !== runId) duplicateOf.add(owner.runId);
+        if (owner !== undefined && owner.runId !== null && owner.runId !== r.runId) duplicateOf.add(owner.runId);
       }
       duplicates += recordGenerated(
         db,
@@ -447,7 +494,7 @@ async function runRound(
           image,
           prompt: encoding.prompt,
           seed: planned[k]!,
-          perturbation: perturbation(planned[k]!, k),
+          perturbation: conditioned.perturbation(planned[k]!, k),
         })),
         {
           epsilon: params.epsilon,
@@ -455,7 +502,7 @@ async function runRound(
           guidanceScale,
           steps,
           sampling: generator.sampling(steps),
-          runId,
+          runId: r.runId,
           roundIndex: round,
         },
       ).duplicates;
@@ -463,101 +510,142 @@ async function runRound(
     made += planned.length;
     progress(made, total);
   }
+  return { made, alreadyMade: already.size, probes, duplicates, duplicateOf };
+}
 
-  if (duplicates > 0)
-    hooks.onWarning?.(
-      `Round ${round + 1}: ${duplicatesWarning({ duplicates, generated: made - already.size, runs: [...duplicateOf] })}`,
-    );
+/**
+ * Each planned image's conditioning for class `c`: the prompt's, perturbed at random (or not at all
+ * at ε = 0), or GALOT's search for the perturbations the acquisition function rates highest.
+ */
+async function conditionClass(
+  r: RoundContext,
+  c: number,
+  base: Float32Array,
+  negative: Float32Array | undefined,
+  planned: readonly number[],
+): Promise<{
+  conditionings: Float32Array[];
+  perturbation: (seed: number, k: number) => string | null;
+  probes: number;
+}> {
+  const { params, round, models } = r;
+  if (params.acquisition === 'random' || params.epsilon === 0)
+    return {
+      conditionings: planned.map((s) => perturb(base, params.epsilon, s)),
+      perturbation: (s) =>
+        params.epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: s }),
+      probes: 0,
+    };
+  const random = seededUniform(params.seed + round);
+  const found = await r.timed('search', () =>
+    searchConditioning({
+      base,
+      epsilon: params.epsilon,
+      candidates: params.candidates,
+      keep: Math.max(1, Math.ceil(params.candidates / 2)),
+      iterations: params.searchIterations,
+      seed: itemSeed(params.seed, round, c, 99_999),
+      evaluate: async (conds) => {
+        const images = await models.generator.generate(
+          conds.map((conditioning, k) => ({
+            conditioning,
+            seed: itemSeed(params.seed, round, c, 90_000 + k),
+            ...(negative ? { negative } : {}),
+          })),
+          {
+            guidanceScale: params.guidanceScale ?? models.generator.defaults.guidanceScale,
+            steps: params.steps ?? models.generator.defaults.steps,
+            ...r.signal,
+          },
+        );
+        return Array.from(acquisition(params.acquisition, r.head, await models.encoder.encodePixels(images), random));
+      },
+    }),
+  );
+  return {
+    conditionings: planned.map((_, k) => found.conditionings[k % found.conditionings.length]!),
+    perturbation: (_s, k) =>
+      JSON.stringify({ kind: 'search', acquisition: params.acquisition, value: found.values[k % found.values.length] }),
+    probes: found.probes,
+  };
+}
 
-  // Embed every instance of the run (cached after the first time).
-  const instances = instancesOfRun(project.db, runId);
-  const features = await timed('embed', () =>
+/** Embed every instance of the run (cached after the first time). */
+async function embedRun(r: RoundContext): Promise<{ instances: Instance[]; features: Float32Array }> {
+  const instances = instancesOfRun(r.project.db, r.runId);
+  const features = await r.timed('embed', () =>
     featuresOf(
-      project,
-      encoder,
+      r.project,
+      r.models.encoder,
       instances.map((i) => i.imageHash),
-      { ...(hooks.signal ? { signal: hooks.signal } : {}), onProgress: emit('embed', round) },
+      { ...r.signal, onProgress: r.progress('embed') },
     ),
   );
-  hooks.signal?.throwIfAborted();
+  r.hooks.signal?.throwIfAborted();
+  return { instances, features };
+}
 
-  // Score: online re-scores every instance of the run against the head cross-fitted on all real
-  // images plus the synthetic instances accepted so far (the model as it trains, so scores move
-  // round to round); offline scores only this round's new instances against the real-only head.
-  const scoringEvent = emit('score', round);
-  const scored = await timed('score', async () => {
-    const extra: FeatureSet =
-      params.scoring === 'online'
-        ? await trainingSet(project, encoder, real, listInstances(db, { status: 'accepted' }))
-        : emptySet();
-    const reference: ScoringReference = await scoringReference(allRealData(real), C, params, {
-      folds: params.folds,
-      lambda: state.lambda,
-      extra,
-    });
-    const chosen = instances
-      .map((inst, k) => ({ inst, k }))
-      .filter(({ inst }) => params.scoring === 'online' || inst.roundIndex === round);
-    const set: FeatureSet = {
-      features: Float32Array.from(chosen.flatMap(({ k }) => Array.from(features.subarray(k * D, (k + 1) * D)))),
-      labels: Int32Array.from(chosen, ({ inst }) => real.indexOf.get(inst.labelId) ?? 0),
-    };
-    const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(reference, set);
-    if (models.clip)
-      scores.clip = await clipScoresOf(
-        project,
-        models.clip,
-        chosen.map(({ inst }) => inst.imageHash),
-        set.labels,
-        real.classes,
-        hooks.signal,
-      );
-    const batch = params.granularity === 'batch' ? batchContributions(reference, set, params.batchSize) : undefined;
-    scoringEvent(chosen.length, chosen.length);
-    return { chosen, set, scores, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) };
+/**
+ * Score: online re-scores every instance of the run against the head cross-fitted on all real
+ * images plus the synthetic instances accepted so far (the model as it trains, so scores move
+ * round to round); offline scores only this round's new instances against the real-only head.
+ */
+async function scoreRound(
+  r: RoundContext,
+  instances: readonly Instance[],
+  features: Float32Array,
+): Promise<{ scored: ScoredInstances; batch: Float32Array | undefined; cvAccuracy: number }> {
+  const { project, params, real } = r;
+  const D = r.models.encoder.dim;
+  const online = params.scoring === 'online';
+  const extra = online
+    ? await trainingSet(project, r.models.encoder, real, listInstances(project.db, { status: 'accepted' }))
+    : emptySet();
+  const reference = await scoringReference(allRealData(real), real.classes.length, params, {
+    folds: params.folds,
+    lambda: r.state.lambda,
+    extra,
   });
+  const rows = instances.flatMap((inst, k) => (online || inst.roundIndex === r.round ? [k] : []));
+  const chosen = Float32Array.from(rows.flatMap((k) => Array.from(features.subarray(k * D, (k + 1) * D))));
+  const scored = await scoreInstances(
+    project,
+    reference,
+    real,
+    rows.map((k) => instances[k]!),
+    chosen,
+    r.models.clip,
+    r.hooks.signal,
+  );
+  const batch =
+    params.granularity === 'batch' ? batchContributions(reference, scored.set, params.batchSize) : undefined;
+  r.progress('score')(rows.length, rows.length);
+  return { scored, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) };
+}
 
-  // Accept or reject: the chosen score under the run's rule (the fixed policies ignore the score
-  // they are given). Curator overrides live in their own column.
-  const decisionScores =
-    scored.batch ??
-    (params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
-      ? scored.scores[DEFAULT_SCORE_KIND]!
-      : scored.scores[params.filter]!);
-  const { accepted, window } = decide(decisionRule(params), decisionScores, scored.set.labels, state.window);
+/** The values the run's rule decides on: BSGAL's batch cosines, the filter's kind, or (for the fixed policies, which ignore it) the default ranking. */
+function decisionScores(params: LoopParams, scored: ScoredInstances, batch: Float32Array | undefined): Float32Array {
+  if (batch) return batch;
+  const kind =
+    params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
+      ? DEFAULT_SCORE_KIND
+      : params.filter;
+  return scored.scores[kind]!;
+}
 
-  // Train on real + every accepted instance of the project, evaluate, then commit the round at once.
-  const acceptedTotal = await timed('train', async () => {
-    const decisions = new Map(scored.chosen.map(({ inst }, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
-    const keep = listInstances(db).filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
-    head = fitTrainedHead(real.train, await trainingSet(project, encoder, real, keep), C, state.lambda);
-    return keep.length;
-  });
-  const metrics = await timed('evaluate', () => evaluate(head, real));
-  writeTransaction(db, () => {
-    assertRunLeaseHeld(db, runId);
-    const chosen = scored.chosen.map(({ inst }) => inst);
-    recordScores(db, [
-      ...scoreEntries(chosen, scored.scores, runId, round),
-      ...(scored.batch ? scoreEntries(chosen, { contribution_batch: scored.batch }, runId, round) : []),
-    ]);
-    scored.chosen.forEach(({ inst }, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
-    for (const [name, value] of Object.entries(metrics)) recordMetric(db, runId, round, name, value);
-    const newOnes = scored.chosen.filter(({ inst }) => inst.roundIndex === round);
-    recordMetric(db, runId, round, 'generated', newOnes.length);
-    recordMetric(db, runId, round, 'accepted_new', newOnes.filter(({ k }) => accepted[k]).length);
-    recordMetric(db, runId, round, 'accepted_total', acceptedTotal);
-    recordMetric(db, runId, round, 'cv_accuracy', scored.cvAccuracy);
-    recordMetric(db, runId, round, 'probes', probes);
-    recordMetric(db, runId, round, 'duplicates', duplicates);
-    for (const other of duplicateOf) recordMetric(db, runId, round, `duplicate_of_run:${other}`, 1);
-    saveCheckpoint(db, runId, round, {
-      head: head.weights,
-      gradient: null,
-      state: { window, lambda: state.lambda } satisfies LoopState,
-    });
-    setRoundStage(db, runId, round, 'evaluate', timings);
-    finishRound(db, runId, round);
-  });
-  emit('evaluate', round)(1, 1);
+/** Train on real + every accepted instance of the project (a curator's override wins over the round's decision). */
+async function trainRound(
+  r: RoundContext,
+  scored: ScoredInstances,
+  accepted: readonly boolean[],
+): Promise<{ head: SoftmaxHead; acceptedTotal: number }> {
+  const decisions = new Map(scored.instances.map((inst, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
+  const keep = listInstances(r.project.db).filter(
+    (i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted',
+  );
+  const synthetic = await trainingSet(r.project, r.models.encoder, r.real, keep);
+  return {
+    head: fitTrainedHead(r.real.train, synthetic, r.real.classes.length, r.state.lambda),
+    acceptedTotal: keep.length,
+  };
 }

@@ -3,18 +3,17 @@ import { crossValidatedAccuracy, type CrossFitOptions } from '../learn/headFit.t
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { writeTransaction } from '../store/database.ts';
-import { listInstances, setStatus } from '../store/instances.ts';
+import { listInstances } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
-import { recordScores } from '../store/scores.ts';
 import { featuresOf } from './featureCache.ts';
 import { allRealData, loadRealData } from './realData.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
+import { recordScored, scoreInstances } from './scoreStage.ts';
 import type { ClipModel } from '../models/clip.ts';
-import { clipScoresOf } from './clipScores.ts';
 import { WinnowError } from '../errors.ts';
-import { scoreAll, scoreEntries, scoringReference } from './scoring.ts';
+import { scoringReference } from './scoring.ts';
 
 export interface ScoreOptions {
   /** The score kind that decides ('clip' needs `clip`). */
@@ -72,17 +71,8 @@ export async function scoreProject(
     instances.map((i) => i.imageHash),
     onProgress ? { onProgress } : {},
   );
-  const set = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
-  const scores: Partial<Record<ScoreKindName, Float32Array>> = await scoreAll(reference, set);
-  if (options.clip)
-    scores.clip = await clipScoresOf(
-      project,
-      options.clip,
-      instances.map((i) => i.imageHash),
-      set.labels,
-      real.classes,
-    );
-  const { accepted } = decide(options.rule, scores[options.by]!, set.labels);
+  const scored = await scoreInstances(project, reference, real, instances, features, options.clip);
+  const { accepted } = decide(options.rule, scored.scores[options.by]!, scored.set.labels);
   const cvAccuracy = crossValidatedAccuracy(reference.fit);
   const runId = createRun(
     db,
@@ -91,8 +81,7 @@ export async function scoreProject(
     { encoder: encoder.id, ...(options.clip ? { clip: options.clip.id } : {}) },
   );
   writeTransaction(db, () => {
-    recordScores(db, scoreEntries(instances, scores, runId, null));
-    instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
+    recordScored(db, scored, accepted, runId, null);
     recordMetric(db, runId, 0, 'scored', instances.length);
     recordMetric(db, runId, 0, 'accepted', accepted.filter(Boolean).length);
     recordMetric(db, runId, 0, 'cv_accuracy', cvAccuracy);

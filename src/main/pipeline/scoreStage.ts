@@ -1,0 +1,66 @@
+import type { FeatureSet } from '../learn/softmaxHead.ts';
+import type { ClipModel } from '../models/clip.ts';
+import type { Db } from '../store/database.ts';
+import { type Instance, setStatus } from '../store/instances.ts';
+import type { Project } from '../store/project.ts';
+import { recordScores } from '../store/scores.ts';
+import type { ScoreKindName } from '../../shared/scoreKinds.ts';
+import { clipScoresOf } from './clipScores.ts';
+import type { RealData } from './realData.ts';
+import { scoreAll, scoreEntries, type ScoringReference } from './scoring.ts';
+
+/**
+ * Score → decide → record, the steps `winnow score` and the loop's score stage share: every kind of
+ * every instance against one reference, then (learn/acceptance.ts's `decide`) the decision of one
+ * kind under one rule, then the scores and decisions written together (inside the caller's write
+ * transaction).
+ */
+
+export type KindScores = Partial<Record<ScoreKindName, Float32Array>>;
+
+/** Instances with their features and pseudo-labels (head output indices), and every score kind of each. */
+export interface ScoredInstances {
+  readonly instances: readonly Instance[];
+  readonly set: FeatureSet;
+  readonly scores: KindScores;
+}
+
+/** Every kind of the registry for `instances` (raw features in `features`, in the same order); `clip` adds its kind. */
+export async function scoreInstances(
+  project: Project,
+  reference: ScoringReference,
+  real: RealData,
+  instances: readonly Instance[],
+  features: Float32Array,
+  clip?: ClipModel,
+  signal?: AbortSignal,
+): Promise<ScoredInstances> {
+  const set: FeatureSet = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
+  const scores: KindScores = await scoreAll(reference, set);
+  if (clip)
+    scores.clip = await clipScoresOf(
+      project,
+      clip,
+      instances.map((i) => i.imageHash),
+      set.labels,
+      real.classes,
+      signal,
+    );
+  return { instances, set, scores };
+}
+
+/**
+ * Records every score of `scored` (plus `extra` kinds, e.g. the loop's batch contributions) as
+ * history of `runId` (the extra ones are outside the registry: they are not every instance's), and sets each instance's automatic decision. A curator's override is kept.
+ */
+export function recordScored(
+  db: Db,
+  scored: ScoredInstances,
+  accepted: readonly boolean[],
+  runId: number,
+  roundIndex: number | null,
+  extra: Readonly<Record<string, Float32Array>> = {},
+): void {
+  recordScores(db, scoreEntries(scored.instances, { ...scored.scores, ...extra }, runId, roundIndex));
+  scored.instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
+}
