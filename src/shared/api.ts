@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Method } from './methods.ts';
 import type { ProgressEvent } from './progress.ts';
+import { runRuleSchema } from './runSettings.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from './scoreKinds.ts';
+
+export type { RunRule } from './runSettings.ts';
 
 /**
  * The one API contract between the workstation's UI and its engine: each method's request schema
@@ -24,15 +27,6 @@ const clipModelName = modelName.refine(
   (name) => name !== EMBEDDED_MODEL,
   'must be a registered CLIP model (there is no embedded one)',
 );
-/** How a run accepts what its filter scores (the loop's rules that take a score; see acceptance.ts). */
-const acceptanceRule = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('threshold'), threshold: z.number().min(-1e6).max(1e6) }).strict(),
-  z
-    .object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().min(1).max(1e6) })
-    .strict(),
-  z.object({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }).strict(),
-]);
-export type RunRule = z.infer<typeof acceptanceRule>;
 
 /** An http(s) URL, e.g. an OpenAI-compatible API's base `http://localhost:8000/v1`. */
 const httpUrl = z.string().max(2000).refine(isHttpUrl, 'must be an http(s) URL, e.g. http://localhost:8000/v1');
@@ -116,7 +110,7 @@ export const requestSchemas = {
         seed: z.number().int().min(0).optional(),
         filter: z.enum(LOOP_FILTERS),
         /** Default: DEFAULT_RULE (runSettings.ts), the top 70% of each class. */
-        rule: acceptanceRule.optional(),
+        rule: runRuleSchema.optional(),
         acquisition: z.enum(ACQUISITIONS),
         scoring: z.enum(['online', 'offline']),
         epsilon: z.number().min(0).max(10),

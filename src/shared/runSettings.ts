@@ -38,13 +38,35 @@ export const RUN_DEFAULTS = {
   epsilon: 0.25,
 } as const;
 
-/** Every acceptance rule (see src/main/learn/acceptance.ts for what each keeps). */
+/** Each rule's shape and bounds (see src/main/learn/acceptance.ts for what each keeps). */
+const RULE_SHAPES = {
+  threshold: z.strictObject({ kind: z.literal('threshold'), threshold: z.number().min(-1e6).max(1e6) }),
+  percentile: z.strictObject({
+    kind: z.literal('percentile'),
+    keep: z.number().gt(0).max(1),
+    window: z.number().int().min(1).max(1e6),
+  }),
+  'top-k': z.strictObject({ kind: z.literal('top-k'), k: z.number().int().positive() }),
+  'class-percentile': z.strictObject({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
+  all: z.strictObject({ kind: z.literal('all') }),
+  random: z.strictObject({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
+};
+
+/** Every acceptance rule the engine runs: the score rules, and the fixed policies the loop's filters map to. */
 export const ruleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('threshold'), threshold: z.number() }),
-  z.object({ kind: z.literal('percentile'), keep: z.number().gt(0).max(1), window: z.number().int().positive() }),
-  z.object({ kind: z.literal('top-k'), k: z.number().int().positive() }),
-  z.object({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
-  z.object({ kind: z.literal('all') }),
-  z.object({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
+  RULE_SHAPES.threshold,
+  RULE_SHAPES.percentile,
+  RULE_SHAPES['top-k'],
+  RULE_SHAPES['class-percentile'],
+  RULE_SHAPES.all,
+  RULE_SHAPES.random,
 ]);
 export type AcceptanceRule = z.infer<typeof ruleSchema>;
+
+/** The rules a run's settings take from the UI and the API: those that decide on a score, with a share or a threshold. */
+export const runRuleSchema = z.discriminatedUnion('kind', [
+  RULE_SHAPES.threshold,
+  RULE_SHAPES.percentile,
+  RULE_SHAPES['class-percentile'],
+]);
+export type RunRule = z.infer<typeof runRuleSchema>;

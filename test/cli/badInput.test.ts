@@ -62,6 +62,8 @@ const GARBAGE: [command: string[], option: string, value: string][] = [
   [['score'], '--vote-weight', 'abc'],
   [['score'], '--neighbours', '1.5'],
   [['score'], '--damping', 'x'],
+  [['score'], '--damping', '0'],
+  [['run'], '--damping', '-0.1'],
   [['score'], '--rule', 'percentile:70'],
   [['generate', '--class', 'shirt'], '--count', 'abc'],
   [['generate', '--class', 'shirt', '--count', '1'], '--guidance', 'abc'],

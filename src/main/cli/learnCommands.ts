@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
+import { RULE_DEFAULTS } from '../../shared/runSettings.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
@@ -32,7 +33,7 @@ export function parseRule(text: string): AcceptanceRule {
     kind === 'threshold'
       ? { kind, threshold: value(a) }
       : kind === 'percentile'
-        ? { kind, keep: value(a), window: b === undefined ? 5000 : value(b) }
+        ? { kind, keep: value(a), window: b === undefined ? RULE_DEFAULTS.percentile.window : value(b) }
         : kind === 'top-k'
           ? { kind, k: value(a) }
           : kind === 'class-percentile'
@@ -192,11 +193,16 @@ function addScoringOptions(command: Command): void {
       number('int', 1),
       SCORING_DEFAULTS.neighbours,
     )
-    .option('--damping <d>', 'damping δ of the influence solve', number('float', 0), SCORING_DEFAULTS.damping)
+    .option(
+      '--damping <d>',
+      'damping δ of the influence solve',
+      number('float', 0, 'exclusive'),
+      SCORING_DEFAULTS.damping,
+    )
     .option(
       '--lookahead-step <eta>',
       'step size of the look-ahead score (contribution_lookahead)',
-      number('float', 0),
+      number('float', 0, 'exclusive'),
       SCORING_DEFAULTS.lookaheadStep,
     );
 }

@@ -2,14 +2,17 @@ import { InvalidArgumentError } from 'commander';
 
 /**
  * A commander option parser for a number (`float`) or a whole number (`int`), at least `min` when
- * one is given: anything else is a usage error (exit 2), never NaN passed on as a value.
+ * one is given (more than `min` when `exclusive`: a damping or a step size of 0 is no setting):
+ * anything else is a usage error (exit 2), never NaN passed on as a value.
  */
-export function number(kind: 'int' | 'float', min?: number) {
+export function number(kind: 'int' | 'float', min?: number, bound: 'inclusive' | 'exclusive' = 'inclusive') {
   return (value: string): number => {
     const n = value.trim() === '' ? NaN : Number(value);
-    if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || (min !== undefined && n < min)) {
+    const below = min !== undefined && (bound === 'exclusive' ? n <= min : n < min);
+    if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || below) {
       const what = kind === 'int' ? 'a whole number' : 'a number';
-      throw new InvalidArgumentError(`expected ${what}${min === undefined ? '' : ` ≥ ${min}`}.`);
+      const limit = min === undefined ? '' : ` ${bound === 'exclusive' ? '>' : '≥'} ${min}`;
+      throw new InvalidArgumentError(`expected ${what}${limit}.`);
     }
     return n;
   };
