@@ -61,7 +61,7 @@ for (const folder of folders) {
     folder,
     id: generator.id,
     provider: generator.provider,
-    fallbackReason: generator.fallbackReason ?? null,
+    providerReason: generator.providerReason ?? null,
     scheduler: generator.schedulerKind,
     image: `${generator.imageSize.width}×${generator.imageSize.height}`,
     steps: STEPS,
@@ -77,7 +77,7 @@ console.log('| model | provider | image | steps | images/s | GPU memory |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of rows)
   console.log(
-    `| ${r.id} | ${r.provider}${r.fallbackReason ? ` (${r.fallbackReason})` : ''} | ${r.image} | ${r.steps} | ${r.imagesPerSecond} | ${r.gpuMemoryMiB === null ? 'no nvidia-smi' : `${r.gpuMemoryMiB} MiB`} |`,
+    `| ${r.id} | ${r.provider}${r.providerReason ? ` (${r.providerReason})` : ''} | ${r.image} | ${r.steps} | ${r.imagesPerSecond} | ${r.gpuMemoryMiB === null ? 'no nvidia-smi' : `${r.gpuMemoryMiB} MiB`} |`,
   );
 mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(resolve(import.meta.dirname, 'results/sd-gpu.json'), `${JSON.stringify(rows, null, 2)}\n`);

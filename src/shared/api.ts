@@ -275,13 +275,23 @@ export interface Responses {
   };
   modelList: {
     readonly models: readonly ModelInfo[];
-    /** The execution provider models run on (cuda, dml, coreml or cpu)… */
+    /** The execution provider models run on (cuda, webgpu, dml, coreml or cpu)… */
     readonly provider: string;
-    /** …and, when it is the CPU, why. */
-    readonly providerReason?: string;
+    /** …why (the adapter, or why no GPU provider can start)… */
+    readonly providerReason: string;
+    /** …and every provider that applies here, as probed, with what would make an unavailable one usable. */
+    readonly providers: readonly ProviderInfo[];
   };
   modelAdd: ModelInfo;
   modelRemove: { readonly removed: string };
+}
+
+/** One execution provider as the engine's machine probe found it. */
+export interface ProviderInfo {
+  readonly provider: string;
+  readonly available: boolean;
+  readonly detail: string;
+  readonly fix?: string;
 }
 
 /** A registered Stable Diffusion or CLIP model (the per-user registry in WINNOW_HOME). */

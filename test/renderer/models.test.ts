@@ -17,7 +17,7 @@ const BROKEN =
 const fake = {
   modelList: async (request: unknown) => {
     calls.push(['modelList', request]);
-    return { ok: true, value: { models: registry, provider: 'cpu', providerReason: 'no GPU' } };
+    return { ok: true, value: { models: registry, provider: 'cpu', providerReason: 'no GPU', providers: [] } };
   },
   modelAdd: async (request: { folder: string; name?: string }) => {
     calls.push(['modelAdd', request]);

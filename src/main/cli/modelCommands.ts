@@ -4,6 +4,7 @@ import { EMBEDDED } from '../models/modelLoader.ts';
 import { removeModel } from '../models/modelRegistry.ts';
 import { createDemoProject } from '../pipeline/demo.ts';
 import { embeddedModels, registeredModels, registerModel } from '../service/models.ts';
+import { EXECUTION_PROVIDERS, PROVIDER_VARIABLE, processProvider } from '../models/providers.ts';
 import { generateWith } from '../service/generating.ts';
 import { promptSuggestionsFor } from '../service/prompts.ts';
 import { findClass, updateClass } from '../store/classes.ts';
@@ -152,13 +153,29 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         }),
     );
 
+  program
+    .command('gpu')
+    .description('which execution provider models run on and why, and what to install to get your GPU used')
+    .action(async () => {
+      const choice = await processProvider();
+      console.log(`Models run on ${choice.provider}: ${choice.reason}.\n`);
+      const width = Math.max(...choice.statuses.map((s) => s.provider.length));
+      for (const s of choice.statuses) {
+        console.log(`  ${s.provider.padEnd(width)}  ${s.available ? 'available  ' : 'unavailable'}  ${s.detail}`);
+        if (!s.available && s.fix) console.log(`  ${' '.repeat(width)}  to use it: ${s.fix}`);
+      }
+      console.log(
+        `\nForce one with ${PROVIDER_VARIABLE}=${EXECUTION_PROVIDERS.join('|')} (one that cannot start gives the CPU, with the reason).`,
+      );
+    });
+
   const models = program
     .command('models')
     .description('list the embedded and registered models, with kind, size and execution provider')
     .action(async () => {
       const embedded = await embeddedModels();
-      const registered = registeredModels();
-      const where = `${registered.provider}${registered.providerReason ? ` (${registered.providerReason})` : ''}`;
+      const registered = await registeredModels();
+      const where = `${registered.provider} (${registered.providerReason})`;
       const rows = [
         ['name', 'kind', 'precision', 'size', 'provider', 'id'],
         [EMBEDDED, 'embedded generator', 'fp32', '-', embedded.generator.provider, embedded.generator.id],

@@ -91,7 +91,7 @@ function formatUnfinishedRuns(runs: ProjectStatus['unfinishedRuns']): string[] {
   ];
 }
 
-/** "fmnist-ddpm@3c8a… on cpu (why not the GPU)". */
-export function describeProvider(model: { id: string; provider: string; fallbackReason?: string | undefined }): string {
-  return `${model.id} on ${model.provider}${model.fallbackReason ? ` (${model.fallbackReason})` : ''}`;
+/** "fmnist-ddpm@3c8a… on cpu (why not the GPU)" or "… on webgpu (the adapter)". */
+export function describeProvider(model: { id: string; provider: string; providerReason: string }): string {
+  return `${model.id} on ${model.provider} (${model.providerReason})`;
 }

@@ -9,7 +9,15 @@ import type { RawImage } from './generator.ts';
 import type { EncodeOptions, ImageEncoder } from './imageEncoder.ts';
 import { readJsonConfig } from './jsonConfig.ts';
 import { modelId } from './modelId.ts';
-import { declaredShape, declaredType, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
+import {
+  declaredShape,
+  declaredType,
+  expectSignature,
+  type ExecutionProvider,
+  type ModelSession,
+  openSession,
+  combinedProvider,
+} from './onnxSession.ts';
 import { float32Of, floatTensor, isFloatType, type FloatType } from './tensorPrecision.ts';
 
 /** Where the text and vision models may sit (transformers.js keeps them under onnx/). */
@@ -65,12 +73,10 @@ function normalizeRows(data: Float32Array, dim: number): Float32Array {
  */
 export class ClipModel implements ImageEncoder {
   readonly id: string;
-  readonly provider: ExecutionProvider;
-  readonly fallbackReason: string | undefined;
   /** Set from the first text embedding at load: the projection size is not always declared. */
   private embeddingDim = 0;
-  private readonly text: ort.InferenceSession;
-  private readonly vision: ort.InferenceSession;
+  private readonly text: ModelSession;
+  private readonly vision: ModelSession;
   private readonly tokenizer: ClipTokenizer;
   private readonly imageSide: number;
   private readonly mean: readonly number[];
@@ -80,10 +86,8 @@ export class ClipModel implements ImageEncoder {
 
   private constructor(fields: {
     id: string;
-    provider: ExecutionProvider;
-    fallbackReason: string | undefined;
-    text: ort.InferenceSession;
-    vision: ort.InferenceSession;
+    text: ModelSession;
+    vision: ModelSession;
     tokenizer: ClipTokenizer;
     imageSide: number;
     mean: readonly number[];
@@ -92,8 +96,6 @@ export class ClipModel implements ImageEncoder {
     idsType: 'int32' | 'int64';
   }) {
     this.id = fields.id;
-    this.provider = fields.provider;
-    this.fallbackReason = fields.fallbackReason;
     this.text = fields.text;
     this.vision = fields.vision;
     this.tokenizer = fields.tokenizer;
@@ -102,6 +104,14 @@ export class ClipModel implements ImageEncoder {
     this.std = fields.std;
     this.visionType = fields.visionType;
     this.idsType = fields.idsType;
+  }
+
+  /** Where the model runs: the GPU provider when every part runs there, else the CPU. */
+  get provider(): ExecutionProvider {
+    return combinedProvider([this.vision, this.text]).provider;
+  }
+  get providerReason(): string {
+    return combinedProvider([this.vision, this.text]).reason;
   }
 
   static async load(dir: string, options: { id?: string } = {}): Promise<ClipModel> {
@@ -120,27 +130,19 @@ export class ClipModel implements ImageEncoder {
       openSession(join(dir, textFile), 'CLIP text', FIX),
       openSession(join(dir, visionFile), 'CLIP vision', FIX),
     ]);
-    expectSignature(text.session, join(dir, textFile), CLIP_SIGNATURES.text.inputs, CLIP_SIGNATURES.text.outputs, FIX);
-    expectSignature(
-      vision.session,
-      join(dir, visionFile),
-      CLIP_SIGNATURES.vision.inputs,
-      CLIP_SIGNATURES.vision.outputs,
-      FIX,
-    );
-    const visionType = declaredType(vision.session, 'pixel_values');
-    const idsType = declaredType(text.session, 'input_ids');
+    expectSignature(text, join(dir, textFile), CLIP_SIGNATURES.text.inputs, CLIP_SIGNATURES.text.outputs, FIX);
+    expectSignature(vision, join(dir, visionFile), CLIP_SIGNATURES.vision.inputs, CLIP_SIGNATURES.vision.outputs, FIX);
+    const visionType = declaredType(vision, 'pixel_values');
+    const idsType = declaredType(text, 'input_ids');
     if (!isFloatType(visionType) || (idsType !== 'int32' && idsType !== 'int64'))
       throw new WinnowError(`${dir}: pixel_values must be float32 or float16 and input_ids int32 or int64.`, FIX);
-    const pixelShape = declaredShape(vision.session, 'pixel_values');
+    const pixelShape = declaredShape(vision, 'pixel_values');
     const declaredSide = typeof pixelShape?.[2] === 'number' ? pixelShape[2] : undefined;
     const imageSide = side(preprocessor.crop_size) ?? side(preprocessor.size) ?? declaredSide ?? 224;
     const model = new ClipModel({
       id: options.id ?? (await modelId(dir)),
-      provider: vision.provider,
-      fallbackReason: vision.fallbackReason ?? text.fallbackReason,
-      text: text.session,
-      vision: vision.session,
+      text,
+      vision,
       tokenizer,
       imageSide,
       mean: preprocessor.image_mean,

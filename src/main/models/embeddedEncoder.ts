@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import type { RawImage } from './generator.ts';
 import type { EncodeOptions, ImageEncoder } from './imageEncoder.ts';
-import { expectSignature, type ExecutionProvider, type OpenedSession, openSession } from './onnxSession.ts';
+import { expectSignature, type ExecutionProvider, type ModelSession, openSession } from './onnxSession.ts';
 
 const cardSchema = z.object({
   name: z.string(),
@@ -24,24 +24,27 @@ const FIX =
 export class EmbeddedEncoder implements ImageEncoder {
   readonly id: string;
   readonly dim: number;
-  readonly provider: ExecutionProvider;
-  readonly fallbackReason: string | undefined;
-  private readonly session: ort.InferenceSession;
+  private readonly session: ModelSession;
   private readonly size: number;
 
-  private constructor(opened: OpenedSession, id: string, dim: number, size: number) {
-    this.session = opened.session;
-    this.provider = opened.provider;
-    this.fallbackReason = opened.fallbackReason;
+  private constructor(session: ModelSession, id: string, dim: number, size: number) {
+    this.session = session;
     this.id = id;
     this.dim = dim;
     this.size = size;
   }
 
+  get provider(): ExecutionProvider {
+    return this.session.provider;
+  }
+  get providerReason(): string {
+    return this.session.providerReason;
+  }
+
   static async load(dir: string): Promise<EmbeddedEncoder> {
     const path = join(dir, 'encoder.onnx');
     const opened = await openSession(path, 'image encoder', FIX);
-    expectSignature(opened.session, path, ['image'], ['features'], FIX);
+    expectSignature(opened, path, ['image'], ['features'], FIX);
     let card: z.infer<typeof cardSchema>;
     try {
       card = cardSchema.parse(JSON.parse(readFileSync(join(dir, 'model_card.json'), 'utf8')));

@@ -15,7 +15,13 @@ import type {
   RawImage,
   SamplingParams,
 } from './generator.ts';
-import { declaredShape, expectSignature, type ExecutionProvider, openSession } from './onnxSession.ts';
+import {
+  declaredShape,
+  expectSignature,
+  type ExecutionProvider,
+  type ModelSession,
+  openSession,
+} from './onnxSession.ts';
 import { fillGaussian } from './random.ts';
 
 const conditioningSchema = z.object({
@@ -71,11 +77,9 @@ const FIX = 'Reinstall Winnow, or rebuild the model with tools/models/train_gene
  */
 export class EmbeddedGenerator implements Generator {
   readonly id: string;
-  readonly provider: ExecutionProvider;
-  readonly fallbackReason: string | undefined;
   readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly classes: readonly string[];
-  private readonly session: ort.InferenceSession;
+  private readonly session: ModelSession;
   private readonly embeddings: readonly Float32Array[];
   private readonly nullEmbedding: Float32Array;
   /** Vocabulary phrases as word lists, longest first, with the class index each selects. */
@@ -83,7 +87,7 @@ export class EmbeddedGenerator implements Generator {
   private readonly schedule: NoiseSchedule;
   private readonly imageShape: readonly [number, number, number];
 
-  private constructor(dir: string, opened: Awaited<ReturnType<typeof openSession>>) {
+  private constructor(dir: string, session: ModelSession) {
     const conditioning = readJsonConfig(
       join(dir, 'conditioning.json'),
       conditioningSchema,
@@ -100,16 +104,14 @@ export class EmbeddedGenerator implements Generator {
         FIX,
       );
     }
-    const condShape = declaredShape(opened.session, 'cond');
+    const condShape = declaredShape(session, 'cond');
     if (condShape?.[1] !== conditioning.dim) {
       throw new WinnowError(
         `${join(dir, 'denoiser.onnx')} takes conditionings of shape [${condShape?.join(', ')}], but conditioning.json has dimension ${conditioning.dim}.`,
         FIX,
       );
     }
-    this.session = opened.session;
-    this.provider = opened.provider;
-    this.fallbackReason = opened.fallbackReason;
+    this.session = session;
     this.classes = conditioning.classes;
     this.embeddings = conditioning.embeddings.map((e) => Float32Array.from(e));
     this.nullEmbedding = Float32Array.from(conditioning.null_embedding);
@@ -132,10 +134,17 @@ export class EmbeddedGenerator implements Generator {
     this.id = `${card.name}@${digest.slice(0, 12)}`;
   }
 
+  get provider(): ExecutionProvider {
+    return this.session.provider;
+  }
+  get providerReason(): string {
+    return this.session.providerReason;
+  }
+
   static async load(dir: string): Promise<EmbeddedGenerator> {
     const path = join(dir, 'denoiser.onnx');
     const opened = await openSession(path, 'generator denoiser', FIX);
-    expectSignature(opened.session, path, ['x', 't', 'cond'], ['eps'], FIX);
+    expectSignature(opened, path, ['x', 't', 'cond'], ['eps'], FIX);
     return new EmbeddedGenerator(dir, opened);
   }
 

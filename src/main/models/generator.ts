@@ -50,6 +50,8 @@ export interface Generator {
   /** Names the exact weights, e.g. "fmnist-ddpm@3f2a9c1b7d4e": stored with every instance it makes. */
   readonly id: string;
   readonly provider: ExecutionProvider;
+  /** Why it runs there: the GPU adapter, or why not on the GPU (models/providers.ts). */
+  readonly providerReason: string;
   /** Settings used when a request gives none; `batchSize` is what fits in memory comfortably. */
   readonly defaults: { readonly guidanceScale: number; readonly steps: number; readonly batchSize: number };
   /** Async because a text encoder may have to run (Stable Diffusion). */

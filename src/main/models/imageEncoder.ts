@@ -10,6 +10,8 @@ export interface ImageEncoder {
   readonly id: string;
   readonly dim: number;
   readonly provider: ExecutionProvider;
+  /** Why it runs there: the GPU adapter, or why not on the GPU (models/providers.ts). */
+  readonly providerReason: string;
   /**
    * Encodes images given as encoded files (PNG, JPEG…) of any size or colour; each is resized and
    * converted as the model needs. Returns one flat array, `dim` values per image, in input order.

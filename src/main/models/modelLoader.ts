@@ -14,18 +14,14 @@ export const EMBEDDED = 'embedded';
  * The embedded generator, or a registered Stable Diffusion model by name; `note` says where it
  * departs from the folder's own settings (e.g. a scheduler that another one stands in for).
  */
-export async function loadGenerator(
-  name: string = EMBEDDED,
-): Promise<Generator & { fallbackReason?: string | undefined; note?: string | undefined }> {
+export async function loadGenerator(name: string = EMBEDDED): Promise<Generator & { note?: string | undefined }> {
   if (name === EMBEDDED) return EmbeddedGenerator.load(embeddedModelDir(EMBEDDED_GENERATOR));
   const model = findModel(name, 'stable-diffusion');
   return StableDiffusionGenerator.load(model.path, { id: model.id });
 }
 
 /** The embedded backbone, or a registered CLIP model's image tower as the backbone. */
-export async function loadEncoder(
-  name: string = EMBEDDED,
-): Promise<ImageEncoder & { fallbackReason?: string | undefined }> {
+export async function loadEncoder(name: string = EMBEDDED): Promise<ImageEncoder> {
   if (name === EMBEDDED) return EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
   return loadClip(name);
 }

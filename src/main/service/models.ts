@@ -1,6 +1,6 @@
 import type { ModelInfo, Responses } from '../../shared/api.ts';
 import { addModel, listModels, type RegisteredModel } from '../models/modelRegistry.ts';
-import { preferredProvider } from '../models/onnxSession.ts';
+import { processProvider } from '../models/providers.ts';
 import { EmbeddedEncoder } from '../models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../models/embeddedGenerator.ts';
 import { EMBEDDED_ENCODER, EMBEDDED_GENERATOR, embeddedModelDir } from '../models/embeddedModels.ts';
@@ -23,13 +23,14 @@ function modelInfo(m: RegisteredModel): ModelInfo {
   };
 }
 
-/** The registered models and the execution provider they would run on (and why not the GPU). */
-export function registeredModels(): Responses['modelList'] {
-  const { provider, reason } = preferredProvider();
+/** The registered models and the execution provider they would run on, why, and every provider's state. */
+export async function registeredModels(): Promise<Responses['modelList']> {
+  const choice = await processProvider();
   return {
     models: listModels().map(modelInfo),
-    provider,
-    ...(reason === undefined ? {} : { providerReason: reason }),
+    provider: choice.provider,
+    providerReason: choice.reason,
+    providers: choice.statuses.map((s) => ({ ...s })),
   };
 }
 

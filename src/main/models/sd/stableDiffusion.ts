@@ -13,7 +13,15 @@ import type {
   RawImage,
   SamplingParams,
 } from '../generator.ts';
-import { declaredShape, declaredType, expectSignature, type ExecutionProvider, openSession } from '../onnxSession.ts';
+import {
+  declaredShape,
+  declaredType,
+  expectSignature,
+  type ExecutionProvider,
+  type ModelSession,
+  openSession,
+  combinedProvider,
+} from '../onnxSession.ts';
 import { fillGaussian, gaussianStream } from '../random.ts';
 import { float32Of, floatTensor, isFloatType, type FloatType } from '../tensorPrecision.ts';
 import {
@@ -64,17 +72,15 @@ export interface StableDiffusionOptions {
  */
 export class StableDiffusionGenerator implements Generator {
   readonly id: string;
-  readonly provider: ExecutionProvider;
-  readonly fallbackReason: string | undefined;
   readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly schedulerKind: SchedulerKind;
   /** Where sampling departs from the folder's scheduler config (a class another one stands in for). */
   readonly note: string | undefined;
   readonly imageSize: { readonly width: number; readonly height: number };
   private readonly tokenizer: ClipTokenizer;
-  private readonly textEncoder: ort.InferenceSession;
-  private readonly unet: ort.InferenceSession;
-  private readonly vae: ort.InferenceSession;
+  private readonly textEncoder: ModelSession;
+  private readonly unet: ModelSession;
+  private readonly vae: ModelSession;
   private readonly schedulerConfig: SchedulerConfig;
   private readonly scalingFactor: number;
   private readonly latentShape: readonly [number, number, number];
@@ -88,12 +94,10 @@ export class StableDiffusionGenerator implements Generator {
 
   private constructor(fields: {
     id: string;
-    provider: ExecutionProvider;
-    fallbackReason: string | undefined;
     tokenizer: ClipTokenizer;
-    textEncoder: ort.InferenceSession;
-    unet: ort.InferenceSession;
-    vae: ort.InferenceSession;
+    textEncoder: ModelSession;
+    unet: ModelSession;
+    vae: ModelSession;
     schedulerConfig: SchedulerConfig;
     schedulerKind: SchedulerKind;
     note: string | undefined;
@@ -103,8 +107,6 @@ export class StableDiffusionGenerator implements Generator {
     types: StableDiffusionGenerator['types'];
   }) {
     this.id = fields.id;
-    this.provider = fields.provider;
-    this.fallbackReason = fields.fallbackReason;
     this.tokenizer = fields.tokenizer;
     this.textEncoder = fields.textEncoder;
     this.unet = fields.unet;
@@ -125,6 +127,14 @@ export class StableDiffusionGenerator implements Generator {
         : { guidanceScale: 7.5, steps: 25, batchSize: 1 };
   }
 
+  /** Where the model runs: the GPU provider when every part runs there, else the CPU. */
+  get provider(): ExecutionProvider {
+    return combinedProvider([this.unet, this.textEncoder, this.vae]).provider;
+  }
+  get providerReason(): string {
+    return combinedProvider([this.unet, this.textEncoder, this.vae]).reason;
+  }
+
   static async load(dir: string, options: StableDiffusionOptions = {}): Promise<StableDiffusionGenerator> {
     const fix = `Export the model again with Hugging Face Optimum (optimum-cli export onnx --model <id> <folder>) and add that folder.`;
     const schedulerConfig = readJsonConfig(
@@ -143,17 +153,17 @@ export class StableDiffusionGenerator implements Generator {
       openSession(join(dir, SD_FILES.vaeDecoder), 'VAE decoder', fix),
     ]);
     const check = (
-      session: ort.InferenceSession,
+      session: ModelSession,
       file: string,
       sig: { inputs: readonly string[]; outputs: readonly string[] },
     ) => expectSignature(session, join(dir, file), sig.inputs, sig.outputs, fix);
-    check(text.session, SD_FILES.textEncoder, SD_SIGNATURES.textEncoder);
-    check(unet.session, SD_FILES.unet, SD_SIGNATURES.unet);
-    check(vae.session, SD_FILES.vaeDecoder, SD_SIGNATURES.vaeDecoder);
-    const ids = declaredType(text.session, 'input_ids');
-    const timestep = declaredType(unet.session, 'timestep');
-    const unetType = declaredType(unet.session, 'sample');
-    const vaeType = declaredType(vae.session, 'latent_sample');
+    check(text, SD_FILES.textEncoder, SD_SIGNATURES.textEncoder);
+    check(unet, SD_FILES.unet, SD_SIGNATURES.unet);
+    check(vae, SD_FILES.vaeDecoder, SD_SIGNATURES.vaeDecoder);
+    const ids = declaredType(text, 'input_ids');
+    const timestep = declaredType(unet, 'timestep');
+    const unetType = declaredType(unet, 'sample');
+    const vaeType = declaredType(vae, 'latent_sample');
     if (ids !== 'int32' && ids !== 'int64')
       throw new WinnowError(
         `${join(dir, SD_FILES.textEncoder)} takes input_ids of type ${ids}, not int32 or int64.`,
@@ -163,20 +173,17 @@ export class StableDiffusionGenerator implements Generator {
       throw new WinnowError(`${join(dir, SD_FILES.unet)} takes a timestep of type ${timestep}.`, fix);
     if (!isFloatType(unetType) || !isFloatType(vaeType))
       throw new WinnowError(`${dir}: the UNet and VAE decoder must take float32 or float16 latents.`, fix);
-    const sampleShape = declaredShape(unet.session, 'sample');
+    const sampleShape = declaredShape(unet, 'sample');
     const channels = typeof sampleShape?.[1] === 'number' ? sampleShape[1] : 4;
     const vaeScale = 2 ** ((vaeConfig.block_out_channels?.length ?? 4) - 1);
     const latent = unetConfig.sample_size ?? 64;
-    const provider = [text, unet, vae].every((s) => s.provider === unet.provider) ? unet.provider : 'cpu';
     const kind = options.scheduler ?? mapped.kind;
     return new StableDiffusionGenerator({
       id: options.id ?? (await modelId(dir)),
-      provider,
-      fallbackReason: unet.fallbackReason ?? text.fallbackReason ?? vae.fallbackReason,
       tokenizer,
-      textEncoder: text.session,
-      unet: unet.session,
-      vae: vae.session,
+      textEncoder: text,
+      unet,
+      vae: vae,
       schedulerConfig,
       schedulerKind: kind,
       note: schedulerNoteOf(schedulerConfig, mapped.substituted && options.scheduler === undefined),

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { ModelInfo } from '../../../shared/api.ts';
+import type { ModelInfo, ProviderInfo } from '../../../shared/api.ts';
 import { api } from '../api.ts';
 
 /**
@@ -38,6 +38,8 @@ export const useModelsStore = defineStore('models', {
     models: [] as ModelInfo[],
     provider: null as string | null,
     providerReason: null as string | null,
+    /** Every execution provider as the engine probed it, with what would make one usable. */
+    providers: [] as ProviderInfo[],
     /** The add form. */
     folder: '',
     name: '',
@@ -57,7 +59,8 @@ export const useModelsStore = defineStore('models', {
         const list = await api.modelList({});
         this.models = [...list.models];
         this.provider = list.provider;
-        this.providerReason = list.providerReason ?? null;
+        this.providerReason = list.providerReason;
+        this.providers = [...list.providers];
       });
     },
     async add() {
