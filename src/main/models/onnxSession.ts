@@ -43,40 +43,43 @@ export function preferredProvider(env: NodeJS.ProcessEnv = process.env): {
 }
 
 /**
- * Opens an ONNX model on the preferred execution provider, falling back to the CPU when the GPU
- * provider fails to start. A missing or unreadable file is an error naming the file and the fix.
+ * Opens an ONNX model (a file, or a model's bytes built in memory) on the preferred execution
+ * provider, falling back to the CPU when the GPU provider fails to start. A missing or unreadable
+ * file is an error naming the file and the fix.
  */
-export async function openSession(path: string, what: string, fix: string): Promise<OpenedSession> {
-  if (!existsSync(path)) throw new WinnowError(`The ${what} model file ${path} is missing.`, fix);
+export async function openSession(model: string | Uint8Array, what: string, fix: string): Promise<OpenedSession> {
+  const where = typeof model === 'string' ? `model file ${model}` : 'model';
+  if (typeof model === 'string' && !existsSync(model)) throw new WinnowError(`The ${what} ${where} is missing.`, fix);
   const preferred = preferredProvider();
   const options = (provider: ExecutionProvider): ort.InferenceSession.SessionOptions => ({
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   });
+  const create = (provider: ExecutionProvider) =>
+    typeof model === 'string'
+      ? ort.InferenceSession.create(model, options(provider))
+      : ort.InferenceSession.create(model, options(provider));
   try {
     if (preferred.provider !== 'cpu') {
       try {
         return {
-          session: await ort.InferenceSession.create(path, options(preferred.provider)),
+          session: await create(preferred.provider),
           provider: preferred.provider,
         };
       } catch (error) {
         const reason = `${preferred.provider} failed to start: ${(error as Error).message.split('\n')[0]}`;
         return {
-          session: await ort.InferenceSession.create(path, options('cpu')),
+          session: await create('cpu'),
           provider: 'cpu',
           fallbackReason: reason,
         };
       }
     }
-    const opened: OpenedSession = { session: await ort.InferenceSession.create(path, options('cpu')), provider: 'cpu' };
+    const opened: OpenedSession = { session: await create('cpu'), provider: 'cpu' };
     return preferred.reason === undefined ? opened : { ...opened, fallbackReason: preferred.reason };
   } catch (error) {
-    throw new WinnowError(
-      `The ${what} model file ${path} cannot be loaded: ${(error as Error).message.split('\n')[0]}`,
-      fix,
-    );
+    throw new WinnowError(`The ${what} ${where} cannot be loaded: ${(error as Error).message.split('\n')[0]}`, fix);
   }
 }
 
