@@ -1,5 +1,5 @@
-// Measures the embedded models through Winnow's own runtime (onnxruntime-node, the TypeScript DDIM
-// sampler): pseudo-label accuracy of generated images judged by a classifier trained on all real
+// Measures the embedded models through Winnow's own runtime (onnxruntime-node, each DDIM step one
+// call of the fused step graph): pseudo-label accuracy of generated images judged by a classifier trained on all real
 // labels (bench/models/judge.onnx, used only here), its fall as the conditioning perturbation ε
 // grows, the backbone's linear-probe accuracy, and throughput.
 //

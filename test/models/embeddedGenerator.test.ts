@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WinnowError } from '../../src/main/errors.ts';
 import { mix, perturb } from '../../src/main/models/conditioning.ts';
-import { ddimSample, ddimTimesteps, linearSchedule } from '../../src/main/models/ddim.ts';
+import { ddimTimesteps } from '../../src/main/models/ddim.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
@@ -29,7 +29,7 @@ describe('DDIM sampler', () => {
     expect(ddimTimesteps(20, 1000).slice(0, 3)).toEqual([999, 949, 899]);
   });
 
-  it('matches the PyTorch reference sample on the tiny model (guidance, mixed conditioning)', async () => {
+  it('matches the PyTorch reference sample on the tiny model through the fused step graph (guidance, mixed conditioning)', async () => {
     const x = new Float32Array(2 * 28 * 28).map((_, j) => 1.5 * Math.sin(0.37 * j + 1.0));
     const cond = new Float32Array(2 * 64);
     cond.set(row(3), 0);
@@ -37,13 +37,7 @@ describe('DDIM sampler', () => {
     const uncond = new Float32Array(2 * 64);
     uncond.set(table.null_embedding, 0);
     uncond.set(table.null_embedding, 64);
-    const sample = await ddimSample({
-      denoise: (xt, t, c, b) => generator.denoise(xt, t, c, b),
-      schedule: linearSchedule(1000, 1e-4, 0.02),
-      x,
-      cond,
-      uncond,
-      batch: 2,
+    const sample = await generator.sample(x, cond, uncond, 2, {
       guidanceScale: expected.ddim.guidance_scale,
       steps: expected.ddim.steps,
     });

@@ -1,7 +1,8 @@
 /**
- * DDIM sampling (Song et al. 2021, η = 0: deterministic) with classifier-free guidance, for any
- * ε-prediction denoiser given as a batched function. The model card of each generator fixes the
- * noise schedule; this module only does the arithmetic.
+ * DDIM sampling (Song et al. 2021, η = 0: deterministic) with classifier-free guidance. The model
+ * card of each generator fixes the noise schedule; this module turns it into each step's timestep
+ * and coefficients and runs the loop. A step itself (guidance, x0 clipped, ε re-derived, the update)
+ * is one call of an onnxruntime graph built around the denoiser (ddimStep.ts).
  */
 
 import type { SamplingParams } from './generator.ts';
@@ -37,67 +38,55 @@ export function ddimTimesteps(steps: number, T: number): number[] {
   return Array.from({ length: steps }, (_, i) => Math.round(T - (i * T) / steps) - 1);
 }
 
-/** ε = denoise(x_t, t, cond) for a batch; shapes are flat [batch × …]. */
-export type Denoise = (x: Float32Array, t: Float32Array, cond: Float32Array, batch: number) => Promise<Float32Array>;
+/** One step's timestep τ and the square roots of ᾱ at τ and at the next step (ᾱ_prev = 1 after the last), in float64. */
+export interface DdimStepCoefficients {
+  readonly timestep: number;
+  readonly sqrtAlphaBar: number;
+  readonly sqrtOneMinusAlphaBar: number;
+  readonly sqrtAlphaBarPrev: number;
+  readonly sqrtOneMinusAlphaBarPrev: number;
+}
+
+/** The `steps` steps of a schedule, first (pure noise) to last. */
+export function ddimSteps(schedule: NoiseSchedule, steps: number): DdimStepCoefficients[] {
+  const taus = ddimTimesteps(steps, schedule.T);
+  return taus.map((tau, i) => {
+    const a = schedule.alphaBar[tau] as number;
+    const next = taus[i + 1];
+    const aPrev = next === undefined ? 1 : (schedule.alphaBar[next] as number);
+    return {
+      timestep: tau,
+      sqrtAlphaBar: Math.sqrt(a),
+      sqrtOneMinusAlphaBar: Math.sqrt(1 - a),
+      sqrtAlphaBarPrev: Math.sqrt(aPrev),
+      sqrtOneMinusAlphaBarPrev: Math.sqrt(1 - aPrev),
+    };
+  });
+}
+
+/** One guided step for a batch: x_t → x_{t−1}, flat [batch × …]; returns a new array. */
+export type DdimStep = (x: Float32Array, step: DdimStepCoefficients) => Promise<Float32Array>;
 
 export interface DdimRequest {
-  readonly denoise: Denoise;
+  readonly step: DdimStep;
   readonly schedule: NoiseSchedule;
-  /** Initial noise x_T, flat [batch × imageSize]; overwritten with the sample. */
+  /** Initial noise x_T, flat [batch × imageSize]. */
   readonly x: Float32Array;
-  /** Conditional and unconditional (or negative) conditionings, flat [batch × condDim]. */
-  readonly cond: Float32Array;
-  readonly uncond: Float32Array;
-  readonly batch: number;
-  readonly guidanceScale: number;
   readonly steps: number;
   readonly signal?: AbortSignal;
   readonly onStep?: () => void;
 }
 
-/** Runs the sampler; returns x_0 in [−1, 1] (the `x` buffer). */
+/**
+ * Runs the sampler; returns x_0 in [−1, 1]: the last step's ᾱ_prev is 1, so its x_{t−1} is its
+ * clipped x0 estimate.
+ */
 export async function ddimSample(r: DdimRequest): Promise<Float32Array> {
-  const { x, batch, guidanceScale: g } = r;
-  const taus = ddimTimesteps(r.steps, r.schedule.T);
-  const guided = g !== 1;
-  // With guidance, the unconditional and conditional halves run as one batch of 2B.
-  const condIn = guided ? concat(r.uncond, r.cond) : r.cond;
-  const xIn = guided ? new Float32Array(2 * x.length) : x;
-  const tIn = new Float32Array(guided ? 2 * batch : batch);
-  for (let i = 0; i < taus.length; i++) {
+  let x = r.x;
+  for (const step of ddimSteps(r.schedule, r.steps)) {
     r.signal?.throwIfAborted();
-    const tau = taus[i] as number;
-    const a = r.schedule.alphaBar[tau] as number;
-    const next = taus[i + 1];
-    const aPrev = next === undefined ? 1 : (r.schedule.alphaBar[next] as number);
-    tIn.fill(tau);
-    if (guided) {
-      xIn.set(x, 0);
-      xIn.set(x, x.length);
-    }
-    const out = await r.denoise(xIn, tIn, condIn, guided ? 2 * batch : batch);
-    const sqrtA = Math.sqrt(a);
-    const sqrt1mA = Math.sqrt(1 - a);
-    const sqrtAPrev = Math.sqrt(aPrev);
-    const sqrt1mAPrev = Math.sqrt(1 - aPrev);
-    for (let j = 0; j < x.length; j++) {
-      const eps = guided
-        ? (out[j] as number) + g * ((out[j + x.length] as number) - (out[j] as number))
-        : (out[j] as number);
-      const xt = x[j] as number;
-      const x0 = Math.min(1, Math.max(-1, (xt - sqrt1mA * eps) / sqrtA));
-      const epsClipped = (xt - sqrtA * x0) / sqrt1mA;
-      x[j] = sqrtAPrev * x0 + sqrt1mAPrev * epsClipped;
-    }
+    x = await r.step(x, step);
     r.onStep?.();
   }
-  for (let j = 0; j < x.length; j++) x[j] = Math.min(1, Math.max(-1, x[j] as number));
   return x;
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { mix } from './conditioning.ts';
 import { readJsonConfig } from './jsonConfig.ts';
 import { DDIM_SAMPLING, ddimSample, linearSchedule, type NoiseSchedule } from './ddim.ts';
+import { ddimStepModel, ddimStepper } from './ddimStep.ts';
 import type {
   GenerationItem,
   GenerationOptions,
@@ -15,13 +15,7 @@ import type {
   RawImage,
   SamplingParams,
 } from './generator.ts';
-import {
-  declaredShape,
-  expectSignature,
-  type ExecutionProvider,
-  type ModelSession,
-  openSession,
-} from './onnxSession.ts';
+import { declaredShape, type ExecutionProvider, type ModelSession, openSession } from './onnxSession.ts';
 import { fillGaussian } from './random.ts';
 
 const conditioningSchema = z.object({
@@ -72,6 +66,30 @@ const TEMPLATE_WORDS = new Set([
 const FIX = 'Reinstall Winnow, or rebuild the model with tools/models/train_generator.py (see tools/models/README.md).';
 
 /**
+ * Images per batch by execution provider, where a request sets none. With guidance the denoiser
+ * sees twice as many rows. WebGPU: ../shared/GPU.md measured this model best at about 1,024 rows
+ * per denoiser call (falling off a cliff past about 2,048), so 512 guided images. Providers not
+ * measured take the CPU's.
+ */
+export const GENERATION_BATCH_SIZE: Readonly<Partial<Record<ExecutionProvider | 'webgpu', number>>> & {
+  readonly cpu: number;
+} = { cpu: 64, webgpu: 512 };
+
+/** The denoiser with a DDIM step (guided or not) built around it, opened on the preferred provider. */
+async function openStep(path: string, denoiser: Uint8Array, guided: boolean): Promise<ModelSession> {
+  let model: Uint8Array;
+  try {
+    model = ddimStepModel(denoiser, guided);
+  } catch (error) {
+    throw new WinnowError(
+      `The generator denoiser model file ${path} cannot be loaded: ${(error as Error).message}`,
+      FIX,
+    );
+  }
+  return openSession(model, `generator denoiser's DDIM step (${path})`, FIX);
+}
+
+/**
  * The embedded class-conditional diffusion generator: a conditioning vocabulary and table
  * (conditioning.json), a denoiser (denoiser.onnx) and its model card (model_card.json).
  */
@@ -79,7 +97,11 @@ export class EmbeddedGenerator implements Generator {
   readonly id: string;
   readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly classes: readonly string[];
-  private readonly session: ModelSession;
+  /** One guided DDIM step around the denoiser; the unguided one (g = 1) is opened when first asked for. */
+  private readonly guidedStep: ModelSession;
+  private unguidedStep: Promise<ModelSession> | undefined;
+  private readonly denoiserPath: string;
+  private readonly denoiser: Uint8Array;
   private readonly embeddings: readonly Float32Array[];
   private readonly nullEmbedding: Float32Array;
   /** Vocabulary phrases as word lists, longest first, with the class index each selects. */
@@ -87,7 +109,7 @@ export class EmbeddedGenerator implements Generator {
   private readonly schedule: NoiseSchedule;
   private readonly imageShape: readonly [number, number, number];
 
-  private constructor(dir: string, session: ModelSession) {
+  private constructor(dir: string, denoiser: Uint8Array, guidedStep: ModelSession) {
     const conditioning = readJsonConfig(
       join(dir, 'conditioning.json'),
       conditioningSchema,
@@ -104,14 +126,16 @@ export class EmbeddedGenerator implements Generator {
         FIX,
       );
     }
-    const condShape = declaredShape(session, 'cond');
+    const condShape = declaredShape(guidedStep, 'cond');
     if (condShape?.[1] !== conditioning.dim) {
       throw new WinnowError(
         `${join(dir, 'denoiser.onnx')} takes conditionings of shape [${condShape?.join(', ')}], but conditioning.json has dimension ${conditioning.dim}.`,
         FIX,
       );
     }
-    this.session = session;
+    this.guidedStep = guidedStep;
+    this.denoiserPath = join(dir, 'denoiser.onnx');
+    this.denoiser = denoiser;
     this.classes = conditioning.classes;
     this.embeddings = conditioning.embeddings.map((e) => Float32Array.from(e));
     this.nullEmbedding = Float32Array.from(conditioning.null_embedding);
@@ -126,26 +150,24 @@ export class EmbeddedGenerator implements Generator {
     this.defaults = {
       guidanceScale: card.sampler.default_guidance_scale,
       steps: card.sampler.default_steps,
-      batchSize: 64,
+      batchSize: GENERATION_BATCH_SIZE[guidedStep.provider] ?? GENERATION_BATCH_SIZE.cpu,
     };
-    const digest = createHash('sha256')
-      .update(readFileSync(join(dir, 'denoiser.onnx')))
-      .digest('hex');
+    const digest = createHash('sha256').update(denoiser).digest('hex');
     this.id = `${card.name}@${digest.slice(0, 12)}`;
   }
 
   get provider(): ExecutionProvider {
-    return this.session.provider;
+    return this.guidedStep.provider;
   }
   get providerReason(): string {
-    return this.session.providerReason;
+    return this.guidedStep.providerReason;
   }
 
   static async load(dir: string): Promise<EmbeddedGenerator> {
     const path = join(dir, 'denoiser.onnx');
-    const opened = await openSession(path, 'generator denoiser', FIX);
-    expectSignature(opened, path, ['x', 't', 'cond'], ['eps'], FIX);
-    return new EmbeddedGenerator(dir, opened);
+    if (!existsSync(path)) throw new WinnowError(`The generator denoiser model file ${path} is missing.`, FIX);
+    const denoiser = readFileSync(path);
+    return new EmbeddedGenerator(dir, denoiser, await openStep(path, denoiser, true));
   }
 
   /** The class words of a prompt select class embeddings; several classes mix with equal weights. */
@@ -206,18 +228,7 @@ export class EmbeddedGenerator implements Generator {
         cond.set(item.conditioning, k * dim);
         uncond.set(item.negative ?? this.nullEmbedding, k * dim);
       });
-      const sample = await ddimSample({
-        denoise: (xt, t, c, batch) => this.denoise(xt, t, c, batch),
-        schedule: this.schedule,
-        x,
-        cond,
-        uncond,
-        batch: b,
-        guidanceScale: options.guidanceScale,
-        steps: options.steps,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onStep: () => options.onProgress?.(++done, totalSteps),
-      });
+      const sample = await this.sample(x, cond, uncond, b, options, () => options.onProgress?.(++done, totalSteps));
       for (let k = 0; k < b; k++) {
         const pixels = new Uint8Array(size);
         for (let j = 0; j < size; j++) pixels[j] = Math.round(((sample[k * size + j] as number) + 1) * 127.5);
@@ -227,18 +238,36 @@ export class EmbeddedGenerator implements Generator {
     return images;
   }
 
-  /** One denoiser call: ε for a flat batch. */
-  async denoise(x: Float32Array, t: Float32Array, cond: Float32Array, batch: number): Promise<Float32Array> {
-    const [channels, height, width] = this.imageShape;
-    const result = await this.session.run({
-      x: new ort.Tensor('float32', x, [batch, channels, height, width]),
-      t: new ort.Tensor('float32', t, [batch]),
-      cond: new ort.Tensor('float32', cond, [batch, cond.length / batch]),
+  /**
+   * DDIM from the noise x_T (flat [batch × C × H × W]) with classifier-free guidance between `cond`
+   * and `uncond` (flat [batch × dim]); each step is one run of the step graph. Returns x_0 in [−1, 1].
+   */
+  async sample(
+    x: Float32Array,
+    cond: Float32Array,
+    uncond: Float32Array,
+    batch: number,
+    options: Pick<GenerationOptions, 'guidanceScale' | 'steps' | 'signal'>,
+    onStep?: () => void,
+  ): Promise<Float32Array> {
+    const { guidanceScale } = options;
+    // At g = 1 guidance is ε_c itself: the unguided step runs the denoiser on half the rows.
+    const session =
+      guidanceScale === 1
+        ? await (this.unguidedStep ??= openStep(this.denoiserPath, this.denoiser, false))
+        : this.guidedStep;
+    return ddimSample({
+      step: ddimStepper(session, { batch, imageShape: this.imageShape, cond, uncond, guidanceScale }),
+      schedule: this.schedule,
+      x,
+      steps: options.steps,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(onStep ? { onStep } : {}),
     });
-    return (result.eps as ort.Tensor).data as Float32Array;
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    const unguided = await this.unguidedStep?.catch(() => undefined);
+    await Promise.all([this.guidedStep.release(), unguided?.release()]);
   }
 }
