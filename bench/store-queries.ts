@@ -1,46 +1,88 @@
-// Times "best/worst N of class X by contribution" on a project of 200,000 scored instances.
-// Run: node bench/store-queries.ts
+// Times the review screen's queries through the engine's API on a seeded project of scored
+// instances: best 50 + worst 50 of one class (the strips) and the grid's first page of 240, by the
+// default ranking (quality) and by cosine contribution. Every instance has a score history of every
+// head score kind over two rounds, recorded as a scoring pass records it.
+//
+//   node bench/store-queries.ts [--instances 100000] [--classes 10,1] [--repeats 100]
+//
+// --classes: the layouts to time, the instances spread evenly over that many classes (1: all in one).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { HEAD_SCORE_KINDS, type ScoreKindName } from '../src/shared/scoreKinds.ts';
+import { createEngine } from '../src/main/service/winnowService.ts';
 import { addClass } from '../src/main/store/classes.ts';
-import { extremesOfClass } from '../src/main/store/instances.ts';
 import { initProject } from '../src/main/store/project.ts';
+import { recordScores, type ScoreEntry } from '../src/main/store/scores.ts';
 
-const N = 200_000;
-const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-'));
-const project = initProject(join(dir, 'p'));
-const { db } = project;
-const classIds = Array.from({ length: 10 }, (_, i) => addClass(db, { name: `class-${i}` }).id);
-const image = db.prepare(
-  "INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 28, 28, 1, 100, '')",
-);
-const instance = db.prepare(
-  "INSERT INTO instances (image_hash, class_id, label_id, source, contribution, created_at) VALUES (?, ?, ?, 'generated', ?, '')",
-);
-db.transaction(() => {
-  for (let i = 0; i < N; i++) {
-    const hash = i.toString(16).padStart(64, '0');
-    const classId = classIds[i % classIds.length] as number;
-    image.run(hash);
-    instance.run(hash, classId, classId, Math.sin(i) * 0.5);
+const { values: args } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '100000' },
+    classes: { type: 'string', default: '10,1' },
+    repeats: { type: 'string', default: '100' },
+  },
+});
+const N = Number(args.instances);
+const REPEATS = Number(args.repeats);
+const ROUNDS = 2;
+
+for (const classCount of args.classes.split(',').map(Number)) {
+  const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-'));
+  const project = initProject(join(dir, 'p'));
+  const { db } = project;
+  const classIds = Array.from({ length: classCount }, (_, i) => addClass(db, { name: `class-${i}` }).id);
+  const image = db.prepare(
+    "INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 28, 28, 1, 100, '')",
+  );
+  const instance = db.prepare(
+    "INSERT INTO instances (image_hash, class_id, label_id, source, created_at) VALUES (?, ?, ?, 'generated', '')",
+  );
+  let started = performance.now();
+  db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const hash = i.toString(16).padStart(64, '0');
+      const classId = classIds[i % classIds.length] as number;
+      image.run(hash);
+      instance.run(hash, classId, classId);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const entries: ScoreEntry[] = [];
+      for (let id = 1; id <= N; id++)
+        HEAD_SCORE_KINDS.forEach((kind, k) =>
+          entries.push({ instanceId: id, kind, value: Math.sin(id * (k + 1) + round), runId: null, roundIndex: round }),
+        );
+      recordScores(db, entries);
+    }
+  })();
+  db.exec('ANALYZE');
+  const seeded = (performance.now() - started) / 1000;
+  const { api } = createEngine(project);
+
+  const time = async (work: (classId: number) => Promise<unknown>) => {
+    await work(classIds[0] as number); // prepare once
+    const times: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      const classId = classIds[r % classIds.length] as number;
+      started = performance.now();
+      await work(classId);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => (times[Math.floor(q * (times.length - 1))] ?? 0).toFixed(2);
+    return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`;
+  };
+  const strips = (kind: ScoreKindName) => (classId: number) => api.classExtremes({ classId, n: 50, kind });
+  const grid = (kind: ScoreKindName) => (classId: number) =>
+    api.classPage({ labelId: classId, order: 'best', kind, offset: 0, limit: 240 });
+  console.log(
+    `${N} instances in ${classCount} class(es), ${ROUNDS * HEAD_SCORE_KINDS.length * N} score rows (seeded in ${seeded.toFixed(1)} s):`,
+  );
+  for (const kind of ['quality', 'contribution'] as const) {
+    console.log(`  ${kind}: best 50 + worst 50 of one class: ${await time(strips(kind))}`);
+    console.log(`  ${kind}: grid's first page (240, highest first): ${await time(grid(kind))}`);
   }
-})();
-db.exec('ANALYZE');
-
-const times: number[] = [];
-for (let r = 0; r < 200; r++) {
-  const classId = classIds[r % classIds.length] as number;
-  const started = performance.now();
-  extremesOfClass(db, classId, 50, 'best');
-  extremesOfClass(db, classId, 50, 'worst');
-  times.push(performance.now() - started);
+  project.close();
+  rmSync(dir, { recursive: true, force: true });
 }
-times.sort((a, b) => a - b);
-const at = (q: number) => (times[Math.floor(q * (times.length - 1))] ?? 0).toFixed(2);
-console.log(
-  `best 50 + worst 50 of one class, ${N} instances: median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`,
-);
-project.close();
-rmSync(dir, { recursive: true, force: true });

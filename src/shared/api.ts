@@ -157,7 +157,8 @@ export const requestSchemas = {
     })
     .strict(),
   runState: z.object({}).strict(),
-  runMetrics: z.object({ runId: id }).strict(),
+  /** The histograms are of `kind` (default: the default ranking, quality). */
+  runMetrics: z.object({ runId: id, kind: z.enum(SCORE_KINDS).optional() }).strict(),
   modelList: z.object({}).strict(),
   /** Checks a Stable Diffusion or CLIP folder completely, then registers it (default name: the folder's). */
   modelAdd: z.object({ folder: absolutePath, name: modelName.optional() }).strict(),
@@ -372,15 +373,20 @@ export interface RunState {
 
 export interface RunMetrics {
   readonly runId: number;
+  /** The score kind of the histograms. */
+  readonly kind: ScoreKindName;
   readonly rounds: readonly {
     readonly round: number;
     readonly valAccuracy: number | null;
     readonly generated: number | null;
     readonly acceptedNew: number | null;
-    /** Cosine-contribution histogram of the instances scored in this round: counts over `bins`. */
+    /** Histogram of `kind` over the instances scored in this round: counts over `bins`. */
     readonly histogram: readonly number[];
   }[];
-  /** Bin edges of the histograms: 20 equal bins over [−1, 1] (cosine contribution). */
+  /**
+   * Bin edges of the histograms, common to all rounds: 20 equal bins over the run's range of the
+   * kind, within the kind's own range if it has one (binEdges, src/shared/histogram.ts).
+   */
   readonly bins: readonly number[];
   /** The run's instances by pseudo-label and curated decision. */
   readonly perClass: readonly {

@@ -16,7 +16,7 @@ const calls: string[] = [];
 
 const answers: Record<string, () => unknown> = {
   runState: () => runState,
-  runMetrics: () => ({ runId: 1, rounds: [], bins: [], perClass: [] }),
+  runMetrics: () => ({ runId: 1, kind: 'quality', rounds: [], bins: [], perClass: [] }),
   projectStatus: () => ({
     dir: '/p',
     name: 'p',

@@ -226,7 +226,7 @@ function createApi(
         .filter((r) => r.kind === 'loop')
         .map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt })),
     }),
-    runMetrics: async ({ runId }) => runMetrics(db, runId),
+    runMetrics: async ({ runId, kind }) => runMetrics(db, runId, kind),
     exportDataset: async ({ name, status, labelIds, minContribution, minScore, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,

@@ -1,12 +1,12 @@
 import type { Db } from './database.ts';
 
-/** Every contribution a run's rounds gave, with its round, for the run screen's histograms. */
-export function roundContributions(db: Db, runId: number): { round: number; value: number }[] {
+/** Every score of one kind that a run's rounds gave, with its round, for the run screen's histograms. */
+export function roundScores(db: Db, runId: number, kind: string): { round: number; value: number }[] {
   return db
-    .prepare<[number], { round: number; value: number }>(
-      "SELECT round_index AS round, value FROM scores WHERE run_id = ? AND kind = 'contribution' AND round_index IS NOT NULL",
+    .prepare<[number, string], { round: number; value: number }>(
+      'SELECT round_index AS round, value FROM scores WHERE run_id = ? AND kind = ? AND round_index IS NOT NULL',
     )
-    .all(runId);
+    .all(runId, kind);
 }
 
 /** A run's instances per class (its current label) and curated decision (an override wins). */

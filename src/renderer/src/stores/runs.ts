@@ -10,6 +10,7 @@ import {
 } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../../../shared/runSettings.ts';
+import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
 
@@ -17,7 +18,8 @@ type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
 /**
  * The run screen: settings for a new run (with the models it uses: the embedded ones unless
- * registered ones are chosen), the live job, past runs and the selected run's metrics.
+ * registered ones are chosen), the live job, past runs and the selected run's metrics, with the
+ * histograms of the chosen score kind.
  */
 export const useRunStore = defineStore('runs', {
   state: () => ({
@@ -31,6 +33,8 @@ export const useRunStore = defineStore('runs', {
     progress: null as ProgressEvent | null,
     selected: null as number | null,
     metrics: null as RunMetrics | null,
+    /** The score kind of the selected run's histograms. */
+    kind: DEFAULT_SCORE_KIND as ScoreKindName,
     message: null as string | null,
     error: null as string | null,
     unsubscribe: null as (() => void) | null,
@@ -85,8 +89,13 @@ export const useRunStore = defineStore('runs', {
     async select(runId: number) {
       this.selected = runId;
       await guarded(this, async () => {
-        this.metrics = await api.runMetrics({ runId });
+        this.metrics = await api.runMetrics({ runId, kind: this.kind });
       });
+    },
+    /** Shows the selected run's histograms of another score kind. */
+    async setKind(kind: ScoreKindName) {
+      this.kind = kind;
+      if (this.selected !== null) await this.select(this.selected);
     },
     /** Chooses the CLIP score model ('' for none); without one, the clip filter falls back to the default. */
     chooseClip(name: string) {
