@@ -1,9 +1,10 @@
+import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { WinnowError } from '../errors.ts';
 import { now } from './clock.ts';
 import { type Db, writeTransaction } from './database.ts';
 
 /** The score kind whose latest value is kept on the instance row as its contribution (exports and the API show it). */
-export const CONTRIBUTION = 'contribution';
+export const CONTRIBUTION = 'contribution' satisfies ScoreKindName;
 
 export const SCORE_KIND = /^[a-z][a-z0-9_]{0,63}$/;
 
