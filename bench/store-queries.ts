@@ -18,6 +18,7 @@ import { addClass } from '../src/main/store/classes.ts';
 import { writeTransaction } from '../src/main/store/database.ts';
 import { initProject } from '../src/main/store/project.ts';
 import { recordScores, type ScoreEntry } from '../src/main/store/scores.ts';
+import { addBareInstances } from '../test/helpers/bareInstances.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,20 +36,7 @@ for (const classCount of args.classes.split(',').map(Number)) {
   const project = initProject(join(dir, 'p'));
   const { db } = project;
   const classIds = Array.from({ length: classCount }, (_, i) => addClass(db, { name: `class-${i}` }).id);
-  const image = db.prepare(
-    "INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 28, 28, 1, 100, '')",
-  );
-  const instance = db.prepare(
-    "INSERT INTO instances (image_hash, class_id, label_id, source, created_at) VALUES (?, ?, ?, 'generated', '')",
-  );
-  db.transaction(() => {
-    for (let i = 0; i < N; i++) {
-      const hash = i.toString(16).padStart(64, '0');
-      const classId = classIds[i % classIds.length] as number;
-      image.run(hash);
-      instance.run(hash, classId, classId);
-    }
-  })();
+  addBareInstances(db, N, classIds);
   // Each round's scores in one transaction, as a round of the loop writes them (it holds the write lock).
   const writes: string[] = [];
   let started = 0;

@@ -4,6 +4,7 @@ import { addClass } from '../../src/main/store/classes.ts';
 import { EXTREMES_SQL, extremesOfClass, pageOfClass, scoredSql } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { recordScores, type ScoreEntry } from '../../src/main/store/scores.ts';
+import { addBareInstances } from '../helpers/bareInstances.ts';
 import { newProject } from '../helpers/scoredProject.ts';
 
 // The review's strips and grid on 100,000 instances scored by two kinds, as a scoring pass records
@@ -18,20 +19,14 @@ beforeAll(() => {
   project = newProject();
   const { db } = project;
   const classIds = Array.from({ length: CLASSES }, (_, i) => addClass(db, { name: `class-${i}` }).id);
-  const image = db.prepare(
-    "INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 28, 28, 1, 100, '')",
-  );
-  const instance = db.prepare(
-    "INSERT INTO instances (image_hash, class_id, label_id, source, created_at) VALUES (?, ?, ?, 'generated', '')",
-  );
+  const ids = addBareInstances(db, N, classIds);
   let state = 12345;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
   db.transaction(() => {
     const entries: ScoreEntry[] = [];
     for (let i = 0; i < N; i++) {
-      const hash = i.toString(16).padStart(64, '0');
+      const id = ids[i] as number;
       const classId = classIds[i % CLASSES] as number;
-      const id = Number(instance.run((image.run(hash), hash), classId, classId).lastInsertRowid);
       // One in seven is not scored yet: it must appear in neither end.
       if (i % 7 === 3) continue;
       for (const kind of KINDS) {
