@@ -1,5 +1,5 @@
 // Review screen speed in Debian's Chromium against `winnow serve`, on a seeded project with
-// 100,000 synthetic instances in one class (real PNGs, random contributions):
+// 100,000 synthetic instances in one class (real PNGs, random quality and contribution scores):
 //  - opening the class: from the click to the best and worst strips shown with their images;
 //  - scrolling the virtualized grid end to end: frame times, first with thumbnails made on
 //    demand, then again with them cached.
@@ -15,6 +15,7 @@ import { createEngine } from '../src/main/service/winnowService.ts';
 import { addClass } from '../src/main/store/classes.ts';
 import { recordImage } from '../src/main/store/images.ts';
 import { initProject } from '../src/main/store/project.ts';
+import { recordScores } from '../src/main/store/scores.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
 
 const { values: args } = parseArgs({ options: { instances: { type: 'string', default: '100000' } } });
@@ -28,7 +29,7 @@ const bun = addClass(db, { name: 'bun' });
 console.error(`seeding ${N} instances…`);
 let started = performance.now();
 const insert = db.prepare(
-  "INSERT INTO instances (image_hash, class_id, label_id, source, status, contribution, created_at) VALUES (?, ?, ?, 'generated', ?, ?, '')",
+  "INSERT INTO instances (image_hash, class_id, label_id, source, status, created_at) VALUES (?, ?, ?, 'generated', ?, '')",
 );
 let state = 1;
 const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
@@ -51,7 +52,14 @@ for (let start = 0; start < N; start += 1000) {
     for (const b of batch) {
       recordImage(db, { hash: b.hash, width: 28, height: 28, channels: 1, bytes: b.bytes });
       const score = random() * 2 - 1;
-      insert.run(b.hash, bun.id, bun.id, score >= -0.05 ? 'accepted' : 'rejected', score);
+      const instanceId = Number(
+        insert.run(b.hash, bun.id, bun.id, score >= -0.05 ? 'accepted' : 'rejected').lastInsertRowid,
+      );
+      // The review opens on the default ranking (quality); contribution as a scoring pass records it too.
+      recordScores(db, [
+        { instanceId, kind: 'quality', value: 2 * score - 1, runId: null, roundIndex: 0 },
+        { instanceId, kind: 'contribution', value: score, runId: null, roundIndex: 0 },
+      ]);
     }
   })();
 }

@@ -233,6 +233,13 @@ describe('the workstation in Chromium', () => {
     const { params } = project.db.prepare('SELECT params FROM runs WHERE id = ?').get(runId) as { params: string };
     expect(JSON.parse(params).rule).toEqual({ kind: 'class-percentile', keep: 0.6 });
     expect(await page.locator('.chart canvas').count()).toBe(3);
+    // The histograms of another kind, asked of the engine by name.
+    const asked = page.waitForRequest(
+      (r) => r.url().endsWith('/api/runMetrics') && /"contribution"/.test(r.postData() ?? ''),
+    );
+    await page.getByLabel('Histogram score').selectOption('contribution');
+    await asked;
+    expect(await page.locator('.chart canvas').count()).toBe(3);
     await page.screenshot({ path: join(OUTPUT, 'run.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -271,6 +278,12 @@ describe('the workstation in Chromium', () => {
     const detail = page.getByLabel('Detail');
     await detail.getByLabel('Nearest real images').locator('figure').nth(5).waitFor();
     expect(await detail.locator('canvas').count()).toBe(1);
+    // Rounds are counted from 1: the demo's first round of the loop scored it as round 1, never 0.
+    const rows = (await detail.locator('table.scores tbody tr').allInnerTexts()).map((row) =>
+      row.split('\t').map((cell) => cell.trim()),
+    );
+    expect(rows).toContainEqual(['Quality (default ranking)', '1', expect.any(String)]);
+    expect(rows.map((r) => r[1])).not.toContain('0');
     const before = getInstance(project.db, id)!.labelId;
     await detail.getByLabel('Relabel').selectOption({ label: 'bag' });
     await page.getByRole('status').getByText('Relabelled 1').waitFor();

@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WinnowError } from '../../src/main/errors.ts';
 import { type Db, migrate, openDatabase, schemaVersion } from '../../src/main/store/database.ts';
 import { latestSchemaVersion, migrations } from '../../src/main/store/migrations.ts';
 import { initProject, openProject } from '../../src/main/store/project.ts';
+import { createEngine } from '../../src/main/service/winnowService.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
 function schemaOf(db: Db): string[] {
@@ -141,6 +143,74 @@ describe('migrations', () => {
       { id: 5, labelId: 3 },
     ]);
     db.close();
+  });
+
+  it('version 5 ranks an old project by every kind: the newest score of each, in the class each is labelled as', async () => {
+    const dir = join(tempDir(), 'old');
+    mkdirSync(dir);
+    const db = openDatabase(join(dir, 'winnow.db'), { create: true });
+    migrate(db, 4);
+    const t = '2024-01-01T00:00:00.000Z';
+    const insert = (sql: string, ...values: (string | number | null)[]) => db.prepare(sql).run(...values);
+    insert('INSERT INTO classes (id, name, created_at) VALUES (1, ?, ?), (2, ?, ?)', 'shirt', t, 'coat', t);
+    // Instances 1-4 made as shirts; 4 was relabelled a coat before the upgrade.
+    for (const id of [1, 2, 3, 4]) {
+      const hash = String(id).repeat(64);
+      insert("INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 1, 1, 1, 1, '')", hash);
+      insert(
+        "INSERT INTO instances (id, image_hash, class_id, label_id, source, created_at) VALUES (?, ?, 1, ?, 'generated', ?)",
+        id,
+        hash,
+        id === 4 ? 2 : 1,
+        t,
+      );
+    }
+    // The history as version 4 wrote it, in this order: each kind's newest row is the one that counts.
+    const history: [number, string, number][] = [
+      [1, 'quality', -1],
+      [2, 'quality', -2],
+      [3, 'quality', -3],
+      [4, 'quality', -0.5],
+      [1, 'contribution', 0.1],
+      [2, 'contribution', 0.2],
+      [3, 'quality', -0.1], // 3 re-scored: now the best shirt
+      [1, 'quality', -4], // 1 re-scored: now the worst
+    ];
+    for (const [instance, kind, value] of history)
+      insert('INSERT INTO scores (instance_id, kind, value, created_at) VALUES (?, ?, ?, ?)', instance, kind, value, t);
+    db.close();
+
+    const project = openProject(dir);
+    expect(schemaVersion(project.db)).toBe(latestSchemaVersion);
+    const { api } = createEngine(project);
+    const ranked = (items: readonly { id: number; score: number | null }[]) => items.map((i) => [i.id, i.score]);
+    const shirts = await api.classExtremes({ classId: 1, n: 10, kind: 'quality' });
+    expect(ranked(shirts.best)).toEqual([
+      [3, -0.1],
+      [2, -2],
+      [1, -4],
+    ]);
+    expect(ranked(shirts.worst)).toEqual([
+      [1, -4],
+      [2, -2],
+      [3, -0.1],
+    ]);
+    expect(ranked((await api.classExtremes({ classId: 2, n: 10 })).best)).toEqual([[4, -0.5]]);
+    const byContribution = await api.classPage({
+      labelId: 1,
+      order: 'best',
+      kind: 'contribution',
+      offset: 0,
+      limit: 10,
+    });
+    expect(ranked(byContribution.items)).toEqual([
+      [2, 0.2],
+      [1, 0.1],
+      [3, null],
+    ]);
+    // What the upgrade wrote is what recording the history again would keep.
+    expect(project.db.prepare('SELECT count(*) AS n FROM latest_scores').get()).toEqual({ n: 6 });
+    project.close();
   });
 
   it('leave the database at the last good version when a migration fails', () => {

@@ -150,8 +150,15 @@ describe('instances and scores', () => {
       recordScores(db, [{ instanceId: id, kind: 'Bad Kind', value: 1, runId: null, roundIndex: null }]),
     ).toThrow(/not a valid score kind/);
     expect(() =>
-      recordScores(db, [{ instanceId: id, kind: 'contribution', value: NaN, runId: null, roundIndex: null }]),
+      recordScores(db, [
+        { instanceId: id, kind: 'contribution', value: 0.7, runId: null, roundIndex: 2 },
+        { instanceId: id, kind: 'contribution', value: NaN, runId: null, roundIndex: 2 },
+      ]),
     ).toThrow(/not a finite number/);
+    // A refused batch writes nothing, not even its good scores.
+    expect(scoreHistory(db, id)).toHaveLength(3);
+    expect(latestScores(db).get(id)).toEqual({ contribution: -0.3, self_confidence: 0.9 });
+    expect(getInstance(db, id)?.contribution).toBe(-0.3);
   });
 
   it('filter by effective status: the curator override wins over the automatic status', () => {
@@ -189,7 +196,7 @@ describe('instances of a run', () => {
 });
 
 describe('review pages', () => {
-  it('page a class by contribution or any score kind, unscored last, with a status filter and a total', () => {
+  it('page a class by any score kind, unscored last, with a status filter and a total', () => {
     const c = addClass(db, { name: 'shirt' });
     const ids = [1, 2, 3, 4].map((n) => insertInstance(db, newInstance(n, c.id)));
     recordScores(db, [
@@ -202,14 +209,101 @@ describe('review pages', () => {
     ]);
     const order = (page: Omit<ClassPage, 'labelId' | 'offset' | 'limit'>, offset = 0, limit = 10) =>
       pageOfClass(db, { labelId: c.id, offset, limit, ...page }).items.map((i) => i.id);
-    expect(order({ order: 'best' })).toEqual([ids[1], ids[0], ids[2], ids[3]]);
-    expect(order({ order: 'worst' })).toEqual([ids[2], ids[0], ids[1], ids[3]]);
+    expect(order({ order: 'best', kind: 'contribution' })).toEqual([ids[1], ids[0], ids[2], ids[3]]);
+    expect(order({ order: 'worst', kind: 'contribution' })).toEqual([ids[2], ids[0], ids[1], ids[3]]);
+    // The latest self-confidence of ids[1] (0.95), not its first (0.2), orders it.
     expect(order({ order: 'best', kind: 'self_confidence' })).toEqual([ids[1], ids[0], ids[2], ids[3]]);
     expect(order({ order: 'worst', kind: 'self_confidence' }, 1, 1)).toEqual([ids[1]]);
+    // Pages across the end of the scored instances go on with the unscored ones, by id.
+    expect(order({ order: 'best', kind: 'self_confidence' }, 1, 2)).toEqual([ids[0], ids[2]]);
+    expect(order({ order: 'best', kind: 'self_confidence' }, 3, 2)).toEqual([ids[3]]);
+    expect(order({ order: 'best', kind: 'self_confidence' }, 4, 2)).toEqual([]);
     setStatus(db, ids[0]!, 'accepted');
-    expect(pageOfClass(db, { labelId: c.id, order: 'newest', status: 'accepted', offset: 0, limit: 10 })).toMatchObject(
-      { total: 1 },
+    expect(
+      pageOfClass(db, { labelId: c.id, order: 'newest', kind: 'quality', status: 'accepted', offset: 0, limit: 10 }),
+    ).toMatchObject({ total: 1 });
+  });
+
+  it('show each instance with its latest score of the kind, and filter by it, by status and by round', () => {
+    const c = addClass(db, { name: 'shirt' });
+    const other = addClass(db, { name: 'coat' });
+    const ids = [1, 2, 3, 4, 5].map((n) =>
+      insertInstance(db, { ...newInstance(n, c.id), runId: null, roundIndex: n % 2 }),
     );
+    insertInstance(db, newInstance(6, other.id));
+    const quality = [-1, -2, -0.5, -3];
+    recordScores(
+      db,
+      quality.map((value, k) => ({ instanceId: ids[k]!, kind: 'quality', value, runId: null, roundIndex: 0 })),
+    );
+    recordScores(db, [{ instanceId: ids[3]!, kind: 'quality', value: -0.1, runId: null, roundIndex: 1 }]);
+    setStatus(db, ids[2]!, 'accepted');
+    setStatus(db, ids[4]!, 'accepted');
+    const page = (p: Partial<ClassPage>) =>
+      pageOfClass(db, { labelId: c.id, kind: 'quality', order: 'best', offset: 0, limit: 10, ...p });
+    const shown = (p: Partial<ClassPage>) => page(p).items.map((i) => [i.id, i.score]);
+    expect(page({})).toMatchObject({ total: 5 });
+    expect(shown({})).toEqual([
+      [ids[3], -0.1],
+      [ids[2], -0.5],
+      [ids[0], -1],
+      [ids[1], -2],
+      [ids[4], null],
+    ]);
+    expect(shown({ order: 'newest' })).toEqual([
+      [ids[4], null],
+      [ids[3], -0.1],
+      [ids[2], -0.5],
+      [ids[1], -2],
+      [ids[0], -1],
+    ]);
+    // A score range leaves out the unscored, in every order, and counts only what it keeps.
+    expect(page({ minScore: -1, maxScore: -0.2 })).toMatchObject({ total: 2 });
+    expect(shown({ minScore: -1, maxScore: -0.2, order: 'worst' })).toEqual([
+      [ids[0], -1],
+      [ids[2], -0.5],
+    ]);
+    expect(shown({ minScore: -1, order: 'newest' }).map(([id]) => id)).toEqual([ids[3], ids[2], ids[0]]);
+    expect(shown({ maxScore: -1, order: 'newest' }).map(([id]) => id)).toEqual([ids[1], ids[0]]);
+    // Filters on the instance apply to the scored and the unscored alike.
+    expect(page({ status: 'accepted' })).toMatchObject({ total: 2 });
+    expect(shown({ status: 'accepted' })).toEqual([
+      [ids[2], -0.5],
+      [ids[4], null],
+    ]);
+    expect(shown({ status: 'accepted', offset: 1 })).toEqual([[ids[4], null]]);
+    expect(shown({ roundIndex: 1, order: 'worst' }).map(([id]) => id)).toEqual([ids[0], ids[2], ids[4]]);
+    expect(shown({ promptContains: 'SHIRT', limit: 1 }).map(([id]) => id)).toEqual([ids[3]]);
+    expect(shown({ promptContains: '100%' })).toEqual([]);
+    expect(shown({ generatorId: 'test-generator', maxScore: -1.5 })).toEqual([[ids[1], -2]]);
+    expect(shown({ generatorId: 'other' })).toEqual([]);
+  });
+
+  it('follow a relabel and its undo: an instance is ranked in the class it is labelled as', () => {
+    const shirt = addClass(db, { name: 'shirt' });
+    const coat = addClass(db, { name: 'coat' });
+    const [a, b] = [1, 2].map((n) => insertInstance(db, newInstance(n, shirt.id))) as [number, number];
+    recordScores(db, [
+      { instanceId: a, kind: 'quality', value: -1, runId: null, roundIndex: 0 },
+      { instanceId: b, kind: 'quality', value: -2, runId: null, roundIndex: 0 },
+    ]);
+    const best = (labelId: number) =>
+      pageOfClass(db, { labelId, kind: 'quality', order: 'best', offset: 0, limit: 10 }).items.map((i) => i.id);
+    curate(db, { instanceIds: [a], action: 'relabel', labelId: coat.id });
+    expect([best(shirt.id), best(coat.id)]).toEqual([[b], [a]]);
+    // A score recorded after the relabel is ranked in the new class too.
+    recordScores(db, [{ instanceId: a, kind: 'contribution', value: 0.3, runId: null, roundIndex: 1 }]);
+    expect(
+      pageOfClass(db, { labelId: coat.id, kind: 'contribution', order: 'best', offset: 0, limit: 10 }).items,
+    ).toMatchObject([{ id: a, score: 0.3 }]);
+    undoLastAction(db);
+    expect([best(shirt.id), best(coat.id)]).toEqual([[a, b], []]);
+    expect(
+      pageOfClass(db, { labelId: shirt.id, kind: 'contribution', order: 'best', offset: 0, limit: 10 }).items,
+    ).toMatchObject([
+      { id: a, score: 0.3 },
+      { id: b, score: null },
+    ]);
   });
 });
 

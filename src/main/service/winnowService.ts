@@ -24,16 +24,17 @@ import { removeModel } from '../models/modelRegistry.ts';
 import { registeredModels, registerModel } from './models.ts';
 import { promptSuggestionsFor } from './prompts.ts';
 import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
-import { extremesOfClass, getInstance, type Instance, pageOfClass } from '../store/instances.ts';
+import { extremesOfClass, getInstance, type Instance, pageOfClass, type ScoredInstance } from '../store/instances.ts';
 import { initProject, isProject, openProject, type Project } from '../store/project.ts';
 import type { ImageStore } from '../store/imageStore.ts';
 import { recentProjects, setCurrentProject } from '../workspace.ts';
-import { scoreHistory } from '../store/scores.ts';
+import { latestScore, scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
 import { describeRequestIssues } from './requestErrors.ts';
 
-function summary(i: Instance & { readonly score?: number | null }) {
+/** An instance as lists show it, with its latest score of the kind the list is ordered by. */
+function summary(i: Instance, score: number | null) {
   return {
     id: i.id,
     imageHash: i.imageHash,
@@ -42,9 +43,10 @@ function summary(i: Instance & { readonly score?: number | null }) {
     status: i.status,
     override: i.override,
     contribution: i.contribution,
-    score: i.score === undefined ? i.contribution : i.score,
+    score,
   };
 }
+const scored = (i: ScoredInstance) => summary(i, i.score);
 
 /** The open project and what it holds: what `projectStatus` answers and `winnow status` prints. */
 export function projectStatus(project: Project): ProjectStatus {
@@ -135,24 +137,21 @@ function createApi(
   jobs: Jobs,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
-  // By contribution: two index range scans; by another kind (by default the default ranking):
-  // the latest history value of each.
-  const extremes = (labelId: number, n: number, order: 'best' | 'worst', kind: string = DEFAULT_SCORE_KIND) =>
-    kind === 'contribution'
-      ? extremesOfClass(db, labelId, n, order)
-      : pageOfClass(db, { labelId, order, kind, offset: 0, limit: n }).items.filter((i) => i.score !== null);
+  // A list ordered by no score kind shows the default ranking.
+  const ranked = (i: Instance) => summary(i, latestScore(db, i.id, DEFAULT_SCORE_KIND));
   return {
     projectStatus: async () => projectStatus(project),
-    classExtremes: async ({ classId, n, kind }) => ({
-      best: extremes(classId, n, 'best', kind).map(summary),
-      worst: extremes(classId, n, 'worst', kind).map(summary),
+    // Two index range scans, by any kind (by default the default ranking).
+    classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND }) => ({
+      best: extremesOfClass(db, classId, kind, n, 'best').map(scored),
+      worst: extremesOfClass(db, classId, kind, n, 'worst').map(scored),
     }),
     classPage: async (request) => {
       const page = pageOfClass(db, { ...request, kind: request.kind ?? DEFAULT_SCORE_KIND });
-      return { total: page.total, items: page.items.map(summary) };
+      return { total: page.total, items: page.items.map(scored) };
     },
     similar: async ({ id, k, sameLabel }) => ({
-      items: similarInstances(db, id, k, sameLabel).map((i) => ({ ...summary(i), similarity: i.similarity })),
+      items: similarInstances(db, id, k, sameLabel).map((i) => ({ ...ranked(i), similarity: i.similarity })),
     }),
     nearestReal: async ({ id, k }) => ({
       items: nearestReal(db, id, k).map((r) => ({
@@ -166,7 +165,7 @@ function createApi(
       const i = getInstance(db, id);
       if (i === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
       return {
-        ...summary(i),
+        ...ranked(i),
         prompt: i.prompt,
         negativePrompt: i.negativePrompt,
         seed: i.seed,
@@ -187,7 +186,7 @@ function createApi(
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
-    auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(summary) }),
+    auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(ranked) }),
     auditVerdict: async ({ id, verdict, labelId }) => {
       const recorded = recordVerdict(db, id, verdict, labelId);
       return { id: recorded.id, labelId: recorded.labelId };

@@ -36,8 +36,15 @@ function nextState(action: CuratorAction, current: CuratedState, labelId: number
   }
 }
 
-const apply = (db: Db, id: number, s: CuratedState) =>
+/** Sets an instance's curated state; its latest scores follow its pseudo-label (the review orders by them). */
+function apply(db: Db, id: number, s: CuratedState): void {
   db.prepare('UPDATE instances SET override = ?, label_id = ? WHERE id = ?').run(s.override, s.labelId, id);
+  db.prepare('UPDATE latest_scores SET label_id = ? WHERE instance_id = ? AND label_id <> ?').run(
+    s.labelId,
+    id,
+    s.labelId,
+  );
+}
 
 /**
  * Applies one curator action to several instances at once, in one transaction, recorded as one

@@ -87,17 +87,46 @@ export function setStatus(db: Db, id: number, status: InstanceStatus): void {
   db.prepare('UPDATE instances SET status = ? WHERE id = ?').run(status, id);
 }
 
-/** The queries behind `extremesOfClass`, exported so tests can check their plan. */
-export const EXTREMES_SQL = {
-  best: `SELECT ${INSTANCE_COLUMNS} FROM instances
-  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution DESC LIMIT ?`,
-  worst: `SELECT ${INSTANCE_COLUMNS} FROM instances
-  WHERE label_id = ? AND contribution IS NOT NULL ORDER BY contribution ASC LIMIT ?`,
-} as const;
+/** An instance with its latest score of the kind a list is ordered by (null: not scored by it). */
+export type ScoredInstance = Instance & { readonly score: number | null };
 
-/** The N instances of a class with the highest (best) or lowest (worst) contribution: an index range scan. */
-export function extremesOfClass(db: Db, labelId: number, n: number, end: 'best' | 'worst'): Instance[] {
-  return db.prepare<[number, number], Instance>(EXTREMES_SQL[end]).all(labelId, n);
+/** The instance columns prefixed with the alias `i`, for queries that join instances to their scores. */
+const I_COLUMNS = INSTANCE_COLUMNS.split(',')
+  .map((column) => `i.${column.trim()}`)
+  .join(', ');
+
+// Highest first or lowest first, ties broken by id the same way round: both are one walk, forwards
+// or backwards, of latest_scores_rank (kind, label_id, value, instance_id), with no sort step.
+const SCORED_ORDER = { best: 'ls.value DESC, ls.instance_id DESC', worst: 'ls.value, ls.instance_id' } as const;
+
+/**
+ * The instances of class :labelId scored by :kind, in `end`'s order, that also meet `where` (on i
+ * and ls); exported for the plan tests.
+ */
+export function scoredSql(end: 'best' | 'worst', where: string): string {
+  return `SELECT ${I_COLUMNS}, ls.value AS score
+    FROM latest_scores ls CROSS JOIN instances i ON i.id = ls.instance_id
+    WHERE ls.kind = :kind AND ls.label_id = :labelId${where}
+    ORDER BY ${SCORED_ORDER[end]} LIMIT :limit OFFSET :offset`;
+}
+
+/** The queries behind `extremesOfClass`, exported so tests can check their plan. */
+export const EXTREMES_SQL = { best: scoredSql('best', ''), worst: scoredSql('worst', '') } as const;
+
+/**
+ * The N instances of a class with the highest (best) or lowest (worst) latest score of a kind,
+ * unscored ones left out: a range scan of one index, for every kind.
+ */
+export function extremesOfClass(
+  db: Db,
+  labelId: number,
+  kind: string,
+  n: number,
+  end: 'best' | 'worst',
+): ScoredInstance[] {
+  return db
+    .prepare<{ labelId: number; kind: string; limit: number; offset: number }, ScoredInstance>(EXTREMES_SQL[end])
+    .all({ labelId, kind, limit: n, offset: 0 });
 }
 
 export interface InstanceFilter {
@@ -133,9 +162,9 @@ export interface ClassPage {
   readonly status?: InstanceStatus;
   /** best: highest score first; worst: lowest first (unscored instances last either way); newest: by id. */
   readonly order: 'best' | 'worst' | 'newest';
-  /** The score kind to sort by (default: contribution, read from the row; others from the latest score history). */
-  readonly kind?: string;
-  /** Only instances whose sorting score lies in [min, max]. */
+  /** The score kind to order by, shown as each instance's `score` (its latest value). */
+  readonly kind: string;
+  /** Only instances whose score lies in [min, max] (so only scored ones). */
   readonly minScore?: number;
   readonly maxScore?: number;
   readonly roundIndex?: number;
@@ -146,48 +175,65 @@ export interface ClassPage {
   readonly limit: number;
 }
 
-const PAGE_ORDER = {
-  // SQLite sorts NULL lowest, so descending order puts unscored instances last by itself, and
-  // "best by contribution" can walk the (label_id, contribution) index instead of sorting.
-  best: 'score DESC, id',
-  worst: 'score IS NULL, score ASC, id',
-  newest: 'id DESC',
-} as const;
-
-/** One page of a class's instances for the review grid, and how many there are in all. */
-export function pageOfClass(
-  db: Db,
-  page: ClassPage,
-): { total: number; items: (Instance & { readonly score: number | null })[] } {
-  const byContribution = page.kind === undefined || page.kind === 'contribution';
-  // The latest score of the kind, through the (instance_id, kind, id) index of the history.
-  const score = byContribution
-    ? 'contribution'
-    : '(SELECT value FROM scores s WHERE s.instance_id = instances.id AND s.kind = :kind ORDER BY s.id DESC LIMIT 1)';
-  const where = `WHERE label_id = :labelId
-    AND (:status IS NULL OR coalesce(override, status) = :status)
-    AND (:roundIndex IS NULL OR round_index = :roundIndex)
-    AND (:generatorId IS NULL OR generator_id = :generatorId)
-    AND (:prompt IS NULL OR prompt LIKE :prompt ESCAPE '\\')
-    AND (:minScore IS NULL OR ${score} >= :minScore)
-    AND (:maxScore IS NULL OR ${score} <= :maxScore)`;
+/**
+ * One page of a class's instances for the review grid, and how many there are in all. Ordered by a
+ * score, the scored instances come first, walked in order through latest_scores_rank; the
+ * unscored ones follow by id.
+ */
+export function pageOfClass(db: Db, page: ClassPage): { total: number; items: ScoredInstance[] } {
+  // Only the filters given become SQL, so a page with none reads the index alone to count.
   const params = {
     labelId: page.labelId,
-    status: page.status ?? null,
-    roundIndex: page.roundIndex ?? null,
-    generatorId: page.generatorId ?? null,
+    kind: page.kind,
+    status: page.status,
+    roundIndex: page.roundIndex,
+    generatorId: page.generatorId,
     // The user's text is a bound parameter; only LIKE's own wildcards in it are escaped.
-    prompt: page.promptContains ? `%${page.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
-    minScore: page.minScore ?? null,
-    maxScore: page.maxScore ?? null,
-    ...(byContribution ? {} : { kind: page.kind }),
+    prompt: page.promptContains ? `%${page.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    minScore: page.minScore,
+    maxScore: page.maxScore,
   };
-  const total =
-    db.prepare<typeof params, { n: number }>(`SELECT count(*) AS n FROM instances ${where}`).get(params)?.n ?? 0;
-  const items = db
-    .prepare<typeof params & { limit: number; offset: number }, Instance & { score: number | null }>(
-      `SELECT ${INSTANCE_COLUMNS}, ${score} AS score FROM instances ${where} ORDER BY ${PAGE_ORDER[page.order]} LIMIT :limit OFFSET :offset`,
-    )
-    .all({ ...params, limit: page.limit, offset: page.offset });
-  return { total, items };
+  const given = (name: keyof typeof params, sql: string) => (params[name] === undefined ? '' : ` AND ${sql}`);
+  const onInstance =
+    given('status', 'coalesce(i.override, i.status) = :status') +
+    given('roundIndex', 'i.round_index = :roundIndex') +
+    given('generatorId', 'i.generator_id = :generatorId') +
+    given('prompt', "i.prompt LIKE :prompt ESCAPE '\\'");
+  const onScore = given('minScore', 'ls.value >= :minScore') + given('maxScore', 'ls.value <= :maxScore');
+  const bound = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  const window = { limit: page.limit, offset: page.offset };
+  const count = (sql: string) => db.prepare<typeof bound, { n: number }>(sql).get(bound)?.n ?? 0;
+  const list = (sql: string, at: typeof window) =>
+    db.prepare<typeof bound & typeof window, ScoredInstance>(sql).all({ ...bound, ...at });
+
+  const scored = count(
+    `SELECT count(*) AS n FROM latest_scores ls ${onInstance ? 'CROSS JOIN instances i ON i.id = ls.instance_id' : ''}
+     WHERE ls.kind = :kind AND ls.label_id = :labelId${onScore}${onInstance}`,
+  );
+  // A score range leaves the unscored out.
+  const all = onScore
+    ? scored
+    : count(`SELECT count(*) AS n FROM instances i WHERE i.label_id = :labelId${onInstance}`);
+  if (page.order === 'newest') {
+    const items = list(
+      `SELECT ${I_COLUMNS}, ls.value AS score
+       FROM instances i ${onScore ? '' : 'LEFT '}JOIN latest_scores ls ON ls.instance_id = i.id AND ls.kind = :kind
+       WHERE i.label_id = :labelId${onInstance}${onScore} ORDER BY i.id DESC LIMIT :limit OFFSET :offset`,
+      window,
+    );
+    return { total: all, items };
+  }
+  const items = page.offset < scored ? list(scoredSql(page.order, onScore + onInstance), window) : [];
+  const rest = page.limit - items.length;
+  if (rest > 0 && all > scored)
+    items.push(
+      ...list(
+        `SELECT ${I_COLUMNS}, NULL AS score FROM instances i
+         WHERE i.label_id = :labelId${onInstance}
+           AND NOT EXISTS (SELECT 1 FROM latest_scores ls WHERE ls.instance_id = i.id AND ls.kind = :kind)
+         ORDER BY i.id LIMIT :limit OFFSET :offset`,
+        { limit: rest, offset: Math.max(0, page.offset - scored) },
+      ),
+    );
+  return { total: all, items };
 }
