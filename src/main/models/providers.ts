@@ -171,7 +171,11 @@ function nvidiaModels(): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((bus) => {
     const info = join(dir, bus, 'information');
-    const model = existsSync(info) ? /^Model:\s*(.+)$/m.exec(readFileSync(info, 'utf8'))?.[1]?.trim() : undefined;
+    const model = existsSync(info)
+      ? readFileSync(info, 'utf8')
+          .match(/^Model:\s*(.+)$/m)?.[1]
+          ?.trim()
+      : undefined;
     return model ? [model] : [];
   });
 }
