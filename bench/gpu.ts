@@ -22,9 +22,9 @@ import { HEAD_FIT_DEFAULTS } from '../src/main/learn/learnDefaults.ts';
 import type { FeatureSet } from '../src/main/learn/softmaxHead.ts';
 import { loadEmbeddedModels } from '../src/main/models/embeddedModels.ts';
 import { chooseProvider, type ExecutionProvider, machineProbe } from '../src/main/models/providers.ts';
-import { fillGaussian } from '../src/main/models/random.ts';
 import { StableDiffusionGenerator } from '../src/main/models/sd/stableDiffusion.ts';
 import { fitTrainedHead, scoreAll, scoringReference } from '../src/main/pipeline/scoring.ts';
+import { gaussianClusters } from './gaussianClusters.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -91,13 +91,7 @@ async function measure(file: string): Promise<void> {
   // Scoring and training on Gaussian class clusters of the sizes the issue names.
   const D = encoder.dim;
   const C = 10;
-  const clusters = (n: number, seed: number): FeatureSet => {
-    const centres = fillGaussian(new Float32Array(C * D), 99);
-    const features = fillGaussian(new Float32Array(n * D), seed);
-    const labels = Int32Array.from({ length: n }, (_, i) => i % C);
-    for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) features[i * D + d]! += 2 * centres[(i % C) * D + d]!;
-    return { features, labels };
-  };
+  const clusters = (n: number, seed: number): FeatureSet => gaussianClusters(n, C, D, 2, seed);
   const reference = await scoringReference(clusters(1000, 1), C, undefined, {
     lambda: HEAD_FIT_DEFAULTS.lambdaGrid[0],
   });

@@ -18,7 +18,7 @@ import {
 import { labelQualityFromProbabilities } from '../src/main/learn/labelQuality.ts';
 import { neighbourReference, neighbourScores } from '../src/main/learn/neighbours.ts';
 import type { FeatureSet } from '../src/main/learn/softmaxHead.ts';
-import { fillGaussian } from '../src/main/models/random.ts';
+import { gaussianClusters } from './gaussianClusters.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,14 +34,7 @@ const V = Number(args.real);
 const D = Number(args.dim);
 const C = Number(args.classes);
 
-const centres = fillGaussian(new Float32Array(C * D), 99);
-function clusters(n: number, seed: number): FeatureSet {
-  const features = fillGaussian(new Float32Array(n * D), seed);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % C);
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < D; d++) features[i * D + d]! += 0.3 * (centres[(labels[i] as number) * D + d] as number);
-  return { features, labels };
-}
+const clusters = (n: number, seed: number): FeatureSet => gaussianClusters(n, C, D, 0.3, seed);
 
 /**
  * Prints wall-clock throughput, and the process's CPU time: on a machine shared with other work,

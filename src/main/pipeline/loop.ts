@@ -461,7 +461,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
     const encoding = await generator.encodePrompt(classPrompt(template, cls));
     const negative =
       cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
-    const conditioned = await conditionClass(r, c, encoding.conditioning, negative, planned);
+    const conditioned = await conditionClass(r, c, encoding.conditioning, negative, planned, { guidanceScale, steps });
     probes += conditioned.probes;
     const images = await r.timed('generate', () =>
       generator.generate(
@@ -523,6 +523,7 @@ async function conditionClass(
   base: Float32Array,
   negative: Float32Array | undefined,
   planned: readonly number[],
+  sampling: { readonly guidanceScale: number; readonly steps: number },
 ): Promise<{
   conditionings: Float32Array[];
   perturbation: (seed: number, k: number) => string | null;
@@ -552,11 +553,7 @@ async function conditionClass(
             seed: itemSeed(params.seed, round, c, 90_000 + k),
             ...(negative ? { negative } : {}),
           })),
-          {
-            guidanceScale: params.guidanceScale ?? models.generator.defaults.guidanceScale,
-            steps: params.steps ?? models.generator.defaults.steps,
-            ...r.signal,
-          },
+          { ...sampling, ...r.signal },
         );
         return Array.from(acquisition(params.acquisition, r.head, await models.encoder.encodePixels(images), random));
       },
