@@ -105,6 +105,31 @@ describe('influence on the cross-fitted head', () => {
   });
 });
 
+describe("warm starts (the loop's next round starts from the previous round's fits and solves)", () => {
+  const real = clusters(60, C, D, 11, 1);
+  const before = clusters(9, C, D, 13, 1);
+  const after = clusters(15, C, D, 14, 1);
+  const options = { lambda: 0.02, folds: 3, ...TIGHT };
+
+  it('reach the same heads and influence directions', () => {
+    const previous = crossFitHead(real, C, { ...options, extra: before });
+    const cold = crossFitHead(real, C, { ...options, extra: after });
+    const warm = crossFitHead(real, C, { ...options, extra: after, warmStart: previous });
+    warm.foldHeads.forEach((head, k) => {
+      head.weights.forEach((w, j) => expect(w).toBeCloseTo(cold.foldHeads[k]!.weights[j]!, 6));
+    });
+    warm.full.weights.forEach((w, j) => expect(w).toBeCloseTo(cold.full.weights[j]!, 6));
+
+    const solve = { damping: 1e-5, cgTolerance: 1e-12 };
+    const coldDirections = influenceReference(cold, solve);
+    const warmDirections = influenceReference(warm, { ...solve, warmStart: influenceReference(previous, solve) });
+    expect(warmDirections.residual).toBeLessThanOrEqual(1e-12);
+    warmDirections.directions.forEach((u, k) =>
+      u.forEach((v, j) => expect(v).toBeCloseTo(coldDirections.directions[k]![j]!, 6)),
+    );
+  });
+});
+
 describe('the look-ahead on the cross-fitted head', () => {
   it('is the size-weighted mean over folds of the held-out loss drop after one step on the instance', async () => {
     const real = clusters(45, C, D, 21, 1);

@@ -8,7 +8,16 @@ import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pi
 import { scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { curate } from '../../src/main/store/curation.ts';
 import { loadCheckpoint } from '../../src/main/store/features.ts';
-import { effectiveStatus, getInstance, listInstances } from '../../src/main/store/instances.ts';
+import {
+  effectiveStatus,
+  getInstance,
+  type Instance,
+  instancesOfRun,
+  listInstances,
+} from '../../src/main/store/instances.ts';
+import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
+import { allRealData, loadRealData } from '../../src/main/pipeline/realData.ts';
+import { scoreAll, scoringReference } from '../../src/main/pipeline/scoring.ts';
 import { initProject, openProject } from '../../src/main/store/project.ts';
 import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
@@ -71,6 +80,44 @@ describe('the generative active-learning loop', () => {
     expect(events.filter((e) => e.stage === 'generate').every((e) => e.round !== undefined && e.done <= e.total)).toBe(
       true,
     );
+    project.close();
+  });
+
+  it('online scoring scores an accepted instance with heads that never trained on it (the other half of the accepted)', async () => {
+    const project = await createDemoProject(join(tempDir(), 'demo'));
+    let acceptedBeforeRound2: Instance[] = [];
+    const runId = await startLoop(project, models, quick, {
+      onProgress: (e) => {
+        if (e.stage === 'embed' && e.round === 1 && acceptedBeforeRound2.length === 0)
+          acceptedBeforeRound2 = listInstances(project.db, { status: 'accepted' });
+      },
+    });
+    const real = await loadRealData(project, models.encoder);
+    const labelled = async (instances: readonly Instance[]) => ({
+      features: await featuresOf(
+        project,
+        models.encoder,
+        instances.map((i) => i.imageHash),
+      ),
+      labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId)!),
+    });
+    // The halves alternate by place in the run.
+    const half = new Map(instancesOfRun(project.db, runId).map((inst, k) => [inst.id, k % 2]));
+    const checked = acceptedBeforeRound2.filter((i) => i.roundIndex === 0).slice(0, 4);
+    expect(new Set(checked.map((i) => half.get(i.id))).size).toBe(2);
+    for (const instance of checked) {
+      const otherHalf = acceptedBeforeRound2.filter((i) => half.get(i.id) !== half.get(instance.id));
+      const reference = await scoringReference(allRealData(real), real.classes.length, quick, {
+        folds: quick.folds,
+        lambda: quick.lambdaGrid[0],
+        extra: await labelled(otherHalf),
+      });
+      const expected = (await scoreAll(reference, await labelled([instance]))).self_confidence[0]!;
+      const stored = scoreHistory(project.db, instance.id).find(
+        (h) => h.kind === 'self_confidence' && h.runId === runId && h.roundIndex === 1,
+      )!.value;
+      expect(stored).toBeCloseTo(expected, 4);
+    }
     project.close();
   });
 

@@ -35,6 +35,11 @@ export interface InfluenceOptions {
   readonly cgMaxIterations?: number;
   /** Also solve one system per class for the class-conditional variant (C more solves per fold). */
   readonly classConditional?: boolean;
+  /**
+   * The solutions of a nearby problem (the loop's previous round, or the other half of its
+   * accepted instances), each solve's starting point: the same answer in fewer iterations.
+   */
+  readonly warmStart?: InfluenceReference;
 }
 
 /** The solved directions of every fold: what scoring instances needs. */
@@ -51,27 +56,40 @@ export function influenceReference(fit: CrossFittedHead, options: InfluenceOptio
   const o = { ...INFLUENCE_DEFAULTS, ...options };
   const { classes: C, dim: D } = fit;
   let residual = 0;
+  const warm = o.warmStart?.directions.length === fit.foldHeads.length ? o.warmStart : undefined;
   const directions: Float64Array[] = [];
   const classDirections: Float64Array[][] = [];
   fit.foldHeads.forEach((headFit, k) => {
     const held = indices(fit.folds, (f) => f === k);
     const problem = logisticProblem(foldTrainingSet(fit, k), C, D, headFit.lambda);
     const probs = probabilities(headFit.weights, problem.features, D, C);
-    const solve = (b: Float64Array): Float64Array => {
-      const { x, relativeResidual } = conjugateGradient(problem, probs, b, o.damping, o.cgTolerance, o.cgMaxIterations);
+    const solve = (b: Float64Array, start: Float64Array | undefined): Float64Array => {
+      const { x, relativeResidual } = conjugateGradient(
+        problem,
+        probs,
+        b,
+        o.damping,
+        o.cgTolerance,
+        o.cgMaxIterations,
+        start,
+      );
       residual = Math.max(residual, relativeResidual);
       return x;
     };
     const heldFeatures = gather(fit.real.features, held, D);
     const heldLabels = Int32Array.from(held, (i) => fit.real.labels[i]!);
-    directions.push(solve(lossGradient(headFit, heldFeatures, heldLabels, classBalancedWeights(heldLabels, C))));
+    directions.push(
+      solve(lossGradient(headFit, heldFeatures, heldLabels, classBalancedWeights(heldLabels, C)), warm?.directions[k]),
+    );
     if (o.classConditional) {
       const perClass: Float64Array[] = [];
       for (let c = 0; c < C; c++) {
         const count = heldLabels.filter((y) => y === c).length;
         const w = Float64Array.from(heldLabels, (y) => (y === c ? 1 / count : 0));
         perClass.push(
-          count === 0 ? new Float64Array((D + 1) * C) : solve(lossGradient(headFit, heldFeatures, heldLabels, w)),
+          count === 0
+            ? new Float64Array((D + 1) * C)
+            : solve(lossGradient(headFit, heldFeatures, heldLabels, w), warm?.classDirections?.[k]?.[c]),
         );
       }
       classDirections.push(perClass);
@@ -197,14 +215,20 @@ export function conjugateGradient(
   damping: number,
   tolerance: number,
   maxIterations: number,
+  start?: Float64Array,
 ): { x: Float64Array; iterations: number; relativeResidual: number } {
   const size = b.length;
-  const x = new Float64Array(size);
-  const r = Float64Array.from(b);
-  const p = Float64Array.from(b);
   const Ap = new Float64Array(size);
   const bNorm = Math.sqrt(dot(b, b));
-  if (bNorm === 0) return { x, iterations: 0, relativeResidual: 0 };
+  if (bNorm === 0) return { x: new Float64Array(size), iterations: 0, relativeResidual: 0 };
+  // From x₀ (a warm start) the residual is r₀ = b − A·x₀.
+  const x = start?.length === size ? Float64Array.from(start) : new Float64Array(size);
+  const r = Float64Array.from(b);
+  if (start?.length === size) {
+    hessianVectorProduct(problem, probs, x, Ap, damping);
+    for (let k = 0; k < size; k++) r[k]! -= Ap[k] as number;
+  }
+  const p = Float64Array.from(r);
   let rr = dot(r, r);
   let iterations = 0;
   while (Math.sqrt(rr) > tolerance * bNorm && iterations < maxIterations) {

@@ -37,8 +37,8 @@ import { allRealData, loadRealData, type RealData } from './realData.ts';
 import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
-import { recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
-import { batchContributions, fitTrainedHead, scoringReference } from './scoring.ts';
+import { concatFloat32, concatScored, recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
+import { batchContributions, fitTrainedHead, type ScoringReference, scoringReference } from './scoring.ts';
 import { storeRawImage } from './storeImages.ts';
 
 /** Everything that defines a run; stored with it, so `--resume` goes on with exactly the same settings. */
@@ -242,10 +242,11 @@ async function runLoop(
         .filter((r) => r.stage === 'done')
         .map((r) => r.roundIndex),
     );
+    const run: RunScope = { project, models, runId, params, real, hooks, emit, references: new Map() };
     for (let round = 0; round < params.rounds; round++) {
       if (done.has(round)) continue;
       hooks.signal?.throwIfAborted();
-      await runRound(project, models, runId, params, round, real, hooks, emit);
+      await runRound(run, round);
     }
     finishRun(db, runId, 'done');
   } catch (error) {
@@ -310,15 +311,25 @@ function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
   return metrics;
 }
 
-/** What every stage of one round reads: the run, its settings, the round, and the head it starts from. */
-interface RoundContext {
+/** What every round of a run in this process reads. */
+interface RunScope {
   readonly project: Project;
   readonly models: LoopModels;
   readonly runId: number;
   readonly params: LoopParams;
-  readonly round: number;
   readonly real: RealData;
   readonly hooks: LoopHooks;
+  readonly emit: (stage: Stage, round: number) => (done: number, total: number) => void;
+  /**
+   * The previous round's scoring references, by half (online scoring): the next round's fits and
+   * solves start from them. In memory only: a resumed run starts cold, with the same results.
+   */
+  readonly references: Map<number, ScoringReference>;
+}
+
+/** What every stage of one round reads: the run, the round, and the head it starts from. */
+interface RoundContext extends RunScope {
+  readonly round: number;
   /** The previous round's head (raw features) and loop state. */
   readonly head: SoftmaxHead;
   readonly state: LoopState;
@@ -341,16 +352,8 @@ interface Generated {
 }
 
 /** One round: plan → generate → embed → score → decide → train → evaluate, committed at the end. */
-async function runRound(
-  project: Project,
-  models: LoopModels,
-  runId: number,
-  params: LoopParams,
-  round: number,
-  real: RealData,
-  hooks: LoopHooks,
-  emit: (stage: Stage, round: number) => (done: number, total: number) => void,
-): Promise<void> {
+async function runRound(run: RunScope, round: number): Promise<void> {
+  const { project, models, runId, params, real, hooks, emit } = run;
   const { db } = project;
   const previous = loadCheckpoint(db, runId, round - 1);
   if (previous === undefined)
@@ -360,13 +363,8 @@ async function runRound(
     );
   const timings: Record<string, number> = {};
   const context: RoundContext = {
-    project,
-    models,
-    runId,
-    params,
+    ...run,
     round,
-    real,
-    hooks,
     head: headFrom(previous.head, real.classes.length, models.encoder.dim),
     state: previous.state as LoopState,
     progress: (stage) => emit(stage, round),
@@ -583,9 +581,20 @@ async function embedRun(r: RoundContext): Promise<{ instances: Instance[]; featu
 }
 
 /**
+ * Online scoring's halves: the run's instances alternate between two halves by their place in the
+ * run (one by one, or batch by batch under batch granularity, so a batch stays whole), which new
+ * rounds never change. An instance is scored by heads trained on the real images plus the accepted
+ * instances of the other half (and of other runs), never on itself: a head that had trained on an
+ * accepted instance would score it in-sample, so whatever was accepted once would look good
+ * enough to stay accepted.
+ */
+const SCORING_HALVES = 2;
+
+/**
  * Score: online re-scores every instance of the run against the head cross-fitted on all real
- * images plus the synthetic instances accepted so far (the model as it trains, so scores move
- * round to round); offline scores only this round's new instances against the real-only head.
+ * images plus the synthetic instances accepted so far in the other half (the model as it trains, so
+ * scores move round to round); offline scores only this round's new instances against the
+ * real-only head. The cross-validated accuracy is the mean over the heads used.
  */
 async function scoreRound(
   r: RoundContext,
@@ -594,30 +603,50 @@ async function scoreRound(
 ): Promise<{ scored: ScoredInstances; batch: Float32Array | undefined; cvAccuracy: number }> {
   const { project, params, real } = r;
   const D = r.models.encoder.dim;
-  const online = params.scoring === 'online';
-  const extra = online
-    ? await trainingSet(project, r.models.encoder, real, listInstances(project.db, { status: 'accepted' }))
-    : emptySet();
-  const reference = await scoringReference(allRealData(real), real.classes.length, params, {
-    folds: params.folds,
-    lambda: r.state.lambda,
-    extra,
-  });
-  const rows = instances.flatMap((inst, k) => (online || inst.roundIndex === r.round ? [k] : []));
-  const chosen = Float32Array.from(rows.flatMap((k) => Array.from(features.subarray(k * D, (k + 1) * D))));
-  const scored = await scoreInstances(
-    project,
-    reference,
-    real,
-    rows.map((k) => instances[k]!),
-    chosen,
-    r.models.clip,
-    r.hooks.signal,
-  );
-  const batch =
-    params.granularity === 'batch' ? batchContributions(reference, scored.set, params.batchSize) : undefined;
-  r.progress('score')(rows.length, rows.length);
-  return { scored, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) };
+  const accepted = params.scoring === 'online' ? listInstances(project.db, { status: 'accepted' }) : [];
+  const unit = params.granularity === 'batch' ? params.batchSize : 1;
+  const halfOf = new Map(instances.map((inst, k) => [inst.id, Math.floor(k / unit) % SCORING_HALVES]));
+  const rowsWhere = (keep: (inst: Instance) => boolean) => instances.flatMap((inst, k) => (keep(inst) ? [k] : []));
+  const groups =
+    params.scoring === 'online'
+      ? Array.from({ length: SCORING_HALVES }, (_, h) => ({
+          rows: rowsWhere((inst) => halfOf.get(inst.id) === h),
+          extra: accepted.filter((inst) => halfOf.get(inst.id) !== h),
+        }))
+      : [{ rows: rowsWhere((inst) => inst.roundIndex === r.round), extra: [] }];
+  const parts: { scored: ScoredInstances; batch: Float32Array | undefined; cvAccuracy: number }[] = [];
+  // An empty group is skipped, unless all are (then one scores nothing, so every kind is present).
+  for (const [group, { rows, extra }] of groups.entries()) {
+    if (rows.length === 0 && (parts.length > 0 || groups.slice(group + 1).some((g) => g.rows.length > 0))) continue;
+    const reference = await scoringReference(
+      allRealData(real),
+      real.classes.length,
+      params,
+      { folds: params.folds, lambda: r.state.lambda, extra: await trainingSet(project, r.models.encoder, real, extra) },
+      r.references.get(group),
+    );
+    r.references.set(group, reference);
+    const chosen = Float32Array.from(rows.flatMap((k) => Array.from(features.subarray(k * D, (k + 1) * D))));
+    const scored = await scoreInstances(
+      project,
+      reference,
+      real,
+      rows.map((k) => instances[k]!),
+      chosen,
+      r.models.clip,
+      r.hooks.signal,
+    );
+    const batch =
+      params.granularity === 'batch' ? batchContributions(reference, scored.set, params.batchSize) : undefined;
+    parts.push({ scored, batch, cvAccuracy: crossValidatedAccuracy(reference.fit) });
+  }
+  const scored = concatScored(parts.map((p) => p.scored));
+  r.progress('score')(scored.instances.length, scored.instances.length);
+  return {
+    scored,
+    batch: params.granularity === 'batch' ? concatFloat32(parts.map((p) => p.batch!)) : undefined,
+    cvAccuracy: parts.length === 0 ? 0 : parts.reduce((sum, p) => sum + p.cvAccuracy, 0) / parts.length,
+  };
 }
 
 /** The values the run's rule decides on: BSGAL's batch cosines, the filter's kind, or (for the fixed policies, which ignore it) the default ranking. */

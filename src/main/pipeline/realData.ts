@@ -56,17 +56,30 @@ export async function loadRealData(project: Project, encoder: ImageEncoder): Pro
 
 /** Concatenates feature sets (flat arrays of the same dimension). */
 export function concatSets(sets: readonly FeatureSet[]): FeatureSet {
-  const features = new Float32Array(sets.reduce((n, s) => n + s.features.length, 0));
-  const labels = new Int32Array(sets.reduce((n, s) => n + s.labels.length, 0));
-  let f = 0;
-  let l = 0;
-  for (const s of sets) {
-    features.set(s.features, f);
-    labels.set(s.labels, l);
-    f += s.features.length;
-    l += s.labels.length;
+  return {
+    features: concatArrays(
+      sets.map((s) => s.features),
+      (n) => new Float32Array(n),
+    ),
+    labels: concatArrays(
+      sets.map((s) => s.labels),
+      (n) => new Int32Array(n),
+    ),
+  };
+}
+
+/** Concatenates typed arrays of one type. */
+export function concatArrays<T extends Float32Array | Int32Array>(
+  arrays: readonly ArrayLike<number>[],
+  make: (length: number) => T,
+): T {
+  const out = make(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
   }
-  return { features, labels };
+  return out;
 }
 
 /** Every labelled real image (train then validation): what the cross-fitted head is fitted on. */

@@ -6,7 +6,7 @@ import type { Project } from '../store/project.ts';
 import { recordScores } from '../store/scores.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { clipScoresOf } from './clipScores.ts';
-import type { RealData } from './realData.ts';
+import { concatArrays, concatSets, type RealData } from './realData.ts';
 import { scoreAll, scoreEntries, type ScoringReference } from './scoring.ts';
 
 /**
@@ -48,6 +48,19 @@ export async function scoreInstances(
     );
   return { instances, set, scores };
 }
+
+/** Scored groups as one (instances, features, labels and every kind's values in the groups' order). */
+export function concatScored(parts: readonly ScoredInstances[]): ScoredInstances {
+  const kinds = Object.keys(parts[0]?.scores ?? {}) as ScoreKindName[];
+  return {
+    instances: parts.flatMap((p) => p.instances),
+    set: concatSets(parts.map((p) => p.set)),
+    scores: Object.fromEntries(kinds.map((kind) => [kind, concatFloat32(parts.map((p) => p.scores[kind]!))])),
+  };
+}
+
+export const concatFloat32 = (arrays: readonly Float32Array[]): Float32Array =>
+  concatArrays(arrays, (n) => new Float32Array(n));
 
 /**
  * Records every score of `scored` (plus `extra` kinds, e.g. the loop's batch contributions) as

@@ -48,14 +48,17 @@ export interface ScoringReference {
 /**
  * Fits the cross-fitted head on `real` (options: fixed λ, folds, grid, and `extra` training data,
  * e.g. the loop's accepted instances), then the influence directions and neighbour references.
+ * `warmStart`, the reference of a nearby problem, is where the head fits and influence solves
+ * start from: the same result, sooner.
  */
 export async function scoringReference(
   real: FeatureSet,
   classes: number,
   settings: ScoringSettings = SCORING_DEFAULTS,
-  head: CrossFitOptions = {},
+  head: Omit<CrossFitOptions, 'warmStart'> = {},
+  warmStart?: ScoringReference,
 ): Promise<ScoringReference> {
-  const fit = crossFitHead(real, classes, head);
+  const fit = crossFitHead(real, classes, warmStart ? { ...head, warmStart: warmStart.fit } : head);
   const heldOutGradients = fit.foldHeads.map((f, k) => {
     const held = indices(fit.folds, (fold) => fold === k);
     return meanGradient(f.head, {
@@ -65,7 +68,10 @@ export async function scoringReference(
   });
   return {
     fit,
-    influence: influenceReference(fit, { damping: settings.damping }),
+    influence: influenceReference(
+      fit,
+      warmStart ? { damping: settings.damping, warmStart: warmStart.influence } : { damping: settings.damping },
+    ),
     neighbours: await neighbourReference(fit, settings.neighbours),
     heldOutGradients,
     prototypes: classPrototypes(real, classes, fit.dim),
