@@ -40,6 +40,13 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
+/**
+ * The instances an audit samples and estimates: `exported`, those an export of accepted instances
+ * holds (the filter's decision, a curator's override winning); `all`, every instance whatever its decision.
+ */
+export const AUDIT_POPULATIONS = ['exported', 'all'] as const;
+export type AuditPopulation = (typeof AUDIT_POPULATIONS)[number];
+
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
   projectList: z.object({}).strict(),
@@ -74,7 +81,14 @@ export const requestSchemas = {
     })
     .strict(),
   undo: z.object({}).strict(),
-  auditSample: z.object({ perClass: z.number().int().min(1).max(200), seed: z.number().int().min(0) }).strict(),
+  auditSample: z
+    .object({
+      perClass: z.number().int().min(1).max(200),
+      seed: z.number().int().min(0),
+      /** Which instances to draw from (default: all, as before populations existed). */
+      population: z.enum(AUDIT_POPULATIONS).optional(),
+    })
+    .strict(),
   auditVerdict: z
     .object({
       id,
@@ -85,7 +99,15 @@ export const requestSchemas = {
     .strict(),
   auditUndo: z.object({}).strict(),
   /** The agreement is measured for `kind` (default: the default ranking, quality). */
-  auditSummary: z.object({ kind: z.enum(SCORE_KINDS).optional() }).strict(),
+  auditSummary: z
+    .object({
+      kind: z.enum(SCORE_KINDS).optional(),
+      /** The population the estimates are of (default: exported, what an export of accepted instances holds). */
+      population: z.enum(AUDIT_POPULATIONS).optional(),
+      /** The seed of the AUROC's bootstrap (default 1). */
+      seed: z.number().int().min(0).optional(),
+    })
+    .strict(),
   exportDataset: z
     .object({
       /** A folder name: the export goes to `<project>/exports/<name>`, never anywhere else. */
@@ -159,6 +181,8 @@ export const requestSchemas = {
   runState: z.object({}).strict(),
   /** The histograms are of `kind` (default: the default ranking, quality). */
   runMetrics: z.object({ runId: id, kind: z.enum(SCORE_KINDS).optional() }).strict(),
+  /** A run's own settings and its rounds' metrics and stage timings (the per-round table `winnow run` prints). */
+  runDetail: z.object({ runId: id }).strict(),
   modelList: z.object({}).strict(),
   /** Checks a Stable Diffusion or CLIP folder completely, then registers it (default name: the folder's). */
   modelAdd: z.object({ folder: absolutePath, name: modelName.optional() }).strict(),
@@ -268,6 +292,7 @@ export interface Responses {
   runStop: { readonly stopping: true };
   runState: RunState;
   runMetrics: RunMetrics;
+  runDetail: RunDetail;
   exportDataset: {
     readonly destination: string;
     readonly instances: number;
@@ -326,7 +351,10 @@ export interface AuditSummary {
     readonly classId: number;
     readonly name: string;
     readonly relabelled: number;
+    /** How many instances of the population it holds now: its stratum's size. */
+    readonly size: number;
   } & AccuracyEstimate)[];
+  /** The verdicts pooled, every class counted as if it were as large as the others (see `stratified`). */
   readonly overall: AccuracyEstimate;
   /**
    * How well a score kind (`kind`; default the default ranking) agrees with the verdicts (AUROC for
@@ -338,7 +366,63 @@ export interface AuditSummary {
     readonly auroc: number | null;
     readonly meanCorrect: number | null;
     readonly meanIncorrect: number | null;
+    /** The AUROC's 95% percentile-bootstrap interval (seeded: the same verdicts and seed give the same one). */
+    readonly low: number | null;
+    readonly high: number | null;
+    readonly resamples: number;
+    readonly seed: number;
+    /** The incorrect verdicts among `scored`: what the AUROC rests on, as much as the total. */
+    readonly incorrect: number;
   };
+  /** The population the classes' rows, the estimates and the agreement are of. */
+  readonly population: AuditPopulation;
+  /** The pseudo-label accuracy of the population, each class weighted by its size there. */
+  readonly stratified: StratifiedAccuracy;
+  /** Standing incorrect verdicts of the population, newest first, with the label they judged. */
+  readonly incorrect: readonly AuditedInstance[];
+}
+
+export interface StratifiedAccuracy {
+  /** The population's size: its instances in every class. */
+  readonly size: number;
+  readonly accuracy: number | null;
+  readonly standardError: number | null;
+  /** 95% interval; null until every judged class has two verdicts. */
+  readonly low: number | null;
+  readonly high: number | null;
+  /** The share of the population in classes with a verdict: the estimate speaks for that share. */
+  readonly coveredShare: number;
+}
+
+/** An instance a verdict judged, with the label it judged (`labelId` is its label now). */
+export interface AuditedInstance {
+  readonly id: number;
+  readonly imageHash: string;
+  readonly judgedLabelId: number;
+  readonly labelId: number;
+}
+
+/** A loop run as the run screen shows it: its settings, and per round its numbers and stage timings. */
+export interface RunDetail {
+  readonly runId: number;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** The settings the run was started with, as stored. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** The models it used, `name@hash` by role. */
+  readonly models: Readonly<Record<string, string>>;
+  readonly rounds: readonly {
+    /** -1: the start (the real-data head), before any round. */
+    readonly round: number;
+    readonly generated: number | null;
+    readonly acceptedNew: number | null;
+    readonly valAccuracy: number | null;
+    /** Seconds each stage took, as the loop recorded them. */
+    readonly seconds: Readonly<Record<string, number>>;
+    readonly startedAt: string | null;
+    readonly finishedAt: string | null;
+  }[];
 }
 
 /** The API as an object of methods: what the engine implements and the renderer's client offers. */

@@ -26,6 +26,7 @@ export const METHODS = [
   'runStop',
   'runState',
   'runMetrics',
+  'runDetail',
   'modelList',
   'modelAdd',
   'modelRemove',

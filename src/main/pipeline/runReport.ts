@@ -1,8 +1,9 @@
-import type { RunMetrics } from '../../shared/api.ts';
+import type { RunDetail, RunMetrics } from '../../shared/api.ts';
+import { WinnowError } from '../errors.ts';
 import { binEdges, countInBins } from '../../shared/histogram.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { Db } from '../store/database.ts';
-import { listRounds, metricsOf } from '../store/runs.ts';
+import { getRun, listRounds, metricsOf } from '../store/runs.ts';
 import { decisionsPerClass, roundScores } from '../store/runReport.ts';
 
 /**
@@ -11,9 +12,7 @@ import { decisionsPerClass, roundScores } from '../store/runReport.ts';
  * and the run's instances per class and decision.
  */
 export function runMetrics(db: Db, runId: number, kind: ScoreKindName = DEFAULT_SCORE_KIND): RunMetrics {
-  const metrics = metricsOf(db, runId);
-  const value = (round: number, name: string) =>
-    metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? null;
+  const value = metricValues(db, runId);
   const scores = roundScores(db, runId, kind);
   const bins = binEdges(
     kind,
@@ -31,4 +30,44 @@ export function runMetrics(db: Db, runId: number, kind: ScoreKindName = DEFAULT_
   }));
   const perClass = decisionsPerClass(db, runId);
   return { runId, kind, rounds, bins, perClass };
+}
+
+/** A run's metric of a name in a round (null: not recorded). */
+function metricValues(db: Db, runId: number): (round: number, name: string) => number | null {
+  const metrics = metricsOf(db, runId);
+  return (round, name) => metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? null;
+}
+
+/**
+ * What the run screen's table and comparison show of a run: the settings it was started with, and
+ * per round (the start first) what was made and accepted, the validation accuracy, when it ran and
+ * the seconds of each stage, as `winnow run` prints them.
+ */
+export function runDetail(db: Db, runId: number): RunDetail {
+  const run = getRun(db, runId);
+  if (run === undefined) throw new WinnowError(`There is no run with id ${runId}.`);
+  const value = metricValues(db, runId);
+  const numbers = (round: number) => ({
+    round,
+    generated: value(round, 'generated'),
+    acceptedNew: value(round, 'accepted_new'),
+    valAccuracy: value(round, 'val_accuracy'),
+  });
+  return {
+    runId,
+    status: run.status,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    settings: JSON.parse(run.params) as Record<string, unknown>,
+    models: JSON.parse(run.modelIds) as Record<string, string>,
+    rounds: [
+      { ...numbers(-1), seconds: {}, startedAt: null, finishedAt: null },
+      ...listRounds(db, runId).map((r) => ({
+        ...numbers(r.roundIndex),
+        seconds: JSON.parse(r.timings) as Record<string, number>,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+      })),
+    ],
+  };
 }

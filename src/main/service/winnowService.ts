@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { defaultLoopParams } from '../pipeline/loop.ts';
-import { runMetrics } from '../pipeline/runReport.ts';
+import { runDetail, runMetrics } from '../pipeline/runReport.ts';
 import { listClasses, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
@@ -186,13 +186,16 @@ function createApi(
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
-    auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(ranked) }),
+    auditSample: async ({ perClass, seed, population }) => ({
+      items: drawAuditSample(db, perClass, seed, population).map(ranked),
+    }),
     auditVerdict: async ({ id, verdict, labelId }) => {
       const recorded = recordVerdict(db, id, verdict, labelId);
       return { id: recorded.id, labelId: recorded.labelId };
     },
     auditUndo: async () => ({ id: undoLastVerdict(db) ?? null }),
-    auditSummary: async ({ kind }) => auditSummary(db, kind),
+    auditSummary: async ({ kind, population = 'exported', seed }) =>
+      auditSummary(db, kind, { population, ...(seed === undefined ? {} : { seed }) }),
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
     promptSuggestions: async ({ classId, ...request }) => {
@@ -226,6 +229,7 @@ function createApi(
         .map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt })),
     }),
     runMetrics: async ({ runId, kind }) => runMetrics(db, runId, kind),
+    runDetail: async ({ runId }) => runDetail(db, runId),
     exportDataset: async ({ name, status, labelIds, minContribution, minScore, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,
