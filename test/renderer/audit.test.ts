@@ -20,12 +20,36 @@ const item: InstanceSummary = {
 };
 const estimate = { audited: 1, correct: 0, accuracy: 0, low: 0, high: 0.79 };
 const summary: AuditSummary = {
+  population: 'exported',
   classes: [
-    { classId: SHIRT, name: 'shirt', relabelled: 1, ...estimate },
-    { classId: TSHIRT, name: 't-shirt', relabelled: 0, audited: 0, correct: 0, accuracy: null, low: 0, high: 1 },
+    { classId: SHIRT, name: 'shirt', relabelled: 1, size: 30, ...estimate },
+    {
+      classId: TSHIRT,
+      name: 't-shirt',
+      relabelled: 0,
+      size: 10,
+      audited: 0,
+      correct: 0,
+      accuracy: null,
+      low: 0,
+      high: 1,
+    },
   ],
   overall: estimate,
-  agreement: { kind: 'quality', scored: 0, auroc: null, meanCorrect: null, meanIncorrect: null },
+  stratified: { size: 40, accuracy: 0, standardError: null, low: null, high: null, coveredShare: 0.75 },
+  agreement: {
+    kind: 'quality',
+    scored: 0,
+    auroc: null,
+    meanCorrect: null,
+    meanIncorrect: null,
+    low: null,
+    high: null,
+    resamples: 1000,
+    seed: 1,
+    incorrect: 0,
+  },
+  incorrect: [{ id: 7, imageHash: 'a'.repeat(64), judgedLabelId: SHIRT, labelId: TSHIRT }],
 };
 const calls: [string, unknown][] = [];
 const ok = (value: unknown) => ({ ok: true, value });
@@ -62,7 +86,8 @@ describe('the Audit view', () => {
     expect(view.text()).toContain('Marked incorrect as shirt.');
     const rows = view.findAll('table[aria-label="Accuracy"] tr').map((r) => r.findAll('th, td').map((c) => c.text()));
     expect(rows[0]).toContain('Since relabelled');
-    expect(rows[1]).toEqual(['shirt', '1', '0', '0.0%', '0.0% – 79.0%', '1']);
+    // The class's size in the population is shown since the estimate became stratified.
+    expect(rows[1]).toEqual(['shirt', '30', '1', '0', '0.0%', '0.0% – 79.0%', '1']);
     expect(rows[3]?.at(-1)).toBe('1');
     view.unmount();
   });
