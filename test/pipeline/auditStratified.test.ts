@@ -139,8 +139,20 @@ describe('the agreement AUROC’s bootstrap interval', () => {
   });
 
   it('is [1, 1] for a perfect separation and missing without both kinds of verdict', () => {
-    expect(bootstrapAuroc(scores, scores.map((s) => s < 5), 9)).toMatchObject({ auroc: 1, low: 1, high: 1 });
-    expect(bootstrapAuroc(scores, scores.map(() => false), 9)).toMatchObject({ auroc: null, low: null, high: null });
+    expect(
+      bootstrapAuroc(
+        scores,
+        scores.map((s) => s < 5),
+        9,
+      ),
+    ).toMatchObject({ auroc: 1, low: 1, high: 1 });
+    expect(
+      bootstrapAuroc(
+        scores,
+        scores.map(() => false),
+        9,
+      ),
+    ).toMatchObject({ auroc: null, low: null, high: null });
   });
 
   it('comes with the number of incorrect verdicts it rests on, through the summary', () => {

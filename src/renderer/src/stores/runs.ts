@@ -4,6 +4,7 @@ import {
   type EngineEvent,
   type ModelInfo,
   type Request,
+  type RunDetail,
   type RunMetrics,
   type RunRule,
   type RunState,
@@ -33,6 +34,11 @@ export const useRunStore = defineStore('runs', {
     progress: null as ProgressEvent | null,
     selected: null as number | null,
     metrics: null as RunMetrics | null,
+    /** The selected run's own settings and per-round table. */
+    detail: null as RunDetail | null,
+    /** A second run shown side by side with the selected one (null: none). */
+    compareWith: null as number | null,
+    compareDetail: null as RunDetail | null,
     /** The score kind of the selected run's histograms. */
     kind: DEFAULT_SCORE_KIND as ScoreKindName,
     message: null as string | null,
@@ -89,8 +95,37 @@ export const useRunStore = defineStore('runs', {
     async select(runId: number) {
       this.selected = runId;
       await guarded(this, async () => {
-        this.metrics = await api.runMetrics({ runId, kind: this.kind });
+        // Each on its own: the charts show even when the table cannot be had, and the other way round.
+        const [metrics, detail] = await Promise.allSettled([
+          api.runMetrics({ runId, kind: this.kind }),
+          api.runDetail({ runId }),
+        ]);
+        if (metrics.status === 'fulfilled') this.metrics = metrics.value;
+        if (detail.status === 'fulfilled') this.detail = detail.value;
+        const failed = [metrics, detail].find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
       });
+      if (this.compareWith === runId) await this.compare(null);
+    },
+    /** Shows another run side by side with the selected one, or none (null). */
+    async compare(runId: number | null) {
+      this.compareWith = runId;
+      this.compareDetail = null;
+      if (runId === null) return;
+      await guarded(this, async () => {
+        this.compareDetail = await api.runDetail({ runId });
+      });
+    },
+    /**
+     * Fills the next run's form with a past run's choices of what the form shows, not its seed (which
+     * would remake its images) nor its models; the clip filter only when a CLIP score model is chosen.
+     */
+    copySettings(detail: RunDetail) {
+      const past = detail.settings as Partial<StartRequest>;
+      for (const key of Object.keys(RUN_DEFAULTS) as (keyof typeof RUN_DEFAULTS)[]) {
+        if (past[key] === undefined || (key === 'filter' && past.filter === 'clip' && !this.clipFilterUsable)) continue;
+        Object.assign(this.settings, { [key]: past[key] });
+      }
     },
     /** Shows the selected run's histograms of another score kind. */
     async setKind(kind: ScoreKindName) {
