@@ -17,6 +17,16 @@ const calls: string[] = [];
 const answers: Record<string, () => unknown> = {
   runState: () => runState,
   runMetrics: () => ({ runId: 1, kind: 'quality', rounds: [], bins: [], perClass: [] }),
+  // The run screen's table and settings of the selected run, fetched with its metrics.
+  runDetail: () => ({
+    runId: 1,
+    status: 'running',
+    startedAt: '',
+    finishedAt: null,
+    settings: {},
+    models: {},
+    rounds: [],
+  }),
   projectStatus: () => ({
     dir: '/p',
     name: 'p',
