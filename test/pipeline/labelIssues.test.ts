@@ -137,7 +137,9 @@ describe('suggested labels', () => {
     const count = (m: typeof after, labelId: number, suggestedId: number) =>
       m.cells.find((c) => c.labelId === labelId && c.suggestedId === suggestedId)?.count ?? 0;
     expect(count(after, cell.labelId, cell.suggestedId)).toBe(cell.count - 1);
-    expect(count(after, cell.suggestedId, cell.suggestedId)).toBe(count(matrix, cell.suggestedId, cell.suggestedId) + 1);
+    expect(count(after, cell.suggestedId, cell.suggestedId)).toBe(
+      count(matrix, cell.suggestedId, cell.suggestedId) + 1,
+    );
     expect(after.disagreements).toBe(matrix.disagreements - 1);
 
     const destination = join(tempDir(), 'out');

@@ -55,6 +55,16 @@ export function labelIssueInstances(
   return { total: page.total, items: page.items.map(suggestedSummary) };
 }
 
+/** The `limit` disagreements (suggestion ≠ pseudo-label) the head is surest of, of `status` when given. */
+export function topDisagreements(
+  db: Db,
+  limit: number,
+  status?: Request<'labelIssues'>['status'],
+): Responses['labelIssueInstances'] {
+  const page = pageOfSuggestions(db, { offset: 0, limit, ...(status ? { status } : {}) }, DEFAULT_SCORE_KIND);
+  return { total: page.total, items: page.items.map(suggestedSummary) };
+}
+
 /**
  * Relabels each instance to its suggested label in one batch of curator relabels (so exports, the
  * audit trail and undo see a relabel); instances already labelled as suggested are left alone.
