@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listClasses } from '../../src/main/store/classes.ts';
 import { curate } from '../../src/main/store/curation.ts';
@@ -7,17 +6,7 @@ import { listInstances } from '../../src/main/store/instances.ts';
 import { openProject } from '../../src/main/store/project.ts';
 import { suggestionOf } from '../../src/main/store/suggestions.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
-
-const BIN = resolve(import.meta.dirname, '../../bin/winnow.js');
-
-function winnow(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tempDir(),
-    env: { ...process.env, WINNOW_PROJECT: '', ...env },
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { winnowCli as winnow } from '../helpers/winnowCli.ts';
 
 /** The matrix as the test reads it from the store: "pseudo-label:suggested" → count. */
 function expectedMatrix(dir: string): Map<string, number> {

@@ -21,6 +21,7 @@ import { listRealSamples } from '../../src/main/store/realSamples.ts';
 import { suggestionOf } from '../../src/main/store/suggestions.ts';
 import type { WinnowApi } from '../../src/shared/api.ts';
 import { tempDir } from '../helpers/fixtures.ts';
+import { syntheticRow } from '../helpers/instanceRows.ts';
 
 // The demo project (Fashion-MNIST, the embedded backbone) with synthetic instances on its validation
 // images, every third labelled as the next class, scored by `winnow score`'s own function.
@@ -40,27 +41,12 @@ beforeAll(async () => {
     perClass.set(sample.classId, taken + 1);
     const wrong = classIds[(classIds.indexOf(sample.classId) + 1) % classIds.length]!;
     const labelId = taken % 3 === 0 ? wrong : sample.classId;
-    insertInstance(project.db, {
-      imageHash: sample.imageHash,
-      classId: labelId,
-      labelId,
-      source: 'imported',
-      sourcePath: null,
-      prompt: '',
-      negativePrompt: '',
-      seed: k,
-      epsilon: 0,
-      perturbation: null,
-      generatorId: 'test',
-      genParams: '{}',
-      runId: null,
-      roundIndex: null,
-    });
+    insertInstance(project.db, syntheticRow(sample.imageHash, labelId, { source: 'imported', seed: k }));
   });
   encoder = await EmbeddedEncoder.load(embeddedModelDir(EMBEDDED_ENCODER));
   await scoreProject(project, encoder, { ...defaultScoreOptions, settings: SCORING_DEFAULTS, head: HEAD });
   api = createEngine(project).api;
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await encoder?.dispose();
   project?.close();
@@ -161,22 +147,7 @@ describe('suggested labels', () => {
 
   it('refuses an instance that was never scored, and filters the matrix by status', async () => {
     const [sample] = listRealSamples(project.db, 'train');
-    const id = insertInstance(project.db, {
-      imageHash: sample!.imageHash,
-      classId: sample!.classId,
-      labelId: sample!.classId,
-      source: 'imported',
-      sourcePath: null,
-      prompt: '',
-      negativePrompt: '',
-      seed: null,
-      epsilon: 0,
-      perturbation: null,
-      generatorId: 'test',
-      genParams: '{}',
-      runId: null,
-      roundIndex: null,
-    });
+    const id = insertInstance(project.db, syntheticRow(sample!.imageHash, sample!.classId));
     await expect(api.applySuggestedLabels({ ids: [id] })).rejects.toThrow(/has no suggested label/);
     expect((await api.labelIssues({})).unsuggested).toBe(1);
     expect((await api.instanceDetail({ id })).suggestion).toBeNull();

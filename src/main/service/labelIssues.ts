@@ -1,10 +1,17 @@
-import type { LabelIssues, LabelSuggestionInfo, Request, Responses } from '../../shared/api.ts';
+import type {
+  LabelIssues,
+  LabelSuggestionInfo,
+  Request,
+  Responses,
+  SuggestedInstanceSummary,
+} from '../../shared/api.ts';
 import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 import { WinnowError } from '../errors.ts';
 import { listClasses } from '../store/classes.ts';
 import { relabelEach } from '../store/curation.ts';
 import type { Db } from '../store/database.ts';
 import { getInstance } from '../store/instances.ts';
+import { summary } from './winnowService.ts';
 import { pageOfSuggestions, type SuggestedInstance, suggestionMatrix, suggestionOf } from '../store/suggestions.ts';
 
 /**
@@ -28,18 +35,8 @@ export function labelIssues(db: Db, status?: Request<'labelIssues'>['status']): 
 }
 
 /** An instance with its suggestion as the API shows it; `score` is the default ranking. */
-export function suggestedSummary(i: SuggestedInstance): Responses['labelIssueInstances']['items'][number] {
-  return {
-    id: i.id,
-    imageHash: i.imageHash,
-    classId: i.classId,
-    labelId: i.labelId,
-    status: i.status,
-    override: i.override,
-    contribution: i.contribution,
-    score: i.score,
-    suggestion: { labelId: i.suggestedId, probability: i.probability },
-  };
+function suggestedSummary(i: SuggestedInstance): SuggestedInstanceSummary {
+  return { ...summary(i, i.score), suggestion: { labelId: i.suggestedId, probability: i.probability } };
 }
 
 /** One cell's instances, the most probable suggestion first. */

@@ -35,7 +35,7 @@ import { describeRequestIssues } from './requestErrors.ts';
 import { applySuggestedLabels, labelIssueInstances, labelIssues, suggestionDetail } from './labelIssues.ts';
 
 /** An instance as lists show it, with its latest score of the kind the list is ordered by. */
-function summary(i: Instance, score: number | null) {
+export function summary(i: Instance, score: number | null) {
   return {
     id: i.id,
     imageHash: i.imageHash,
