@@ -13,7 +13,7 @@ import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
 import { allRealData, loadRealData } from '../../src/main/pipeline/realData.ts';
 import { defaultScoreOptions, scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { rawHead } from '../../src/main/pipeline/scoring.ts';
-import { createEngine } from '../../src/main/service/winnowService.ts';
+import { createEngine, dispatch } from '../../src/main/service/winnowService.ts';
 import { actionHistory, recordVerdict } from '../../src/main/store/curation.ts';
 import { getInstance, insertInstance, listInstances } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
@@ -149,6 +149,12 @@ describe('suggested labels', () => {
     const [sample] = listRealSamples(project.db, 'train');
     const id = insertInstance(project.db, syntheticRow(sample!.imageHash, sample!.classId));
     await expect(api.applySuggestedLabels({ ids: [id] })).rejects.toThrow(/has no suggested label/);
+    // Requests are checked against the contract first, and refusals name the field.
+    await expect(
+      dispatch(api, 'labelIssueInstances', { labelId: 1, suggestedId: 'coat', offset: 0, limit: 10 }),
+    ).rejects.toThrow(/suggested label id/);
+    await expect(dispatch(api, 'applySuggestedLabels', { ids: [] })).rejects.toThrow(/instance ids/);
+    await expect(dispatch(api, 'labelIssues', { status: 'all' })).rejects.toThrow(/status/);
     expect((await api.labelIssues({})).unsuggested).toBe(1);
     expect((await api.instanceDetail({ id })).suggestion).toBeNull();
     const all = await api.labelIssues({});

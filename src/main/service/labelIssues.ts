@@ -9,7 +9,7 @@ import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 import { WinnowError } from '../errors.ts';
 import { listClasses } from '../store/classes.ts';
 import { relabelEach } from '../store/curation.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import { getInstance } from '../store/instances.ts';
 import { summary } from './winnowService.ts';
 import { pageOfSuggestions, type SuggestedInstance, suggestionMatrix, suggestionOf } from '../store/suggestions.ts';
@@ -67,19 +67,22 @@ export function topDisagreements(
  * audit trail and undo see a relabel); instances already labelled as suggested are left alone.
  */
 export function applySuggestedLabels(db: Db, ids: readonly number[]): Responses['applySuggestedLabels'] {
-  const targets = new Map<number, number>();
-  for (const id of ids) {
-    const instance = getInstance(db, id);
-    if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
-    const suggestion = suggestionOf(db, id);
-    if (suggestion === undefined)
-      throw new WinnowError(
-        `Instance ${id} has no suggested label: it has not been scored.`,
-        'Score the project (winnow score, or a run of the loop), then apply suggestions.',
-      );
-    if (suggestion.labelId !== instance.labelId) targets.set(id, suggestion.labelId);
-  }
-  return { batch: targets.size === 0 ? null : relabelEach(db, targets), relabelled: targets.size };
+  // One write transaction: no scoring can move a suggestion between reading it and applying it.
+  return writeTransaction(db, () => {
+    const targets = new Map<number, number>();
+    for (const id of ids) {
+      const instance = getInstance(db, id);
+      if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
+      const suggestion = suggestionOf(db, id);
+      if (suggestion === undefined)
+        throw new WinnowError(
+          `Instance ${id} has no suggested label: it has not been scored.`,
+          'Score the project (winnow score, or a run of the loop), then apply suggestions.',
+        );
+      if (suggestion.labelId !== instance.labelId) targets.set(id, suggestion.labelId);
+    }
+    return { batch: targets.size === 0 ? null : relabelEach(db, targets), relabelled: targets.size };
+  });
 }
 
 /** An instance's suggested label as its detail shows it (null until it is scored). */
