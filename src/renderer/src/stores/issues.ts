@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia';
-import type { LabelIssues, SuggestedInstanceSummary } from '../../../shared/api.ts';
+import type { InstanceSummary, LabelIssues, SuggestedInstanceSummary } from '../../../shared/api.ts';
 import { api, guarded } from '../api.ts';
 
 export const CELL_PAGE = 200;
-type Status = '' | 'pending' | 'accepted' | 'rejected';
+/** A curated decision to filter by, or any (''). */
+type Status = '' | InstanceSummary['status'];
 export interface Cell {
   readonly labelId: number;
   readonly suggestedId: number;
