@@ -188,6 +188,20 @@ export const requestSchemas = {
   modelAdd: z.object({ folder: absolutePath, name: modelName.optional() }).strict(),
   /** Forgets a registered model; its folder stays as it is. */
   modelRemove: z.object({ name: modelName }).strict(),
+  /** Pseudo-label × suggested label over the project's synthetic instances (of one effective status when given). */
+  labelIssues: z.object({ status: z.enum(['pending', 'accepted', 'rejected']).optional() }).strict(),
+  /** One cell of that matrix, the most probable suggestion first. */
+  labelIssueInstances: z
+    .object({
+      labelId: id,
+      suggestedId: id,
+      status: z.enum(['pending', 'accepted', 'rejected']).optional(),
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(1000),
+    })
+    .strict(),
+  /** Relabels each instance to its suggested label, as one curator relabel (one undo reverts it). */
+  applySuggestedLabels: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -249,6 +263,34 @@ export interface InstanceDetail extends InstanceSummary {
   readonly runId: number | null;
   readonly roundIndex: number | null;
   readonly scores: readonly { kind: string; value: number; roundIndex: number | null; at: string }[];
+  /** The scoring head's most probable class for it, out-of-sample; null until it is scored. */
+  readonly suggestion: LabelSuggestionInfo | null;
+}
+
+/** A suggested label: the class the scoring head finds most probable, and that probability. */
+export interface LabelSuggestionInfo {
+  readonly labelId: number;
+  readonly probability: number;
+}
+
+/** An instance of a label issues cell: the review grid's summary with its suggestion. */
+export type SuggestedInstanceSummary = InstanceSummary & { readonly suggestion: LabelSuggestionInfo };
+
+/** The label issues matrix: pseudo-label (rows) × suggested label (columns). */
+export interface LabelIssues {
+  /** The project's classes, the rows' and columns' order. */
+  readonly classes: readonly { readonly id: number; readonly name: string }[];
+  /** The non-empty cells; a disagreement is off the diagonal (the head suggests another class). */
+  readonly cells: readonly {
+    readonly labelId: number;
+    readonly suggestedId: number;
+    readonly count: number;
+    readonly disagreement: boolean;
+  }[];
+  /** Instances with a suggestion, of them those that disagree, and those never scored. */
+  readonly suggested: number;
+  readonly disagreements: number;
+  readonly unsuggested: number;
 }
 
 export interface Responses {
@@ -310,6 +352,10 @@ export interface Responses {
   };
   modelAdd: ModelInfo;
   modelRemove: { readonly removed: string };
+  labelIssues: LabelIssues;
+  labelIssueInstances: { readonly total: number; readonly items: readonly SuggestedInstanceSummary[] };
+  /** The batch to undo (null when every instance already had its suggested label), and how many changed. */
+  applySuggestedLabels: { readonly batch: string | null; readonly relabelled: number };
 }
 
 /** One execution provider as the engine's machine probe found it. */

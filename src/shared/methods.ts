@@ -30,6 +30,9 @@ export const METHODS = [
   'modelList',
   'modelAdd',
   'modelRemove',
+  'labelIssues',
+  'labelIssueInstances',
+  'applySuggestedLabels',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { latestScores } from '../../src/main/store/scores.ts';
@@ -8,17 +7,7 @@ import { openProject } from '../../src/main/store/project.ts';
 import { metricsOf } from '../../src/main/store/runs.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
-
-const BIN = resolve(import.meta.dirname, '../../bin/winnow.js');
-
-function winnow(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tempDir(),
-    env: { ...process.env, WINNOW_PROJECT: '', ...env },
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { winnowCli as winnow } from '../helpers/winnowCli.ts';
 
 describe('winnow score and export with the default ranking', () => {
   it('scores every kind and quality, decides by quality, and exports carry it as score', async () => {

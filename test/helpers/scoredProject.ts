@@ -8,6 +8,7 @@ import { initProject, type Project } from '../../src/main/store/project.ts';
 import { createRun, ensureRound } from '../../src/main/store/runs.ts';
 import { recordScores } from '../../src/main/store/scores.ts';
 import { tempDir } from './fixtures.ts';
+import { syntheticRow } from './instanceRows.ts';
 
 let made = 0;
 
@@ -15,22 +16,10 @@ let made = 0;
 export function addInstance(db: Db, classId: number, run?: { runId: number; roundIndex: number }): number {
   const hash = (++made).toString(16).padStart(64, 'f');
   recordImage(db, { hash, width: 1, height: 1, channels: 1, bytes: 1 });
-  return insertInstance(db, {
-    imageHash: hash,
-    classId,
-    labelId: classId,
-    source: 'generated',
-    sourcePath: null,
-    prompt: '',
-    negativePrompt: '',
-    seed: null,
-    epsilon: 0,
-    perturbation: null,
-    generatorId: '',
-    genParams: '{}',
-    runId: run?.runId ?? null,
-    roundIndex: run?.roundIndex ?? null,
-  });
+  return insertInstance(
+    db,
+    syntheticRow(hash, classId, { runId: run?.runId ?? null, roundIndex: run?.roundIndex ?? null }),
+  );
 }
 
 /**

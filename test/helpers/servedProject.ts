@@ -4,6 +4,7 @@ import { insertInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { listRealSamples } from '../../src/main/store/realSamples.ts';
 import { tempDir } from './fixtures.ts';
+import { syntheticRow } from './instanceRows.ts';
 
 /**
  * The demo project with a few synthetic instances (each on a real sample's image, no generator run):
@@ -12,23 +13,10 @@ import { tempDir } from './fixtures.ts';
 export async function demoWithInstances(n = 3): Promise<{ project: Project; ids: number[] }> {
   const project = await createDemoProject(join(tempDir(), 'demo'));
   const samples = listRealSamples(project.db, 'train');
-  const ids = samples.slice(0, n).map((sample, k) =>
-    insertInstance(project.db, {
-      imageHash: sample.imageHash,
-      classId: sample.classId,
-      labelId: sample.classId,
-      source: 'generated',
-      sourcePath: null,
-      prompt: '',
-      negativePrompt: '',
-      seed: k,
-      epsilon: 0,
-      perturbation: null,
-      generatorId: 'test',
-      genParams: '{}',
-      runId: null,
-      roundIndex: null,
-    }),
-  );
+  const ids = samples
+    .slice(0, n)
+    .map((sample, k) =>
+      insertInstance(project.db, syntheticRow(sample.imageHash, sample.classId, { seed: k, generatorId: 'test' })),
+    );
   return { project, ids };
 }

@@ -11,6 +11,7 @@ import { setCurrentProject } from '../workspace.ts';
 import { addLearnCommands } from './learnCommands.ts';
 import { addModelCommands } from './modelCommands.ts';
 import { addServeCommand } from './serveCommand.ts';
+import { addIssuesCommand } from './issuesCommand.ts';
 import { number } from './parse.ts';
 import { type WithProject, withProjectFor } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
@@ -152,6 +153,7 @@ function buildProgram(withProject: WithProject): Command {
   addModelCommands(program, withProject);
   addLearnCommands(program, withProject);
   addServeCommand(program);
+  addIssuesCommand(program, withProject);
   return program;
 }
 

@@ -62,11 +62,7 @@ export function formatSummary(dir: string, s: ProjectStatus): string {
     total((c) => c.synthetic.rejected),
     total((c) => c.synthetic.overridden),
   ]);
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const table = cells
-    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '))
-    .join('\n');
+  const table = formatTable([header, ...rows.map((r) => r.map(String))]);
   return [
     `Project ${s.name} at ${dir} (schema v${s.schemaVersion})`,
     `${s.classes.length} classes, ${s.runs} runs, ${s.exports} exports`,
@@ -74,6 +70,14 @@ export function formatSummary(dir: string, s: ProjectStatus): string {
     s.classes.length > 0 ? table : 'No classes yet: import real images with `winnow import real <dir>`.',
     ...formatUnfinishedRuns(s.unfinishedRuns),
   ].join('\n');
+}
+
+/** Rows of cells as aligned columns: the first left-aligned (names), the rest right-aligned (numbers). */
+export function formatTable(cells: readonly (readonly string[])[]): string {
+  const widths = (cells[0] ?? []).map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '))
+    .join('\n');
 }
 
 /** "Run 3 (loop) interrupted, started 2026-…: its process … Resume it: winnow run --resume". */

@@ -43,6 +43,23 @@ export function labelQualityFromProbabilities(
   return { selfConfidence, normalizedMargin, negativeLoss };
 }
 
+/**
+ * Each row's most probable class of class probabilities p (n × C) and that probability: the head's
+ * suggested label (ties go to the lower class index).
+ */
+export function mostProbable(p: Float32Array, C: number): { classes: Int32Array; probabilities: Float32Array } {
+  const n = C === 0 ? 0 : p.length / C;
+  const classes = new Int32Array(n);
+  const probabilities = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let top = 0;
+    for (let c = 1; c < C; c++) if ((p[i * C + c] as number) > (p[i * C + top] as number)) top = c;
+    classes[i] = top;
+    probabilities[i] = p[i * C + top] as number;
+  }
+  return { classes, probabilities };
+}
+
 /** Class prototypes: the mean feature of each class's real samples (zero for a class without any). */
 export function classPrototypes(set: FeatureSet, classes: number, dim: number): Float32Array {
   const sums = new Float64Array(classes * dim);

@@ -1,9 +1,12 @@
+import { headProbabilities } from '../learn/headFit.ts';
+import { mostProbable } from '../learn/labelQuality.ts';
 import type { FeatureSet } from '../learn/softmaxHead.ts';
 import type { ClipModel } from '../models/clip.ts';
 import type { Db } from '../store/database.ts';
 import { type Instance, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { recordScores } from '../store/scores.ts';
+import { recordSuggestions } from '../store/suggestions.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { clipScoresOf } from './clipScores.ts';
 import { concatArrays, concatSets, type RealData } from './realData.ts';
@@ -12,8 +15,8 @@ import { scoreAll, scoreEntries, type ScoringReference } from './scoring.ts';
 /**
  * Score → decide → record, the steps `winnow score` and the loop's score stage share: every kind of
  * every instance against one reference, then (learn/acceptance.ts's `decide`) the decision of one
- * kind under one rule, then the scores and decisions written together (inside the caller's write
- * transaction).
+ * kind under one rule, then the scores, suggested labels and decisions written together (inside the
+ * caller's write transaction).
  */
 
 export type KindScores = Partial<Record<ScoreKindName, Float32Array>>;
@@ -23,6 +26,11 @@ export interface ScoredInstances {
   readonly instances: readonly Instance[];
   readonly set: FeatureSet;
   readonly scores: KindScores;
+  /**
+   * Each instance's suggested label: the scoring head's most probable class (a class id) and its
+   * probability. The head never trained on the instance it scores, so this is out-of-sample.
+   */
+  readonly suggestions: { readonly labelIds: Int32Array; readonly probabilities: Float32Array };
 }
 
 /** Every kind of the registry for `instances` (raw features in `features`, in the same order); `clip` adds its kind. */
@@ -36,7 +44,13 @@ export async function scoreInstances(
   signal?: AbortSignal,
 ): Promise<ScoredInstances> {
   const set: FeatureSet = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
-  const scores: KindScores = await scoreAll(reference, set);
+  const probabilities = await headProbabilities(reference.fit, features);
+  const scores: KindScores = await scoreAll(reference, set, probabilities);
+  const top = mostProbable(probabilities, reference.fit.classes);
+  const suggestions = {
+    labelIds: Int32Array.from(top.classes, (k) => real.classes[k]!.id),
+    probabilities: top.probabilities,
+  };
   if (clip)
     scores.clip = await clipScoresOf(
       project,
@@ -46,7 +60,7 @@ export async function scoreInstances(
       real.classes,
       signal,
     );
-  return { instances, set, scores };
+  return { instances, set, scores, suggestions };
 }
 
 /** Scored groups as one (instances, features, labels and every kind's values in the groups' order). */
@@ -56,6 +70,13 @@ export function concatScored(parts: readonly ScoredInstances[]): ScoredInstances
     instances: parts.flatMap((p) => p.instances),
     set: concatSets(parts.map((p) => p.set)),
     scores: Object.fromEntries(kinds.map((kind) => [kind, concatFloat32(parts.map((p) => p.scores[kind]!))])),
+    suggestions: {
+      labelIds: concatArrays(
+        parts.map((p) => p.suggestions.labelIds),
+        (n) => new Int32Array(n),
+      ),
+      probabilities: concatFloat32(parts.map((p) => p.suggestions.probabilities)),
+    },
   };
 }
 
@@ -64,7 +85,8 @@ export const concatFloat32 = (arrays: readonly Float32Array[]): Float32Array =>
 
 /**
  * Records every score of `scored` (plus `extra` kinds, e.g. the loop's batch contributions) as
- * history of `runId` (the extra ones are outside the registry: they are not every instance's), and sets each instance's automatic decision. A curator's override is kept.
+ * history of `runId` (the extra ones are outside the registry: they are not every instance's), each
+ * instance's suggested label, and sets each instance's automatic decision. A curator's override is kept.
  */
 export function recordScored(
   db: Db,
@@ -75,5 +97,15 @@ export function recordScored(
   extra: Readonly<Record<string, Float32Array>> = {},
 ): void {
   recordScores(db, scoreEntries(scored.instances, { ...scored.scores, ...extra }, runId, roundIndex));
+  recordSuggestions(
+    db,
+    scored.instances.map((inst, k) => ({
+      instanceId: inst.id,
+      labelId: scored.suggestions.labelIds[k] as number,
+      probability: scored.suggestions.probabilities[k] as number,
+      runId,
+      roundIndex,
+    })),
+  );
   scored.instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
 }

@@ -112,10 +112,14 @@ const COMPUTATIONS: {
 /** The kinds the scoring function computes, `quality` included (for the registry's completeness test). */
 export const COMPUTED_KINDS: readonly HeadScoreKind[] = [...Object.keys(COMPUTATIONS), 'quality'] as HeadScoreKind[];
 
-/** Every score kind (but the optional model's) of every instance of `set` (raw features, pseudo-labels). */
+/**
+ * Every score kind (but the optional model's) of every instance of `set` (raw features, pseudo-labels).
+ * `probabilities`: the head's class probabilities of `set` (headProbabilities), when the caller has them.
+ */
 export async function scoreAll(
   reference: ScoringReference,
   set: FeatureSet,
+  probabilities?: Float32Array,
 ): Promise<Record<HeadScoreKind, Float32Array>> {
   const once = <T>(make: () => T): (() => T) => {
     let value: { v: T } | undefined;
@@ -128,7 +132,11 @@ export async function scoreAll(
     set,
     standardized,
     labelQuality: once(async () =>
-      labelQualityFromProbabilities(await headProbabilities(fit, set.features), set.labels, fit.classes),
+      labelQualityFromProbabilities(
+        probabilities ?? (await headProbabilities(fit, set.features)),
+        set.labels,
+        fit.classes,
+      ),
     ),
     firstOrder: once(async () => {
       const n = set.labels.length;

@@ -78,6 +78,8 @@ const FIELDS: Record<string, Field> = {
   count: { name: 'the number of prompts to ask for' },
   runId: { name: 'the run id' },
   folder: { name: 'the model folder' },
+  'labelIssueInstances.labelId': { name: 'the pseudo-label id' },
+  suggestedId: { name: 'the suggested label id' },
 };
 
 /** Issues beyond this many are counted, not spelled out. */

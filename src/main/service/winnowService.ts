@@ -32,9 +32,10 @@ import { latestScore, scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
 import { describeRequestIssues } from './requestErrors.ts';
+import { applySuggestedLabels, labelIssueInstances, labelIssues, suggestionDetail } from './labelIssues.ts';
 
 /** An instance as lists show it, with its latest score of the kind the list is ordered by. */
-function summary(i: Instance, score: number | null) {
+export function summary(i: Instance, score: number | null) {
   return {
     id: i.id,
     imageHash: i.imageHash,
@@ -180,6 +181,7 @@ function createApi(
           roundIndex: s.roundIndex,
           at: s.createdAt,
         })),
+        suggestion: suggestionDetail(db, id),
       };
     },
     curate: async ({ ids, action, labelId }) => ({
@@ -238,6 +240,9 @@ function createApi(
         ...(minContribution === undefined ? {} : { minContribution }),
         ...(minScore === undefined ? {} : { minScore }),
       }),
+    labelIssues: async ({ status }) => labelIssues(db, status),
+    labelIssueInstances: async (request) => labelIssueInstances(db, request),
+    applySuggestedLabels: async ({ ids }) => applySuggestedLabels(db, ids),
   };
 }
 

@@ -52,19 +52,41 @@ function apply(db: Db, id: number, s: CuratedState): void {
  */
 export function curate(db: Db, request: ActionRequest): string {
   if (request.labelId !== undefined) getClass(db, request.labelId);
+  return curateBatch(
+    db,
+    request.instanceIds.map((id) => ({ id, action: request.action, labelId: request.labelId })),
+  );
+}
+
+/**
+ * Relabels each instance to its own class (instance id → class id) as one batch of relabels: what
+ * applying suggested labels does, recorded, exported and undone exactly as a curator's relabel.
+ */
+export function relabelEach(db: Db, labels: ReadonlyMap<number, number>): string {
+  for (const labelId of new Set(labels.values())) getClass(db, labelId);
+  return curateBatch(
+    db,
+    [...labels].map(([id, labelId]) => ({ id, action: 'relabel' as const, labelId })),
+  );
+}
+
+function curateBatch(
+  db: Db,
+  actions: readonly { id: number; action: CuratorAction; labelId: number | undefined }[],
+): string {
   const batch = randomUUID();
   const record = db.prepare(
     'INSERT INTO curator_actions (instance_id, action, before, after, batch, at) VALUES (?, ?, ?, ?, ?, ?)',
   );
   writeTransaction(db, () => {
     const at = now();
-    for (const id of request.instanceIds) {
+    for (const { id, action, labelId } of actions) {
       const instance = getInstance(db, id);
       if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
       const before: CuratedState = { override: instance.override, labelId: instance.labelId };
-      const after = nextState(request.action, before, request.labelId);
+      const after = nextState(action, before, labelId);
       apply(db, id, after);
-      record.run(id, request.action, JSON.stringify(before), JSON.stringify(after), batch, at);
+      record.run(id, action, JSON.stringify(before), JSON.stringify(after), batch, at);
     }
   });
   return batch;

@@ -91,7 +91,7 @@ export function setStatus(db: Db, id: number, status: InstanceStatus): void {
 export type ScoredInstance = Instance & { readonly score: number | null };
 
 /** The instance columns prefixed with the alias `i`, for queries that join instances to their scores. */
-const I_COLUMNS = INSTANCE_COLUMNS.split(',')
+export const I_COLUMNS = INSTANCE_COLUMNS.split(',')
   .map((column) => `i.${column.trim()}`)
   .join(', ');
 

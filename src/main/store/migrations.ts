@@ -285,6 +285,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX instances_label ON instances (label_id);
     `,
   },
+  {
+    version: 6,
+    description: "each scored instance's suggested label: the head's most probable class, with its probability",
+    // The head that scores an instance never trained on it (scoring.ts), so its most probable class
+    // is an out-of-sample second opinion on the pseudo-label. Only the latest is kept: the label
+    // issues view compares it with the current pseudo-label; the score history keeps the rest.
+    sql: /* sql */ `
+      CREATE TABLE label_suggestions (
+        instance_id INTEGER PRIMARY KEY REFERENCES instances (id) ON DELETE CASCADE,
+        label_id    INTEGER NOT NULL REFERENCES classes (id), -- the head's most probable class
+        probability REAL NOT NULL CHECK (probability >= 0 AND probability <= 1),
+        run_id      INTEGER REFERENCES runs (id),
+        round_index INTEGER,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+      -- One cell of the label issues matrix, most probable first, is a range scan of this index.
+      CREATE INDEX label_suggestions_label ON label_suggestions (label_id, probability);
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;

@@ -1,0 +1,96 @@
+import { defineStore } from 'pinia';
+import type { InstanceSummary, LabelIssues, SuggestedInstanceSummary } from '../../../shared/api.ts';
+import { api, guarded } from '../api.ts';
+
+export const CELL_PAGE = 200;
+/** A curated decision to filter by, or any (''). */
+type Status = '' | InstanceSummary['status'];
+export interface Cell {
+  readonly labelId: number;
+  readonly suggestedId: number;
+}
+
+/**
+ * The label issues screen: the matrix of pseudo-label × the scoring head's suggested label, one
+ * opened cell's instances (most probable suggestion first), a selection, and applying the suggestion.
+ */
+export const useIssuesStore = defineStore('issues', {
+  state: () => ({
+    status: '' as Status,
+    matrix: null as LabelIssues | null,
+    cell: null as Cell | null,
+    items: [] as SuggestedInstanceSummary[],
+    total: 0,
+    selected: [] as number[],
+    message: null as string | null,
+    error: null as string | null,
+  }),
+  getters: {
+    /** The count of a cell (0 when empty). */
+    count: (state) => (labelId: number, suggestedId: number) =>
+      state.matrix?.cells.find((c) => c.labelId === labelId && c.suggestedId === suggestedId)?.count ?? 0,
+    /** The largest disagreement cell: what a disagreement's shade is relative to. */
+    largestDisagreement: (state) =>
+      Math.max(0, ...(state.matrix?.cells.filter((c) => c.disagreement).map((c) => c.count) ?? [])),
+    isSelected: (state) => (id: number) => state.selected.includes(id),
+  },
+  actions: {
+    /** Loads the matrix and, when a cell is open, its first page again. */
+    async refresh() {
+      await guarded(this, async () => {
+        this.matrix = await api.labelIssues(this.statusFilter());
+        if (this.cell) await this.loadCell(0);
+      });
+    },
+    async setStatus(status: Status) {
+      this.status = status;
+      this.selected = [];
+      await this.refresh();
+    },
+    async open(cell: Cell) {
+      this.cell = cell;
+      this.selected = [];
+      this.message = null;
+      await guarded(this, () => this.loadCell(0));
+    },
+    async more() {
+      await guarded(this, () => this.loadCell(this.items.length));
+    },
+    async loadCell(offset: number) {
+      if (!this.cell) return;
+      const page = await api.labelIssueInstances({ ...this.cell, offset, limit: CELL_PAGE, ...this.statusFilter() });
+      this.total = page.total;
+      this.items = offset === 0 ? [...page.items] : [...this.items, ...page.items];
+      // Instances that left the cell (relabelled) leave the selection too.
+      this.selected = this.selected.filter((id) => this.items.some((i) => i.id === id));
+    },
+    select(id: number, mode: 'only' | 'toggle') {
+      if (mode === 'only') this.selected = [id];
+      else if (this.selected.includes(id)) this.selected = this.selected.filter((s) => s !== id);
+      else this.selected = [...this.selected, id];
+    },
+    selectAll() {
+      this.selected = this.items.map((i) => i.id);
+    },
+    /** Relabels the selection to its suggested labels (one curator relabel, undone as one), then recounts. */
+    async apply() {
+      if (this.selected.length === 0) return;
+      await guarded(this, async () => {
+        const { relabelled } = await api.applySuggestedLabels({ ids: this.selected });
+        this.message = `Relabelled ${relabelled} ${relabelled === 1 ? 'instance' : 'instances'} to the suggested label.`;
+        this.selected = [];
+        await this.refresh();
+      });
+    },
+    async undo() {
+      await guarded(this, async () => {
+        const { batch } = await api.undo({});
+        this.message = batch === null ? 'Nothing to undo.' : 'Undid the last curator action.';
+        await this.refresh();
+      });
+    },
+    statusFilter() {
+      return this.status === '' ? {} : { status: this.status };
+    },
+  },
+});
