@@ -29,6 +29,10 @@ export const METHODS = [
   'modelList',
   'modelAdd',
   'modelRemove',
+  'classAdd',
+  'classRename',
+  'importStart',
+  'importState',
 ] as const;
 export type Method = (typeof METHODS)[number];
 
