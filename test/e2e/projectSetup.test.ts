@@ -65,7 +65,8 @@ async function importFolder(page: Page, folder: string, kind: 'Real (labelled)' 
 }
 
 /** The page is no wider than its window: nothing to scroll sideways. */
-const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+// (Expressions evaluated in the page, where the DOM is: this file is compiled without it.)
+const overflow = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
 
 describe('setting up a new project from the UI', () => {
   it('an empty project says what to do first, with buttons that go there', async () => {
@@ -76,7 +77,9 @@ describe('setting up a new project from the UI', () => {
     await page.screenshot({ path: join(OUTPUT, 'setup-empty.png'), fullPage: true });
 
     await step.getByRole('button', { name: 'Import real images' }).click();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Image folder');
+    await expect
+      .poll(() => page.evaluate<string | null>("document.activeElement?.getAttribute('aria-label') ?? null"))
+      .toBe('Image folder');
 
     await step.getByRole('button', { name: 'Create classes' }).click();
     await page.getByRole('heading', { name: 'Classes and prompts' }).waitFor();
@@ -113,7 +116,9 @@ describe('setting up a new project from the UI', () => {
       .waitFor();
     expect(listClasses(project.db).map((c) => c.name)).toEqual(['shirt', 'trousers']);
     // The browser logs each refused request (the existing name, the bad rename); nothing else went wrong.
-    expect(errors).toEqual(Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'));
+    expect(errors).toEqual(
+      Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'),
+    );
     await page.close();
   });
 
@@ -127,7 +132,9 @@ describe('setting up a new project from the UI', () => {
     await panel.getByRole('note', { name: 'Generator' }).getByText('class-conditional', { exact: false }).waitFor();
     const marked = panel.locator('tr.undrawable .prompt');
     expect(await marked.count()).toBe(STYLE_TEMPLATES.length);
-    expect(await marked.first().innerText()).toMatch(/watercolour painting of a shirt\s+not drawn by the embedded generator/);
+    expect(await marked.first().innerText()).toMatch(
+      /watercolour painting of a shirt\s+not drawn by the embedded generator/,
+    );
     // A context suggestion (where the object is) is not marked: only styles.
     const table = panel.getByRole('table', { name: 'Suggestions' });
     expect(await table.locator('tr:not(.undrawable)').getByText('a photo of a shirt on a table').count()).toBe(1);
@@ -195,7 +202,7 @@ describe('setting up a new project from the UI', () => {
   it('dark mode and a 1,024 px window: the setup screens fit without scrolling sideways', async () => {
     const { page, errors } = await open(1024, 'dark');
     await page.getByRole('table').first().getByText('dress').waitFor();
-    expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(true);
+    expect(await page.evaluate<boolean>("matchMedia('(prefers-color-scheme: dark)').matches")).toBe(true);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(OUTPUT, 'setup-project-dark-1024.png'), fullPage: true });
     await page.getByRole('link', { name: 'Classes' }).click();

@@ -75,7 +75,12 @@ export const useClassesStore = defineStore('classes', {
   }),
   actions: {
     async load() {
-      this.classes = [...(await api.listClasses({})).classes];
+      try {
+        this.classes = [...(await api.listClasses({})).classes];
+        this.error = null;
+      } catch (error) {
+        this.error = describeError(error);
+      }
     },
     async save(
       c: ClassSettings,
