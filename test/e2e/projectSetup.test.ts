@@ -100,7 +100,7 @@ describe('setting up a new project from the UI', () => {
     await page.getByRole('button', { name: 'Rename trouser' }).click();
     await page.getByLabel('New name for trouser').fill('trousers');
     await page.getByRole('button', { name: 'Rename', exact: true }).click();
-    await page.getByRole('status').getByText('Renamed trouser to trousers.').waitFor();
+    await page.getByRole('status').getByText('Renamed trouser to trousers. Its prompts now say "trousers".').waitFor();
     await page.getByRole('heading', { name: 'trousers' }).waitFor();
     expect(listClasses(project.db).map((c) => c.name)).toEqual(['shirt', 'trousers']);
 

@@ -4,33 +4,20 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import type { ClassStatus, ImportState, ProjectStatus } from '../../src/shared/api.ts';
+import { stubServedEngine } from '../helpers/servedEngine.ts';
 
 // The served page (calls over HTTP) setting up a project: the first-run next steps, following an
 // import job to its end (also across an outage of the server), and the Classes screen loading again
 // when the server is back.
-let online = true;
 let states: ImportState[] = [];
 let classesAnswer: () => unknown = () => ({ classes: [] });
-const calls: string[] = [];
-const answers: Record<string, () => unknown> = {
+const server = stubServedEngine({
   importState: () => (states.length > 1 ? states.shift() : states[0]),
   importStart: () => ({ started: true }),
   listClasses: () => classesAnswer(),
   modelList: () => ({ models: [], provider: 'cpu', providerReason: '', providers: [] }),
-};
-vi.stubGlobal('fetch', async (url: string, init?: { method?: string }) => {
-  if (!online) throw new TypeError('Failed to fetch');
-  if (init?.method === 'HEAD') return new Response(null, { status: 200 });
-  const method = url.replace('/api/', '');
-  calls.push(method);
-  return new Response(JSON.stringify({ ok: true, value: answers[method]!() }), { status: 200 });
 });
-vi.stubGlobal(
-  'EventSource',
-  class {
-    close() {}
-  },
-);
+const { calls } = server;
 
 const { connection, reportUnreachable } = await import('../../src/renderer/src/connection.ts');
 const { nextStep } = await import('../../src/renderer/src/views/project/nextStep.ts');
@@ -59,7 +46,7 @@ const done: ImportState = {
 beforeEach(() => {
   setActivePinia(createPinia());
   calls.length = 0;
-  online = true;
+  server.online = true;
 });
 
 describe('the first-run next step', () => {
@@ -102,11 +89,11 @@ describe('following an import', () => {
     states = [done];
     const imports = useImportsStore();
     const ended = vi.fn();
-    online = false;
+    server.online = false;
     await imports.follow(ended);
     expect(ended).not.toHaveBeenCalled();
     reportUnreachable();
-    online = true;
+    server.online = true;
     await vi.waitFor(() => expect(connection.state).toBe('connected'), { timeout: 3000 });
     await vi.waitFor(() => expect(ended).toHaveBeenCalledTimes(1));
     expect(imports.job).toEqual(done);
@@ -115,7 +102,7 @@ describe('following an import', () => {
 
 describe('the Classes screen', () => {
   it('says what to do on an empty project, and loads again when the server is back', async () => {
-    online = false;
+    server.online = false;
     const router = createRouter({
       history: createMemoryHistory(),
       routes: [{ path: '/', component: { render: () => null } }],
@@ -137,7 +124,7 @@ describe('the Classes screen', () => {
         },
       ],
     });
-    online = true;
+    server.online = true;
     await vi.waitFor(() => expect(connection.state).toBe('connected'), { timeout: 3000 });
     await vi.waitFor(() => expect(wrapper.find('h2').exists()).toBe(true));
     expect(wrapper.find('h2').text()).toBe('shirt');

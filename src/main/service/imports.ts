@@ -87,8 +87,8 @@ export class Imports {
     return this.current.state === 'running';
   }
 
-  /** Checks the request and the folder, then imports in the background; the returned promise settles when it is done. */
-  async start({ kind, folder, split }: Request<'importStart'>): Promise<{ done: Promise<void> }> {
+  /** Checks the request and the folder, then imports in the background (`state` follows it). */
+  async start({ kind, folder, split }: Request<'importStart'>): Promise<void> {
     if (this.current.state === 'running')
       throw new WinnowError(`An import of ${this.current.job.folder} is going.`, 'Wait until it is done.');
     if (this.runGoing())
@@ -106,7 +106,7 @@ export class Imports {
       running.done = done;
       running.total = total;
     };
-    return { done: this.run(job, onProgress) };
+    void this.run(job, onProgress);
   }
 
   private async run(job: ImportJob, onProgress: (done: number, total: number) => void): Promise<void> {

@@ -139,7 +139,8 @@ export const useClassesStore = defineStore('classes', {
         const renamed = await api.classRename({ id: c.id, name });
         this.classes = this.classes.map((x) => (x.id === renamed.id ? renamed : x));
         this.renaming = null;
-        this.saved = `Renamed ${c.name} to ${renamed.name}.`;
+        // {label} in its prompt templates is the name: the generator is asked for the new one from now on.
+        this.saved = `Renamed ${c.name} to ${renamed.name}. Its prompts now say "${renamed.name}".`;
       } catch (error) {
         this.error = `${c.name}: ${describeError(error)}`;
       }
