@@ -129,11 +129,16 @@ describe('setting up a new project from the UI', () => {
     await card.getByRole('button', { name: 'Suggest prompts' }).click();
     const panel = page.getByRole('region', { name: 'Prompt suggestions for shirt' });
     await panel.getByRole('button', { name: 'Suggest', exact: true }).click();
-    await panel.getByRole('note', { name: 'Generator' }).getByText('class-conditional', { exact: false }).waitFor();
-    const marked = panel.locator('tr.undrawable .prompt');
-    expect(await marked.count()).toBe(STYLE_TEMPLATES.length);
-    expect(await marked.first().innerText()).toMatch(
-      /watercolour painting of a shirt\s+not drawn by the embedded generator/,
+    await panel
+      .getByRole('complementary', { name: 'Generator' })
+      .getByText('class-conditional', { exact: false })
+      .waitFor();
+    const marked = panel.locator('tr.undrawable');
+    expect(await marked.locator('.prompt').allInnerTexts()).toEqual(
+      STYLE_TEMPLATES.map((t) => t.replace('{label}', 'shirt')),
+    );
+    expect(await marked.locator('.not-drawn').allInnerTexts()).toEqual(
+      STYLE_TEMPLATES.map(() => 'not drawn by the embedded generator'),
     );
     // A context suggestion (where the object is) is not marked: only styles.
     const table = panel.getByRole('table', { name: 'Suggestions' });

@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import type { ClassStatus, ImportState, ProjectStatus } from '../../src/shared/api.ts';
-import { stubServedEngine } from '../helpers/servedEngine.ts';
+import { stubServedEngine } from './servedEngine.ts';
 
 // The served page (calls over HTTP) setting up a project: the first-run next steps, following an
 // import job to its end (also across an outage of the server), and the Classes screen loading again
