@@ -216,6 +216,13 @@ describe('setting up a new project from the UI', () => {
     await page.screenshot({ path: join(OUTPUT, 'setup-classes-dark-1024.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: join(OUTPUT, 'setup-classes-1024.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Models' }).click();
+    await page
+      .getByLabel('No models')
+      .getByText('Runs use the embedded generator and backbone', { exact: false })
+      .waitFor();
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(OUTPUT, 'setup-models-1024.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -217,6 +217,11 @@ function createApi(
       return promptSuggestionsFor(cls, request);
     },
     runStart: async (request) => {
+      if (imports.running)
+        throw new WinnowError(
+          'An import is going in this project.',
+          'Wait until it is done (the Project screen shows it), then start the run.',
+        );
       if ('resume' in request) void jobs.start('resume');
       else {
         const { generator, encoder, clip, ...settings } = request;
