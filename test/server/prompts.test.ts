@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/fixtures.ts';
 // name, ranked by a registered CLIP model, an OpenAI-compatible endpoint's (a fake one here, given the
 // engine's WINNOW_LLM_API_KEY), and the templates alone, with the reason, when the endpoint fails.
 const CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
+const SD = resolve(import.meta.dirname, '../fixtures/models/tiny-sd');
 const TEMPLATES: readonly string[] = [...CONTEXT_TEMPLATES, ...STYLE_TEMPLATES];
 let project: Project;
 let server: Server;
@@ -109,6 +110,15 @@ describe('prompt suggestions over the API', () => {
     expect(suggestions.filter((s) => s.aspect === 'context').map((s) => s.template)).toEqual([...CONTEXT_TEMPLATES]);
     const refused = await call('promptSuggestions', { classId: bunId, generator: 'no-such-model' });
     expect(refused.json).toMatchObject({ ok: false, error: expect.stringContaining('no-such-model') });
+
+    // A Stable Diffusion model reads the whole prompt; a CLIP model is no generator.
+    expect((await call('modelAdd', { folder: SD, name: 'tiny-sd' })).json.ok).toBe(true);
+    expect((await suggest({ generator: 'tiny-sd' })).generator).toMatchObject({ name: 'tiny-sd', followsStyle: true });
+    expect((await call('modelAdd', { folder: CLIP, name: 'clip-as-generator' })).json.ok).toBe(true);
+    const notGenerator = await call('promptSuggestions', { classId: bunId, generator: 'clip-as-generator' });
+    expect(notGenerator.json).toMatchObject({ ok: false, error: expect.stringContaining('not stable-diffusion') });
+    for (const name of ['tiny-sd', 'clip-as-generator'])
+      expect((await call('modelRemove', { name })).json.ok).toBe(true);
   });
 
   it("ranks them by a registered CLIP model's similarity to the class's meaning", async () => {
