@@ -31,6 +31,9 @@ const clipModelName = modelName.refine(
 /** An http(s) URL, e.g. an OpenAI-compatible API's base `http://localhost:8000/v1`. */
 const httpUrl = z.string().max(2000).refine(isHttpUrl, 'must be an http(s) URL, e.g. http://localhost:8000/v1');
 
+/** A class name; the engine checks the rest (it must also be a folder name on every platform). */
+const className = z.string().min(1).max(100);
+
 function isHttpUrl(url: string): boolean {
   try {
     const { protocol } = new URL(url);
@@ -176,6 +179,8 @@ export const requestSchemas = {
         .optional(),
       /** How many prompts to ask the endpoint for (default 8). */
       count: z.number().int().min(1).max(32).optional(),
+      /** The generator the prompts are for (default: the embedded one): says which styles it can draw. */
+      generator: modelName.optional(),
     })
     .strict(),
   runState: z.object({}).strict(),
@@ -202,6 +207,22 @@ export const requestSchemas = {
     .strict(),
   /** Relabels each instance to its suggested label, as one curator relabel (one undo reverts it). */
   applySuggestedLabels: z.object({ ids: z.array(id).min(1).max(100_000) }).strict(),
+  /** Creates a class with the default prompt template. */
+  classAdd: z.object({ name: className }).strict(),
+  /** Renames a class; its images, scores and settings stay with it. */
+  classRename: z.object({ id, name: className }).strict(),
+  /**
+   * Starts importing an ImageFolder on the engine's machine as a background job (what `winnow import
+   * real|synthetic` does); `importState` follows it. Real images go into `split` (default train).
+   */
+  importStart: z
+    .object({
+      kind: z.enum(['real', 'synthetic']),
+      folder: absolutePath,
+      split: z.enum(['train', 'val', 'test']).optional(),
+    })
+    .strict(),
+  importState: z.object({}).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -329,6 +350,8 @@ export interface Responses {
     readonly suggestions: readonly PromptSuggestion[];
     /** Why the endpoint was not used, when one was given and failed (the templates still were). */
     readonly endpointError?: string;
+    /** What the generator the prompts are for can follow of a prompt. */
+    readonly generator: GeneratorPrompting;
   };
   runStart: { readonly started: true };
   runStop: { readonly stopping: true };
@@ -356,7 +379,48 @@ export interface Responses {
   labelIssueInstances: { readonly total: number; readonly items: readonly SuggestedInstanceSummary[] };
   /** The batch to undo (null when every instance already had its suggested label), and how many changed. */
   applySuggestedLabels: { readonly batch: string | null; readonly relabelled: number };
+  classAdd: ClassSettings;
+  classRename: ClassSettings;
+  importStart: { readonly started: true };
+  importState: ImportState;
 }
+
+/** What a generator can follow of a prompt: whether style words ("watercolour", "pencil sketch") change its images. */
+export interface GeneratorPrompting {
+  /** The generator's name as a run selects it (`embedded`, or a registered model's). */
+  readonly name: string;
+  readonly followsStyle: boolean;
+  /** What it does with a prompt, in a sentence (e.g. that it draws only the class a prompt names). */
+  readonly note: string;
+}
+
+/** An import started from the UI: what it imports from where. */
+export interface ImportJob {
+  readonly kind: 'real' | 'synthetic';
+  readonly folder: string;
+  /** The split real images go into; null for synthetic ones. */
+  readonly split: 'train' | 'val' | 'test' | null;
+}
+
+/** What an import did, as `winnow import` prints it, with what each class gained. */
+export interface ImportSummary {
+  readonly imported: number;
+  readonly classesCreated: readonly string[];
+  /** Images each class gained (real ones in the split, or synthetic instances), counted in the project. */
+  readonly perClass: readonly { readonly name: string; readonly added: number }[];
+  /** The files left out, with why: the first ones, when there are many (`skippedCount` counts them all). */
+  readonly skipped: readonly { readonly path: string; readonly reason: string }[];
+  readonly skippedCount: number;
+  /** The run a synthetic import is recorded as; null for real images. */
+  readonly runId: number | null;
+}
+
+/** The import job of the open project: none yet, reading files, or how the last one ended. */
+export type ImportState =
+  | { readonly state: 'idle' }
+  | { readonly state: 'running'; readonly job: ImportJob; readonly done: number; readonly total: number | null }
+  | { readonly state: 'done'; readonly job: ImportJob; readonly report: ImportSummary }
+  | { readonly state: 'failed'; readonly job: ImportJob; readonly error: string; readonly fix?: string };
 
 /** One execution provider as the engine's machine probe found it. */
 export interface ProviderInfo {
@@ -548,6 +612,8 @@ export interface PromptSuggestion {
   /** The same with {label}, what a class's templates hold; null when the prompt never names the class. */
   readonly template: string | null;
   readonly source: 'template' | 'endpoint';
+  /** For a template: whether it varies where the object is (context) or how it is depicted (style). */
+  readonly aspect?: 'context' | 'style';
   /** CLIP cosine between the prompt and the class's meaning, when a CLIP model ranked the suggestions. */
   readonly clipSimilarity?: number;
 }

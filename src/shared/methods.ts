@@ -33,6 +33,10 @@ export const METHODS = [
   'labelIssues',
   'labelIssueInstances',
   'applySuggestedLabels',
+  'classAdd',
+  'classRename',
+  'importStart',
+  'importState',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

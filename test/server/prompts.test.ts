@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PromptSuggestion } from '../../src/shared/api.ts';
+import type { Responses } from '../../src/shared/api.ts';
 import { CONTEXT_TEMPLATES, STYLE_TEMPLATES } from '../../src/main/pipeline/promptSuggestions.ts';
 import { serve } from '../../src/main/server/server.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/fixtures.ts';
 // name, ranked by a registered CLIP model, an OpenAI-compatible endpoint's (a fake one here, given the
 // engine's WINNOW_LLM_API_KEY), and the templates alone, with the reason, when the endpoint fails.
 const CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
+const SD = resolve(import.meta.dirname, '../fixtures/models/tiny-sd');
 const TEMPLATES: readonly string[] = [...CONTEXT_TEMPLATES, ...STYLE_TEMPLATES];
 let project: Project;
 let server: Server;
@@ -75,7 +76,7 @@ async function suggest(request: Record<string, unknown>) {
   const { status, json } = await call('promptSuggestions', { classId: bunId, ...request });
   expect(json).toMatchObject({ ok: true });
   expect(status).toBe(200);
-  return json.value as { suggestions: PromptSuggestion[]; endpointError?: string };
+  return json.value as Responses['promptSuggestions'];
 }
 
 /** A port nothing listens on. */
@@ -96,8 +97,28 @@ describe('prompt suggestions over the API', () => {
       prompt: 'a photo of a bun (a bread roll) on a table',
       template: 'a photo of a {label} on a table',
       source: 'template',
+      aspect: 'context',
     });
     expect(suggestions.every((s) => s.clipSimilarity === undefined)).toBe(true);
+  });
+
+  it('says what the generator the prompts are for follows, and which templates are styles', async () => {
+    const { suggestions, generator } = await suggest({});
+    expect(generator).toMatchObject({ name: 'embedded', followsStyle: false });
+    expect(generator.note).toContain('class-conditional');
+    expect(suggestions.filter((s) => s.aspect === 'style').map((s) => s.template)).toEqual([...STYLE_TEMPLATES]);
+    expect(suggestions.filter((s) => s.aspect === 'context').map((s) => s.template)).toEqual([...CONTEXT_TEMPLATES]);
+    const refused = await call('promptSuggestions', { classId: bunId, generator: 'no-such-model' });
+    expect(refused.json).toMatchObject({ ok: false, error: expect.stringContaining('no-such-model') });
+
+    // A Stable Diffusion model reads the whole prompt; a CLIP model is no generator.
+    expect((await call('modelAdd', { folder: SD, name: 'tiny-sd' })).json.ok).toBe(true);
+    expect((await suggest({ generator: 'tiny-sd' })).generator).toMatchObject({ name: 'tiny-sd', followsStyle: true });
+    expect((await call('modelAdd', { folder: CLIP, name: 'clip-as-generator' })).json.ok).toBe(true);
+    const notGenerator = await call('promptSuggestions', { classId: bunId, generator: 'clip-as-generator' });
+    expect(notGenerator.json).toMatchObject({ ok: false, error: expect.stringContaining('not stable-diffusion') });
+    for (const name of ['tiny-sd', 'clip-as-generator'])
+      expect((await call('modelRemove', { name })).json.ok).toBe(true);
   });
 
   it("ranks them by a registered CLIP model's similarity to the class's meaning", async () => {

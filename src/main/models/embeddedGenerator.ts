@@ -94,6 +94,14 @@ async function openStep(path: string, denoiser: Uint8Array, guided: boolean): Pr
  * (conditioning.json), a denoiser (denoiser.onnx) and its model card (model_card.json).
  */
 export class EmbeddedGenerator implements Generator {
+  /**
+   * What it follows of a prompt: a class-conditional model trained on class labels, not text, it
+   * draws the class a prompt names and nothing else, so style and context words change nothing.
+   */
+  static readonly prompting = {
+    followsStyle: false,
+    note: 'The embedded generator is a Fashion-MNIST class-conditional model: it draws the class a prompt names, in the dataset’s one style (28×28 greyscale), and ignores style and context words.',
+  } as const;
   readonly id: string;
   readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly classes: readonly string[];

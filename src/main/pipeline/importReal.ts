@@ -6,13 +6,18 @@ import type { Project } from '../store/project.ts';
 import { insertRealSample, type Split } from '../store/realSamples.ts';
 import { type ImageFolderFile, scanImageFolder } from './imageFolder.ts';
 import { dropDuplicates, ingestFiles } from './ingest.ts';
-import type { ImportReport, Skipped } from './report.ts';
+import type { ImportProgress, ImportReport, Skipped } from './report.ts';
 
 /**
  * Imports labelled real images from an ImageFolder into one split. Real data defines the
  * project's classes: a folder naming a class the project lacks creates that class.
  */
-export async function importReal(project: Project, dir: string, split: Split): Promise<ImportReport> {
+export async function importReal(
+  project: Project,
+  dir: string,
+  split: Split,
+  onProgress?: ImportProgress,
+): Promise<ImportReport> {
   const scan = await scanImageFolder(dir);
   const skipped: Skipped[] = [...scan.skipped];
   const files: ImageFolderFile[] = [];
@@ -27,7 +32,7 @@ export async function importReal(project: Project, dir: string, split: Split): P
       });
     }
   }
-  const ingested = await ingestFiles(files, project.images);
+  const ingested = await ingestFiles(files, project.images, onProgress);
   skipped.push(...ingested.skipped);
 
   const { db } = project;

@@ -8,7 +8,7 @@ import { createRun, finishRun } from '../store/runs.ts';
 import { recordScores, type ScoreEntry } from '../store/scores.ts';
 import { type ImageFolderFile, scanImageFolder } from './imageFolder.ts';
 import { dropDuplicates, ingestFiles } from './ingest.ts';
-import type { ImportReport, Skipped } from './report.ts';
+import type { ImportProgress, ImportReport, Skipped } from './report.ts';
 import { METADATA_FILE, type MetadataEntry, readSyntheticMetadata } from './syntheticMetadata.ts';
 
 /**
@@ -60,7 +60,11 @@ function labelsOf(
  * fixing the line and importing again brings it in whole. The import is recorded as a run, so every
  * instance can be traced to it.
  */
-export async function importSynthetic(project: Project, dir: string): Promise<ImportReport & { runId: number }> {
+export async function importSynthetic(
+  project: Project,
+  dir: string,
+  onProgress?: ImportProgress,
+): Promise<ImportReport & { runId: number }> {
   const { db } = project;
   const scan = await scanImageFolder(dir, [METADATA_FILE]);
   const metadata = await readSyntheticMetadata(join(dir, METADATA_FILE));
@@ -93,7 +97,7 @@ export async function importSynthetic(project: Project, dir: string): Promise<Im
       skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
     }
   }
-  const ingested = await ingestFiles(files, project.images);
+  const ingested = await ingestFiles(files, project.images, onProgress);
   skipped.push(...ingested.skipped);
 
   return writeTransaction(db, () => {

@@ -5,7 +5,7 @@ import type { ImageStore, StoredImage } from '../store/imageStore.ts';
 import { toPng, UnreadableImageError } from '../store/imageStore.ts';
 import { findInstanceByHash } from '../store/instances.ts';
 import { findRealSampleByHash } from '../store/realSamples.ts';
-import type { Skipped } from './report.ts';
+import type { ImportProgress, Skipped } from './report.ts';
 
 export interface Ingested<T> {
   readonly item: T;
@@ -22,9 +22,11 @@ export interface Ingested<T> {
 export async function ingestFiles<T extends { path: string }>(
   items: readonly T[],
   images: ImageStore,
+  onProgress?: ImportProgress,
 ): Promise<{ ingested: Ingested<T>[]; skipped: Skipped[] }> {
   const results: (Ingested<T> | Skipped)[] = new Array(items.length);
   let next = 0;
+  let done = 0;
   let failure: unknown;
   const worker = async () => {
     while (next < items.length && failure === undefined) {
@@ -39,12 +41,14 @@ export async function ingestFiles<T extends { path: string }>(
             ? `is not a readable image (${error.detail})`
             : `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
         results[index] = { path: item.path, reason };
+        onProgress?.(++done, items.length);
         continue;
       }
       const { png, width, height, channels } = decoded;
       try {
         const hash = await images.put(png);
         results[index] = { item, image: { hash, width, height, channels, bytes: png.byteLength } };
+        onProgress?.(++done, items.length);
       } catch (error) {
         failure ??= error;
       }

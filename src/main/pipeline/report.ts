@@ -10,3 +10,6 @@ export interface ImportReport {
   readonly classesCreated: readonly string[];
   readonly skipped: readonly Skipped[];
 }
+
+/** Called as an import reads its images: `done` of the `total` files it found (read or skipped). */
+export type ImportProgress = (done: number, total: number) => void;

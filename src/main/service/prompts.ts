@@ -1,7 +1,15 @@
 import type { Request, Responses } from '../../shared/api.ts';
-import { loadClip } from '../models/modelLoader.ts';
+import { EMBEDDED, loadClip } from '../models/modelLoader.ts';
 import type { ClassText } from '../pipeline/classPrompts.ts';
-import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.ts';
+import { CONTEXT_TEMPLATES, parseEndpointUrl, STYLE_TEMPLATES, suggestPrompts } from '../pipeline/promptSuggestions.ts';
+import { generatorPrompting } from './generatorPrompting.ts';
+
+/** Which of the engine's own template lists a suggestion came from. */
+function aspectOf(template: string | null): 'context' | 'style' | undefined {
+  if ((STYLE_TEMPLATES as readonly (string | null)[]).includes(template)) return 'style';
+  if ((CONTEXT_TEMPLATES as readonly (string | null)[]).includes(template)) return 'context';
+  return undefined;
+}
 
 /**
  * Prompt suggestions for a class, ranked by a CLIP model when one is named (loaded for this call
@@ -10,8 +18,9 @@ import { parseEndpointUrl, suggestPrompts } from '../pipeline/promptSuggestions.
  */
 export async function promptSuggestionsFor(
   cls: ClassText,
-  { clip, endpoint, count }: Omit<Request<'promptSuggestions'>, 'classId'>,
+  { clip, endpoint, count, generator = EMBEDDED }: Omit<Request<'promptSuggestions'>, 'classId'>,
 ): Promise<Responses['promptSuggestions']> {
+  const prompting = generatorPrompting(generator);
   const apiKey = process.env.WINNOW_LLM_API_KEY;
   const model = clip === undefined ? undefined : await loadClip(clip);
   try {
@@ -23,13 +32,18 @@ export async function promptSuggestionsFor(
       ...(count === undefined ? {} : { count }),
     });
     return {
-      suggestions: result.suggestions.map((s) => ({
-        prompt: s.prompt,
-        template: s.template,
-        source: s.source,
-        ...(s.clipSimilarity === undefined ? {} : { clipSimilarity: s.clipSimilarity }),
-      })),
+      suggestions: result.suggestions.map((s) => {
+        const aspect = s.source === 'template' ? aspectOf(s.template) : undefined;
+        return {
+          prompt: s.prompt,
+          template: s.template,
+          source: s.source,
+          ...(aspect === undefined ? {} : { aspect }),
+          ...(s.clipSimilarity === undefined ? {} : { clipSimilarity: s.clipSimilarity }),
+        };
+      }),
       ...(result.endpointError === undefined ? {} : { endpointError: result.endpointError }),
+      generator: prompting,
     };
   } finally {
     await model?.dispose();

@@ -80,6 +80,16 @@ const FIELDS: Record<string, Field> = {
   folder: { name: 'the model folder' },
   'labelIssueInstances.labelId': { name: 'the pseudo-label id' },
   suggestedId: { name: 'the suggested label id' },
+  'classAdd.name': { name: 'the class name' },
+  'classRename.name': { name: 'the new class name' },
+  'classRename.id': { name: 'the class id' },
+  'importStart.kind': { name: 'what to import', hint: 'choose real or synthetic images' },
+  'importStart.folder': {
+    name: 'the image folder',
+    hint: 'type the full path of the folder, e.g. /data/fashion/train',
+  },
+  split: { name: 'the split' },
+  'promptSuggestions.generator': { name: 'the generator the prompts are for' },
 };
 
 /** Issues beyond this many are counted, not spelled out. */

@@ -16,9 +16,10 @@ import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
 import { defaultLoopParams } from '../pipeline/loop.ts';
 import { runDetail, runMetrics } from '../pipeline/runReport.ts';
-import { listClasses, updateClass } from '../store/classes.ts';
+import { addClass, listClasses, renameClass, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
+import { Imports } from './imports.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { removeModel } from '../models/modelRegistry.ts';
 import { registeredModels, registerModel } from './models.ts';
@@ -77,13 +78,16 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     const jobs = makeJobs(project);
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
-    return { project, jobs, api: createApi(project, jobs) };
+    const imports = new Imports(project, () => jobs.state.state === 'running');
+    return { project, jobs, imports, api: createApi(project, jobs, imports) };
   }
 
   async function switchTo(dir: string, create: boolean): Promise<ProjectStatus> {
     if (current.jobs.state.state === 'running') {
       throw new WinnowError('A run is going in this project.', 'Pause or cancel it before opening another project.');
     }
+    if (current.imports.running)
+      throw new WinnowError('An import is going in this project.', 'Wait until it is done, then open another project.');
     const next = create ? initProject(dir) : openProject(dir);
     current.project.close();
     current = open(next);
@@ -136,6 +140,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
 function createApi(
   project: Project,
   jobs: Jobs,
+  imports: Imports,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
   // A list ordered by no score kind shows the default ranking.
@@ -200,6 +205,13 @@ function createApi(
       auditSummary(db, kind, { population, ...(seed === undefined ? {} : { seed }) }),
     listClasses: async () => ({ classes: listClasses(db) }),
     updateClass: async ({ id, ...changes }) => updateClass(db, id, changes),
+    classAdd: async ({ name }) => addClass(db, { name }),
+    classRename: async ({ id, name }) => renameClass(db, id, name),
+    importStart: async (request) => {
+      await imports.start(request);
+      return { started: true };
+    },
+    importState: async () => imports.state,
     promptSuggestions: async ({ classId, ...request }) => {
       const cls = listClasses(db).find((c) => c.id === classId);
       if (cls === undefined)
@@ -210,6 +222,11 @@ function createApi(
       return promptSuggestionsFor(cls, request);
     },
     runStart: async (request) => {
+      if (imports.running)
+        throw new WinnowError(
+          'An import is going in this project.',
+          'Wait until it is done (the Project screen shows it), then start the run.',
+        );
       if ('resume' in request) void jobs.start('resume');
       else {
         const { generator, encoder, clip, ...settings } = request;

@@ -124,3 +124,18 @@ export function updateClass(db: Db, id: number, changes: Partial<Omit<NewClass, 
   );
   return getClass(db, id);
 }
+
+/**
+ * Renames a class. Images are stored by hash and rows point at the class by id, so nothing else
+ * changes; later ImageFolder imports and exports use the new name as the folder name.
+ */
+export function renameClass(db: Db, id: number, name: string): ClassRow {
+  const current = getClass(db, id);
+  checkClassName(name);
+  const other = findClass(db, name);
+  if (other !== undefined && other.id !== id) {
+    throw new WinnowError(`Class "${name}" already exists.`, `Choose another name for "${current.name}".`);
+  }
+  db.prepare('UPDATE classes SET name = ? WHERE id = ?').run(name, id);
+  return getClass(db, id);
+}

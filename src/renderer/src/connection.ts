@@ -1,4 +1,4 @@
-import { reactive } from 'vue';
+import { onUnmounted, reactive } from 'vue';
 
 /**
  * Whether the page can reach its engine over `winnow serve` (in Electron it always can):
@@ -21,6 +21,14 @@ const reconnected: (() => void)[] = [];
 export function onReconnect(listener: () => void): () => void {
   reconnected.push(listener);
   return () => void reconnected.splice(reconnected.indexOf(listener) >>> 0, 1);
+}
+
+/**
+ * For a screen: loads its data again each time the server is back, while the screen is shown, so
+ * a call that failed during the outage is not left as the screen's state.
+ */
+export function reloadOnReconnect(load: () => unknown): void {
+  onUnmounted(onReconnect(() => void load()));
 }
 
 /** The server answered: reachable, and signed in unless it said the session is unknown. */

@@ -71,6 +71,11 @@ export interface StableDiffusionOptions {
  * precision each model input declares.
  */
 export class StableDiffusionGenerator implements Generator {
+  /** What it follows of a prompt: the whole text, through its CLIP text encoder, styles included. */
+  static readonly prompting = {
+    followsStyle: true,
+    note: 'A Stable Diffusion model follows the whole prompt through its text encoder, styles included.',
+  } as const;
   readonly id: string;
   readonly defaults: { guidanceScale: number; steps: number; batchSize: number };
   readonly schedulerKind: SchedulerKind;

@@ -43,11 +43,12 @@ function newPanel(): SuggestPanel {
   };
 }
 
-/** What the panel's settings ask the engine. */
-export function suggestRequest(classId: number, panel: SuggestPanel): Request<'promptSuggestions'> {
+/** What the panel's settings ask the engine, for `generator` ('' for the embedded one, the engine's default). */
+export function suggestRequest(classId: number, panel: SuggestPanel, generator = ''): Request<'promptSuggestions'> {
   const url = panel.endpointUrl.trim();
   return {
     classId,
+    ...(generator === '' ? {} : { generator }),
     ...(panel.clip === '' ? {} : { clip: panel.clip }),
     ...(url === '' ? {} : { endpoint: { url, model: panel.endpointModel.trim() || 'default' }, count: panel.count }),
   };
@@ -64,10 +65,22 @@ export const useClassesStore = defineStore('classes', {
     error: null as string | null,
     /** The suggestion panels, by class id. */
     panels: {} as Record<number, SuggestPanel>,
+    /** The name in the "New class" field. */
+    newName: '',
+    /** The class being renamed, and the name typed for it. */
+    renaming: null as number | null,
+    renameTo: '',
+    /** The generator the suggestions are for ('' for the embedded one): the engine says which styles it can draw. */
+    generator: '',
   }),
   actions: {
     async load() {
-      this.classes = [...(await api.listClasses({})).classes];
+      try {
+        this.classes = [...(await api.listClasses({})).classes];
+        this.error = null;
+      } catch (error) {
+        this.error = describeError(error);
+      }
     },
     async save(
       c: ClassSettings,
@@ -91,6 +104,47 @@ export const useClassesStore = defineStore('classes', {
         this.error = `${c.name}: ${describeError(error)}`;
       }
     },
+    /** Creates a class named as the "New class" field says; the class, or null when refused (the reason is in `error`). */
+    async add(): Promise<ClassSettings | null> {
+      const name = this.newName.trim();
+      try {
+        this.error = null;
+        this.saved = null;
+        const created = await api.classAdd({ name });
+        this.classes = [...this.classes, created];
+        this.newName = '';
+        this.saved = `Created ${created.name}.`;
+        return created;
+      } catch (error) {
+        this.error = describeError(error);
+        return null;
+      }
+    },
+    startRename(c: ClassSettings) {
+      this.renaming = c.id;
+      this.renameTo = c.name;
+    },
+    cancelRename() {
+      this.renaming = null;
+    },
+    async rename(c: ClassSettings) {
+      const name = this.renameTo.trim();
+      if (name === c.name) {
+        this.renaming = null;
+        return;
+      }
+      try {
+        this.error = null;
+        this.saved = null;
+        const renamed = await api.classRename({ id: c.id, name });
+        this.classes = this.classes.map((x) => (x.id === renamed.id ? renamed : x));
+        this.renaming = null;
+        // {label} in its prompt templates is the name: the generator is asked for the new one from now on.
+        this.saved = `Renamed ${c.name} to ${renamed.name}. Its prompts now say "${renamed.name}".`;
+      } catch (error) {
+        this.error = `${c.name}: ${describeError(error)}`;
+      }
+    },
     /** Opens a class's suggestion panel (as it was left), or closes it. */
     toggleSuggestions(classId: number) {
       const panel = this.panels[classId];
@@ -100,7 +154,7 @@ export const useClassesStore = defineStore('classes', {
     async suggest(classId: number) {
       const panel = this.panels[classId];
       if (!panel || panel.loading) return;
-      const request = suggestRequest(classId, panel);
+      const request = suggestRequest(classId, panel, this.generator);
       panel.loading = true;
       panel.error = null;
       panel.message = null;
