@@ -74,6 +74,8 @@ export const requestSchemas = {
     })
     .strict(),
   undo: z.object({}).strict(),
+  classUndo: z.object({ classId: id }).strict(),
+  classRedo: z.object({ classId: id }).strict(),
   auditSample: z.object({ perClass: z.number().int().min(1).max(200), seed: z.number().int().min(0) }).strict(),
   auditVerdict: z
     .object({
@@ -215,6 +217,16 @@ export interface InstanceSummary {
   readonly score: number | null;
 }
 
+/** A batch of curator actions, as undo and redo report it. */
+export interface CuratedBatch {
+  readonly batch: string;
+  readonly action: 'accept' | 'reject' | 'relabel' | 'clear';
+  readonly count: number;
+  /** The class its instances were in before it, and after it (another one for a relabel). */
+  readonly fromLabelId: number;
+  readonly toLabelId: number;
+}
+
 export interface InstanceDetail extends InstanceSummary {
   readonly prompt: string;
   readonly negativePrompt: string;
@@ -251,6 +263,9 @@ export interface Responses {
   };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
+  /** The review screen's undo and redo: the latest batch touching one class, or null when there is none. */
+  classUndo: { readonly undone: CuratedBatch | null };
+  classRedo: { readonly redone: CuratedBatch | null };
   auditSample: { readonly items: readonly InstanceSummary[] };
   /** The verdict's id and the label it judged. */
   auditVerdict: { readonly id: number; readonly labelId: number };

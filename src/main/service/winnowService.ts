@@ -23,7 +23,14 @@ import { EMBEDDED } from '../models/modelLoader.ts';
 import { removeModel } from '../models/modelRegistry.ts';
 import { registeredModels, registerModel } from './models.ts';
 import { promptSuggestionsFor } from './prompts.ts';
-import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
+import {
+  curate,
+  recordVerdict,
+  redoLastUndoneInClass,
+  undoLastAction,
+  undoLastActionInClass,
+  undoLastVerdict,
+} from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass, type ScoredInstance } from '../store/instances.ts';
 import { initProject, isProject, openProject, type Project } from '../store/project.ts';
 import type { ImageStore } from '../store/imageStore.ts';
@@ -186,6 +193,8 @@ function createApi(
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
+    classUndo: async ({ classId }) => ({ undone: undoLastActionInClass(db, classId) ?? null }),
+    classRedo: async ({ classId }) => ({ redone: redoLastUndoneInClass(db, classId) ?? null }),
     auditSample: async ({ perClass, seed }) => ({ items: drawAuditSample(db, perClass, seed).map(ranked) }),
     auditVerdict: async ({ id, verdict, labelId }) => {
       const recorded = recordVerdict(db, id, verdict, labelId);
