@@ -3,10 +3,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { addClass } from '../../src/main/store/classes.ts';
 import { curate, redoLastUndoneInClass, undoLastActionInClass } from '../../src/main/store/curation.ts';
 import type { Db } from '../../src/main/store/database.ts';
-import { recordImage } from '../../src/main/store/images.ts';
-import { getInstance, insertInstance } from '../../src/main/store/instances.ts';
+import { getInstance } from '../../src/main/store/instances.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
 import { tempDir } from '../helpers/fixtures.ts';
+import { addInstance } from '../helpers/scoredProject.ts';
 
 // The review screen's undo and redo act on the class it shows: the latest batch touching it.
 let project: Project;
@@ -22,28 +22,8 @@ beforeEach(() => {
   return () => project.close();
 });
 
-function instances(classId: number, ...ns: number[]): number[] {
-  return ns.map((n) => {
-    const hash = n.toString(16).padStart(64, '0');
-    recordImage(db, { hash, width: 28, height: 28, channels: 1, bytes: 100 });
-    return insertInstance(db, {
-      imageHash: hash,
-      classId,
-      labelId: classId,
-      source: 'generated',
-      sourcePath: null,
-      prompt: 'a photo',
-      negativePrompt: '',
-      seed: n,
-      epsilon: 0.5,
-      perturbation: '{}',
-      generatorId: 'test-generator',
-      genParams: '{}',
-      runId: null,
-      roundIndex: null,
-    });
-  });
-}
+const instances = (classId: number, count: number): number[] =>
+  Array.from({ length: count }, () => addInstance(db, classId));
 const state = (id: number) => {
   const i = getInstance(db, id);
   return { override: i?.override, labelId: i?.labelId };
@@ -51,8 +31,8 @@ const state = (id: number) => {
 
 describe('undo and redo scoped to a class', () => {
   it("undoes the class's latest batch, not a later one on another class, and says what it was", () => {
-    const shirts = instances(shirt, 1, 2, 3);
-    const [c] = instances(coat, 4) as [number];
+    const shirts = instances(shirt, 3);
+    const [c] = instances(coat, 1) as [number];
     curate(db, { instanceIds: shirts, action: 'accept' });
     curate(db, { instanceIds: [c], action: 'reject' });
     expect(undoLastActionInClass(db, shirt)).toMatchObject({
@@ -72,7 +52,7 @@ describe('undo and redo scoped to a class', () => {
   });
 
   it('a relabel touches both classes; redo goes back through several undos in order', () => {
-    const [a, b] = instances(shirt, 1, 2) as [number, number];
+    const [a, b] = instances(shirt, 2) as [number, number];
     curate(db, { instanceIds: [a], action: 'reject' });
     curate(db, { instanceIds: [a, b], action: 'relabel', labelId: coat });
     // Seen from the coat screen, the relabel is the latest action touching coats.
@@ -92,7 +72,7 @@ describe('undo and redo scoped to a class', () => {
   });
 
   it('a new action in the class ends the redo history', async () => {
-    const [a, b] = instances(shirt, 1, 2) as [number, number];
+    const [a, b] = instances(shirt, 2) as [number, number];
     curate(db, { instanceIds: [a], action: 'accept' });
     undoLastActionInClass(db, shirt);
     await new Promise((done) => setTimeout(done, 5)); // a later timestamp than the undo
