@@ -15,6 +15,8 @@ export type ViewerSource = 'grid' | 'best' | 'worst';
 const SELECT_ALL_PAGE = 1000;
 /** The grid pages being fetched, so that the grid and the viewer wait on one request for a page. */
 const loading = new Map<number, Promise<void>>();
+/** Bumped by each refresh: a page asked for under the previous filters or order is dropped when it comes. */
+let listing = 0;
 /** The latest detail asked for: an answer to an earlier request (stepping fast) is dropped. */
 let detailRequest = 0;
 
@@ -102,6 +104,7 @@ export const useReviewStore = defineStore('review', {
         this.best = best.items.filter((i) => i.score !== null);
         this.worst = worst.items.filter((i) => i.score !== null);
         const first = await page;
+        listing++;
         loading.clear();
         this.total = first.total;
         this.pages = { 0: [...first.items] };
@@ -140,6 +143,7 @@ export const useReviewStore = defineStore('review', {
       if (this.classId === null) return;
       if (this.pages[page] !== undefined) return loading.get(page);
       this.pages[page] = [];
+      const asked = listing;
       const done = (async () => {
         const result = await this.run(() =>
           api.classPage({
@@ -150,7 +154,7 @@ export const useReviewStore = defineStore('review', {
             ...this.statusFilter(),
           }),
         );
-        if (result) {
+        if (result && asked === listing) {
           this.pages[page] = [...result.items];
           this.remember(result.items);
         }
