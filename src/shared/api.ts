@@ -40,25 +40,31 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
+/** The review's filters of a class's instances, as both the strips and the grid take them. */
+const classFilter = {
+  status: z.enum(['pending', 'accepted', 'rejected']).optional(),
+  minScore: z.number().optional(),
+  maxScore: z.number().optional(),
+  roundIndex: z.number().int().min(0).optional(),
+  generatorId: z.string().max(200).optional(),
+  promptContains: z.string().max(200).optional(),
+};
+
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
   projectList: z.object({}).strict(),
   projectOpen: z.object({ dir: absolutePath }).strict(),
   projectCreate: z.object({ dir: absolutePath }).strict(),
+  // The strips obey the grid's filters too.
   classExtremes: z
-    .object({ classId: id, n: z.number().int().min(1).max(500), kind: z.enum(SCORE_KINDS).optional() })
+    .object({ classId: id, n: z.number().int().min(1).max(500), kind: z.enum(SCORE_KINDS).optional(), ...classFilter })
     .strict(),
   classPage: z
     .object({
       labelId: id,
-      status: z.enum(['pending', 'accepted', 'rejected']).optional(),
       order: z.enum(['best', 'worst', 'newest']),
       kind: z.enum(SCORE_KINDS).optional(),
-      minScore: z.number().optional(),
-      maxScore: z.number().optional(),
-      roundIndex: z.number().int().min(0).optional(),
-      generatorId: z.string().max(200).optional(),
-      promptContains: z.string().max(200).optional(),
+      ...classFilter,
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(1000),
     })

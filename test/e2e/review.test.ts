@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (The page functions below run in Chromium: they need the DOM's types.)
 import type { Server } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,7 +15,6 @@ import { Jobs } from '../../src/main/service/jobs.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
-import { SHORTCUTS } from '../../src/renderer/src/views/review/shortcuts.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
@@ -307,8 +308,13 @@ describe('the review screen in Chromium', () => {
     await page.keyboard.press('?');
     const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await help.waitFor();
-    expect(await help.locator('tbody tr').count()).toBe(SHORTCUTS.length);
-    expect(await help.getByText(SHORTCUTS.find((s) => s.command === 'redo')!.description).count()).toBe(1);
+    // Every row of the table (test/renderer/reviewKeys.test.ts checks it row by row), in two groups.
+    expect(await help.locator('tbody tr').count()).toBeGreaterThanOrEqual(16);
+    await help.getByRole('row', { name: /Ctrl\+Shift\+Z.*Redo what was undone last/ }).waitFor();
+    await help
+      .getByRole('table', { name: 'Viewer shortcuts' })
+      .getByText('Next instance in the current order')
+      .waitFor();
     await page.screenshot({ path: join(OUTPUT, 'review-shortcuts.png') });
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });

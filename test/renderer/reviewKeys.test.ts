@@ -1,5 +1,7 @@
 // @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
+import ShortcutHelp from '../../src/renderer/src/views/review/ShortcutHelp.vue';
 import { countOf, describeBatch } from '../../src/renderer/src/views/review/batchText.ts';
 import { commandOf, keyLabel, SHORTCUTS } from '../../src/renderer/src/views/review/shortcuts.ts';
 import { fitScale, zoomStep } from '../../src/renderer/src/views/review/viewerScale.ts';
@@ -54,6 +56,19 @@ describe('review shortcuts', () => {
     expect(keyLabel('Mod+a', true)).toBe('⌘+A');
     expect(keyLabel('+', false)).toBe('+');
     expect(keyLabel('ArrowLeft', false)).toBe('←');
+  });
+});
+
+describe('the shortcut help', () => {
+  it('lists every row of the table the key handler reads, with its keys', () => {
+    const help = mount(ShortcutHelp);
+    const rows = help.findAll('tbody tr').map((row) => row.findAll('td').map((cell) => cell.text()));
+    expect(rows).toHaveLength(SHORTCUTS.length);
+    const listed = SHORTCUTS.filter((s) => s.where === 'review').concat(SHORTCUTS.filter((s) => s.where === 'viewer'));
+    expect(rows.map((r) => r[1])).toEqual(listed.map((s) => s.description));
+    expect(rows.map((r) => r[0]?.replace(/\s+/g, ''))).toEqual(
+      listed.map((s) => s.keys.map((k) => keyLabel(k, false)).join('')),
+    );
   });
 });
 

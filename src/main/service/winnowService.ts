@@ -149,9 +149,9 @@ function createApi(
   return {
     projectStatus: async () => projectStatus(project),
     // Two index range scans, by any kind (by default the default ranking).
-    classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND }) => ({
-      best: extremesOfClass(db, classId, kind, n, 'best').map(scored),
-      worst: extremesOfClass(db, classId, kind, n, 'worst').map(scored),
+    classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND, ...filter }) => ({
+      best: extremesOfClass(db, classId, kind, n, 'best', filter).map(scored),
+      worst: extremesOfClass(db, classId, kind, n, 'worst', filter).map(scored),
     }),
     classPage: async (request) => {
       const page = pageOfClass(db, { ...request, kind: request.kind ?? DEFAULT_SCORE_KIND });

@@ -88,7 +88,7 @@ export const useReviewStore = defineStore('review', {
       const classId = this.classId;
       if (classId === null) return;
       await this.run(async () => {
-        // The strips come first: unfiltered they are two index range scans; the grid's first page may need a sort.
+        // The strips come first: they are two walks of one index; the grid's first page may need a sort.
         const page = api.classPage({
           labelId: classId,
           order: this.order,
@@ -97,12 +97,11 @@ export const useReviewStore = defineStore('review', {
           ...this.statusFilter(),
         });
         page.catch(() => undefined); // a failure is reported where the page is awaited below
-        // The strips obey the same filters as the grid; a list ordered by score puts the unscored last, and they are left out.
-        const end = (order: 'best' | 'worst') =>
-          api.classPage({ labelId: classId, order, offset: 0, limit: EXTREMES, ...this.statusFilter() });
-        const [best, worst] = await Promise.all([end('best'), end('worst')]);
-        this.best = best.items.filter((i) => i.score !== null);
-        this.worst = worst.items.filter((i) => i.score !== null);
+        // The strips obey the same filters as the grid.
+        const { kind, ...filter } = this.statusFilter();
+        const extremes = await api.classExtremes({ classId, n: EXTREMES, kind, ...filter });
+        this.best = [...extremes.best];
+        this.worst = [...extremes.worst];
         const first = await page;
         listing++;
         loading.clear();
