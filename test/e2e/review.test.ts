@@ -6,18 +6,10 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
-import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
-import { serve } from '../../src/main/server/server.ts';
-import { Jobs } from '../../src/main/service/jobs.ts';
-import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { startServedDemo } from '../helpers/servedDemo.ts';
 
 // The review screen in Debian's Chromium against `winnow serve` on the demo project after one
 // round of the loop with tiny real ONNX models (the setup of workstation.test.ts).
@@ -28,36 +20,8 @@ let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  process.env.WINNOW_HOME = join(tempDir(), 'home');
-  project = await createDemoProject(join(tempDir(), 'demo'));
-  const resources = writeTinyResources(tempDir());
-  const tinyModels = async () => ({
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-  });
-  const { generator, encoder } = await tinyModels();
-  await startLoop(
-    project,
-    { generator, encoder },
-    {
-      ...defaultLoopParams,
-      rounds: 1,
-      perRound: 200,
-      steps: 2,
-      epsilon: 2,
-      acquisition: 'random',
-      folds: 2,
-      lambdaGrid: [1e-2],
-    },
-  );
-  await Promise.all([generator.dispose(), encoder.dispose()]);
-  const started = await serve({
-    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  server = started.server;
-  url = started.url;
+  // 200 instances over ten classes: enough tiles per class to fill rows and pick several.
+  ({ project, server, url } = await startServedDemo(200));
   browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
 }, 120_000);
