@@ -280,8 +280,17 @@ describe('the review screen in Chromium', () => {
       .getByText('Next instance in the current order')
       .waitFor();
     await page.screenshot({ path: join(OUTPUT, 'review-shortcuts.png') });
+    // Behind the help, letters do nothing (the first tile is still selected).
+    await page.keyboard.press('a');
+    await page.waitForLoadState('networkidle');
+    expect(override(first[0] as number)).toBeNull();
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });
+    // Enter on a button is the button's: the toolbar's Filter button filters, no viewer opens.
+    await page.getByRole('button', { name: 'Filter' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByRole('dialog', { name: 'Instance viewer' }).count()).toBe(0);
 
     const { id: classId } = firstClass();
     const inClass = project.db
