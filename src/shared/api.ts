@@ -49,26 +49,31 @@ function isHttpUrl(url: string): boolean {
  */
 export const AUDIT_POPULATIONS = ['exported', 'all'] as const;
 export type AuditPopulation = (typeof AUDIT_POPULATIONS)[number];
+/** The review's filters of a class's instances, as both the strips and the grid take them. */
+const classFilter = {
+  status: z.enum(['pending', 'accepted', 'rejected']).optional(),
+  minScore: z.number().optional(),
+  maxScore: z.number().optional(),
+  roundIndex: z.number().int().min(0).optional(),
+  generatorId: z.string().max(200).optional(),
+  promptContains: z.string().max(200).optional(),
+};
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
   projectList: z.object({}).strict(),
   projectOpen: z.object({ dir: absolutePath }).strict(),
   projectCreate: z.object({ dir: absolutePath }).strict(),
+  // The strips obey the grid's filters too.
   classExtremes: z
-    .object({ classId: id, n: z.number().int().min(1).max(500), kind: z.enum(SCORE_KINDS).optional() })
+    .object({ classId: id, n: z.number().int().min(1).max(500), kind: z.enum(SCORE_KINDS).optional(), ...classFilter })
     .strict(),
   classPage: z
     .object({
       labelId: id,
-      status: z.enum(['pending', 'accepted', 'rejected']).optional(),
       order: z.enum(['best', 'worst', 'newest']),
       kind: z.enum(SCORE_KINDS).optional(),
-      minScore: z.number().optional(),
-      maxScore: z.number().optional(),
-      roundIndex: z.number().int().min(0).optional(),
-      generatorId: z.string().max(200).optional(),
-      promptContains: z.string().max(200).optional(),
+      ...classFilter,
       offset: z.number().int().min(0),
       limit: z.number().int().min(1).max(1000),
     })
@@ -84,6 +89,8 @@ export const requestSchemas = {
     })
     .strict(),
   undo: z.object({}).strict(),
+  classUndo: z.object({ classId: id }).strict(),
+  classRedo: z.object({ classId: id }).strict(),
   auditSample: z
     .object({
       perClass: z.number().int().min(1).max(200),
@@ -274,6 +281,16 @@ export interface InstanceSummary {
   readonly score: number | null;
 }
 
+/** A batch of curator actions, as undo and redo report it. */
+export interface CuratedBatch {
+  readonly batch: string;
+  readonly action: 'accept' | 'reject' | 'relabel' | 'clear';
+  readonly count: number;
+  /** The class its instances were in before it, and after it (another one for a relabel). */
+  readonly fromLabelId: number;
+  readonly toLabelId: number;
+}
+
 export interface InstanceDetail extends InstanceSummary {
   readonly prompt: string;
   readonly negativePrompt: string;
@@ -338,6 +355,9 @@ export interface Responses {
   };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
+  /** The review screen's undo and redo: the latest batch touching one class, or null when there is none. */
+  classUndo: { readonly undone: CuratedBatch | null };
+  classRedo: { readonly redone: CuratedBatch | null };
   auditSample: { readonly items: readonly InstanceSummary[] };
   /** The verdict's id and the label it judged. */
   auditVerdict: { readonly id: number; readonly labelId: number };

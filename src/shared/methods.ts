@@ -14,6 +14,8 @@ export const METHODS = [
   'nearestReal',
   'curate',
   'undo',
+  'classUndo',
+  'classRedo',
   'auditSample',
   'auditVerdict',
   'auditUndo',

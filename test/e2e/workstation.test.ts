@@ -160,7 +160,7 @@ describe('the workstation in Chromium', () => {
 
     await again.click();
     await page.keyboard.press('u');
-    await page.getByRole('status').getByText('Undone.').waitFor();
+    await page.getByRole('status').getByText('Undid: reject of 1 ').waitFor();
     expect(getInstance(project.db, id)?.override).toBe(before.override);
     expect(await page.getByLabel('Worst').locator(`.tile[data-id="${id}"]`).getAttribute('class')).not.toMatch(
       /curated/,
@@ -291,7 +291,10 @@ describe('the workstation in Chromium', () => {
     await page.getByRole('status').getByText('Relabelled 1').waitFor();
     expect(getInstance(project.db, id)?.labelId).not.toBe(before);
     await page.keyboard.press('u');
-    await page.getByRole('status').getByText('Undone.').waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/Undid: relabel of 1 .* as bag/)
+      .waitFor();
     expect(getInstance(project.db, id)?.labelId).toBe(before);
     // The default ranking (quality) is a log-likelihood, mostly below 0: filter just under the best
     // tile's score (shown rounded).

@@ -21,7 +21,7 @@ describe('InstanceTile', () => {
     expect(tile.classes()).toContain('accepted');
     expect(tile.classes()).not.toContain('curated');
     expect(tile.find('.score').text()).toBe('0.568');
-    expect(tile.find('img').attributes('src')).toBe(`/thumbs/128/${'ab'.repeat(32)}.png`);
+    expect(tile.find('img').attributes('src')).toBe(`/thumbs/84/${'ab'.repeat(32)}.png`);
     await tile.trigger('click');
     expect(tile.emitted('pick')).toHaveLength(1);
   });

@@ -24,7 +24,14 @@ import { EMBEDDED } from '../models/modelLoader.ts';
 import { removeModel } from '../models/modelRegistry.ts';
 import { registeredModels, registerModel } from './models.ts';
 import { promptSuggestionsFor } from './prompts.ts';
-import { curate, recordVerdict, undoLastAction, undoLastVerdict } from '../store/curation.ts';
+import {
+  curate,
+  recordVerdict,
+  redoLastUndoneInClass,
+  undoLastAction,
+  undoLastActionInClass,
+  undoLastVerdict,
+} from '../store/curation.ts';
 import { extremesOfClass, getInstance, type Instance, pageOfClass, type ScoredInstance } from '../store/instances.ts';
 import { initProject, isProject, openProject, type Project } from '../store/project.ts';
 import type { ImageStore } from '../store/imageStore.ts';
@@ -148,9 +155,9 @@ function createApi(
   return {
     projectStatus: async () => projectStatus(project),
     // Two index range scans, by any kind (by default the default ranking).
-    classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND }) => ({
-      best: extremesOfClass(db, classId, kind, n, 'best').map(scored),
-      worst: extremesOfClass(db, classId, kind, n, 'worst').map(scored),
+    classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND, ...filter }) => ({
+      best: extremesOfClass(db, classId, kind, n, 'best', filter).map(scored),
+      worst: extremesOfClass(db, classId, kind, n, 'worst', filter).map(scored),
     }),
     classPage: async (request) => {
       const page = pageOfClass(db, { ...request, kind: request.kind ?? DEFAULT_SCORE_KIND });
@@ -193,6 +200,8 @@ function createApi(
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
+    classUndo: async ({ classId }) => ({ undone: undoLastActionInClass(db, classId) ?? null }),
+    classRedo: async ({ classId }) => ({ redone: redoLastUndoneInClass(db, classId) ?? null }),
     auditSample: async ({ perClass, seed, population }) => ({
       items: drawAuditSample(db, perClass, seed, population).map(ranked),
     }),

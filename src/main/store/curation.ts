@@ -115,6 +115,112 @@ export function undoLastAction(db: Db): string | undefined {
   });
 }
 
+/** A batch of curator actions as undo and redo report it: what it did, to how many, from and to which class. */
+export interface BatchSummary {
+  readonly batch: string;
+  readonly action: CuratorAction;
+  readonly count: number;
+  /** The class its instances were in before it (the first instance's, for a batch that spans classes). */
+  readonly fromLabelId: number;
+  /** The class they were in after it (differs from `fromLabelId` for a relabel). */
+  readonly toLabelId: number;
+}
+
+interface BatchRow {
+  readonly instanceId: number;
+  readonly action: CuratorAction;
+  readonly before: string;
+  readonly after: string;
+}
+
+// A batch touches a class when one of its instances was in it before or after (a relabel touches both).
+const touchesClass = (row: string) =>
+  `(json_extract(${row}.before, '$.labelId') = :labelId OR json_extract(${row}.after, '$.labelId') = :labelId)`;
+
+function batchRows(db: Db, batch: string): BatchRow[] {
+  return db
+    .prepare<[string], BatchRow>(
+      'SELECT instance_id AS instanceId, action, before, after FROM curator_actions WHERE batch = ? ORDER BY id',
+    )
+    .all(batch);
+}
+
+/**
+ * Moves every instance of a batch from state `from` to state `to` (its after and before, or the
+ * reverse), after checking that each is still in `from`: a later action of another class's screen
+ * on the same instances would otherwise be silently overwritten.
+ */
+function swapBatch(db: Db, rows: readonly BatchRow[], from: 'before' | 'after', to: 'before' | 'after'): void {
+  for (const row of rows) {
+    const expected = JSON.parse(row[from]) as CuratedState;
+    const instance = getInstance(db, row.instanceId);
+    if (instance?.override !== expected.override || instance.labelId !== expected.labelId)
+      throw new WinnowError(
+        `Instance ${row.instanceId} was changed by a later action, so this ${row.action} cannot be ${from === 'after' ? 'undone' : 'redone'} on its own.`,
+        'Undo the later action first (from the screen of the class it moved the instance to).',
+      );
+  }
+  for (const row of rows) apply(db, row.instanceId, JSON.parse(row[to]) as CuratedState);
+}
+
+function summarize(batch: string, rows: readonly BatchRow[]): BatchSummary {
+  const first = rows[0] as BatchRow;
+  return {
+    batch,
+    action: first.action,
+    count: rows.length,
+    fromLabelId: (JSON.parse(first.before) as CuratedState).labelId,
+    toLabelId: (JSON.parse(first.after) as CuratedState).labelId,
+  };
+}
+
+/**
+ * Undoes the latest standing batch that touched class `labelId`, leaving other classes' batches
+ * alone (the review screen's undo acts on what it shows). Returns what it undid, or undefined.
+ */
+export function undoLastActionInClass(db: Db, labelId: number): BatchSummary | undefined {
+  return writeTransaction(db, () => {
+    const last = db
+      .prepare<{ labelId: number }, { batch: string }>(
+        `SELECT batch FROM curator_actions a WHERE undone_at IS NULL AND ${touchesClass('a')} ORDER BY id DESC LIMIT 1`,
+      )
+      .get({ labelId });
+    if (last === undefined) return undefined;
+    const rows = batchRows(db, last.batch);
+    swapBatch(db, rows, 'after', 'before');
+    db.prepare('UPDATE curator_actions SET undone_at = ? WHERE batch = ?').run(now(), last.batch);
+    return summarize(last.batch, rows);
+  });
+}
+
+/**
+ * Re-applies the batch touching class `labelId` that was undone last. As in any editor, a new action
+ * ends the redo history: one taken in the class after the undo, or on the batch's instances after
+ * the batch. A redone batch stands again in its original place, so the next undo finds it.
+ * Returns what it redid, or undefined.
+ */
+export function redoLastUndoneInClass(db: Db, labelId: number): BatchSummary | undefined {
+  return writeTransaction(db, () => {
+    // Undos go from the newest batch back, so of batches undone in the same millisecond the oldest was undone last.
+    const last = db
+      .prepare<{ labelId: number }, { batch: string }>(
+        `SELECT batch FROM curator_actions a WHERE undone_at IS NOT NULL AND ${touchesClass('a')}
+           AND NOT EXISTS (SELECT 1 FROM curator_actions b
+                           WHERE b.undone_at IS NULL AND b.at > a.undone_at AND ${touchesClass('b')})
+           AND NOT EXISTS (SELECT 1 FROM curator_actions c JOIN curator_actions b
+                             ON b.instance_id = c.instance_id AND b.id > c.id AND b.undone_at IS NULL
+                           WHERE c.batch = a.batch)
+         ORDER BY undone_at DESC, id ASC LIMIT 1`,
+      )
+      .get({ labelId });
+    if (last === undefined) return undefined;
+    const rows = batchRows(db, last.batch);
+    swapBatch(db, rows, 'before', 'after');
+    db.prepare('UPDATE curator_actions SET undone_at = NULL WHERE batch = ?').run(last.batch);
+    return summarize(last.batch, rows);
+  });
+}
+
 export interface CuratorActionRow {
   readonly id: number;
   readonly instanceId: number;

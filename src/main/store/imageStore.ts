@@ -16,8 +16,19 @@ export interface StoredImage {
 
 const HASH = /^[0-9a-f]{64}$/;
 
-/** The thumbnail sizes the UI asks for; no other size is ever made. */
-export const THUMBNAIL_SIZES: ReadonlySet<number> = new Set([64, 128, 256]);
+/** The thumbnail sizes (boxes) the UI asks for; no other size is ever made. 84: the review tile's image box. */
+export const THUMBNAIL_SIZES: ReadonlySet<number> = new Set([64, 84, 128, 256]);
+
+/**
+ * The size of an image's thumbnail in a `box`-pixel square: an image that fits is enlarged by the
+ * largest whole factor that still fits, so every source pixel becomes a block of equal screen pixels
+ * (28 px in 84 px: 3×, not 84/28 of uneven 2- and 4-px blocks); a larger one is shrunk to fit.
+ */
+export function thumbnailSize(width: number, height: number, box: number): { width: number; height: number } {
+  const side = Math.max(width, height);
+  const scale = side <= box ? Math.floor(box / side) : box / side;
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
 
 export function isImageHash(text: string): boolean {
   return HASH.test(text);
@@ -143,7 +154,8 @@ export class ImageStore {
 
   thumbnailPathOf(hash: string, size: number): string {
     if (!HASH.test(hash)) throw new WinnowError(`"${hash}" is not an image hash.`);
-    return join(this.root, 'thumbs', String(size), hash.slice(0, 2), `${hash}.png`);
+    // `whole/`: thumbnails made before whole-factor enlargement (fractional nearest-neighbour) live beside it, unused.
+    return join(this.root, 'thumbs', 'whole', String(size), hash.slice(0, 2), `${hash}.png`);
   }
 
   /** Stores PNG bytes under their hash; storing the same bytes twice writes once. */
@@ -175,8 +187,13 @@ export class ImageStore {
   async thumbnail(hash: string, size: number): Promise<string> {
     const path = this.thumbnailPathOf(hash, size);
     if (await exists(path)) return path;
-    const png = await sharp(this.pathOf(hash), { limitInputPixels: MAX_INPUT_PIXELS })
-      .resize(size, size, { fit: 'inside', kernel: 'nearest', withoutEnlargement: false })
+    const image = sharp(this.pathOf(hash), { limitInputPixels: MAX_INPUT_PIXELS });
+    const meta = await image.metadata();
+    const fit = thumbnailSize(meta.width ?? size, meta.height ?? size, size);
+    const enlarging = fit.width >= (meta.width ?? 0);
+    // Enlarging copies pixels (nearest); shrinking averages them (sharp's default lanczos3).
+    const png = await image
+      .resize(fit.width, fit.height, { fit: 'fill', ...(enlarging ? { kernel: 'nearest' } : {}) })
       .png()
       .toBuffer();
     await this.write(path, png);

@@ -115,7 +115,8 @@ export const EXTREMES_SQL = { best: scoredSql('best', ''), worst: scoredSql('wor
 
 /**
  * The N instances of a class with the highest (best) or lowest (worst) latest score of a kind,
- * unscored ones left out: a range scan of one index, for every kind.
+ * unscored ones left out: a range scan of one index, for every kind; with filters, the same walk
+ * stops at the first N that meet them (no count, unlike a page).
  */
 export function extremesOfClass(
   db: Db,
@@ -123,10 +124,14 @@ export function extremesOfClass(
   kind: string,
   n: number,
   end: 'best' | 'worst',
+  filter: ClassFilter = {},
 ): ScoredInstance[] {
+  const { bound, onInstance, onScore } = classFilterSql(filter);
   return db
-    .prepare<{ labelId: number; kind: string; limit: number; offset: number }, ScoredInstance>(EXTREMES_SQL[end])
-    .all({ labelId, kind, limit: n, offset: 0 });
+    .prepare<Record<string, unknown>, ScoredInstance>(
+      onInstance + onScore === '' ? EXTREMES_SQL[end] : scoredSql(end, onScore + onInstance),
+    )
+    .all({ ...bound, labelId, kind, limit: n, offset: 0 });
 }
 
 export interface InstanceFilter {
@@ -157,22 +162,59 @@ export function instancesOfRun(db: Db, runId: number, round?: number): Instance[
     .all({ runId, round: round ?? null });
 }
 
-export interface ClassPage {
-  readonly labelId: number;
+/** What the review's filters keep of a class's instances. */
+export interface ClassFilter {
   readonly status?: InstanceStatus;
-  /** best: highest score first; worst: lowest first (unscored instances last either way); newest: by id. */
-  readonly order: 'best' | 'worst' | 'newest';
-  /** The score kind to order by, shown as each instance's `score` (its latest value). */
-  readonly kind: string;
-  /** Only instances whose score lies in [min, max] (so only scored ones). */
+  /** Only instances whose score (of the kind listed by) lies in [min, max] (so only scored ones). */
   readonly minScore?: number;
   readonly maxScore?: number;
   readonly roundIndex?: number;
   readonly generatorId?: string;
   /** Case-insensitive substring of the prompt. */
   readonly promptContains?: string;
+}
+
+export interface ClassPage extends ClassFilter {
+  readonly labelId: number;
+  /** best: highest score first; worst: lowest first (unscored instances last either way); newest: by id. */
+  readonly order: 'best' | 'worst' | 'newest';
+  /** The score kind to order by, shown as each instance's `score` (its latest value). */
+  readonly kind: string;
   readonly offset: number;
   readonly limit: number;
+}
+
+/**
+ * The SQL conditions of the filters given (on i, the instance, and ls, its latest score), and their
+ * bound values: only the filters given become SQL, so a list with none reads the index alone.
+ */
+function classFilterSql(filter: ClassFilter): {
+  bound: Record<string, string | number>;
+  onInstance: string;
+  onScore: string;
+} {
+  const params = {
+    status: filter.status,
+    roundIndex: filter.roundIndex,
+    generatorId: filter.generatorId,
+    // The user's text is a bound parameter; only LIKE's own wildcards in it are escaped.
+    prompt: filter.promptContains ? `%${filter.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    minScore: filter.minScore,
+    maxScore: filter.maxScore,
+  };
+  const given = (name: keyof typeof params, sql: string) => (params[name] === undefined ? '' : ` AND ${sql}`);
+  return {
+    bound: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string | number
+    >,
+    onInstance:
+      given('status', 'coalesce(i.override, i.status) = :status') +
+      given('roundIndex', 'i.round_index = :roundIndex') +
+      given('generatorId', 'i.generator_id = :generatorId') +
+      given('prompt', "i.prompt LIKE :prompt ESCAPE '\\'"),
+    onScore: given('minScore', 'ls.value >= :minScore') + given('maxScore', 'ls.value <= :maxScore'),
+  };
 }
 
 /**
@@ -181,26 +223,9 @@ export interface ClassPage {
  * unscored ones follow by id.
  */
 export function pageOfClass(db: Db, page: ClassPage): { total: number; items: ScoredInstance[] } {
-  // Only the filters given become SQL, so a page with none reads the index alone to count.
-  const params = {
-    labelId: page.labelId,
-    kind: page.kind,
-    status: page.status,
-    roundIndex: page.roundIndex,
-    generatorId: page.generatorId,
-    // The user's text is a bound parameter; only LIKE's own wildcards in it are escaped.
-    prompt: page.promptContains ? `%${page.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
-    minScore: page.minScore,
-    maxScore: page.maxScore,
-  };
-  const given = (name: keyof typeof params, sql: string) => (params[name] === undefined ? '' : ` AND ${sql}`);
-  const onInstance =
-    given('status', 'coalesce(i.override, i.status) = :status') +
-    given('roundIndex', 'i.round_index = :roundIndex') +
-    given('generatorId', 'i.generator_id = :generatorId') +
-    given('prompt', "i.prompt LIKE :prompt ESCAPE '\\'");
-  const onScore = given('minScore', 'ls.value >= :minScore') + given('maxScore', 'ls.value <= :maxScore');
-  const bound = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  const filters = classFilterSql(page);
+  const { onInstance, onScore } = filters;
+  const bound = { ...filters.bound, labelId: page.labelId, kind: page.kind };
   const window = { limit: page.limit, offset: page.offset };
   const count = (sql: string) => db.prepare<typeof bound, { n: number }>(sql).get(bound)?.n ?? 0;
   const list = (sql: string, at: typeof window) =>

@@ -1,12 +1,24 @@
 import { defineStore } from 'pinia';
-import type { InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
+import type { CuratedBatch, InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, describeError } from '../api.ts';
+import { describeBatch } from '../views/review/batchText.ts';
+import { useProjectStore } from './project.ts';
 
 export const PAGE_SIZE = 240;
 export const EXTREMES = 12;
 type Order = 'best' | 'worst' | 'newest';
 type Action = 'accept' | 'reject' | 'clear';
+/** The list the viewer steps through: the grid (in its order, under its filters) or one of the strips. */
+export type ViewerSource = 'grid' | 'best' | 'worst';
+/** Select-all reads the filtered class in pages of the API's largest page. */
+const SELECT_ALL_PAGE = 1000;
+/** The grid pages being fetched, so that the grid and the viewer wait on one request for a page. */
+const loading = new Map<number, Promise<void>>();
+/** Bumped by each refresh: a page asked for under the previous filters or order is dropped when it comes. */
+let listing = 0;
+/** The latest detail asked for: an answer to an earlier request (stepping fast) is dropped. */
+let detailRequest = 0;
 
 /** The review screen's state: one class, its best and worst, a paged grid, a selection, a detail. */
 export const useReviewStore = defineStore('review', {
@@ -27,6 +39,13 @@ export const useReviewStore = defineStore('review', {
     total: 0,
     pages: {} as Record<number, InstanceSummary[]>,
     selected: [] as number[],
+    /** The grid shows only the selection. */
+    selectionOnly: false,
+    /** Every instance summary seen since the class opened, by id: what the selection-only grid shows. */
+    known: {} as Record<number, InstanceSummary>,
+    viewer: null as { source: ViewerSource; index: number; id: number; imageHash: string } | null,
+    /** What the last undo or redo did, and which of the two the toast offers next. */
+    toast: null as { text: string; offer: 'undo' | 'redo' } | null,
     detail: null as InstanceDetail | null,
     message: null as string | null,
     error: null as string | null,
@@ -35,6 +54,15 @@ export const useReviewStore = defineStore('review', {
     /** The instance at a grid position, if its page is loaded. */
     at: (state) => (index: number) => state.pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE],
     isSelected: (state) => (id: number) => state.selected.includes(id),
+    /** Whether any filter beyond the class is set. */
+    filtering: (state) =>
+      state.status !== '' ||
+      state.filters.promptContains.trim() !== '' ||
+      state.filters.minScore !== '' ||
+      state.filters.maxScore !== '' ||
+      state.filters.roundIndex !== '',
+    /** How many tiles the grid has: the class under its filters, or the selection. */
+    gridCount: (state) => (state.selectionOnly ? state.selected.length : state.total),
   },
   actions: {
     async run<T>(work: () => Promise<T>): Promise<T | undefined> {
@@ -49,6 +77,10 @@ export const useReviewStore = defineStore('review', {
     async open(classId: number) {
       this.classId = classId;
       this.selected = [];
+      this.selectionOnly = false;
+      this.known = {};
+      this.viewer = null;
+      this.toast = null;
       this.detail = null;
       await this.refresh();
     },
@@ -56,7 +88,7 @@ export const useReviewStore = defineStore('review', {
       const classId = this.classId;
       if (classId === null) return;
       await this.run(async () => {
-        // The strips come first: they are two index range scans; the grid's first page may need a sort.
+        // The strips come first: they are two walks of one index; the grid's first page may need a sort.
         const page = api.classPage({
           labelId: classId,
           order: this.order,
@@ -65,12 +97,17 @@ export const useReviewStore = defineStore('review', {
           ...this.statusFilter(),
         });
         page.catch(() => undefined); // a failure is reported where the page is awaited below
-        const extremes = await api.classExtremes({ classId, n: EXTREMES, kind: this.kind });
+        // The strips obey the same filters as the grid.
+        const { kind, ...filter } = this.statusFilter();
+        const extremes = await api.classExtremes({ classId, n: EXTREMES, kind, ...filter });
         this.best = [...extremes.best];
         this.worst = [...extremes.worst];
         const first = await page;
+        listing++;
+        loading.clear();
         this.total = first.total;
         this.pages = { 0: [...first.items] };
+        this.remember([...this.best, ...this.worst, ...first.items]);
         if (this.detail) this.detail = await api.instanceDetail({ id: this.detail.id });
       });
     },
@@ -98,19 +135,102 @@ export const useReviewStore = defineStore('review', {
       this.status = status;
       await this.refresh();
     },
+    remember(items: readonly InstanceSummary[]) {
+      for (const item of items) this.known[item.id] = item;
+    },
     async loadPage(page: number) {
-      if (this.classId === null || this.pages[page] !== undefined) return;
+      if (this.classId === null) return;
+      if (this.pages[page] !== undefined) return loading.get(page);
       this.pages[page] = [];
-      const result = await this.run(() =>
-        api.classPage({
-          labelId: this.classId as number,
-          order: this.order,
-          offset: page * PAGE_SIZE,
-          limit: PAGE_SIZE,
-          ...this.statusFilter(),
-        }),
-      );
-      if (result) this.pages[page] = [...result.items];
+      const asked = listing;
+      const done = (async () => {
+        const result = await this.run(() =>
+          api.classPage({
+            labelId: this.classId as number,
+            order: this.order,
+            offset: page * PAGE_SIZE,
+            limit: PAGE_SIZE,
+            ...this.statusFilter(),
+          }),
+        );
+        if (result && asked === listing) {
+          this.pages[page] = [...result.items];
+          this.remember(result.items);
+        }
+      })();
+      loading.set(page, done);
+      return done;
+    },
+    /** The instance at a grid position: of the class in the grid's order, or of the selection. */
+    gridAt(index: number): InstanceSummary | undefined {
+      if (!this.selectionOnly) return this.at(index);
+      const id = this.selected[index];
+      return id === undefined ? undefined : this.known[id];
+    },
+    /** Clears every filter beyond the class and reloads. */
+    async clearFilters() {
+      this.status = '';
+      this.filters = { promptContains: '', minScore: '', maxScore: '', roundIndex: '' };
+      await this.refresh();
+    },
+    /** Selects every instance the grid shows under the filters (all pages, not only the loaded ones). */
+    async selectAll() {
+      const classId = this.classId;
+      if (classId === null) return;
+      await this.run(async () => {
+        const ids: number[] = [];
+        for (let offset = 0; offset === 0 || offset < this.total; offset += SELECT_ALL_PAGE) {
+          const page = await api.classPage({
+            labelId: classId,
+            order: this.order,
+            offset,
+            limit: SELECT_ALL_PAGE,
+            ...this.statusFilter(),
+          });
+          this.remember(page.items);
+          ids.push(...page.items.map((i) => i.id));
+          if (page.items.length < SELECT_ALL_PAGE) break;
+        }
+        this.selected = ids;
+        this.message = `Selected all ${ids.length}.`;
+      });
+    },
+    clearSelection() {
+      this.selected = [];
+      this.selectionOnly = false;
+    },
+    toggleSelectionOnly() {
+      this.selectionOnly = !this.selectionOnly && this.selected.length > 0;
+    },
+    /** The list the viewer steps through, and its length. */
+    viewerList(source: ViewerSource): { length: number; at: (index: number) => InstanceSummary | undefined } {
+      if (source === 'grid') return { length: this.gridCount, at: (i) => this.gridAt(i) };
+      const strip = source === 'best' ? this.best : this.worst;
+      return { length: strip.length, at: (i) => strip[i] };
+    },
+    /** Opens the viewer on a position of a list (the selection stays: the viewer's A, R and C act on the instance shown). */
+    async openViewer(source: ViewerSource, index: number) {
+      const list = this.viewerList(source);
+      if (index < 0 || index >= list.length) return;
+      if (source === 'grid' && !this.selectionOnly && list.at(index) === undefined)
+        await this.loadPage(Math.floor(index / PAGE_SIZE));
+      const item = list.at(index);
+      if (item === undefined) return;
+      this.viewer = { source, index, id: item.id, imageHash: item.imageHash };
+      await this.showDetail(item.id);
+    },
+    /** Opens the viewer on an instance of the grid or the strips. */
+    async view(id: number) {
+      for (const source of ['grid', 'best', 'worst'] as const) {
+        const list = this.viewerList(source);
+        for (let i = 0; i < list.length; i++) if (list.at(i)?.id === id) return this.openViewer(source, i);
+      }
+    },
+    async step(delta: number) {
+      if (this.viewer) await this.openViewer(this.viewer.source, this.viewer.index + delta);
+    },
+    closeViewer() {
+      this.viewer = null;
     },
     select(id: number, mode: 'only' | 'toggle') {
       if (mode === 'only') this.selected = [id];
@@ -118,10 +238,13 @@ export const useReviewStore = defineStore('review', {
       void this.showDetail(id);
     },
     async showDetail(id: number) {
+      const request = ++detailRequest;
       const detail = await this.run(() => api.instanceDetail({ id }));
-      if (detail) this.detail = detail;
       // Features exist once the instance is scored; before that there is nothing to compare.
-      this.nearestReal = [...((await api.nearestReal({ id, k: 6 }).catch(() => undefined))?.items ?? [])];
+      const nearest = await api.nearestReal({ id, k: 6 }).catch(() => undefined);
+      if (request !== detailRequest) return;
+      if (detail) this.detail = detail;
+      this.nearestReal = [...(nearest?.items ?? [])];
     },
     async relabel(labelId: number) {
       if (this.selected.length === 0) return;
@@ -129,30 +252,50 @@ export const useReviewStore = defineStore('review', {
       const done = await this.run(() => api.curate({ ids, action: 'relabel', labelId }));
       if (done) {
         await this.refresh();
+        this.toast = null;
         this.message = `Relabelled ${ids.length}. Undo: U`;
       }
     },
+    /** Curates the selection, or the instance the viewer shows while it is open. */
     async curate(action: Action) {
-      if (this.selected.length === 0) return;
-      const ids = [...this.selected];
+      const ids = this.viewer ? [this.viewer.id] : [...this.selected];
+      if (ids.length === 0) return;
       const done = await this.run(() => api.curate({ ids, action }));
       if (done) {
         await this.refresh();
+        this.toast = null;
         this.message = `${action === 'clear' ? 'Cleared' : action === 'accept' ? 'Accepted' : 'Rejected'} ${ids.length}. Undo: U`;
       }
     },
+    /** Undoes the latest action touching this class (not one taken on another class's screen). */
     async undo() {
-      const done = await this.run(() => api.undo({}));
-      if (done) {
-        await this.refresh();
-        this.message = done.batch ? 'Undone.' : 'Nothing to undo.';
+      const classId = this.classId;
+      if (classId === null) return;
+      const done = await this.run(() => api.classUndo({ classId }));
+      if (done) await this.reportBatch(done.undone, 'Undid', 'redo', 'Nothing to undo in this class.');
+    },
+    async redo() {
+      const classId = this.classId;
+      if (classId === null) return;
+      const done = await this.run(() => api.classRedo({ classId }));
+      if (done) await this.reportBatch(done.redone, 'Redid', 'undo', 'Nothing to redo in this class.');
+    },
+    async reportBatch(batch: CuratedBatch | null, verb: string, offer: 'undo' | 'redo', none: string) {
+      this.message = null;
+      if (batch === null) {
+        this.toast = null;
+        this.message = none;
+        return;
       }
+      await this.refresh();
+      this.toast = { text: `${verb}: ${describeBatch(batch, useProjectStore().className)}`, offer };
     },
     async selectSimilar() {
       const id = this.selected[0];
       if (id === undefined) return;
       const found = await this.run(() => api.similar({ id, k: 24, sameLabel: true }));
       if (found) {
+        this.remember(found.items);
         this.selected = [id, ...found.items.map((i) => i.id)];
         this.message = `Selected ${this.selected.length} similar instances.`;
       }

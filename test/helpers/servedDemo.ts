@@ -1,0 +1,49 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { serve } from '../../src/main/server/server.ts';
+import { Jobs } from '../../src/main/service/jobs.ts';
+import { createEngine } from '../../src/main/service/winnowService.ts';
+import type { Project } from '../../src/main/store/project.ts';
+import { tempDir } from './fixtures.ts';
+import { writeTinyResources } from './tinyModels.ts';
+
+/**
+ * The demo project after one round of the loop with the tiny real ONNX models (`perRound` instances
+ * over its classes), served by `winnow serve` on a free port: what the Chromium tests open.
+ */
+export async function startServedDemo(perRound: number): Promise<{ project: Project; server: Server; url: string }> {
+  // This file's own user state (recent projects, the model registry), whatever other files do meanwhile.
+  process.env.WINNOW_HOME = join(tempDir(), 'home');
+  const project = await createDemoProject(join(tempDir(), 'demo'));
+  const resources = writeTinyResources(tempDir());
+  const tinyModels = async () => ({
+    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
+    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+  });
+  const { generator, encoder } = await tinyModels();
+  await startLoop(
+    project,
+    { generator, encoder },
+    {
+      ...defaultLoopParams,
+      rounds: 1,
+      perRound,
+      steps: 2,
+      epsilon: 2,
+      acquisition: 'random',
+      folds: 2,
+      lambdaGrid: [1e-2],
+    },
+  );
+  await Promise.all([generator.dispose(), encoder.dispose()]);
+  const { server, url } = await serve({
+    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
+    port: 0,
+    host: '127.0.0.1',
+  });
+  return { project, server, url };
+}
