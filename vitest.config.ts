@@ -10,6 +10,8 @@ export default defineConfig({
     // Native modules (better-sqlite3, sharp, onnxruntime) are safest in child processes.
     pool: 'forks',
     testTimeout: 60_000,
+    // The browser suites' setup runs a loop round and starts a server: real work, slower when two files run at once.
+    hookTimeout: 120_000,
     // Tests never touch the user's own Winnow state (current and recent projects).
     env: { WINNOW_HOME: join(tmpdir(), `winnow-test-home-${process.pid}`) },
     reporters: ['default', ['json', { outputFile: 'test/output/vitest.json' }]],
