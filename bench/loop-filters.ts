@@ -8,10 +8,12 @@
 // (mean over rounds and seeds); the goal's checks are read for it. Real-only is the head every run
 // starts from (its round −1 checkpoint): accepting nothing leaves it as it is.
 //
-//   node bench/loop-filters.ts [--seeds 3] [--rounds 5] [--per-round 200] [--only <part of a filter's name>]
+//   node bench/loop-filters.ts [--seeds 3] [--jobs 3] [--rounds 5] [--per-round 200] [--only <part of a filter's name>]
 //
+// --jobs runs that many seeds at once, each in its own process (the loop is mostly single-threaded).
 // Writes bench/results/loop-filters.md and .json.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +35,11 @@ const { values: args } = parseArgs({
     'per-round': { type: 'string', default: String(RUN_DEFAULTS.perRound) },
     /** Only the filters whose name contains this text. */
     only: { type: 'string', default: '' },
+    /** Seeds run at once, each in a child process. */
+    jobs: { type: 'string', default: '1' },
+    /** (A child's options) run this one seed and write its runs as JSON to --out. */
+    seed: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 const SEEDS = Number(args.seeds);
@@ -57,35 +64,31 @@ const FILTERS: Filter[] = [
 const REAL_ONLY = 'none (real only)';
 
 const chosen = FILTERS.filter((f) => f.name.includes(args.only));
-const models = await loadEmbeddedModels();
-const data = join(resourcesDir(), 'data', 'fashion-mnist');
-const test = readIdxImages(join(data, 'test-images-idx3-ubyte.gz'), join(data, 'test-labels-idx1-ubyte.gz'));
-const n = test.images.dims[0] as number;
-const testSet: FeatureSet = {
-  features: await models.encoder.encodePixels(
-    Array.from({ length: n }, (_, i) => ({
-      width: 28,
-      height: 28,
-      channels: 1 as const,
-      pixels: test.images.data.subarray(i * 784, (i + 1) * 784),
-    })),
-  ),
-  labels: Int32Array.from(test.labels),
-};
-
 const started = performance.now();
-interface Result {
-  /** [seed][round] */
-  accuracy: number[][];
-  validation: number[][];
-  accepted: number[][];
+/** One seed's runs: per filter (and real-only), its test and validation accuracy and accepted share per round. */
+interface SeedRuns {
+  [filter: string]: { accuracy: number[]; validation: number[]; accepted: number[] };
 }
-const results: Record<string, Result> = {};
-for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)])
-  results[name] = { accuracy: [], validation: [], accepted: [] };
-const C = models.generator.classes.length;
-const testAccuracy = (weights: Float32Array) => accuracy({ classes: C, dim: models.encoder.dim, weights }, testSet);
-for (let seed = 1; seed <= SEEDS; seed++) {
+
+async function runSeed(seed: number): Promise<SeedRuns> {
+  const models = await loadEmbeddedModels();
+  const data = join(resourcesDir(), 'data', 'fashion-mnist');
+  const test = readIdxImages(join(data, 'test-images-idx3-ubyte.gz'), join(data, 'test-labels-idx1-ubyte.gz'));
+  const n = test.images.dims[0] as number;
+  const testSet: FeatureSet = {
+    features: await models.encoder.encodePixels(
+      Array.from({ length: n }, (_, i) => ({
+        width: 28,
+        height: 28,
+        channels: 1 as const,
+        pixels: test.images.data.subarray(i * 784, (i + 1) * 784),
+      })),
+    ),
+    labels: Int32Array.from(test.labels),
+  };
+  const C = models.generator.classes.length;
+  const testAccuracy = (weights: Float32Array) => accuracy({ classes: C, dim: models.encoder.dim, weights }, testSet);
+  const runs: SeedRuns = {};
   for (const [index, f] of chosen.entries()) {
     const dir = join(tmpdir(), `winnow-loop-bench-${process.pid}-${seed}`);
     rmSync(dir, { recursive: true, force: true });
@@ -104,23 +107,71 @@ for (let seed = 1; seed <= SEEDS; seed++) {
     const rounds = Array.from({ length: ROUNDS }, (_, r) => r);
     if (index === 0) {
       const start = loadCheckpoint(project.db, runId, -1)!.head;
-      results[REAL_ONLY]!.accuracy.push(rounds.map(() => testAccuracy(start)));
-      results[REAL_ONLY]!.validation.push(rounds.map(() => metric(-1, 'val_accuracy')));
-      results[REAL_ONLY]!.accepted.push(rounds.map(() => 0));
+      runs[REAL_ONLY] = {
+        accuracy: rounds.map(() => testAccuracy(start)),
+        validation: rounds.map(() => metric(-1, 'val_accuracy')),
+        accepted: rounds.map(() => 0),
+      };
     }
-    results[f.name]!.accuracy.push(rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)));
-    results[f.name]!.validation.push(rounds.map((r) => metric(r, 'val_accuracy')));
-    results[f.name]!.accepted.push(rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND));
+    runs[f.name] = {
+      accuracy: rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)),
+      validation: rounds.map((r) => metric(r, 'val_accuracy')),
+      accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
+    };
     project.close();
     rmSync(dir, { recursive: true, force: true });
     console.error(
-      `seed ${seed}, ${f.name}: test ${results[f.name]!.accuracy.at(-1)!
-        .map((a) => (a * 100).toFixed(1))
-        .join(' / ')}`,
+      `seed ${seed}, ${f.name}: test ${runs[f.name]!.accuracy.map((a) => (a * 100).toFixed(1)).join(' / ')}`,
     );
   }
+  await Promise.all([models.generator.dispose(), models.encoder.dispose()]);
+  return runs;
 }
-await Promise.all([models.generator.dispose(), models.encoder.dispose()]);
+
+/** Runs one seed in a child process (this script with --seed), its runs read back from its JSON. */
+function runSeedInChild(seed: number): Promise<SeedRuns> {
+  const out = join(tmpdir(), `winnow-loop-bench-${process.pid}-seed${seed}.json`);
+  const argv = [process.argv[1]!, '--seed', String(seed), '--out', out, '--rounds', String(ROUNDS)];
+  argv.push('--per-round', String(PER_ROUND), '--only', args.only);
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      if (code !== 0) return fail(new Error(`seed ${seed} exited with ${code}`));
+      const runs = JSON.parse(readFileSync(out, 'utf8')) as SeedRuns;
+      rmSync(out, { force: true });
+      done(runs);
+    });
+  });
+}
+
+if (args.seed !== undefined) {
+  writeFileSync(args.out!, JSON.stringify(await runSeed(Number(args.seed))));
+  process.exit(0);
+}
+
+const seeds = Array.from({ length: SEEDS }, (_, k) => k + 1);
+const JOBS = Math.max(1, Number(args.jobs));
+const bySeed: SeedRuns[] = [];
+for (let first = 0; first < seeds.length; first += JOBS)
+  bySeed.push(
+    ...(await Promise.all(
+      seeds.slice(first, first + JOBS).map((seed) => (JOBS === 1 ? runSeed(seed) : runSeedInChild(seed))),
+    )),
+  );
+/** Per filter, [seed][round]. */
+interface Result {
+  accuracy: number[][];
+  validation: number[][];
+  accepted: number[][];
+}
+const results: Record<string, Result> = {};
+for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)])
+  results[name] = {
+    accuracy: bySeed.map((runs) => runs[name]!.accuracy),
+    validation: bySeed.map((runs) => runs[name]!.validation),
+    accepted: bySeed.map((runs) => runs[name]!.accepted),
+  };
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const se = (xs: number[]) =>
