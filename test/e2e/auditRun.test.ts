@@ -3,18 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
-import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
-import { serve } from '../../src/main/server/server.ts';
-import { Jobs } from '../../src/main/service/jobs.ts';
-import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { startServedDemo } from '../helpers/servedDemo.ts';
 
 // The Audit and Run screens in Debian's Chromium against `winnow serve` on the demo project after
 // one round of the loop with tiny real ONNX models (the setup of workstation.test.ts).
@@ -25,36 +17,7 @@ let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  process.env.WINNOW_HOME = join(tempDir(), 'home');
-  project = await createDemoProject(join(tempDir(), 'demo'));
-  const resources = writeTinyResources(tempDir());
-  const tinyModels = async () => ({
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-  });
-  const { generator, encoder } = await tinyModels();
-  await startLoop(
-    project,
-    { generator, encoder },
-    {
-      ...defaultLoopParams,
-      rounds: 1,
-      perRound: 60,
-      steps: 2,
-      epsilon: 2,
-      acquisition: 'random',
-      folds: 2,
-      lambdaGrid: [1e-2],
-    },
-  );
-  await Promise.all([generator.dispose(), encoder.dispose()]);
-  const started = await serve({
-    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  server = started.server;
-  url = started.url;
+  ({ project, server, url } = await startServedDemo(60));
   browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
   // The loop round and Chromium's start take longer than the default hook time on a busy machine.
