@@ -29,6 +29,7 @@ export const METHODS = [
   'modelList',
   'modelAdd',
   'modelRemove',
+  'mapPoints',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -31,6 +31,7 @@ import { recentProjects, setCurrentProject } from '../workspace.ts';
 import { latestScore, scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
+import { embeddingsMap } from './embeddingsMap.ts';
 import { describeRequestIssues } from './requestErrors.ts';
 
 /** An instance as lists show it, with its latest score of the kind the list is ordered by. */
@@ -76,7 +77,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     const jobs = makeJobs(project);
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
-    return { project, jobs, api: createApi(project, jobs) };
+    return { project, jobs, api: createApi(project, jobs, emit) };
   }
 
   async function switchTo(dir: string, create: boolean): Promise<ProjectStatus> {
@@ -135,6 +136,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
 function createApi(
   project: Project,
   jobs: Jobs,
+  emit: (event: EngineEvent) => void,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
   // A list ordered by no score kind shows the default ranking.
@@ -226,6 +228,8 @@ function createApi(
         .map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt })),
     }),
     runMetrics: async ({ runId, kind }) => runMetrics(db, runId, kind),
+    mapPoints: async () =>
+      embeddingsMap(project, (stage, done, total) => emit({ type: 'mapProgress', stage, done, total })),
     exportDataset: async ({ name, status, labelIds, minContribution, minScore, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,
