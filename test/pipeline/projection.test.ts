@@ -93,7 +93,6 @@ describe('the 2-D projection', () => {
 describe('the embeddings map of a project', () => {
   let project: Project;
   let instanceIds: number[];
-  let shirt: number;
   const encoder = 'enc@1';
   const progress: string[] = [];
   const map = () => embeddingsMap(project, (stage, done, total) => progress.push(`${stage} ${done}/${total}`), SMALL);
@@ -102,7 +101,6 @@ describe('the embeddings map of a project', () => {
     project = newProject();
     const { db } = project;
     const classes = [addClass(db, { name: 'shirt' }).id, addClass(db, { name: 'boot' }).id];
-    shirt = classes[0]!;
     const { features, labels } = gaussianClusters(121, 2, D, 3, 5);
     const vector = (i: number) => features.slice(i * D, (i + 1) * D);
     // 40 real images, then 80 instances of two rounds, with features near their class's; one more

@@ -2,6 +2,7 @@ import { createRouter, createWebHashHistory } from 'vue-router';
 import AuditView from './views/audit/AuditView.vue';
 import ClassesView from './views/classes/ClassesView.vue';
 import ExportView from './views/export/ExportView.vue';
+import MapView from './views/map/MapView.vue';
 import ModelsView from './views/models/ModelsView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
@@ -18,5 +19,6 @@ export const router = createRouter({
     { path: '/run', name: 'run', component: RunView },
     { path: '/audit', name: 'audit', component: AuditView },
     { path: '/export', name: 'export', component: ExportView },
+    { path: '/map', name: 'map', component: MapView },
   ],
 });
