@@ -129,7 +129,7 @@ describe('the Map screen', () => {
     await page.close();
   });
 
-  it('shows a point when hovered and its thumbnail when clicked', async () => {
+  it('shows a point when hovered, its thumbnail when clicked, and where a pan moved it', async () => {
     const { page } = await openMap();
     // A synthetic point with no other within 12 px on screen, so the click can only hit it.
     const box = (await page.getByLabel('Embeddings map').boundingBox())!;
@@ -163,6 +163,15 @@ describe('the Map screen', () => {
       await image.elementHandle(),
     );
     expect(await image.getAttribute('src')).toContain(points.imageHash[lonely]);
+
+    // Dragging the map (from a place beside the point) pans it: the point is found where it moved to.
+    const from = { x: at.x + (at.x > box.x + 100 ? -40 : 40), y: at.y };
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 30, from.y + 20, { steps: 6 });
+    await page.mouse.up();
+    await page.mouse.move(at.x + 30, at.y + 20);
+    await tooltip.filter({ hasText: `Instance #${points.id[lonely]}` }).waitFor();
     await page.close();
   });
 
