@@ -6,12 +6,15 @@ import { seededUniform } from '../models/random.ts';
 /**
  * A 2-D UMAP layout of feature vectors (umap-js), deterministic for a seed.
  *
- * umap-js fits in a single thread: its neighbour search and epochs grow faster than linearly and
- * at 100,000 points a full fit takes far too long for a screen someone is waiting on (measured in
- * PROJECTION_DEFAULTS). So UMAP is fitted on a seeded random subsample of at most `fitSize` points
- * and every other point is placed by umap-js's `transform`: its k nearest fitted points (the fit's
- * own search graph), started at their weighted mean, then a few epochs that move only the new point.
- * The fitted layout itself never moves while the rest are placed.
+ * umap-js runs in one thread, and its neighbour search and epochs grow with the points: fitting
+ * 10,000 128-d points took 31 s here (12 s neighbours, 18 s for 200 epochs; 2 shared cores), so a
+ * full fit of 100,000 would take many minutes. UMAP is therefore fitted on a seeded random
+ * subsample of at most `fitSize` points and every other point is placed by umap-js's `transform`:
+ * its nearest fitted points (the fit's own search graph), started at their weighted mean, then a
+ * few epochs that move only the new point (the fitted layout never moves). 100,000 points of 128
+ * dimensions took 403 s in all (bench/review-speed.ts, on 2 cores shared with other jobs): about
+ * a third each for the fit's neighbours, its epochs, and placing the other 85,000. The result is
+ * cached (src/main/service/embeddingsMap.ts), so that is paid once per set of images.
  */
 export interface ProjectionSettings {
   readonly seed: number;
