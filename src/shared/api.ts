@@ -230,6 +230,8 @@ export const requestSchemas = {
     })
     .strict(),
   importState: z.object({}).strict(),
+  /** Every real image and synthetic instance with features, laid out in 2-D (UMAP; cached). */
+  mapPoints: z.object({}).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -403,6 +405,44 @@ export interface Responses {
   classRename: ClassSettings;
   importStart: { readonly started: true };
   importState: ImportState;
+  mapPoints: MapPoints;
+}
+
+/**
+ * The embeddings map: a 2-D UMAP layout of the encoder features of every real image (first, `real`
+ * of them) and every synthetic instance, as columns with one entry per point (compact over the wire).
+ */
+export interface MapPoints {
+  /** The encoder whose features were laid out: the one most images have features under. */
+  readonly encoderId: string;
+  /** Whether the layout came from the project's cache (else it was computed now, in `seconds`). */
+  readonly cached: boolean;
+  readonly seconds: number;
+  /** How many points UMAP was fitted on; the others were placed by its transform. */
+  readonly fitted: number;
+  /** Real images and instances left off the map: no features under the encoder yet (score them). */
+  readonly withoutFeatures: number;
+  /** Realism below this flags a synthetic instance as far from every real image of its label. */
+  readonly farBelow: number;
+  /** The first `real` points are real images, the rest synthetic instances. */
+  readonly real: number;
+  /** In [-1, 1]. */
+  readonly x: readonly number[];
+  readonly y: readonly number[];
+  /** A real image's real-sample id, an instance's id. */
+  readonly id: readonly number[];
+  readonly imageHash: readonly string[];
+  /** A real image's class, an instance's pseudo-label. */
+  readonly labelId: readonly number[];
+  /** An instance's decision (the curator's when made); null for real images. */
+  readonly status: readonly ('pending' | 'accepted' | 'rejected' | null)[];
+  /** The 0-based loop round an instance was made in; null for real images and imported instances. */
+  readonly round: readonly (number | null)[];
+  /** The default ranking (quality); null when unscored and for real images. */
+  readonly quality: readonly (number | null)[];
+  readonly realism: readonly (number | null)[];
+  /** realism < farBelow: far from every real image of its label. */
+  readonly far: readonly boolean[];
 }
 
 /** What a generator can follow of a prompt: whether style words ("watercolour", "pencil sketch") change its images. */
@@ -623,7 +663,12 @@ export type EngineEvent =
       readonly warning?: string;
     }
   /** Another project was opened: every view reloads. */
-  | { readonly type: 'project'; readonly dir: string };
+  | { readonly type: 'project'; readonly dir: string }
+  /** How far the embeddings map's layout has got (it is computed once, then cached). */
+  | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number };
+
+/** The embeddings map's stages: load features, find UMAP's neighbours, lay out, place the rest. */
+export type MapStage = 'features' | 'neighbours' | 'layout' | 'place';
 
 /** A candidate prompt for a class. */
 export interface PromptSuggestion {

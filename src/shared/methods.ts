@@ -39,6 +39,7 @@ export const METHODS = [
   'classRename',
   'importStart',
   'importState',
+  'mapPoints',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -39,6 +39,7 @@ import { recentProjects, setCurrentProject } from '../workspace.ts';
 import { latestScore, scoreHistory } from '../store/scores.ts';
 import { summarize } from '../store/summary.ts';
 import { nearestReal, similarInstances } from './similarity.ts';
+import { embeddingsMap } from './embeddingsMap.ts';
 import { describeRequestIssues } from './requestErrors.ts';
 import { applySuggestedLabels, labelIssueInstances, labelIssues, suggestionDetail } from './labelIssues.ts';
 
@@ -86,7 +87,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
     const imports = new Imports(project, () => jobs.state.state === 'running');
-    return { project, jobs, imports, api: createApi(project, jobs, imports) };
+    return { project, jobs, imports, api: createApi(project, jobs, imports, emit) };
   }
 
   async function switchTo(dir: string, create: boolean): Promise<ProjectStatus> {
@@ -148,6 +149,7 @@ function createApi(
   project: Project,
   jobs: Jobs,
   imports: Imports,
+  emit: (event: EngineEvent) => void,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
   // A list ordered by no score kind shows the default ranking.
@@ -258,6 +260,8 @@ function createApi(
     }),
     runMetrics: async ({ runId, kind }) => runMetrics(db, runId, kind),
     runDetail: async ({ runId }) => runDetail(db, runId),
+    mapPoints: async () =>
+      embeddingsMap(project, (stage, done, total) => emit({ type: 'mapProgress', stage, done, total })),
     exportDataset: async ({ name, status, labelIds, minContribution, minScore, formats }) =>
       exportDataset(project, join(project.dir, 'exports', name), {
         status,

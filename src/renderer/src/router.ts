@@ -3,6 +3,7 @@ import AuditView from './views/audit/AuditView.vue';
 import ClassesView from './views/classes/ClassesView.vue';
 import ExportView from './views/export/ExportView.vue';
 import IssuesView from './views/issues/IssuesView.vue';
+import MapView from './views/map/MapView.vue';
 import ModelsView from './views/models/ModelsView.vue';
 import ProjectView from './views/project/ProjectView.vue';
 import ReviewView from './views/review/ReviewView.vue';
@@ -20,5 +21,6 @@ export const router = createRouter({
     { path: '/audit', name: 'audit', component: AuditView },
     { path: '/export', name: 'export', component: ExportView },
     { path: '/issues', name: 'issues', component: IssuesView },
+    { path: '/map', name: 'map', component: MapView },
   ],
 });
