@@ -12,7 +12,7 @@ export interface LegendEntry {
 }
 
 /**
- * What the scatterplot draws a colouring with: each point's category (regl-scatterplot's `valueA`,
+ * What the scatterplot draws a colouring with: each point's category (pointsGl.ts's colour index,
  * an index into `colours`) and the legend. Every colouring is categorical so that points without a
  * value (real images have no decision, unscored instances no score) get a colour of their own.
  */
@@ -120,7 +120,7 @@ export function colouring(
 }
 
 /**
- * What a point is, as regl-scatterplot's `valueB`, drawn by size and opacity: synthetic (0), real
+ * What a point is, drawn by size and opacity (pointsGl.ts): synthetic (0), real
  * (1, larger and opaque) or synthetic far from every real image of its label (2, largest).
  */
 export const KIND_SIZES = [3, 6, 8];
