@@ -13,7 +13,7 @@
 // --jobs runs that many seeds at once, each in its own process (the loop is mostly single-threaded).
 // Writes bench/results/loop-filters.md and .json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,9 +37,12 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: '' },
     /** Seeds run at once, each in a child process. */
     jobs: { type: 'string', default: '1' },
-    /** (A child's options) run this one seed and write its runs as JSON to --out. */
+    /** (A child's option) run this one seed. */
     seed: { type: 'string' },
-    out: { type: 'string' },
+    /** Forget the finished runs kept in bench/results/loop-filters-runs/ and start over. */
+    fresh: { type: 'boolean', default: false },
+    /** Only summarise the finished runs. */
+    'summary-only': { type: 'boolean', default: false },
   },
 });
 const SEEDS = Number(args.seeds);
@@ -55,9 +58,14 @@ interface Filter {
   readonly filter: LoopParams['filter'];
   readonly rule: AcceptanceRule;
 }
+// In the order they run: the comparisons the default is chosen and checked by first.
 const FILTERS: Filter[] = [
   { name: 'all', filter: 'all', rule: DEFAULT_RULE },
-  ...QUALITY_SHARES.map((keep): Filter => ({ name: qualityName(keep), filter: DEFAULT_FILTER, rule: share(keep) })),
+  ...[0.7, 0.9, 0.8, 0.6].map((keep): Filter => ({
+    name: qualityName(keep),
+    filter: DEFAULT_FILTER,
+    rule: share(keep),
+  })),
   { name: 'contribution, threshold −0.05 (BSGAL)', filter: 'contribution', rule: RULE_DEFAULTS.threshold },
   { name: 'contribution_lookahead, class-percentile 0.7', filter: 'contribution_lookahead', rule: share(0.7) },
 ];
@@ -65,12 +73,31 @@ const REAL_ONLY = 'none (real only)';
 
 const chosen = FILTERS.filter((f) => f.name.includes(args.only));
 const started = performance.now();
-/** One seed's runs: per filter (and real-only), its test and validation accuracy and accepted share per round. */
-interface SeedRuns {
-  [filter: string]: { accuracy: number[]; validation: number[]; accepted: number[] };
+/** One run's test and validation accuracy and accepted share, per round. */
+interface RunRecord {
+  accuracy: number[];
+  validation: number[];
+  accepted: number[];
 }
+/**
+ * Each finished run is kept as a file (per rounds × images, seed and filter), so a stopped bench goes
+ * on where it stopped and seeds can run in separate processes; `--fresh` starts over.
+ */
+const RUNS_DIR = resolve(import.meta.dirname, 'results', 'loop-filters-runs', `r${ROUNDS}-n${PER_ROUND}`);
+const runFile = (seed: number, name: string) =>
+  join(RUNS_DIR, `seed${seed}`, `${name.replace(/[^a-z0-9.]+/gi, '-').replace(/^-|-$/g, '')}.json`);
+const readRun = (seed: number, name: string): RunRecord | undefined =>
+  existsSync(runFile(seed, name)) ? (JSON.parse(readFileSync(runFile(seed, name), 'utf8')) as RunRecord) : undefined;
+function writeRun(seed: number, name: string, record: RunRecord): void {
+  mkdirSync(join(RUNS_DIR, `seed${seed}`), { recursive: true });
+  writeFileSync(`${runFile(seed, name)}.tmp`, `${JSON.stringify(record)}\n`);
+  renameSync(`${runFile(seed, name)}.tmp`, runFile(seed, name));
+}
+if (args.fresh) rmSync(RUNS_DIR, { recursive: true, force: true });
 
-async function runSeed(seed: number): Promise<SeedRuns> {
+async function runSeed(seed: number): Promise<void> {
+  const todo = chosen.filter((f) => readRun(seed, f.name) === undefined);
+  if (todo.length === 0) return;
   const models = await loadEmbeddedModels();
   const data = join(resourcesDir(), 'data', 'fashion-mnist');
   const test = readIdxImages(join(data, 'test-images-idx3-ubyte.gz'), join(data, 'test-labels-idx1-ubyte.gz'));
@@ -88,8 +115,7 @@ async function runSeed(seed: number): Promise<SeedRuns> {
   };
   const C = models.generator.classes.length;
   const testAccuracy = (weights: Float32Array) => accuracy({ classes: C, dim: models.encoder.dim, weights }, testSet);
-  const runs: SeedRuns = {};
-  for (const [index, f] of chosen.entries()) {
+  for (const f of todo) {
     const dir = join(tmpdir(), `winnow-loop-bench-${process.pid}-${seed}`);
     rmSync(dir, { recursive: true, force: true });
     const project = await createDemoProject(dir);
@@ -105,73 +131,66 @@ async function runSeed(seed: number): Promise<SeedRuns> {
     const metric = (round: number, name: string) =>
       metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? NaN;
     const rounds = Array.from({ length: ROUNDS }, (_, r) => r);
-    if (index === 0) {
+    if (readRun(seed, REAL_ONLY) === undefined) {
       const start = loadCheckpoint(project.db, runId, -1)!.head;
-      runs[REAL_ONLY] = {
+      writeRun(seed, REAL_ONLY, {
         accuracy: rounds.map(() => testAccuracy(start)),
         validation: rounds.map(() => metric(-1, 'val_accuracy')),
         accepted: rounds.map(() => 0),
-      };
+      });
     }
-    runs[f.name] = {
+    const record: RunRecord = {
       accuracy: rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)),
       validation: rounds.map((r) => metric(r, 'val_accuracy')),
       accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
     };
+    writeRun(seed, f.name, record);
     project.close();
     rmSync(dir, { recursive: true, force: true });
-    console.error(
-      `seed ${seed}, ${f.name}: test ${runs[f.name]!.accuracy.map((a) => (a * 100).toFixed(1)).join(' / ')}`,
-    );
+    console.error(`seed ${seed}, ${f.name}: test ${record.accuracy.map((a) => (a * 100).toFixed(1)).join(' / ')}`);
   }
   await Promise.all([models.generator.dispose(), models.encoder.dispose()]);
-  return runs;
 }
 
-/** Runs one seed in a child process (this script with --seed), its runs read back from its JSON. */
-function runSeedInChild(seed: number): Promise<SeedRuns> {
-  const out = join(tmpdir(), `winnow-loop-bench-${process.pid}-seed${seed}.json`);
-  const argv = [process.argv[1]!, '--seed', String(seed), '--out', out, '--rounds', String(ROUNDS)];
+/** Runs one seed in a child process (this script with --seed). */
+function runSeedInChild(seed: number): Promise<void> {
+  const argv = [process.argv[1]!, '--seed', String(seed), '--rounds', String(ROUNDS)];
   argv.push('--per-round', String(PER_ROUND), '--only', args.only);
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', fail);
-    child.on('exit', (code) => {
-      if (code !== 0) return fail(new Error(`seed ${seed} exited with ${code}`));
-      const runs = JSON.parse(readFileSync(out, 'utf8')) as SeedRuns;
-      rmSync(out, { force: true });
-      done(runs);
-    });
+    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`seed ${seed} exited with ${code}`))));
   });
 }
 
 if (args.seed !== undefined) {
-  writeFileSync(args.out!, JSON.stringify(await runSeed(Number(args.seed))));
+  await runSeed(Number(args.seed));
   process.exit(0);
 }
 
 const seeds = Array.from({ length: SEEDS }, (_, k) => k + 1);
 const JOBS = Math.max(1, Number(args.jobs));
-const bySeed: SeedRuns[] = [];
-for (let first = 0; first < seeds.length; first += JOBS)
-  bySeed.push(
-    ...(await Promise.all(
+if (!args['summary-only'])
+  for (let first = 0; first < seeds.length; first += JOBS)
+    await Promise.all(
       seeds.slice(first, first + JOBS).map((seed) => (JOBS === 1 ? runSeed(seed) : runSeedInChild(seed))),
-    )),
-  );
-/** Per filter, [seed][round]. */
+    );
+/** Per filter, [seed][round], over the seeds whose run of it has finished. */
 interface Result {
   accuracy: number[][];
   validation: number[][];
   accepted: number[][];
 }
 const results: Record<string, Result> = {};
-for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)])
-  results[name] = {
-    accuracy: bySeed.map((runs) => runs[name]!.accuracy),
-    validation: bySeed.map((runs) => runs[name]!.validation),
-    accepted: bySeed.map((runs) => runs[name]!.accepted),
-  };
+for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)]) {
+  const runs = seeds.flatMap((seed) => readRun(seed, name) ?? []);
+  if (runs.length > 0)
+    results[name] = {
+      accuracy: runs.map((r) => r.accuracy),
+      validation: runs.map((r) => r.validation),
+      accepted: runs.map((r) => r.accepted),
+    };
+}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const se = (xs: number[]) =>
@@ -183,13 +202,13 @@ const cell = (runs: number[][], r: number) => {
 const names = Object.keys(results);
 const meanOver = (runs: number[][]) => mean(runs.flat()) * 100;
 const lines = [
-  `${SEEDS} seeds, ${ROUNDS} rounds × ${PER_ROUND} images, embedded models, ${((performance.now() - started) / 60000).toFixed(1)} min. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images):`,
+  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models; this invocation took ${((performance.now() - started) / 60000).toFixed(1)} min. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images):`,
   '',
-  `| filter | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |`,
-  `| --- |${' --- |'.repeat(ROUNDS + 2)}`,
+  `| filter | seeds | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |`,
+  `| --- |${' --- |'.repeat(ROUNDS + 3)}`,
   ...names.map(
     (name) =>
-      `| ${name} | ${Array.from({ length: ROUNDS }, (_, r) => cell(results[name]!.accuracy, r)).join(' | ')} | ${meanOver(results[name]!.validation).toFixed(1)} | ${Array.from(
+      `| ${name} | ${results[name]!.accuracy.length} | ${Array.from({ length: ROUNDS }, (_, r) => cell(results[name]!.accuracy, r)).join(' | ')} | ${meanOver(results[name]!.validation).toFixed(1)} | ${Array.from(
         { length: ROUNDS },
         (_, r) => mean(results[name]!.accepted.map((a) => a[r]! * 100)).toFixed(0),
       ).join(' / ')} |`,
