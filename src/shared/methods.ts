@@ -37,6 +37,9 @@ export const METHODS = [
   'classRename',
   'importStart',
   'importState',
+  'remedyProposal',
+  'remedyApply',
+  'remedyState',
 ] as const;
 export type Method = (typeof METHODS)[number];
 
