@@ -1,5 +1,5 @@
 // Does the proposed remedy for a confused class help (issue #13, deliverable 4)? On the demo project
-// (Fashion-MNIST, embedded generator and backbone), per seed: generate N images of every class with
+// (Fashion-MNIST, embedded generator and backbone), per seed: generate N images of each class with
 // no negative prompt, score the project as `winnow score` does (every instance gets its suggested
 // label), read each class's remedy proposal (pipeline/remedy.ts), then generate N images of the
 // class again with the same seeds and the negative prompt naming the class its disagreements
@@ -68,8 +68,12 @@ async function runSeed(seed: number): Promise<ClassResult[]> {
   try {
     // The demo adds the classes in Fashion-MNIST order, the judge's.
     const classes = listClasses(project.db).sort((a, b) => a.id - b.id);
+    const chosen = args.classes ? new Set(args.classes.split(',')) : undefined;
+    const measured = (cls: ClassRow) => chosen === undefined || chosen.has(cls.name);
+    // The head is fitted on the real images only, so a class's suggestions need only its own batch.
     const baseline = new Map<number, readonly number[]>();
     for (const [k, cls] of classes.entries()) {
+      if (!measured(cls)) continue;
       const made = await generateInstances(project, generator, {
         className: cls.name,
         count: COUNT,
@@ -78,10 +82,9 @@ async function runSeed(seed: number): Promise<ClassResult[]> {
       baseline.set(cls.id, made.instanceIds);
     }
     await scoreProject(project, encoder);
-    const chosen = args.classes ? new Set(args.classes.split(',')) : undefined;
     const results: ClassResult[] = [];
     for (const [k, cls] of classes.entries()) {
-      if (chosen && !chosen.has(cls.name)) continue;
+      if (!measured(cls)) continue;
       results.push(await remedyOf(project, cls, k, seed, baseline.get(cls.id)!));
       console.error(`seed ${seed} ${cls.name}: ${JSON.stringify(results.at(-1))}`);
     }
@@ -102,11 +105,16 @@ async function remedyOf(
   const proposal = proposeRemedy(project.db, cls.id);
   const without = await judgedAccuracy(project, baseline, k);
   const negativePrompt =
-    proposal.negativePrompt ?? (proposal.confusedWith ? negativeNaming(cls.negativePrompt, proposal.confusedWith.name) : null);
+    proposal.negativePrompt ??
+    (proposal.confusedWith ? negativeNaming(cls.negativePrompt, proposal.confusedWith.name) : null);
   let withNegative: number | null = null;
   if (negativePrompt !== null) {
     updateClass(project.db, cls.id, { negativePrompt });
-    const made = await generateInstances(project, generator, { className: cls.name, count: COUNT, seed: firstSeed(seed, k) });
+    const made = await generateInstances(project, generator, {
+      className: cls.name,
+      count: COUNT,
+      seed: firstSeed(seed, k),
+    });
     withNegative = await judgedAccuracy(project, made.instanceIds, k);
     updateClass(project.db, cls.id, { negativePrompt: cls.negativePrompt });
   }
@@ -153,7 +161,7 @@ const md = [
     `${minutes.toFixed(1)} min on ${cpus()[0]?.model.trim() ?? 'cpu'} × ${availableParallelism()}; ` +
     `generator ${generator.id}, encoder ${encoder.id}; ${SEEDS} seed(s), mean ± SE over seeds.`,
   '',
-  `Per seed: the demo project, ${COUNT} images of every class with no negative prompt, \`winnow score\` (defaults) for ` +
+  `Per seed: the demo project, ${COUNT} images of each measured class with no negative prompt, \`winnow score\` (defaults) for ` +
     "suggested labels, then each class's remedy proposal. The same seeds are generated again with the negative prompt " +
     "naming the class the class's disagreements suggest most. Accuracy = the share of a batch the judge " +
     `(bench/models/judge.onnx, test accuracy ${(JUDGE_TEST_ACCURACY * 100).toFixed(1)}%) puts in the class; the judge's own errors cap it. ` +

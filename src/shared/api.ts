@@ -234,7 +234,12 @@ export const requestSchemas = {
       classId: id,
       negativePrompt: z.string().max(500),
       count: z.number().int().min(1).max(1000),
-      seed: z.number().int().min(0).max(2 ** 31).optional(),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .optional(),
     })
     .strict(),
   remedyState: z.object({}).strict(),

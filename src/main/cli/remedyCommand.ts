@@ -28,7 +28,11 @@ export function addRemedyCommand(program: Command, withProject: WithProject): vo
     .option('--seed <k>', 'noise seed of the first image of the batch (default: random)', number('int', 0))
     .option('--json', 'print JSON')
     .action(
-      async (name: string, options: { apply?: boolean; count: number; seed?: number; json?: boolean }, command: Command) =>
+      async (
+        name: string,
+        options: { apply?: boolean; count: number; seed?: number; json?: boolean },
+        command: Command,
+      ) =>
         withProject(command, options.apply ? 'write' : 'read', async (project) => {
           const cls = findClass(project.db, name);
           if (cls === undefined)

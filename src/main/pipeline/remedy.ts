@@ -33,7 +33,8 @@ export function proposeRemedy(db: Db, classId: number): RemedyProposal {
   const disagreements = suggested - agreeing;
   const top = others[0];
   const names = new Map(listClasses(db).map((c) => [c.id, c.name]));
-  const confusedWith = top === undefined ? null : { id: top.suggestedId, name: names.get(top.suggestedId)!, count: top.count };
+  const confusedWith =
+    top === undefined ? null : { id: top.suggestedId, name: names.get(top.suggestedId)!, count: top.count };
   const concentrated =
     confusedWith !== null && disagreements >= MIN_DISAGREEMENTS && confusedWith.count >= CONCENTRATION * disagreements;
   return {

@@ -98,7 +98,10 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     if (current.imports.running)
       throw new WinnowError('An import is going in this project.', 'Wait until it is done, then open another project.');
     if (current.remedies.running)
-      throw new WinnowError('A remedy is being applied in this project.', 'Wait until it is done, then open another project.');
+      throw new WinnowError(
+        'A remedy is being applied in this project.',
+        'Wait until it is done, then open another project.',
+      );
     const next = create ? initProject(dir) : openProject(dir);
     current.project.close();
     current = open(next);
