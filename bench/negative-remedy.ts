@@ -51,13 +51,28 @@ interface ClassResult {
   /** Judged pseudo-label accuracy of the batch without and with the negative (null: no confusion to name). */
   readonly without: number;
   readonly with: number | null;
+  /** How many of each batch the judge put in each class (by name). */
+  readonly judgedWithout: Readonly<Record<string, number>>;
+  readonly judgedWith: Readonly<Record<string, number>> | null;
 }
 
-/** The share of these instances' images the judge puts in class `judgeIndex`. */
-async function judgedAccuracy(project: Project, ids: readonly number[], judgeIndex: number): Promise<number> {
+interface Judged {
+  readonly accuracy: number;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** The share of these instances' images the judge puts in class `judgeIndex`, and where it puts them all. */
+async function judge(
+  project: Project,
+  classes: readonly ClassRow[],
+  ids: readonly number[],
+  judgeIndex: number,
+): Promise<Judged> {
   const files = ids.map((id) => project.images.pathOf(getInstance(project.db, id)!.imageHash));
   const judged = await judgeClasses(files);
-  return judged.filter((k) => k === judgeIndex).length / judged.length;
+  const counts: Record<string, number> = {};
+  for (const k of judged) counts[classes[k]!.name] = (counts[classes[k]!.name] ?? 0) + 1;
+  return { accuracy: judged.filter((k) => k === judgeIndex).length / judged.length, counts };
 }
 
 const firstSeed = (seed: number, classIndex: number) => seed * 1_000_000 + classIndex * 10_000;
@@ -85,7 +100,7 @@ async function runSeed(seed: number): Promise<ClassResult[]> {
     const results: ClassResult[] = [];
     for (const [k, cls] of classes.entries()) {
       if (!measured(cls)) continue;
-      results.push(await remedyOf(project, cls, k, seed, baseline.get(cls.id)!));
+      results.push(await remedyOf(project, classes, k, seed, baseline.get(cls.id)!));
       console.error(`seed ${seed} ${cls.name}: ${JSON.stringify(results.at(-1))}`);
     }
     return results;
@@ -97,17 +112,18 @@ async function runSeed(seed: number): Promise<ClassResult[]> {
 
 async function remedyOf(
   project: Project,
-  cls: ClassRow,
+  classes: readonly ClassRow[],
   k: number,
   seed: number,
   baseline: readonly number[],
 ): Promise<ClassResult> {
+  const cls = classes[k]!;
   const proposal = proposeRemedy(project.db, cls.id);
-  const without = await judgedAccuracy(project, baseline, k);
+  const without = await judge(project, classes, baseline, k);
   const negativePrompt =
     proposal.negativePrompt ??
     (proposal.confusedWith ? negativeNaming(cls.negativePrompt, proposal.confusedWith.name) : null);
-  let withNegative: number | null = null;
+  let withNegative: Judged | null = null;
   if (negativePrompt !== null) {
     updateClass(project.db, cls.id, { negativePrompt });
     const made = await generateInstances(project, generator, {
@@ -115,7 +131,7 @@ async function remedyOf(
       count: COUNT,
       seed: firstSeed(seed, k),
     });
-    withNegative = await judgedAccuracy(project, made.instanceIds, k);
+    withNegative = await judge(project, classes, made.instanceIds, k);
     updateClass(project.db, cls.id, { negativePrompt: cls.negativePrompt });
   }
   return {
@@ -124,8 +140,10 @@ async function remedyOf(
     proposed: proposal.concentrated,
     negativePrompt,
     evidence: proposal.evidence,
-    without,
-    with: withNegative,
+    without: without.accuracy,
+    with: withNegative?.accuracy ?? null,
+    judgedWithout: without.counts,
+    judgedWith: withNegative?.counts ?? null,
   };
 }
 
@@ -153,6 +171,15 @@ const rows = names.map((name) => {
     delta: deltas.length === 0 ? '–' : `${mean(deltas) >= 0 ? '+' : ''}${fmt(deltas)}`,
   };
 });
+/** Judged classes summed over seeds, the most frequent first: "shirt 216, t-shirt 40, …". */
+const where = (counts: readonly (Readonly<Record<string, number>> | null)[]) => {
+  const sum = new Map<string, number>();
+  for (const c of counts) for (const [name, n] of Object.entries(c ?? {})) sum.set(name, (sum.get(name) ?? 0) + n);
+  return [...sum]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+};
 const minutes = (performance.now() - started) / 60_000;
 const md = [
   '# Negative-prompt remedy: judged pseudo-label accuracy with and without the proposed negative',
@@ -173,6 +200,15 @@ const md = [
   ...rows.map(
     (r) => `| ${r.name} | ${r.proposedIn}/${SEEDS} | ${r.negatives} | ${r.without} | ${r.with} | ${r.delta} |`,
   ),
+  '',
+  'Where the judge put the batches (summed over seeds):',
+  '',
+  '| class | without the negative | with the negative |',
+  '| --- | --- | --- |',
+  ...names.map((name) => {
+    const of = all.filter((r) => r.className === name);
+    return `| ${name} | ${where(of.map((r) => r.judgedWithout))} | ${where(of.map((r) => r.judgedWith)) || '–'} |`;
+  }),
   '',
   'Evidence per seed (what the proposal read from the label issues matrix):',
   '',
