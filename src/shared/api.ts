@@ -240,6 +240,9 @@ export const requestSchemas = {
         .min(0)
         .max(2 ** 31)
         .optional(),
+      /** The generator and the scoring backbone (default: the embedded ones). */
+      generator: modelName.optional(),
+      encoder: modelName.optional(),
     })
     .strict(),
   remedyState: z.object({}).strict(),

@@ -56,6 +56,14 @@ describe('winnow remedy', () => {
       const proposal = JSON.parse(winnow(['remedy', 'shirt', '--json'], env).stdout) as RemedyProposal;
       expect(proposal).toMatchObject({ negativePrompt: 't-shirt', agreement: { agreeing: 3, suggested: 10 } });
 
+      // A model that is not registered is refused before anything changes.
+      const unknown = winnow(['remedy', 'shirt', '--apply', '--model', 'nosuch'], env);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toMatch(/nosuch/);
+      const untouched = openProject(dir);
+      expect(findClass(untouched.db, 'shirt')!.negativePrompt).toBe('');
+      untouched.close();
+
       const applied = winnow(['remedy', 'shirt', '--apply', '--count', '4', '--seed', '900'], env);
       expect(applied.code).toBe(0);
       const project = openProject(dir);

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import type { HeadAgreement, RemedyOutcome } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
-import { applyRemedy, proposeRemedy } from '../pipeline/remedy.ts';
+import { applyRemedy, proposeRemedy, type RemedyRequest } from '../pipeline/remedy.ts';
 import { findClass, listClasses } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
-import { disposeAll, loadChosenModels } from '../service/modelChoice.ts';
+import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from '../service/modelChoice.ts';
 import { EXIT } from './output.ts';
 import { number } from './parse.ts';
 import { progressBar } from './progress.ts';
@@ -13,8 +13,8 @@ import type { WithProject } from './withProject.ts';
 
 /**
  * `winnow remedy <class>`: whether the class's disagreements with the scoring head gather in one other
- * class, and the negative prompt naming it; `--apply` sets it, generates a batch with the embedded
- * generator, scores the project and prints the head's agreement before and after.
+ * class, and the negative prompt naming it; `--apply` sets it, generates a batch (the embedded
+ * generator unless --model names another), scores the project and prints the head's agreement before and after.
  */
 export function addRemedyCommand(program: Command, withProject: WithProject): void {
   program
@@ -26,11 +26,20 @@ export function addRemedyCommand(program: Command, withProject: WithProject): vo
     .option('--apply', 'set the proposed negative prompt, generate --count instances and score the project')
     .option('--count <n>', 'how many instances the batch makes', number('int', 1), 50)
     .option('--seed <k>', 'noise seed of the first image of the batch (default: random)', number('int', 0))
+    .option('--model <name>', `the generator: a registered Stable Diffusion model, or ${EMBEDDED}`, EMBEDDED)
+    .option('--encoder <name>', `the scoring backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        options: { apply?: boolean; count: number; seed?: number; json?: boolean },
+        options: {
+          apply?: boolean;
+          count: number;
+          seed?: number;
+          model: string;
+          encoder: string;
+          json?: boolean;
+        },
         command: Command,
       ) =>
         withProject(command, options.apply ? 'write' : 'read', async (project) => {
@@ -60,7 +69,9 @@ export function addRemedyCommand(program: Command, withProject: WithProject): vo
             console.error(`${proposal.evidence}\nNo remedy to apply.`);
             return EXIT.failed;
           }
-          const outcome = await applyWithModels(project, {
+          const choice = { generator: options.model, encoder: options.encoder };
+          checkModelChoice(choice);
+          const outcome = await applyWithModels(project, choice, {
             classId: cls.id,
             negativePrompt: proposal.negativePrompt,
             count: options.count,
@@ -72,8 +83,8 @@ export function addRemedyCommand(program: Command, withProject: WithProject): vo
     );
 }
 
-async function applyWithModels(project: Project, request: Parameters<typeof applyRemedy>[2]): Promise<RemedyOutcome> {
-  const models = await loadChosenModels({ generator: EMBEDDED, encoder: EMBEDDED });
+async function applyWithModels(project: Project, choice: ModelChoice, request: RemedyRequest): Promise<RemedyOutcome> {
+  const models = await loadChosenModels(choice);
   const bar = progressBar('generate');
   let stage = 'generate';
   try {

@@ -2,15 +2,15 @@ import type { RemedyState, Request } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import type { LoopModels } from '../pipeline/loop.ts';
-import { applyRemedy } from '../pipeline/remedy.ts';
+import { applyRemedy, type RemedyRequest } from '../pipeline/remedy.ts';
 import { getClass } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
-import { disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
+import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
 
 /**
  * The open project's remedy job (one at a time), started from the Label issues screen: the negative
  * prompt set, a batch generated and the project scored in the background, its stage and progress
- * and then its before/after agreement kept for `remedyState`. It uses the embedded models.
+ * and then its before/after agreement kept for `remedyState`. Models default to the embedded ones.
  */
 export class Remedies {
   private current: RemedyState = { state: 'idle' };
@@ -43,6 +43,9 @@ export class Remedies {
     const busy = this.busy();
     if (busy !== undefined) throw new WinnowError(busy, 'Wait until it is done, then apply the remedy.');
     getClass(this.project.db, request.classId);
+    const { generator = EMBEDDED, encoder = EMBEDDED, ...remedy } = request;
+    const choice = { generator, encoder };
+    checkModelChoice(choice);
     const running = {
       state: 'running' as const,
       classId: request.classId,
@@ -51,16 +54,17 @@ export class Remedies {
       total: null as number | null,
     };
     this.current = running;
-    void this.run(request, (stage, done, total) => Object.assign(running, { stage, done, total }));
+    void this.run(choice, remedy, (stage, done, total) => Object.assign(running, { stage, done, total }));
   }
 
   private async run(
-    request: Request<'remedyApply'>,
+    choice: ModelChoice,
+    request: RemedyRequest,
     onProgress: (stage: 'generate' | 'score', done: number, total: number) => void,
   ): Promise<void> {
     let models: LoopModels | undefined;
     try {
-      models = await this.loadModels({ generator: EMBEDDED, encoder: EMBEDDED });
+      models = await this.loadModels(choice);
       this.current = { state: 'done', outcome: await applyRemedy(this.project, models, request, { onProgress }) };
     } catch (error) {
       const e = error as Error;
