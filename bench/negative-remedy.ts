@@ -8,9 +8,9 @@
 // Classes whose disagreements are not concentrated are measured too (with the negative naming their
 // most suggested other class) and marked "not proposed".
 //
-//   node bench/negative-remedy.ts [--seeds 3] [--count 100] [--classes shirt,pullover]
+//   node bench/negative-remedy.ts [--seeds 3] [--count 100] [--classes shirt,pullover] [--out negative-remedy]
 //
-// Writes bench/results/negative-remedy.md and .json.
+// Writes bench/results/<out>.md and .json.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '3' },
     count: { type: 'string', default: '100' },
     classes: { type: 'string' },
+    /** The results' file name in bench/results (without .md/.json). */
+    out: { type: 'string', default: 'negative-remedy' },
   },
 });
 const SEEDS = Number(args.seeds);
@@ -184,7 +186,7 @@ const minutes = (performance.now() - started) / 60_000;
 const md = [
   '# Negative-prompt remedy: judged pseudo-label accuracy with and without the proposed negative',
   '',
-  `Command: \`node bench/negative-remedy.ts --seeds ${SEEDS} --count ${COUNT}${args.classes ? ` --classes ${args.classes}` : ''}\`; ` +
+  `Command: \`node bench/negative-remedy.ts --seeds ${SEEDS} --count ${COUNT}${args.classes ? ` --classes ${args.classes}` : ''}${args.out === 'negative-remedy' ? '' : ` --out ${args.out}`}\`; ` +
     `${minutes.toFixed(1)} min on ${cpus()[0]?.model.trim() ?? 'cpu'} × ${availableParallelism()}; ` +
     `generator ${generator.id}, encoder ${encoder.id}; ${SEEDS} seed(s), mean ± SE over seeds.`,
   '',
@@ -215,9 +217,9 @@ const md = [
   ...all.map((r) => `- seed ${r.seed}, ${r.className}: ${r.evidence}`),
   '',
 ].join('\n');
-writeFileSync(join(import.meta.dirname, 'results', 'negative-remedy.md'), md);
+writeFileSync(join(import.meta.dirname, 'results', `${args.out}.md`), md);
 writeFileSync(
-  join(import.meta.dirname, 'results', 'negative-remedy.json'),
+  join(import.meta.dirname, 'results', `${args.out}.json`),
   JSON.stringify({ seeds: SEEDS, count: COUNT, judgeTestAccuracy: JUDGE_TEST_ACCURACY, results: all }, null, 2),
 );
 console.log(md);
