@@ -442,6 +442,8 @@ export interface RemedyProposal {
 export interface RemedyOutcome {
   readonly classId: number;
   readonly negativePrompt: string;
+  /** The class's negative prompt before, to restore when the batch came out worse. */
+  readonly previousNegativePrompt: string;
   readonly generateRunId: number;
   readonly scoreRunId: number;
   /** The new instances (their provenance holds the negative prompt). */

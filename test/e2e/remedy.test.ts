@@ -126,6 +126,14 @@ describe('the remedy panel in Chromium', () => {
     await page.setViewportSize({ width: 1024, height: 800 });
     await page.screenshot({ path: join(OUTPUT, 'remedy-1024.png'), fullPage: true });
 
+    // The negative prompt goes back to what it was on request.
+    await page.getByRole('button', { name: 'Restore the previous negative prompt' }).click();
+    await page.getByRole('status').getByText('Restored the negative prompt (none).').waitFor();
+    expect(getClass(project.db, shirt).negativePrompt).toBe('');
+    await expect
+      .poll(() => panel.getByRole('button', { name: 'Restore the previous negative prompt' }).count())
+      .toBe(0);
+
     // The pointer leads to the Audit screen.
     await panel.getByRole('link', { name: 'Audit' }).click();
     await page.waitForURL(/audit/);

@@ -103,7 +103,7 @@ describe('applyRemedy', () => {
       SCORE,
     );
     expect(getClass(project.db, shirt.id).negativePrompt).toBe('t-shirt');
-    expect(outcome.negativePrompt).toBe('t-shirt');
+    expect(outcome).toMatchObject({ negativePrompt: 't-shirt', previousNegativePrompt: '' });
     expect(outcome.instanceIds).toHaveLength(6);
     for (const instanceId of outcome.instanceIds)
       expect(getInstance(project.db, instanceId)).toMatchObject({

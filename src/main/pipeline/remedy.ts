@@ -109,7 +109,7 @@ export async function applyRemedy(
   const { db } = project;
   if (request.negativePrompt.trim() === '')
     throw new WinnowError('The negative prompt is empty.', 'Name the class to steer away from (the proposal does).');
-  const before = proposeRemedy(db, request.classId).agreement;
+  const { agreement: before, currentNegativePrompt: previousNegativePrompt } = proposeRemedy(db, request.classId);
   const cls = updateClass(db, request.classId, { negativePrompt: request.negativePrompt.trim() });
   const generated = await generateInstances(
     project,
@@ -126,6 +126,7 @@ export async function applyRemedy(
   return {
     classId: cls.id,
     negativePrompt: cls.negativePrompt,
+    previousNegativePrompt,
     generateRunId: generated.runId,
     scoreRunId: scored.runId,
     instanceIds: generated.instanceIds,

@@ -125,6 +125,17 @@ export const useIssuesStore = defineStore('issues', {
         this.remedy = await api.remedyProposal({ classId });
       });
     },
+    /** Sets the class's negative prompt back to what it was before the remedy. */
+    async restoreNegative() {
+      const job = this.remedyJob;
+      if (job.state !== 'done') return;
+      const { classId, previousNegativePrompt } = job.outcome;
+      await guarded(this, async () => {
+        await api.updateClass({ id: classId, negativePrompt: previousNegativePrompt });
+        this.message = `Restored the negative prompt (${previousNegativePrompt === '' ? 'none' : `“${previousNegativePrompt}”`}).`;
+        this.remedy = await api.remedyProposal({ classId });
+      });
+    },
     async followRemedy() {
       await guarded(this, async () => {
         for (;;) {
