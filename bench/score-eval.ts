@@ -34,8 +34,6 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { auroc, precisionAtK } from '../src/main/learn/metrics.ts';
 import {
   chooseLeaveOneOut,
@@ -47,6 +45,7 @@ import {
   pixelPrototypeScores,
   sweepCombos,
 } from './score-eval-lib.ts';
+import { JUDGE_TEST_ACCURACY, judgeClasses, PIXELS, readGrey } from './judge.ts';
 import { TUNABLE_SETTINGS, type TunableSetting } from './score-eval-settings.ts';
 
 const { values: args } = parseArgs({
@@ -78,10 +77,6 @@ const conditionsOf = (dataset: string) => [
   ...noiseRates.map(noiseLabel),
   ...(dataset === 'fashion' && !args['skip-generated'] ? [GENERATED] : []),
 ];
-const JUDGE = join(import.meta.dirname, 'models', 'judge.onnx');
-const JUDGE_TEST_ACCURACY = (
-  JSON.parse(readFileSync(join(import.meta.dirname, 'models', 'judge.json'), 'utf8')) as { test_accuracy: number }
-).test_accuracy;
 for (const d of datasets)
   if (!(d in DATASETS)) throw new Error(`Unknown dataset ${d}: use ${Object.keys(DATASETS).join(', ')}.`);
 mkdirSync(args.work, { recursive: true });
@@ -89,7 +84,6 @@ mkdirSync(args.work, { recursive: true });
 const WORK = mkdtempSync(join(resolve(args.work), 'winnow-score-eval-'));
 // Winnow's own state (current project) goes here, not into the user's.
 const env = { ...process.env, WINNOW_HOME: join(WORK, 'home') };
-const PIXELS = 28 * 28;
 
 function winnow(argv: readonly string[], project?: string): { stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...(project ? ['--project', project] : []), ...argv], {
@@ -140,11 +134,6 @@ interface Task {
   readonly runs: Map<string, Detection>;
   /** comboKey → what `winnow score` printed. */
   readonly scoreOutput: Map<string, string>;
-}
-
-async function readGrey(file: string): Promise<Float32Array> {
-  const raw = await sharp(file).greyscale().resize(28, 28, { fit: 'fill' }).raw().toBuffer();
-  return Float32Array.from(raw, (v) => v / 255);
 }
 
 async function realPixels(dir: string, splits: readonly string[], classes: readonly string[]) {
@@ -237,22 +226,6 @@ async function prepareInjected(dataset: string, noise: number, seed: number): Pr
     runs: new Map(),
     scoreOutput: new Map(),
   };
-}
-
-/** Each image's class by the judge (greyscale 28×28 in [0, 1] → logits). */
-async function judgeClasses(files: readonly string[]): Promise<number[]> {
-  const session = await ort.InferenceSession.create(JUDGE);
-  const input = new Float32Array(files.length * PIXELS);
-  for (const [i, f] of files.entries()) input.set(await readGrey(f), i * PIXELS);
-  const logits = (await session.run({ image: new ort.Tensor('float32', input, [files.length, 1, 28, 28]) })).logits!
-    .data as Float32Array;
-  const C = logits.length / files.length;
-  await session.release();
-  return files.map((_, i) => {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
-    return best;
-  });
 }
 
 /** Generated: 100 images per class by `winnow generate` (ε 0, 1, 2), wrong where the judge disagrees. */

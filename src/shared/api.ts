@@ -232,6 +232,29 @@ export const requestSchemas = {
   importState: z.object({}).strict(),
   /** Every real image and synthetic instance with features, laid out in 2-D (UMAP; cached). */
   mapPoints: z.object({}).strict(),
+  /** Whether a class's disagreements with the head gather in one other class, and the negative prompt that names it. */
+  remedyProposal: z.object({ classId: id }).strict(),
+  /**
+   * Sets the class's negative prompt, then generates `count` instances of it and scores the project
+   * as a background job (`remedyState` follows it and holds the before/after agreement).
+   */
+  remedyApply: z
+    .object({
+      classId: id,
+      negativePrompt: z.string().max(500),
+      count: z.number().int().min(1).max(1000),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .optional(),
+      /** The generator and the scoring backbone (default: the embedded ones). */
+      generator: modelName.optional(),
+      encoder: modelName.optional(),
+    })
+    .strict(),
+  remedyState: z.object({}).strict(),
 } as const satisfies Record<Method, z.ZodType>;
 
 export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
@@ -405,6 +428,9 @@ export interface Responses {
   classRename: ClassSettings;
   importStart: { readonly started: true };
   importState: ImportState;
+  remedyProposal: RemedyProposal;
+  remedyApply: { readonly started: true };
+  remedyState: RemedyState;
   mapPoints: MapPoints;
 }
 
@@ -444,6 +470,61 @@ export interface MapPoints {
   /** realism < farBelow: far from every real image of its label. */
   readonly far: readonly boolean[];
 }
+
+/**
+ * Instances of a class whose suggested label (the scoring head's most probable class) is the
+ * class itself, of those with a suggestion: agreement with the head, not accuracy (the audit measures that).
+ */
+export interface HeadAgreement {
+  readonly agreeing: number;
+  readonly suggested: number;
+}
+
+/** A class's label issues row read as a remedy: the class its disagreements gather in, if one, and the negative prompt naming it. */
+export interface RemedyProposal {
+  readonly classId: number;
+  readonly className: string;
+  /** The class's instances with a suggestion, and of them those the head agrees with. */
+  readonly agreement: HeadAgreement;
+  readonly disagreements: number;
+  /** The other class most of the disagreements suggest, with how many do; null when there are none. */
+  readonly confusedWith: { readonly id: number; readonly name: string; readonly count: number } | null;
+  /** Whether those disagreements concentrate enough in `confusedWith` for a negative prompt to name it. */
+  readonly concentrated: boolean;
+  /** The class's negative prompt now, and the proposed one (now's text with the confused class added); null: nothing to propose. */
+  readonly currentNegativePrompt: string;
+  readonly negativePrompt: string | null;
+  /** The evidence in a sentence, e.g. "41 of 60 disagreements suggest t-shirt". */
+  readonly evidence: string;
+}
+
+/** What applying a remedy did: the negative prompt set, the batch made, and the head's agreement before and after. */
+export interface RemedyOutcome {
+  readonly classId: number;
+  readonly negativePrompt: string;
+  /** The class's negative prompt before, to restore when the batch came out worse. */
+  readonly previousNegativePrompt: string;
+  readonly generateRunId: number;
+  readonly scoreRunId: number;
+  /** The new instances (their provenance holds the negative prompt). */
+  readonly instanceIds: readonly number[];
+  /** Over the class's instances before the batch, and over the new batch. */
+  readonly before: HeadAgreement;
+  readonly after: HeadAgreement;
+}
+
+/** The remedy job of the open project: none yet, generating or scoring, or how the last one ended. */
+export type RemedyState =
+  | { readonly state: 'idle' }
+  | {
+      readonly state: 'running';
+      readonly classId: number;
+      readonly stage: 'generate' | 'score';
+      readonly done: number;
+      readonly total: number | null;
+    }
+  | { readonly state: 'done'; readonly outcome: RemedyOutcome }
+  | { readonly state: 'failed'; readonly classId: number; readonly error: string; readonly fix?: string };
 
 /** What a generator can follow of a prompt: whether style words ("watercolour", "pencil sketch") change its images. */
 export interface GeneratorPrompting {

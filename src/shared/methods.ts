@@ -40,6 +40,9 @@ export const METHODS = [
   'importStart',
   'importState',
   'mapPoints',
+  'remedyProposal',
+  'remedyApply',
+  'remedyState',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

@@ -12,6 +12,7 @@ import { addLearnCommands } from './learnCommands.ts';
 import { addModelCommands } from './modelCommands.ts';
 import { addServeCommand } from './serveCommand.ts';
 import { addIssuesCommand } from './issuesCommand.ts';
+import { addRemedyCommand } from './remedyCommand.ts';
 import { number } from './parse.ts';
 import { type WithProject, withProjectFor } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
@@ -154,6 +155,7 @@ function buildProgram(withProject: WithProject): Command {
   addLearnCommands(program, withProject);
   addServeCommand(program);
   addIssuesCommand(program, withProject);
+  addRemedyCommand(program, withProject);
   return program;
 }
 

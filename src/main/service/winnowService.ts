@@ -20,6 +20,8 @@ import { addClass, listClasses, renameClass, updateClass } from '../store/classe
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
 import { Imports } from './imports.ts';
+import { Remedies } from './remedies.ts';
+import { proposeRemedy } from '../pipeline/remedy.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { removeModel } from '../models/modelRegistry.ts';
 import { registeredModels, registerModel } from './models.ts';
@@ -87,7 +89,14 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
     const imports = new Imports(project, () => jobs.state.state === 'running');
-    return { project, jobs, imports, api: createApi(project, jobs, imports, emit) };
+    const remedies = new Remedies(project, () =>
+      jobs.state.state === 'running'
+        ? 'A run is going in this project.'
+        : imports.running
+          ? 'An import is going in this project.'
+          : undefined,
+    );
+    return { project, jobs, imports, remedies, api: createApi(project, jobs, imports, remedies, emit) };
   }
 
   async function switchTo(dir: string, create: boolean): Promise<ProjectStatus> {
@@ -96,6 +105,11 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     }
     if (current.imports.running)
       throw new WinnowError('An import is going in this project.', 'Wait until it is done, then open another project.');
+    if (current.remedies.running)
+      throw new WinnowError(
+        'A remedy is being applied in this project.',
+        'Wait until it is done, then open another project.',
+      );
     const next = create ? initProject(dir) : openProject(dir);
     current.project.close();
     current = open(next);
@@ -149,6 +163,7 @@ function createApi(
   project: Project,
   jobs: Jobs,
   imports: Imports,
+  remedies: Remedies,
   emit: (event: EngineEvent) => void,
 ): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
   const { db } = project;
@@ -233,6 +248,11 @@ function createApi(
       return promptSuggestionsFor(cls, request);
     },
     runStart: async (request) => {
+      if (remedies.running)
+        throw new WinnowError(
+          'A remedy is being applied in this project.',
+          'Wait until it is done (the Label issues screen shows it), then start the run.',
+        );
       if (imports.running)
         throw new WinnowError(
           'An import is going in this project.',
@@ -273,6 +293,12 @@ function createApi(
     labelIssues: async ({ status }) => labelIssues(db, status),
     labelIssueInstances: async (request) => labelIssueInstances(db, request),
     applySuggestedLabels: async ({ ids }) => applySuggestedLabels(db, ids),
+    remedyProposal: async ({ classId }) => proposeRemedy(db, classId),
+    remedyApply: async (request) => {
+      remedies.start(request);
+      return { started: true };
+    },
+    remedyState: async () => remedies.state,
   };
 }
 

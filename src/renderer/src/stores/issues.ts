@@ -1,8 +1,16 @@
 import { defineStore } from 'pinia';
-import type { InstanceSummary, LabelIssues, SuggestedInstanceSummary } from '../../../shared/api.ts';
+import type {
+  InstanceSummary,
+  LabelIssues,
+  RemedyProposal,
+  RemedyState,
+  SuggestedInstanceSummary,
+} from '../../../shared/api.ts';
 import { api, guarded } from '../api.ts';
 
 export const CELL_PAGE = 200;
+/** How often a remedy being applied is asked how far it got. */
+const REMEDY_POLL_MS = 400;
 /** A curated decision to filter by, or any (''). */
 type Status = '' | InstanceSummary['status'];
 export interface Cell {
@@ -24,6 +32,11 @@ export const useIssuesStore = defineStore('issues', {
     selected: [] as number[],
     message: null as string | null,
     error: null as string | null,
+    /** The remedy proposed for the open cell's row (its pseudo-label class), the form to apply it, and the job. */
+    remedy: null as RemedyProposal | null,
+    remedyNegative: '',
+    remedyCount: 50,
+    remedyJob: { state: 'idle' } as RemedyState,
   }),
   getters: {
     /** The count of a cell (0 when empty). */
@@ -87,6 +100,49 @@ export const useIssuesStore = defineStore('issues', {
         const { batch } = await api.undo({});
         this.message = batch === null ? 'Nothing to undo.' : 'Undid the last curator action.';
         await this.refresh();
+      });
+    },
+    /** Reads the remedy proposal of a class, and the remedy job (following it when it goes). */
+    async loadRemedy(classId: number) {
+      await guarded(this, async () => {
+        const proposal = await api.remedyProposal({ classId });
+        this.remedy = proposal;
+        this.remedyNegative = proposal.negativePrompt ?? '';
+        this.remedyJob = await api.remedyState({});
+      });
+      if (this.remedyJob.state === 'running') await this.followRemedy();
+    },
+    /** Sets the negative prompt, generates and scores a batch (a job of the engine), then recounts. */
+    async applyRemedy() {
+      if (!this.remedy) return;
+      const classId = this.remedy.classId;
+      await guarded(this, async () => {
+        await api.remedyApply({ classId, negativePrompt: this.remedyNegative, count: this.remedyCount });
+        await this.followRemedy();
+        const job = this.remedyJob;
+        if (job.state === 'failed') this.error = job.fix ? `${job.error} ${job.fix}` : job.error;
+        await this.refresh();
+        this.remedy = await api.remedyProposal({ classId });
+      });
+    },
+    /** Sets the class's negative prompt back to what it was before the remedy. */
+    async restoreNegative() {
+      const job = this.remedyJob;
+      if (job.state !== 'done') return;
+      const { classId, previousNegativePrompt } = job.outcome;
+      await guarded(this, async () => {
+        await api.updateClass({ id: classId, negativePrompt: previousNegativePrompt });
+        this.message = `Restored the negative prompt (${previousNegativePrompt === '' ? 'none' : `“${previousNegativePrompt}”`}).`;
+        this.remedy = await api.remedyProposal({ classId });
+      });
+    },
+    async followRemedy() {
+      await guarded(this, async () => {
+        for (;;) {
+          this.remedyJob = await api.remedyState({});
+          if (this.remedyJob.state !== 'running') return;
+          await new Promise((wait) => setTimeout(wait, REMEDY_POLL_MS));
+        }
       });
     },
     statusFilter() {

@@ -1,0 +1,82 @@
+import type { RemedyState, Request } from '../../shared/api.ts';
+import { WinnowError } from '../errors.ts';
+import { EMBEDDED } from '../models/modelLoader.ts';
+import type { LoopModels } from '../pipeline/loop.ts';
+import { applyRemedy, type RemedyRequest } from '../pipeline/remedy.ts';
+import { getClass } from '../store/classes.ts';
+import type { Project } from '../store/project.ts';
+import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
+
+/**
+ * The open project's remedy job (one at a time), started from the Label issues screen: the negative
+ * prompt set, a batch generated and the project scored in the background, its stage and progress
+ * and then its before/after agreement kept for `remedyState`. Models default to the embedded ones.
+ */
+export class Remedies {
+  private current: RemedyState = { state: 'idle' };
+  private readonly project: Project;
+  /** Why the project is busy (a run or an import going), or undefined when a remedy may start. */
+  private readonly busy: () => string | undefined;
+  private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
+
+  constructor(
+    project: Project,
+    busy: () => string | undefined,
+    loadModels: (choice: ModelChoice) => Promise<LoopModels> = loadChosenModels,
+  ) {
+    this.project = project;
+    this.busy = busy;
+    this.loadModels = loadModels;
+  }
+
+  get state(): RemedyState {
+    return this.current;
+  }
+
+  get running(): boolean {
+    return this.current.state === 'running';
+  }
+
+  /** Checks that nothing else is going and that the class exists, then applies the remedy in the background. */
+  start(request: Request<'remedyApply'>): void {
+    if (this.running) throw new WinnowError('A remedy is being applied.', 'Wait until it is done.');
+    const busy = this.busy();
+    if (busy !== undefined) throw new WinnowError(busy, 'Wait until it is done, then apply the remedy.');
+    getClass(this.project.db, request.classId);
+    const { generator = EMBEDDED, encoder = EMBEDDED, ...remedy } = request;
+    const choice = { generator, encoder };
+    checkModelChoice(choice);
+    const running = {
+      state: 'running' as const,
+      classId: request.classId,
+      stage: 'generate' as 'generate' | 'score',
+      done: 0,
+      total: null as number | null,
+    };
+    this.current = running;
+    void this.run(choice, remedy, (stage, done, total) => Object.assign(running, { stage, done, total }));
+  }
+
+  private async run(
+    choice: ModelChoice,
+    request: RemedyRequest,
+    onProgress: (stage: 'generate' | 'score', done: number, total: number) => void,
+  ): Promise<void> {
+    let models: LoopModels | undefined;
+    try {
+      models = await this.loadModels(choice);
+      this.current = { state: 'done', outcome: await applyRemedy(this.project, models, request, { onProgress }) };
+    } catch (error) {
+      const e = error as Error;
+      if (!(error instanceof WinnowError)) console.error(error);
+      this.current = {
+        state: 'failed',
+        classId: request.classId,
+        error: e.message,
+        ...(error instanceof WinnowError && error.fix ? { fix: error.fix } : {}),
+      };
+    } finally {
+      await disposeAll([models?.generator, models?.encoder]);
+    }
+  }
+}
