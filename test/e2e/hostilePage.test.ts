@@ -23,7 +23,10 @@ let browser: Browser;
 let url: string;
 let token: string;
 let port: number;
-/** What the winnow server answered, request by request. */
+/**
+ * What the winnow server answered to requests from any page but its own, request by request. The
+ * workstation's own page (Sec-Fetch-Site: same-origin) may still be loading when the attack starts.
+ */
 const answered: string[] = [];
 /** The Cookie headers the hostile server received. */
 const leaked: string[] = [];
@@ -69,9 +72,10 @@ beforeAll(async () => {
   ({ project, ids } = await demoWithInstances());
   ({ server: winnow, url, token } = await serve({ engine: createEngine(project), port: 0, host: '127.0.0.1' }));
   port = Number(new URL(url).port);
-  winnow.on('request', (request, response) =>
-    response.on('finish', () => answered.push(`${request.method} ${request.url} ${response.statusCode}`)),
-  );
+  winnow.on('request', (request, response) => {
+    if (request.headers['sec-fetch-site'] === 'same-origin') return;
+    response.on('finish', () => answered.push(`${request.method} ${request.url} ${response.statusCode}`));
+  });
   hostile = createServer((request, response) => {
     if (request.headers.cookie) leaked.push(request.headers.cookie);
     response.writeHead(200, { 'content-type': 'text/html' }).end(hostilePage(`http://127.0.0.1:${port}`, ids[0]!));
