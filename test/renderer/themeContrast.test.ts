@@ -1,10 +1,11 @@
+/// <reference types="node" />
+// (Node's types: this file reads the style sheet from disk; the renderer's tests are compiled without them.)
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The theme's text colours against the two backgrounds text is drawn on (the page and the panels),
 // in light and dark mode, read from style.css's custom properties: WCAG AA asks 4.5:1 for body text.
-const CSS = readFileSync(resolve(import.meta.dirname, '../../src/renderer/src/style.css'), 'utf8');
+const CSS = readFileSync(new URL('../../src/renderer/src/style.css', import.meta.url), 'utf8');
 
 /** The custom properties set in the first `:root { … }` block at or after `from` in the style sheet. */
 function variables(from: number): Record<string, string> {
