@@ -91,7 +91,7 @@ describe('setting up a new project from the UI', () => {
       ['Review', 'Nothing to review yet: this project has no synthetic instances. '],
       ['Audit', 'Nothing to audit yet: this project has no synthetic instances. '],
       ['Export', 'Nothing to export yet: this project has no synthetic instances. '],
-    ]) {
+    ] as const) {
       await page.getByRole('link', { name: screen, exact: true }).click();
       await nextStep(page).getByText(`${lacks}This project is empty. Start by naming its classes`).waitFor();
       expect(await nextStep(page).getByRole('button').allInnerTexts()).toEqual([
