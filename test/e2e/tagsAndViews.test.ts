@@ -112,4 +112,48 @@ describe('tags, notes and saved views on the review screen', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('on the Map, the same view leaves only what it keeps selectable, and the lasso selection can be tagged', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.getByRole('link', { name: 'Map' }).click();
+    // The layout is computed on the first visit (UMAP over every real image and instance).
+    await page.getByRole('region', { name: 'Legend' }).waitFor({ timeout: 240_000 });
+    const rare = project.db
+      .prepare<[], { id: number }>("SELECT instance_id AS id FROM instance_tags WHERE tag = 'rare' ORDER BY 1")
+      .all()
+      .map((r) => r.id);
+    expect(rare).toHaveLength(2);
+    await page.getByRole('combobox', { name: 'Saved view' }).selectOption({ label: 'rare ones' });
+    await page.getByText('the view "rare ones" keeps 2 points').waitFor();
+    await page.getByRole('region', { name: 'Legend' }).getByText('not in the view "rare ones"').waitFor();
+    // A lasso round the whole map selects the two and nothing else (no real image either).
+    await page.getByRole('button', { name: 'Lasso' }).click();
+    const box = (await page.getByLabel('Embeddings map').boundingBox())!;
+    const corners = [
+      [box.x + 2, box.y + 2],
+      [box.x + box.width - 2, box.y + 2],
+      [box.x + box.width - 2, box.y + box.height - 2],
+      [box.x + 2, box.y + box.height - 2],
+      [box.x + 2, box.y + 3],
+    ] as const;
+    await page.mouse.move(corners[0][0], corners[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of corners.slice(1)) await page.mouse.move(x, y, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => page.getByLabel('Selection count').innerText()).toBe('2 synthetic selected');
+    await page.screenshot({ path: join(OUTPUT, 'map-saved-view.png') });
+    await page.getByRole('button', { name: 'Tag…' }).click();
+    await page.getByLabel('Tag to add').fill('seen on map');
+    await page.keyboard.press('Enter');
+    await page.getByText('Tagged 2 "seen on map"').waitFor();
+    expect(rare.map((id) => tagsOfInstance(project.db, id))).toEqual([
+      ['rare', 'seen on map'],
+      ['rare', 'seen on map'],
+    ]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
 });
