@@ -79,9 +79,7 @@ export const savedViewSettings = z
   .object({ order: z.enum(['best', 'worst', 'newest']), kind: z.enum(SCORE_KINDS), ...classFilter })
   .strict();
 export type SavedViewSettings = z.infer<typeof savedViewSettings>;
-const tagChange = z
-  .object({ ids: z.array(id).min(1).max(100_000), tags: z.array(tag).min(1).max(20) })
-  .strict();
+const tagChange = z.object({ ids: z.array(id).min(1).max(100_000), tags: z.array(tag).min(1).max(20) }).strict();
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),

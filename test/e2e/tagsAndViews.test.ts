@@ -70,7 +70,10 @@ describe('tags, notes and saved views on the review screen', () => {
     // The tiles show it; the ? overlay lists T from the same table the key handler reads.
     await grid(page).locator(`.tile[data-id="${a}"] .tags`).getByText('rare').waitFor();
     await page.keyboard.press('?');
-    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).getByRole('row', { name: /^T Tag the selection/ }).waitFor();
+    await page
+      .getByRole('dialog', { name: 'Keyboard shortcuts' })
+      .getByRole('row', { name: /^T Tag the selection/ })
+      .waitFor();
     await page.keyboard.press('Escape');
 
     // The note of the instance in the detail panel (the last one clicked).

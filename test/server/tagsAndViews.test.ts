@@ -105,7 +105,9 @@ describe('tags', () => {
     await expect(call('tagAdd', { ids, tags: ['   '] })).rejects.toThrow('The tags (item 1) must not be empty');
     await expect(call('tagAdd', { ids, tags: ['x'.repeat(65)] })).rejects.toThrow(/at most 64 characters/);
     await expect(call('tagAdd', { ids, tags: ['two\nlines'] })).rejects.toThrow(/one line of text/);
-    await expect(call('tagAdd', { ids: [999_999], tags: ['x'] })).rejects.toThrow('There is no instance with id 999999');
+    await expect(call('tagAdd', { ids: [999_999], tags: ['x'] })).rejects.toThrow(
+      'There is no instance with id 999999',
+    );
   });
 });
 

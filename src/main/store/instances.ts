@@ -271,11 +271,7 @@ export function pageOfClass(db: Db, page: ClassPage): { total: number; items: Sc
  * Every instance of the project, of any class, that a review view's filters keep, with its latest
  * score of `kind` (null: unscored): what the map highlights when a saved view is applied.
  */
-export function instancesMatching(
-  db: Db,
-  kind: string,
-  filter: ClassFilter,
-): { id: number; score: number | null }[] {
+export function instancesMatching(db: Db, kind: string, filter: ClassFilter): { id: number; score: number | null }[] {
   const { bound, onInstance, onScore } = classFilterSql(filter);
   return db
     .prepare<Record<string, unknown>, { id: number; score: number | null }>(

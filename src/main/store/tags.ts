@@ -61,9 +61,7 @@ export interface InstanceNote {
 export function noteOf(db: Db, instanceId: number): InstanceNote | null {
   return (
     db
-      .prepare<[number], InstanceNote>(
-        'SELECT text, updated_at AS updatedAt FROM instance_notes WHERE instance_id = ?',
-      )
+      .prepare<[number], InstanceNote>('SELECT text, updated_at AS updatedAt FROM instance_notes WHERE instance_id = ?')
       .get(instanceId) ?? null
   );
 }
@@ -90,7 +88,9 @@ export function setNote(db: Db, instanceId: number, text: string): InstanceNote 
  * export holds no more of them in memory than the rows it is writing.
  */
 export function curatorAnnotations(db: Db): (instanceId: number) => { tags: string[]; note: string | null } {
-  const tags = db.prepare<[number], { tag: string }>('SELECT tag FROM instance_tags WHERE instance_id = ? ORDER BY tag');
+  const tags = db.prepare<[number], { tag: string }>(
+    'SELECT tag FROM instance_tags WHERE instance_id = ? ORDER BY tag',
+  );
   const note = db.prepare<[number], { text: string }>('SELECT text FROM instance_notes WHERE instance_id = ?');
   return (instanceId) => ({
     tags: tags.all(instanceId).map((r) => r.tag),

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { markRaw } from 'vue';
-import type { MapPoints, MapStage, Responses, SavedView } from '../../../shared/api.ts';
+import type { MapPoints, MapStage, Responses, SavedView, SavedViewSettings } from '../../../shared/api.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import type { ColourBy, PointScores } from '../views/map/encoding.ts';
 
@@ -82,8 +82,9 @@ export const useMapStore = defineStore('map', {
         this.viewScores = null;
         return;
       }
-      const { order: _order, ...filter } = view.view;
-      const kept = await api.viewInstances(filter);
+      // The map has no order: it shows every point the view's filters keep.
+      const filter = Object.fromEntries(Object.entries(view.view).filter(([key]) => key !== 'order'));
+      const kept = await api.viewInstances(filter as Omit<SavedViewSettings, 'order'>);
       const indexOf = new Map<number, number>();
       for (let i = points.real; i < points.id.length; i++) indexOf.set(points.id[i] as number, i);
       const inView = new Uint8Array(points.id.length);

@@ -54,7 +54,8 @@ function filtersOf({ status, kind, filters: f }: FilterState) {
 }
 
 /** A view's settings as text that does not depend on the order of its keys. */
-const sameKeys = (view: SavedViewSettings) => JSON.stringify(Object.entries(view).sort(([a], [b]) => a.localeCompare(b)));
+const sameKeys = (view: SavedViewSettings) =>
+  JSON.stringify(Object.entries(view).sort(([a], [b]) => a.localeCompare(b)));
 
 /** The review screen's state: one class, its best and worst, a paged grid, a selection, a detail. */
 export const useReviewStore = defineStore('review', {
