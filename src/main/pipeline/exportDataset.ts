@@ -12,6 +12,7 @@ import { effectiveStatus, type Instance, type InstanceStatus, listInstances } fr
 import type { Project } from '../store/project.ts';
 import { latestScores, scoreKinds } from '../store/scores.ts';
 import { imageSize } from '../store/images.ts';
+import { curatorAnnotations } from '../store/tags.ts';
 import { METADATA_FILE, type SyntheticMetadata } from './syntheticMetadata.ts';
 import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 
@@ -91,6 +92,7 @@ export async function exportDataset(
   const scores = latestScores(db);
   const kinds = scoreKinds(db);
   const verdicts = latestVerdicts(db);
+  const annotationsOf = curatorAnnotations(db);
   const instances = selected(project, options, scores);
   const copyImages = formats.has('imagefolder') || formats.has('coco');
   const nameOf = (classId: number) => classNames.get(classId) ?? String(classId);
@@ -141,6 +143,7 @@ export async function exportDataset(
         override: instance.override,
         audit_verdict: verdict?.verdict ?? null,
         audit_label: verdict === undefined ? null : nameOf(verdict.labelId),
+        ...annotationsOf(instance.id),
         contribution: instance.contribution,
         score: defaultScore(scores, instance.id),
         scores: instanceScores,
@@ -189,7 +192,8 @@ export async function exportDataset(
 /**
  * The manifest's columns, in order: `label` is the current label (a relabel changes it),
  * `pseudo_label` the class the image was made for; `audit_label` is the label the latest audit
- * verdict judged, which a later relabel leaves behind.
+ * verdict judged, which a later relabel leaves behind; `tags` (a list, JSON text in CSV) and
+ * `note` are the curators'.
  */
 const MANIFEST_COLUMNS = [
   'id',
@@ -202,6 +206,8 @@ const MANIFEST_COLUMNS = [
   'override',
   'audit_verdict',
   'audit_label',
+  'tags',
+  'note',
   'contribution',
   'score',
   'scores',
@@ -271,6 +277,8 @@ function toCoco(
       decision: manifest[k]?.decision,
       audit_verdict: manifest[k]?.audit_verdict,
       audit_label: manifest[k]?.audit_label,
+      tags: manifest[k]?.tags,
+      note: manifest[k]?.note,
       contribution: i.contribution,
       score: manifest[k]?.score,
       scores: manifest[k]?.scores,
