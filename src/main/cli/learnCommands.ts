@@ -20,7 +20,7 @@ import type { WithProject } from './withProject.ts';
 
 /**
  * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
- * `class-percentile:0.7` (the top 70% of each class).
+ * `class-percentile:0.7` (the top 70% of each class), `confident` (keep unless confident learning flags the label).
  */
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
@@ -38,9 +38,13 @@ export function parseRule(text: string): AcceptanceRule {
           ? { kind, k: value(a) }
           : kind === 'class-percentile'
             ? { kind, keep: value(a) }
-            : undefined;
+            : kind === 'confident' && a === undefined
+              ? { kind }
+              : undefined;
   if (rule === undefined)
-    throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW], top-k:K or class-percentile:KEEP.');
+    throw new InvalidArgumentError(
+      'use threshold:T, percentile:KEEP[:WINDOW], top-k:K, class-percentile:KEEP or confident.',
+    );
   // The loop's own schema holds the bounds; this only says them in the rule's terms.
   const checked = loopParamsSchema.shape.rule.safeParse(rule);
   if (!checked.success) {
@@ -83,7 +87,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
       parseRule,
       defaultLoopParams.rule,
     )
@@ -133,7 +137,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
       parseRule,
       defaultScoreOptions.rule,
     )

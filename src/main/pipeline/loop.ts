@@ -34,7 +34,7 @@ import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
-import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
+import { decidingKind, RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
 import { concatFloat32, concatScored, recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
@@ -649,13 +649,16 @@ async function scoreRound(
   };
 }
 
-/** The values the run's rule decides on: BSGAL's batch cosines, the filter's kind, or (for the fixed policies, which ignore it) the default ranking. */
+/**
+ * The values the run's rule decides on: BSGAL's batch cosines, the kind the rule decides on (the
+ * filter's, or the confident rule's own), or (for the fixed policies, which ignore it) the default ranking.
+ */
 function decisionScores(params: LoopParams, scored: ScoredInstances, batch: Float32Array | undefined): Float32Array {
   if (batch) return batch;
   const kind =
     params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
       ? DEFAULT_SCORE_KIND
-      : params.filter;
+      : decidingKind(params.rule, params.filter);
   return scored.scores[kind]!;
 }
 

@@ -49,10 +49,10 @@ export const useRunStore = defineStore('runs', {
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
-    /** The acceptance rule's number: the threshold, or the share kept. */
-    ruleValue: (s): number => {
+    /** The acceptance rule's number: the threshold, or the share kept; the confident rule has none. */
+    ruleValue: (s): number | null => {
       const rule = s.settings.rule ?? DEFAULT_RULE;
-      return rule.kind === 'threshold' ? rule.threshold : rule.keep;
+      return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'confident' ? null : rule.keep;
     },
     /** The clip filter needs a CLIP score model. */
     clipFilterUsable: (s) => s.settings.clip !== undefined,
@@ -159,6 +159,7 @@ export const useRunStore = defineStore('runs', {
     },
     setRuleValue(value: number) {
       const rule = this.settings.rule ?? DEFAULT_RULE;
+      if (rule.kind === 'confident') return;
       this.settings.rule = rule.kind === 'threshold' ? { ...rule, threshold: value } : { ...rule, keep: value };
     },
     async start() {
