@@ -1,0 +1,187 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import type { QueueStatus } from '../../shared/api.ts';
+import { WinnowError } from '../errors.ts';
+import {
+  batchGroups,
+  type BatchItem,
+  type GenerationBackend,
+  type GenerationBatch,
+  type Made,
+} from '../pipeline/generationBackend.ts';
+import type { ImageStore } from '../store/imageStore.ts';
+import { GENERATION_QUEUE, type GenerationResult, generationResultSchema, jobFor, jobId } from './generationJob.ts';
+import { checkRedisReachable, lostRedisError, queueConnection } from './redisConnection.ts';
+import { queueStatus } from './workerRegistry.ts';
+
+/** Retries of a job that failed on a worker (an error, not a missing model), waiting 2 s, 4 s, … between. */
+export const JOB_ATTEMPTS = 3;
+const BACKOFF_MS = 2000;
+
+export interface QueueBackendOptions {
+  /** Hears the queue's depth and workers every `statusEveryMs` while a batch is under way. */
+  readonly onStatus?: (status: QueueStatus) => void;
+  readonly statusEveryMs?: number;
+  /** How long Redis may be gone before the batch stops with an error (it reconnects by itself before). */
+  readonly lostAfterMs?: number;
+  /** What the user runs to go on after a failure (e.g. `winnow run --resume --queue URL`). */
+  readonly resumeHint: string;
+}
+
+export interface QueueBackend extends GenerationBackend {
+  close(): Promise<void>;
+}
+
+/**
+ * The coordinator's side of a generation queue: each batch group becomes a job with an idempotent
+ * id (project, run, round, first seed), results are checked and ingested as they arrive (each
+ * group in one transaction, content-addressed), and a resumed run enqueues the same ids again,
+ * which BullMQ keeps as they are: a job finished while the coordinator was away is ingested, one
+ * still under way is waited for, nothing is made twice.
+ */
+export async function openQueueBackend(
+  url: string,
+  images: ImageStore,
+  options: QueueBackendOptions,
+): Promise<QueueBackend> {
+  await checkRedisReachable(url);
+  const connection = queueConnection(url);
+  const queue = new Queue(GENERATION_QUEUE, {
+    connection,
+    defaultJobOptions: {
+      attempts: JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: BACKOFF_MS },
+      // Ingested jobs are removed by the coordinator; these bound what a vanished one leaves behind.
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  });
+  const events = new QueueEvents(GENERATION_QUEUE, { connection });
+  // Watches the connection (BullMQ's own clients reconnect silently) and reads worker records.
+  const monitor = new Redis(url, { maxRetriesPerRequest: null });
+  // A lost Redis is reported below, once, not as each client's every reconnection error.
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  monitor.on('error', () => {});
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+
+  const lostAfterMs = options.lostAfterMs ?? 10_000;
+  return {
+    async produce(generator, batches, hooks) {
+      const jobs = batches.flatMap((batch, index) =>
+        batchGroups(batch).map((group) => ({ index, batch, group, id: jobId(batch, group) })),
+      );
+      const total = jobs.reduce((sum, j) => sum + j.group.length, 0);
+      if (total === 0) return;
+      const ours = new Set(jobs.map((j) => j.id));
+      // A job that failed for good before (a worker lacked the model, Redis went away) is tried afresh.
+      for (const failed of await queue.getFailed(0, -1))
+        if (failed.id !== undefined && ours.has(failed.id)) await failed.remove();
+      const added = await queue.addBulk(
+        jobs.map((j) => ({
+          name: 'generate',
+          data: jobFor(generator.id, generator.sampling(j.batch.steps), j.batch, j.group),
+          opts: { jobId: j.id },
+        })),
+      );
+      let settled = false;
+      let done = 0;
+      const ingest = async (j: (typeof jobs)[number], job: (typeof added)[number]): Promise<void> => {
+        let result: GenerationResult;
+        try {
+          result = generationResultSchema.parse(await job.waitUntilFinished(events));
+        } catch (error) {
+          if (settled) return;
+          throw new WinnowError(
+            `Generation job ${j.id} failed: ${(error as Error).message}`,
+            `Fix what it says on the workers, then ${options.resumeHint}.`,
+          );
+        }
+        const made = await storeResult(images, generator.id, j.id, j.group, result);
+        if (settled) return;
+        hooks.onStored(j.index, made);
+        done += made.length;
+        hooks.onProgress?.(done, total);
+        await job.remove().catch(() => undefined);
+      };
+      const cleanups: (() => void)[] = [];
+      const stopped = new Promise<never>((_, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onClose = () => {
+          timer ??= setTimeout(() => reject(lostRedisError(url, `${options.resumeHint}.`)), lostAfterMs);
+        };
+        const onReady = () => {
+          clearTimeout(timer);
+          timer = undefined;
+        };
+        monitor.on('close', onClose);
+        monitor.on('ready', onReady);
+        hooks.signal?.addEventListener('abort', () => reject(hooks.signal?.reason), { once: true });
+        cleanups.push(() => {
+          clearTimeout(timer);
+          monitor.off('close', onClose);
+          monitor.off('ready', onReady);
+        });
+      });
+      const report = () =>
+        queue
+          .getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed')
+          .then((counts) => queueStatus(url, monitor, counts))
+          .then((status) => !settled && options.onStatus?.(status))
+          .catch(() => undefined);
+      void report();
+      const ticker = setInterval(report, options.statusEveryMs ?? 2000);
+      try {
+        await Promise.race([Promise.all(jobs.map((j, k) => ingest(j, added[k]!))), stopped]);
+      } finally {
+        settled = true;
+        clearInterval(ticker);
+        for (const cleanup of cleanups) cleanup();
+      }
+    },
+    async close() {
+      monitor.disconnect();
+      await Promise.allSettled([events.close(), queue.close()]);
+    },
+  };
+}
+
+/**
+ * A worker's images, checked (the job's generator, the group's seeds, real PNGs) and stored
+ * content-addressed; a worker is another machine, so nothing it sends is taken on trust.
+ */
+async function storeResult(
+  images: ImageStore,
+  generatorId: string,
+  id: string,
+  group: readonly BatchItem[],
+  result: GenerationResult,
+): Promise<Made[]> {
+  const bad = (why: string) =>
+    new WinnowError(
+      `Worker ${result.worker} returned job ${id} with ${why}.`,
+      'Run the same Winnow version on the coordinator and the workers.',
+    );
+  if (result.generatorId !== generatorId) throw bad(`images made by ${result.generatorId}, not ${generatorId}`);
+  const bySeed = new Map(result.images.map((image) => [image.seed, image.png]));
+  if (result.images.length !== group.length || group.some((item) => !bySeed.has(item.seed)))
+    throw bad(
+      `seeds ${result.images.map((i) => i.seed).join(', ')} where ${group.map((i) => i.seed).join(', ')} were asked`,
+    );
+  return Promise.all(
+    group.map(async (item) => {
+      const png = Buffer.from(bySeed.get(item.seed)!, 'base64');
+      const meta = await sharp(png)
+        .metadata()
+        .catch(() => undefined);
+      if (meta?.format !== 'png' || !meta.width || !meta.height || (meta.channels !== 1 && meta.channels !== 3))
+        throw bad(`an image for seed ${item.seed} that is not a 1- or 3-channel PNG`);
+      const hash = await images.put(png);
+      return {
+        seed: item.seed,
+        image: { hash, width: meta.width, height: meta.height, channels: meta.channels, bytes: png.byteLength },
+      };
+    }),
+  );
+}
