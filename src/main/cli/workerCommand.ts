@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startWorker } from '../queue/worker.ts';
 import { checkRedisReachable, displayUrl } from '../queue/redisConnection.ts';
+import { EXIT } from './output.ts';
 import { number } from './parse.ts';
 
 export function addWorkerCommand(program: Command): void {
@@ -25,12 +26,18 @@ export function addWorkerCommand(program: Command): void {
         stallSeconds: options.stallSeconds,
         log,
       });
-      log(`connected to ${displayUrl(options.queue)}; Ctrl-C stops after the jobs under way`);
+      log(`connected to ${displayUrl(options.queue)}; Ctrl-C stops after the jobs under way, twice stops now`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      log('stopping: finishing the jobs under way');
+      log('stopping: finishing the jobs under way (Ctrl-C again stops now; their jobs go to other workers)');
+      const now = () => {
+        log('stopped without finishing');
+        process.exit(EXIT.failed);
+      };
+      process.once('SIGINT', now);
+      process.once('SIGTERM', now);
       await worker.close();
     });
 }

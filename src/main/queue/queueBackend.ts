@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
@@ -14,6 +15,9 @@ import type { ImageStore } from '../store/imageStore.ts';
 import { GENERATION_QUEUE, type GenerationResult, generationResultSchema, jobFor, jobId } from './generationJob.ts';
 import { checkRedisReachable, lostRedisError, queueConnection } from './redisConnection.ts';
 import { queueStatus } from './workerRegistry.ts';
+
+/** How long closing the queue may wait for Redis before the connections are just dropped. */
+const CLOSE_GRACE_MS = 2000;
 
 /** Retries of a job that failed on a worker (an error, not a missing model), waiting 2 s, 4 s, … between. */
 export const JOB_ATTEMPTS = 3;
@@ -67,6 +71,35 @@ export async function openQueueBackend(
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 
   const lostAfterMs = options.lostAfterMs ?? 10_000;
+  /**
+   * Rejects when the batch is cancelled, or when Redis has been unreachable for `lostAfterMs` (from
+   * now if it already is): BullMQ's clients would wait for it for ever.
+   */
+  const stopWatch = (signal: AbortSignal | undefined) => {
+    let timer: NodeJS.Timeout | undefined;
+    let end = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      const onClose = () => {
+        timer ??= setTimeout(() => reject(lostRedisError(url, `${options.resumeHint}.`)), lostAfterMs);
+      };
+      const onReady = () => {
+        clearTimeout(timer);
+        timer = undefined;
+      };
+      const onAbort = () => reject(signal?.reason);
+      monitor.on('close', onClose);
+      monitor.on('ready', onReady);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (monitor.status !== 'ready') onClose();
+      end = () => {
+        clearTimeout(timer);
+        monitor.off('close', onClose);
+        monitor.off('ready', onReady);
+        signal?.removeEventListener('abort', onAbort);
+      };
+    });
+    return { stopped, end };
+  };
   return {
     async produce(generator, batches, hooks) {
       const jobs = batches.flatMap((batch, index) =>
@@ -74,20 +107,23 @@ export async function openQueueBackend(
       );
       const total = jobs.reduce((sum, j) => sum + j.group.length, 0);
       if (total === 0) return;
-      const ours = new Set(jobs.map((j) => j.id));
-      // A job that failed for good before (a worker lacked the model, Redis went away) is tried afresh.
-      for (const failed of await queue.getFailed(0, -1))
-        if (failed.id !== undefined && ours.has(failed.id)) await failed.remove();
-      const added = await queue.addBulk(
-        jobs.map((j) => ({
-          name: 'generate',
-          data: jobFor(generator.id, generator.sampling(j.batch.steps), j.batch, j.group),
-          opts: { jobId: j.id },
-        })),
-      );
       let settled = false;
       let done = 0;
-      const ingest = async (j: (typeof jobs)[number], job: (typeof added)[number]): Promise<void> => {
+      const enqueue = async () => {
+        const ours = new Set(jobs.map((j) => j.id));
+        // A job that failed for good before (a worker lacked the model) is tried afresh.
+        for (const failed of await queue.getFailed(0, -1))
+          if (failed.id !== undefined && ours.has(failed.id)) await failed.remove();
+        return queue.addBulk(
+          jobs.map((j) => ({
+            name: 'generate',
+            data: jobFor(generator.id, generator.sampling(j.batch.steps), j.batch, j.group),
+            opts: { jobId: j.id },
+          })),
+        );
+      };
+      type Added = Awaited<ReturnType<typeof enqueue>>[number];
+      const ingest = async (j: (typeof jobs)[number], job: Added): Promise<void> => {
         let result: GenerationResult;
         try {
           result = generationResultSchema.parse(await job.waitUntilFinished(events));
@@ -105,25 +141,7 @@ export async function openQueueBackend(
         hooks.onProgress?.(done, total);
         await job.remove().catch(() => undefined);
       };
-      const cleanups: (() => void)[] = [];
-      const stopped = new Promise<never>((_, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const onClose = () => {
-          timer ??= setTimeout(() => reject(lostRedisError(url, `${options.resumeHint}.`)), lostAfterMs);
-        };
-        const onReady = () => {
-          clearTimeout(timer);
-          timer = undefined;
-        };
-        monitor.on('close', onClose);
-        monitor.on('ready', onReady);
-        hooks.signal?.addEventListener('abort', () => reject(hooks.signal?.reason), { once: true });
-        cleanups.push(() => {
-          clearTimeout(timer);
-          monitor.off('close', onClose);
-          monitor.off('ready', onReady);
-        });
-      });
+      const watch = stopWatch(hooks.signal);
       const report = () =>
         queue
           .getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed')
@@ -133,16 +151,24 @@ export async function openQueueBackend(
       void report();
       const ticker = setInterval(report, options.statusEveryMs ?? 2000);
       try {
-        await Promise.race([Promise.all(jobs.map((j, k) => ingest(j, added[k]!))), stopped]);
+        // Every Redis command waits while Redis is away: the watch ends the wait when it stays away.
+        await Promise.race([
+          enqueue().then((added) => Promise.all(jobs.map((j, k) => ingest(j, added[k]!)))),
+          watch.stopped,
+        ]);
       } finally {
         settled = true;
         clearInterval(ticker);
-        for (const cleanup of cleanups) cleanup();
+        watch.end();
       }
     },
     async close() {
       monitor.disconnect();
-      await Promise.allSettled([events.close(), queue.close()]);
+      // A graceful close waits for Redis; with Redis gone it would wait for ever.
+      const closed = Promise.allSettled([events.close(), queue.close()]);
+      const gone = await Promise.race([closed.then(() => false), sleep(CLOSE_GRACE_MS).then(() => true)]);
+      // Dropping the connections is not awaited: with Redis gone, BullMQ's promise never settles.
+      if (gone) void Promise.allSettled([events.disconnect(), queue.disconnect()]);
     },
   };
 }

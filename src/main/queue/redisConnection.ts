@@ -57,12 +57,14 @@ export async function checkRedisReachable(url: string, timeoutMs = 5000): Promis
     enableOfflineQueue: false,
   };
   const client = new Redis(checkQueueUrl(url), options);
-  client.on('error', () => {}); // reported through connect()'s rejection
+  // The socket's own error (ECONNREFUSED, ETIMEDOUT, a TLS failure) says more than connect()'s rejection.
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const reason = (error as Error).message;
+    const reason = (socketError ?? (error as Error)).message;
     if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(reason))
       throw new WinnowError(
         `Redis at ${displayUrl(url)} refused the credentials (${reason}).`,

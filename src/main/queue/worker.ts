@@ -37,7 +37,7 @@ function sameSampling(a: SamplingParams, b: Readonly<Record<string, unknown>>): 
 export async function startWorker(url: string, options: WorkerOptions): Promise<{ close(): Promise<void> }> {
   const id = `${hostname()}-${process.pid}`;
   const models = new WorkerModels();
-  const heartbeat = new WorkerHeartbeat(url, id);
+  const heartbeat = new WorkerHeartbeat(url, id, options.log);
   const process_ = async (job: Job): Promise<GenerationResult> => {
     const parsed = generationJobSchema.safeParse(job.data);
     if (!parsed.success)
@@ -77,16 +77,8 @@ export async function startWorker(url: string, options: WorkerOptions): Promise<
     maxStalledCount: MAX_STALLED,
   });
   worker.on('failed', (job, error) => options.log(`failed job ${job?.id ?? '?'}: ${error.message}`));
-  let lost = false;
-  worker.on('error', (error) => {
-    // BullMQ reconnects by itself; say so once per outage, not once per retry.
-    if (!lost) options.log(`lost Redis (${error.message}); retrying until it is back`);
-    lost = true;
-  });
-  worker.on('ready', () => {
-    if (lost) options.log('Redis is back');
-    lost = false;
-  });
+  // BullMQ reconnects by itself; the heartbeat says once when Redis went away and when it is back.
+  worker.on('error', () => {});
   await worker.waitUntilReady();
   await heartbeat.start();
   options.log(`worker ${id} waiting for jobs on ${GENERATION_QUEUE} (concurrency ${options.concurrency})`);

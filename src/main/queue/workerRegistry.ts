@@ -36,10 +36,20 @@ export class WorkerHeartbeat {
 
   private readonly id: string;
 
-  constructor(url: string, id: string) {
+  /** Also says when Redis goes away and comes back (BullMQ's worker reconnects silently). */
+  constructor(url: string, id: string, log: (line: string) => void) {
     this.id = id;
     this.client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.client.on('error', () => {}); // the worker itself reports a lost Redis
+    let lost = false;
+    this.client.on('error', () => {}); // retried by ioredis; reported once, on close
+    this.client.on('close', () => {
+      if (!lost) log(`lost Redis at ${displayUrl(url)}; retrying until it is back`);
+      lost = true;
+    });
+    this.client.on('ready', () => {
+      if (lost) log('Redis is back');
+      lost = false;
+    });
   }
 
   usesGenerator(generator: Generator): void {
@@ -62,6 +72,7 @@ export class WorkerHeartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.client.removeAllListeners('close');
     await this.client.del(keyPrefix + this.id).catch(() => undefined);
     this.client.disconnect();
   }
