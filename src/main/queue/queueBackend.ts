@@ -177,7 +177,7 @@ export async function openQueueBackend(
  * A worker's images, checked (the job's generator, the group's seeds, real PNGs) and stored
  * content-addressed; a worker is another machine, so nothing it sends is taken on trust.
  */
-async function storeResult(
+export async function storeResult(
   images: ImageStore,
   generatorId: string,
   id: string,

@@ -62,9 +62,15 @@ export async function checkRedisReachable(url: string, timeoutMs = 5000): Promis
   client.on('error', (error: Error) => (socketError ??= error));
   try {
     await client.connect();
-    await client.ping();
+    // BullMQ reads the server's version: an ACL user without INFO is refused here, not mid-run.
+    await client.info('server');
   } catch (error) {
     const reason = (socketError ?? (error as Error)).message;
+    if (/NOPERM/.test(reason))
+      throw new WinnowError(
+        `The Redis user of ${displayUrl(url)} lacks a permission the queue needs (${reason}).`,
+        'Give it the queue\'s keys and commands: ACL SETUSER <user> ~bull:winnow-generate:* ~winnow:* &* +@all -@dangerous +info (see the README, "Securing Redis").',
+      );
     if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(reason))
       throw new WinnowError(
         `Redis at ${displayUrl(url)} refused the credentials (${reason}).`,
