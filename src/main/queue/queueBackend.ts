@@ -4,17 +4,15 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import type { QueueStatus } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
-import {
-  batchGroups,
-  type BatchItem,
-  type GenerationBackend,
-  type GenerationBatch,
-  type Made,
-} from '../pipeline/generationBackend.ts';
+import { batchGroups, type BatchItem, type GenerationBackend, type Made } from '../pipeline/generationBackend.ts';
 import type { ImageStore } from '../store/imageStore.ts';
 import { GENERATION_QUEUE, type GenerationResult, generationResultSchema, jobFor, jobId } from './generationJob.ts';
 import { checkRedisReachable, lostRedisError, queueConnection } from './redisConnection.ts';
 import { queueStatus } from './workerRegistry.ts';
+
+/** How long Redis may be gone before a batch stops with an error (its clients reconnect by themselves before). */
+const LOST_AFTER_MS = 10_000;
+const STATUS_EVERY_MS = 2000;
 
 /** How long closing the queue may wait for Redis before the connections are just dropped. */
 const CLOSE_GRACE_MS = 2000;
@@ -24,11 +22,8 @@ export const JOB_ATTEMPTS = 3;
 const BACKOFF_MS = 2000;
 
 export interface QueueBackendOptions {
-  /** Hears the queue's depth and workers every `statusEveryMs` while a batch is under way. */
+  /** Hears the queue's depth and workers every STATUS_EVERY_MS while a batch is under way. */
   readonly onStatus?: (status: QueueStatus) => void;
-  readonly statusEveryMs?: number;
-  /** How long Redis may be gone before the batch stops with an error (it reconnects by itself before). */
-  readonly lostAfterMs?: number;
   /** What the user runs to go on after a failure (e.g. `winnow run --resume --queue URL`). */
   readonly resumeHint: string;
 }
@@ -70,9 +65,8 @@ export async function openQueueBackend(
   monitor.on('error', () => {});
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 
-  const lostAfterMs = options.lostAfterMs ?? 10_000;
   /**
-   * Rejects when the batch is cancelled, or when Redis has been unreachable for `lostAfterMs` (from
+   * Rejects when the batch is cancelled, or when Redis has been unreachable for `LOST_AFTER_MS` (from
    * now if it already is): BullMQ's clients would wait for it for ever.
    */
   const stopWatch = (signal: AbortSignal | undefined) => {
@@ -80,7 +74,7 @@ export async function openQueueBackend(
     let end = () => {};
     const stopped = new Promise<never>((_, reject) => {
       const onClose = () => {
-        timer ??= setTimeout(() => reject(lostRedisError(url, `${options.resumeHint}.`)), lostAfterMs);
+        timer ??= setTimeout(() => reject(lostRedisError(url, `${options.resumeHint}.`)), LOST_AFTER_MS);
       };
       const onReady = () => {
         clearTimeout(timer);
@@ -149,7 +143,7 @@ export async function openQueueBackend(
           .then((status) => !settled && options.onStatus?.(status))
           .catch(() => undefined);
       void report();
-      const ticker = setInterval(report, options.statusEveryMs ?? 2000);
+      const ticker = setInterval(report, STATUS_EVERY_MS);
       try {
         // Every Redis command waits while Redis is away: the watch ends the wait when it stays away.
         await Promise.race([

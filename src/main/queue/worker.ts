@@ -38,7 +38,7 @@ export async function startWorker(url: string, options: WorkerOptions): Promise<
   const id = `${hostname()}-${process.pid}`;
   const models = new WorkerModels();
   const heartbeat = new WorkerHeartbeat(url, id, options.log);
-  const process_ = async (job: Job): Promise<GenerationResult> => {
+  const makeJob = async (job: Job): Promise<GenerationResult> => {
     const parsed = generationJobSchema.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(
@@ -68,7 +68,7 @@ export async function startWorker(url: string, options: WorkerOptions): Promise<
       images: pngs.map((png, k) => ({ seed: data.items[k]!.seed, png: png.toString('base64') })),
     };
   };
-  const worker = new Worker(GENERATION_QUEUE, process_, {
+  const worker = new Worker(GENERATION_QUEUE, makeJob, {
     connection: queueConnection(url),
     name: id,
     concurrency: options.concurrency,
