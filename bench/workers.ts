@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'bullmq';
@@ -209,7 +209,8 @@ try {
   const ingest = [await ingestInto('ingest-queue', 'queue'), await ingestInto('ingest-alone', 'writer alone')];
   await echo.close();
 
-  const cpu = `${cpus()[0]?.model ?? 'CPU'}, ${availableParallelism()} cores`;
+  // Other work on the machine shares its cores: the load average says how much.
+  const cpu = `${cpus()[0]?.model ?? 'CPU'}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end`;
   const base = rows[0]!.perSecond;
   const md = [
     '# Generation workers: throughput and the single writer’s ceiling',

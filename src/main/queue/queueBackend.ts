@@ -56,6 +56,8 @@ export async function openQueueBackend(
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   });
+  // Each job awaited listens for the queue closing: hundreds at once are expected, not a leak.
+  queue.setMaxListeners(0);
   const events = new QueueEvents(GENERATION_QUEUE, { connection });
   // Watches the connection (BullMQ's own clients reconnect silently) and reads worker records.
   const monitor = new Redis(url, { maxRetriesPerRequest: null });
