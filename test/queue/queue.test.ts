@@ -1,11 +1,30 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadFeatures } from '../../src/main/store/features.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
+import { getRun } from '../../src/main/store/runs.ts';
 import { openProject } from '../../src/main/store/project.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
 import { freePort, hasRedis, RedisServer, winnow, winnowDone } from '../helpers/queueProcesses.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
+
+/** Every instance's cached features under the run's encoder (the backbone), by image hash. */
+function cachedFeatures(dir: string) {
+  const project = openProject(dir, { readonly: true });
+  try {
+    const instances = listInstances(project.db);
+    const encoderId = (JSON.parse(getRun(project.db, instances[0]!.runId!)!.modelIds) as { encoder: string }).encoder;
+    const features = loadFeatures(
+      project.db,
+      encoderId,
+      instances.map((i) => i.imageHash),
+    );
+    return Object.fromEntries([...features].map(([hash, vector]) => [hash, Array.from(vector)]));
+  } finally {
+    project.close();
+  }
+}
 
 /** What must be the same whoever made an instance: its seed, image (content hash) and provenance. */
 function madeInstances(dir: string) {
@@ -36,6 +55,7 @@ describe.skipIf(!hasRedis)('generation through a queue on Redis, with worker pro
   let work: string;
   let env: Record<string, string>;
   let reference: ReturnType<typeof madeInstances>;
+  let referenceFeatures: ReturnType<typeof cachedFeatures>;
   let generated: ReturnType<typeof madeInstances>;
 
   const newProject = async (name: string) => {
@@ -61,6 +81,7 @@ describe.skipIf(!hasRedis)('generation through a queue on Redis, with worker pro
     const run = await winnowDone(['-p', ref, ...RUN], env);
     expect(run.code, run.output).toBe(0);
     reference = madeInstances(ref);
+    referenceFeatures = cachedFeatures(ref);
     expect(reference).toHaveLength(32);
     const gen = await newProject('generated');
     expect((await winnowDone(['-p', gen, ...GENERATE, '--epsilon', '0.5'], env)).code).toBe(0);
@@ -95,6 +116,9 @@ describe.skipIf(!hasRedis)('generation through a queue on Redis, with worker pro
     expect(await run.exited, run.output).toBe(0);
     expect(second.output).toContain(`took job ${killedJob}`);
     expect(madeInstances(dir)).toEqual(reference);
+    // The workers computed the backbone's features: the same the coordinator's embed stage makes.
+    expect(second.output).toMatch(/done job \S+ in [\d.]+ s, with tiny-encoder-fixture@[0-9a-f]{12} features/);
+    expect(cachedFeatures(dir)).toEqual(referenceFeatures);
     await second.kill('SIGTERM');
     await server.stop();
   }, 240_000);

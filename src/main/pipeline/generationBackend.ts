@@ -27,12 +27,19 @@ export interface GenerationBatch {
   readonly steps: number;
   /** Images per generator call (and per queue job): what fits in the generator's memory. */
   readonly batchSize: number;
+  /**
+   * The encoder whose features a queue's workers return with the images (saving the coordinator the
+   * embed stage's work); in this process the embed stage computes them as ever.
+   */
+  readonly features?: { readonly encoderId: string; readonly dim: number } | undefined;
 }
 
 /** An image made and stored in the project's image store (not yet recorded as an instance). */
 export interface Made {
   readonly seed: number;
   readonly image: StoredImage;
+  /** Its features under the batch's `features` encoder, when a worker computed them. */
+  readonly features?: Float32Array;
 }
 
 export interface ProduceHooks {

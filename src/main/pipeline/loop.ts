@@ -12,7 +12,7 @@ import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { writeTransaction } from '../store/database.ts';
-import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
+import { loadCheckpoint, saveCheckpoint, saveFeatures } from '../store/features.ts';
 import { findInstanceByHash, type Instance, instancesOfRun, listInstances } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
@@ -486,6 +486,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
       guidanceScale,
       steps,
       batchSize: generator.defaults.batchSize,
+      features: { encoderId: models.encoder.id, dim: models.encoder.dim },
     };
     classes.push({ cls, prompt: encoding.prompt, batch, perturbation: conditioned.perturbation });
   }
@@ -517,6 +518,8 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
           roundIndex: round,
         },
       ).duplicates;
+      const features = stored.flatMap(({ image, features: vector }) => (vector ? [{ hash: image.hash, vector }] : []));
+      saveFeatures(db, models.encoder.id, features);
     });
     made += stored.length;
     progress(made, total);

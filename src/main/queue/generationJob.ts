@@ -46,6 +46,8 @@ export const generationJobSchema = z
       .min(1),
     guidanceScale: z.number().nonnegative(),
     steps: z.number().int().positive(),
+    /** Also return each image's features under this encoder (name@weights hash). */
+    encoderId: z.string().min(1).optional(),
   })
   .strict();
 export type GenerationJob = z.infer<typeof generationJobSchema>;
@@ -55,7 +57,7 @@ export const generationResultSchema = z
   .object({
     worker: z.string(),
     generatorId: z.string(),
-    images: z.array(z.object({ seed: z.number().int(), png: base64 }).strict()),
+    images: z.array(z.object({ seed: z.number().int(), png: base64, features: base64.optional() }).strict()),
   })
   .strict();
 export type GenerationResult = z.infer<typeof generationResultSchema>;
@@ -86,6 +88,7 @@ export function jobFor(
     })),
     guidanceScale: batch.guidanceScale,
     steps: batch.steps,
+    ...(batch.features ? { encoderId: batch.features.encoderId } : {}),
   };
 }
 

@@ -6,7 +6,14 @@ import type { QueueStatus } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { batchGroups, type BatchItem, type GenerationBackend, type Made } from '../pipeline/generationBackend.ts';
 import type { ImageStore } from '../store/imageStore.ts';
-import { GENERATION_QUEUE, type GenerationResult, generationResultSchema, jobFor, jobId } from './generationJob.ts';
+import {
+  decodeFloats,
+  GENERATION_QUEUE,
+  type GenerationResult,
+  generationResultSchema,
+  jobFor,
+  jobId,
+} from './generationJob.ts';
 import { checkRedisReachable, lostRedisError, queueConnection } from './redisConnection.ts';
 import { queueStatus } from './workerRegistry.ts';
 
@@ -130,7 +137,7 @@ export async function openQueueBackend(
             `Fix what it says on the workers, then ${options.resumeHint}.`,
           );
         }
-        const made = await storeResult(images, generator.id, j.id, j.group, result);
+        const made = await storeResult(images, generator.id, j.id, j.group, result, j.batch.features?.dim);
         if (settled) return;
         hooks.onStored(j.index, made);
         done += made.length;
@@ -179,6 +186,8 @@ export async function storeResult(
   id: string,
   group: readonly BatchItem[],
   result: GenerationResult,
+  /** The features' length, when the job asked for them. */
+  featureDim?: number,
 ): Promise<Made[]> {
   const bad = (why: string) =>
     new WinnowError(
@@ -186,14 +195,21 @@ export async function storeResult(
       'Run the same Winnow version on the coordinator and the workers.',
     );
   if (result.generatorId !== generatorId) throw bad(`images made by ${result.generatorId}, not ${generatorId}`);
-  const bySeed = new Map(result.images.map((image) => [image.seed, image.png]));
+  const bySeed = new Map(result.images.map((image) => [image.seed, image]));
   if (result.images.length !== group.length || group.some((item) => !bySeed.has(item.seed)))
     throw bad(
       `seeds ${result.images.map((i) => i.seed).join(', ')} where ${group.map((i) => i.seed).join(', ')} were asked`,
     );
   return Promise.all(
     group.map(async (item) => {
-      const png = Buffer.from(bySeed.get(item.seed)!, 'base64');
+      const sent = bySeed.get(item.seed)!;
+      const png = Buffer.from(sent.png, 'base64');
+      let features: Float32Array | undefined;
+      if (featureDim !== undefined) {
+        features = sent.features === undefined ? undefined : decodeFloats(sent.features);
+        if (features?.length !== featureDim || features.some((v) => !Number.isFinite(v)))
+          throw bad(`no ${featureDim} finite features for seed ${item.seed}`);
+      }
       const meta = await sharp(png)
         .metadata()
         .catch(() => undefined);
@@ -203,6 +219,7 @@ export async function storeResult(
       return {
         seed: item.seed,
         image: { hash, width: meta.width, height: meta.height, channels: meta.channels, bytes: png.byteLength },
+        ...(features ? { features } : {}),
       };
     }),
   );

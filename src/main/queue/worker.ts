@@ -3,7 +3,13 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Generator, SamplingParams } from '../models/generator.ts';
 import { generationItem } from '../pipeline/generationBackend.ts';
 import { encodePng } from '../pipeline/storeImages.ts';
-import { batchOf, GENERATION_QUEUE, type GenerationResult, generationJobSchema } from './generationJob.ts';
+import {
+  batchOf,
+  encodeFloats,
+  GENERATION_QUEUE,
+  type GenerationResult,
+  generationJobSchema,
+} from './generationJob.ts';
 import { queueConnection } from './redisConnection.ts';
 import { WorkerHeartbeat } from './workerRegistry.ts';
 import { WorkerModels } from './workerModels.ts';
@@ -60,12 +66,22 @@ export async function startWorker(url: string, options: WorkerOptions): Promise<
       { guidanceScale: data.guidanceScale, steps: data.steps, batchSize: batch.items.length },
     );
     const pngs = await Promise.all(raw.map(encodePng));
+    // Features from the PNG bytes, as the coordinator's embed stage would read them from its store.
+    const encoder = data.encoderId === undefined ? undefined : await models.encoder(data.encoderId);
+    const features = encoder ? await encoder.encode(pngs) : undefined;
     heartbeat.finished(pngs.length);
-    options.log(`done job ${job.id} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    options.log(`done job ${job.id} in ${seconds} s${encoder ? `, with ${encoder.id} features` : ''}`);
     return {
       worker: id,
       generatorId: generator.id,
-      images: pngs.map((png, k) => ({ seed: data.items[k]!.seed, png: png.toString('base64') })),
+      images: pngs.map((png, k) => ({
+        seed: data.items[k]!.seed,
+        png: png.toString('base64'),
+        ...(encoder && features
+          ? { features: encodeFloats(features.subarray(k * encoder.dim, (k + 1) * encoder.dim)) }
+          : {}),
+      })),
     };
   };
   const worker = new Worker(GENERATION_QUEUE, makeJob, {
