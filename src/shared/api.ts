@@ -807,7 +807,38 @@ export type EngineEvent =
   /** Another project was opened: every view reloads. */
   | { readonly type: 'project'; readonly dir: string }
   /** How far the embeddings map's layout has got (it is computed once, then cached). */
-  | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number };
+  | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number }
+  /** The generation queue's depth and workers, every few seconds while a run generates through one. */
+  | { readonly type: 'queue'; readonly status: QueueStatus };
+
+/** A generation queue (`--queue redis://…`) as the Run screen shows it. */
+export interface QueueStatus {
+  /** The queue's Redis URL, any password replaced by ***. */
+  readonly url: string;
+  /** Jobs waiting for a worker, being worked, waiting to be retried (backoff), and failed for good. */
+  readonly depth: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly delayed: number;
+    readonly failed: number;
+  };
+  readonly workers: readonly QueueWorker[];
+}
+
+/** A worker (`winnow worker`) as it last reported itself. */
+export interface QueueWorker {
+  /** host-pid */
+  readonly id: string;
+  /** Whether it reported in the last few seconds. */
+  readonly alive: boolean;
+  /** The execution provider its generator runs on, and the adapter (or why not on a GPU). */
+  readonly provider: string;
+  readonly adapter: string;
+  readonly jobs: number;
+  readonly images: number;
+  /** Jobs finished per second over the last 30 seconds. */
+  readonly jobsPerSecond: number;
+}
 
 /** The embeddings map's stages: load features, find UMAP's neighbours, lay out, place the rest. */
 export type MapStage = 'features' | 'neighbours' | 'layout' | 'place';

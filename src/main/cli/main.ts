@@ -13,6 +13,7 @@ import { addModelCommands } from './modelCommands.ts';
 import { addServeCommand } from './serveCommand.ts';
 import { addIssuesCommand } from './issuesCommand.ts';
 import { addRemedyCommand } from './remedyCommand.ts';
+import { addWorkerCommand } from './workerCommand.ts';
 import { number } from './parse.ts';
 import { type WithProject, withProjectFor } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
@@ -156,6 +157,7 @@ function buildProgram(withProject: WithProject): Command {
   addServeCommand(program);
   addIssuesCommand(program, withProject);
   addRemedyCommand(program, withProject);
+  addWorkerCommand(program);
   return program;
 }
 

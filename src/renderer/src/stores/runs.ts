@@ -3,6 +3,7 @@ import {
   EMBEDDED_MODEL,
   type EngineEvent,
   type ModelInfo,
+  type QueueStatus,
   type Request,
   type RunDetail,
   type RunMetrics,
@@ -33,6 +34,8 @@ export const useRunStore = defineStore('runs', {
     } as StartRequest,
     state: null as RunState | null,
     progress: null as ProgressEvent | null,
+    /** The generation queue of the run going now, when it generates through one (`winnow serve --queue`). */
+    queue: null as QueueStatus | null,
     selected: null as number | null,
     metrics: null as RunMetrics | null,
     /** The selected run's own settings and per-round table. */
@@ -85,7 +88,10 @@ export const useRunStore = defineStore('runs', {
           await this.load();
           await this.select(event.event.runId);
         }
+      } else if (event.type === 'queue') {
+        this.queue = event.status;
       } else if (event.type === 'finished') {
+        this.queue = null;
         const detail = event.error ?? event.warning;
         this.message = `Run ${event.runId ?? ''} ${event.status}${detail ? `: ${detail}` : ''}.`;
         this.progress = null;
