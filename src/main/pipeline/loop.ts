@@ -439,7 +439,6 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   const { project, params, round, models } = r;
   const { db } = project;
   const { generator } = models;
-  const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = params.steps ?? generator.defaults.steps;
   const already = new Set(instancesOfRun(db, r.runId, round).map((i) => i.seed));
   const total = counts.reduce((a, b) => a + b, 0);
@@ -450,6 +449,8 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   const duplicateOf = new Set<number>();
   for (let c = 0; c < r.real.classes.length; c++) {
     const cls = r.real.classes[c]!;
+    // The run's scale, else the class's own (a remedy may set it), else the generator's default.
+    const guidanceScale = params.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
     const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
       (s) => !already.has(s),
     );
