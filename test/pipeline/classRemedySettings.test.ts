@@ -33,7 +33,9 @@ describe("a class's guidance scale", () => {
         3,
       ]);
       const guidanceOf = (ids: readonly number[]) =>
-        ids.map((id) => (JSON.parse(getInstance(project.db, id)!.genParams) as { guidanceScale: number }).guidanceScale);
+        ids.map(
+          (id) => (JSON.parse(getInstance(project.db, id)!.genParams) as { guidanceScale: number }).guidanceScale,
+        );
       expect(guidanceOf(asDefault.instanceIds)).toEqual(Array(2).fill(models.generator.defaults.guidanceScale));
       expect(guidanceOf(own.instanceIds)).toEqual([6, 6]);
       expect(guidanceOf(asked.instanceIds)).toEqual([3, 3]);
