@@ -71,7 +71,7 @@ describe('winnow remedy', () => {
       const project = openProject(dir);
       const shirt = findClass(project.db, 'shirt')!;
       // Three batches from the same seeds, one generate run each: none, the negative, stronger guidance.
-      const made = listInstances(project.db).filter((i) => i.labelId === shirt.id && i.seed >= 900);
+      const made = listInstances(project.db).filter((i) => i.labelId === shirt.id && (i.seed ?? 0) >= 900);
       const runs = [...new Set(made.map((i) => i.runId))];
       expect(runs).toHaveLength(3);
       const batches = runs.map((run) => made.filter((i) => i.runId === run));

@@ -57,7 +57,9 @@ export class Remedies {
       total: null as number | null,
     };
     this.current = running;
-    void this.run(choice, { ...remedy, prompting }, (stage, done, total) => Object.assign(running, { stage, done, total }));
+    void this.run(choice, { ...remedy, prompting }, (stage, done, total) =>
+      Object.assign(running, { stage, done, total }),
+    );
   }
 
   private async run(

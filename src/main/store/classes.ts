@@ -33,7 +33,8 @@ interface ClassRecord {
   guidance_scale: number | null;
 }
 
-const SELECT = 'SELECT id, name, prompt_templates, negative_prompt, disambiguation, budget_weight, guidance_scale FROM classes';
+const SELECT =
+  'SELECT id, name, prompt_templates, negative_prompt, disambiguation, budget_weight, guidance_scale FROM classes';
 
 function fromRecord(r: ClassRecord): ClassRow {
   return {

@@ -120,7 +120,11 @@ export const useIssuesStore = defineStore('issues', {
       const classId = this.remedy.classId;
       await guarded(this, async () => {
         const negativePrompt = this.remedyNegative.trim();
-        await api.remedyApply({ classId, count: this.remedyCount, ...(negativePrompt === '' ? {} : { negativePrompt }) });
+        await api.remedyApply({
+          classId,
+          count: this.remedyCount,
+          ...(negativePrompt === '' ? {} : { negativePrompt }),
+        });
         this.remedyUndone = false;
         await this.followRemedy();
         const job = this.remedyJob;
