@@ -9,6 +9,7 @@ import {
   proposeRemedy,
   REMEDY_KINDS,
   trialRemedies,
+  triedKinds,
 } from '../../src/main/pipeline/remedy.ts';
 import { defaultScoreOptions, scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { type ClassRow, findClass, getClass, updateClass } from '../../src/main/store/classes.ts';
@@ -120,13 +121,13 @@ describe('chooseRemedy', () => {
       ]),
     ).toBeNull();
     expect(chooseRemedy(agree(0, 0), [{ kind: 'negative', agreement: agree(0, 0) }])).toBeNull();
+    expect(chooseRemedy(agree(0, 0), [{ kind: 'negative', agreement: agree(3) }])).toBeNull();
   });
 });
 
 describe('the remedy kinds', () => {
   it('offer the disambiguation only to generators that follow text, and try fewer budget on no batch', () => {
-    const tried = (followsStyle: boolean) =>
-      REMEDY_KINDS.filter((k) => k.appliesTo({ followsStyle }) && k.untriable === undefined).map((k) => k.kind);
+    const tried = (followsStyle: boolean) => triedKinds({ followsStyle }).map((k) => k.kind);
     expect(tried(false)).toEqual(['negative', 'guidance']);
     expect(tried(true)).toEqual(['negative', 'guidance', 'disambiguation']);
     expect(REMEDY_KINDS.find((k) => k.kind === 'budget')?.untriable).toMatch(/how many/);

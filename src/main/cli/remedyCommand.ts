@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { HeadAgreement, RemedyOutcome } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
-import { proposeRemedy, REMEDY_KINDS, type RemedyRequest, trialRemedies } from '../pipeline/remedy.ts';
+import { proposeRemedy, type RemedyRequest, trialRemedies, triedKinds } from '../pipeline/remedy.ts';
 import { findClass, listClasses } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
 import { generatorPrompting } from '../service/generatorPrompting.ts';
@@ -58,7 +58,7 @@ export function addRemedyCommand(program: Command, withProject: WithProject): vo
           checkModelChoice(choice);
           const prompting = generatorPrompting(options.model);
           if (!options.apply) {
-            const kinds = REMEDY_KINDS.filter((k) => k.appliesTo(prompting) && k.untriable === undefined);
+            const kinds = triedKinds(prompting);
             console.log(
               options.json
                 ? JSON.stringify(proposal, null, 2)

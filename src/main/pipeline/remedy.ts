@@ -161,6 +161,11 @@ export const REMEDY_KINDS: readonly RemedyKindRow[] = [
   },
 ];
 
+/** The remedies a trial makes a batch with on a generator with these capabilities. */
+export function triedKinds(prompting: Pick<GeneratorPrompting, 'followsStyle'>): RemedyKindRow[] {
+  return REMEDY_KINDS.filter((row) => row.appliesTo(prompting) && row.untriable === undefined);
+}
+
 /** `current` with "not a <class>" added, unless it says so already. */
 export function disambiguationExcluding(current: string, className: string): string {
   const text = current.trim();
@@ -174,12 +179,14 @@ const percent = (a: HeadAgreement) => `${(100 * share(a)).toFixed(1)}%`;
 
 /**
  * The remedy to propose: the trial that raised agreement above the batch without a remedy most, or
- * null when none raised it (a tie keeps the class as it is).
+ * null when none raised it (a tie keeps the class as it is), or when there is nothing to compare
+ * with (the batch without a remedy repeated images already in the project, so none is new).
  */
 export function chooseRemedy(
   baseline: HeadAgreement,
   trials: readonly { readonly kind: RemedyKind; readonly agreement: HeadAgreement }[],
 ): RemedyKind | null {
+  if (baseline.suggested === 0) return null;
   let best: { kind: RemedyKind; share: number } | null = null;
   for (const t of trials) {
     if (t.agreement.suggested === 0) continue;
@@ -233,14 +240,17 @@ export async function trialRemedies(
     row.kind === 'negative' && request.negativePrompt !== undefined
       ? request.negativePrompt.trim()
       : row.value(original, confusedWith, defaultGuidance);
-  const applicable = REMEDY_KINDS.filter((row) => row.appliesTo(request.prompting));
-  const tried = applicable.filter((row) => row.untriable === undefined);
+  const tried = triedKinds(request.prompting);
   const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
   const batches = [null, ...tried];
   const made: { runId: number; instanceIds: readonly number[] }[] = [];
   try {
     for (const [b, row] of batches.entries()) {
-      updateClass(db, original.id, row === null ? {} : { [row.setting]: valueOf(row) });
+      // The class as it was, with this batch's remedy only.
+      updateClass(db, original.id, {
+        ...settingsOf(original),
+        ...(row === null ? {} : { [row.setting]: valueOf(row) }),
+      });
       made.push(
         await generateInstances(
           project,
@@ -252,7 +262,6 @@ export async function trialRemedies(
           },
         ),
       );
-      updateClass(db, original.id, settingsOf(original));
     }
   } finally {
     updateClass(db, original.id, settingsOf(original));
