@@ -577,7 +577,7 @@ export interface RemedyTrial {
   readonly agreement: HeadAgreement;
 }
 
-/** The class settings a remedy changed, as they were before (to put back). */
+/** Class settings a remedy changes: as they were before (to put back), or as it would set them. */
 export interface RemedyUndo {
   readonly negativePrompt?: string;
   readonly guidanceScale?: number | null;
@@ -602,8 +602,17 @@ export interface RemedyOutcome {
     readonly agreement: HeadAgreement;
   };
   readonly trials: readonly RemedyTrial[];
-  /** Remedies not tried, with why (the generator cannot take it, or a batch cannot show it). */
-  readonly notTried: readonly { readonly kind: RemedyKind; readonly label: string; readonly why: string }[];
+  /**
+   * Remedies not tried, with why (the generator cannot take it, or a batch cannot show it); one the
+   * generator can take comes with its change in words and the setting to apply it by hand.
+   */
+  readonly notTried: readonly {
+    readonly kind: RemedyKind;
+    readonly label: string;
+    readonly why: string;
+    readonly change?: string;
+    readonly apply?: RemedyUndo;
+  }[];
   readonly chosen: RemedyKind | null;
   /** The chosen remedy's change in words, and the settings to restore to undo it; null when none was applied. */
   readonly applied: string | null;

@@ -126,7 +126,9 @@ describe('the remedy panel in Chromium', () => {
     expect(await row('Stronger guidance').innerText()).toContain(
       `guidance scale 4\t${percent(agreeing[2]!, 3)}\t${agreeing[2]} of 3`,
     );
-    expect(await panel.innerText()).toContain('Not tried: Disambiguation naming what the class is not');
+    expect(await panel.innerText()).toContain(
+      'Not tried: Disambiguation naming what the class is not (the generator does not follow the wording of a prompt).',
+    );
     await expect.poll(() => panel.innerText()).toMatch(/not accuracy: audit shirt on the Audit screen/);
     await page.screenshot({ path: join(OUTPUT, 'remedy.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -157,6 +159,12 @@ describe('the remedy panel in Chromium', () => {
       expect(getClass(project.db, shirt)).toMatchObject({ negativePrompt: '', guidanceScale: null });
       await expect.poll(() => undo.count()).toBe(0);
     }
+
+    // Fewer budget, which no batch can show, is applied by hand as proposed.
+    await panel.getByRole('button', { name: 'Apply budget weight 0.5' }).click();
+    await page.getByRole('status').getByText('Applied budget weight 0.5.').waitFor();
+    expect(getClass(project.db, shirt).budgetWeight).toBe(0.5);
+    await expect.poll(() => panel.getByRole('button', { name: 'Apply budget weight 0.5' }).count()).toBe(0);
 
     // The pointer leads to the Audit screen.
     await panel.getByRole('link', { name: 'Audit' }).click();

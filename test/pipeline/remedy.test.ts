@@ -160,7 +160,16 @@ describe('trialRemedies', () => {
       ['guidance', `guidance scale ${models.generator.defaults.guidanceScale * 1.6}`],
       ['disambiguation', 'disambiguation "not a t-shirt"'],
     ]);
-    expect(outcome.notTried.map((n) => n.kind)).toEqual(['budget']);
+    // Fewer budget comes as a change to apply by hand: no batch shows it.
+    expect(outcome.notTried).toEqual([
+      {
+        kind: 'budget',
+        label: 'Fewer budget for the class',
+        why: expect.stringMatching(/how many/),
+        change: 'budget weight 0.5',
+        apply: { budgetWeight: 0.5 },
+      },
+    ]);
     // Each batch was made with its remedy only, from the same seeds.
     const made = (ids: readonly number[]) => ids.map((i) => getInstance(project.db, i)!);
     const [negative, guidance, disambiguation] = outcome.trials.map((t) => made(t.instanceIds));

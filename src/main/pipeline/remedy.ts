@@ -290,11 +290,17 @@ export async function trialRemedies(
     before: proposal.agreement,
     baseline: { generateRunId: made[0]!.runId, instanceIds: made[0]!.instanceIds, agreement: baseline },
     trials,
-    notTried: REMEDY_KINDS.filter((r) => !tried.includes(r)).map((r) => ({
-      kind: r.kind,
-      label: r.label,
-      why: r.untriable ?? 'the generator does not follow the wording of a prompt',
-    })),
+    notTried: REMEDY_KINDS.filter((r) => !tried.includes(r)).map((r) =>
+      r.appliesTo(request.prompting)
+        ? {
+            kind: r.kind,
+            label: r.label,
+            why: r.untriable!,
+            change: r.describe(valueOf(r)),
+            apply: { [r.setting]: valueOf(r) },
+          }
+        : { kind: r.kind, label: r.label, why: 'the generator does not follow the wording of a prompt' },
+    ),
     chosen,
     applied: best?.change ?? null,
     verdict:

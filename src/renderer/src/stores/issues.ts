@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import type {
   InstanceSummary,
   LabelIssues,
+  RemedyKind,
   RemedyProposal,
   RemedyState,
   SuggestedInstanceSummary,
@@ -39,6 +40,8 @@ export const useIssuesStore = defineStore('issues', {
     remedyJob: { state: 'idle' } as RemedyState,
     /** Whether the applied remedy of the finished job was undone. */
     remedyUndone: false,
+    /** The remedies not tried that were applied by hand since the job finished. */
+    remedyAppliedByHand: [] as RemedyKind[],
   }),
   getters: {
     /** The count of a cell (0 when empty). */
@@ -126,6 +129,7 @@ export const useIssuesStore = defineStore('issues', {
           ...(negativePrompt === '' ? {} : { negativePrompt }),
         });
         this.remedyUndone = false;
+        this.remedyAppliedByHand = [];
         await this.followRemedy();
         const job = this.remedyJob;
         if (job.state === 'failed') this.error = job.fix ? `${job.error} ${job.fix}` : job.error;
@@ -142,6 +146,20 @@ export const useIssuesStore = defineStore('issues', {
         await api.updateClass({ id: classId, ...undo });
         this.remedyUndone = true;
         this.message = `Undid the remedy (${applied}).`;
+        this.remedy = await api.remedyProposal({ classId });
+      });
+    },
+    /** Applies a remedy the job could not try on a batch (fewer budget) as the job proposed it. */
+    async applyUntried(kind: RemedyKind) {
+      const job = this.remedyJob;
+      if (job.state !== 'done') return;
+      const untried = job.outcome.notTried.find((n) => n.kind === kind);
+      if (untried?.apply === undefined) return;
+      const { classId } = job.outcome;
+      await guarded(this, async () => {
+        await api.updateClass({ id: classId, ...untried.apply });
+        this.remedyAppliedByHand = [...this.remedyAppliedByHand, kind];
+        this.message = `Applied ${untried.change}.`;
         this.remedy = await api.remedyProposal({ classId });
       });
     },
