@@ -64,7 +64,8 @@ export async function generateInstances(
   }
   if (!Number.isInteger(request.count) || request.count < 1)
     throw new WinnowError(`--count must be a positive whole number, not ${request.count}.`);
-  const guidanceScale = request.guidanceScale ?? generator.defaults.guidanceScale;
+  // The request's scale, else the class's own (a remedy may set it), else the generator's default.
+  const guidanceScale = request.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = request.steps ?? generator.defaults.steps;
   const epsilon = request.epsilon ?? 0;
   const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);

@@ -448,7 +448,6 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   const { project, params, round, models } = r;
   const { db } = project;
   const { generator } = models;
-  const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = params.steps ?? generator.defaults.steps;
   const sampling = generator.sampling(steps);
   const already = new Set(instancesOfRun(db, r.runId, round).map((i) => i.seed));
@@ -462,6 +461,8 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   const classes: { cls: ClassRow; prompt: string; batch: GenerationBatch; perturbation: Perturbation }[] = [];
   for (let c = 0; c < r.real.classes.length; c++) {
     const cls = r.real.classes[c]!;
+    // The run's scale, else the class's own (a remedy may set it), else the generator's default.
+    const guidanceScale = params.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
     const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
       (s) => !already.has(s),
     );

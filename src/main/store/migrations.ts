@@ -350,6 +350,14 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    description: "a class's own guidance scale (a remedy for a confused class)",
+    // NULL: the generator's default (or the run's), which is what every class had before.
+    sql: /* sql */ `
+      ALTER TABLE classes ADD COLUMN guidance_scale REAL CHECK (guidance_scale IS NULL OR guidance_scale >= 1);
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;
