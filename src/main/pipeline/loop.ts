@@ -512,7 +512,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
         {
           epsilon: params.epsilon,
           generatorId: generator.id,
-          guidanceScale,
+          guidanceScale: batch.guidanceScale,
           steps,
           sampling,
           runId: r.runId,
