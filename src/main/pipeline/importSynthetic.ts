@@ -1,15 +1,19 @@
 import { join } from 'node:path';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
-import { type Db, writeTransaction } from '../store/database.ts';
-import { recordImage } from '../store/images.ts';
+import type { Db } from '../store/database.ts';
 import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
-import { recordScores, type ScoreEntry } from '../store/scores.ts';
-import { type ImageFolderFile, scanImageFolder } from './imageFolder.ts';
-import { dropDuplicates, ingestFiles } from './ingest.ts';
-import type { ImportProgress, ImportReport, Skipped } from './report.ts';
-import { METADATA_FILE, type MetadataEntry, readSyntheticMetadata } from './syntheticMetadata.ts';
+import { recordScores } from '../store/scores.ts';
+import { importChunked } from './chunkedImport.ts';
+import { type ImageFolderFile, walkImageFolder } from './imageFolder.ts';
+import type { ImportOptions, ImportReport, Skipped } from './report.ts';
+import {
+  METADATA_FILE,
+  type MetadataEntry,
+  readSyntheticMetadata,
+  type SyntheticMetadata,
+} from './syntheticMetadata.ts';
 
 /**
  * The label and the made-for class of a file from its folder and its metadata line: `label` must
@@ -53,88 +57,89 @@ function labelsOf(
   return { label: folder, madeFor };
 }
 
+/** What an import stages for a synthetic file: its label, the class it was made for, and its metadata line. */
+interface SyntheticRow {
+  readonly labelId: number;
+  readonly classId: number;
+  readonly meta: SyntheticMetadata | null;
+}
+
 /**
  * Imports synthetic images made by any tool: an ImageFolder whose folder names are the labels
  * (which must be classes of the project), with optional provenance, pseudo-labels and scores in
  * metadata.jsonl. A file whose metadata line is bad is left out with the line's reason, so that
  * fixing the line and importing again brings it in whole. The import is recorded as a run, so every
- * instance can be traced to it.
+ * instance can be traced to it. It reads in chunks and commits at once (chunkedImport.ts); the
+ * metadata file is held whole while it runs.
  */
 export async function importSynthetic(
   project: Project,
   dir: string,
-  onProgress?: ImportProgress,
+  options: ImportOptions = {},
 ): Promise<ImportReport & { runId: number }> {
   const { db } = project;
-  const scan = await scanImageFolder(dir, [METADATA_FILE]);
   const metadata = await readSyntheticMetadata(join(dir, METADATA_FILE));
-  const skipped: Skipped[] = [...scan.skipped, ...metadata.skipped];
-
+  const skipped: Skipped[] = [...metadata.skipped];
   const known = listClasses(db).map((c) => c.name);
-  const files: ImageFolderFile[] = [];
-  const labels = new Map<string, { label: ClassRow; madeFor: ClassRow }>();
-  for (const file of scan.files) {
-    const folder = findClass(db, file.label);
-    if (folder === undefined) {
-      skipped.push({
-        path: file.path,
-        reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
-      });
-      continue;
-    }
-    if (metadata.refused.has(file.relativePath)) continue; // its bad line is reported
-    const resolved = labelsOf(db, file, folder, metadata.entries.get(file.relativePath), known);
-    if ('reason' in resolved) {
-      skipped.push(resolved);
-      continue;
-    }
-    labels.set(file.relativePath, resolved);
-    files.push(file);
-  }
-  const scanned = new Set(scan.files.map((f) => f.relativePath));
+  const matched = new Set<string>();
+  const result = await importChunked<SyntheticRow, { imported: number; runId: number }>(
+    project,
+    () => walkImageFolder(dir, [METADATA_FILE]),
+    {
+      prepare(file) {
+        matched.add(file.relativePath);
+        const folder = findClass(db, file.label);
+        if (folder === undefined)
+          return {
+            path: file.path,
+            reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
+          };
+        if (metadata.refused.has(file.relativePath)) return null; // its bad line is reported
+        const meta = metadata.entries.get(file.relativePath);
+        const resolved = labelsOf(db, file, folder, meta, known);
+        if ('reason' in resolved) return resolved;
+        return { row: { labelId: resolved.label.id, classId: resolved.madeFor.id, meta: meta?.data ?? null } };
+      },
+      commit() {
+        const runId = createRun(db, 'import', { dir });
+        return {
+          write({ image, path, row: { labelId, classId, meta } }) {
+            const instanceId = insertInstance(db, {
+              imageHash: image.hash,
+              classId,
+              labelId,
+              source: 'imported',
+              sourcePath: path,
+              prompt: meta?.prompt ?? '',
+              negativePrompt: meta?.negative_prompt ?? '',
+              seed: meta?.seed ?? null,
+              epsilon: meta?.epsilon ?? 0,
+              perturbation: null,
+              generatorId: meta?.generator ?? '',
+              genParams: JSON.stringify(meta?.gen_params ?? {}),
+              runId,
+              roundIndex: null,
+              status: meta?.status ?? 'pending',
+              override: meta?.override ?? null,
+            });
+            const scores = Object.entries(meta?.scores ?? {});
+            if (scores.length > 0)
+              recordScores(
+                db,
+                scores.map(([kind, value]) => ({ instanceId, kind, value, runId, roundIndex: null })),
+              );
+          },
+          finish(imported) {
+            finishRun(db, runId, 'done');
+            return { imported, runId };
+          },
+        };
+      },
+    },
+    options,
+  );
   for (const [name, entry] of metadata.entries) {
-    if (!scanned.has(name)) {
-      skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
-    }
+    if (!matched.has(name)) skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
   }
-  const ingested = await ingestFiles(files, project.images, onProgress);
-  skipped.push(...ingested.skipped);
-
-  return writeTransaction(db, () => {
-    const runId = createRun(db, 'import', { dir });
-    const { fresh, skipped: duplicates } = dropDuplicates(db, ingested.ingested);
-    skipped.push(...duplicates);
-    const scores: ScoreEntry[] = [];
-    for (const { item, image } of fresh) {
-      const meta = metadata.entries.get(item.relativePath)?.data;
-      const resolved = labels.get(item.relativePath);
-      if (resolved === undefined) continue; // left out above
-      const { label, madeFor } = resolved;
-      recordImage(db, image);
-      const instanceId = insertInstance(db, {
-        imageHash: image.hash,
-        classId: madeFor.id,
-        labelId: label.id,
-        source: 'imported',
-        sourcePath: item.path,
-        prompt: meta?.prompt ?? '',
-        negativePrompt: meta?.negative_prompt ?? '',
-        seed: meta?.seed ?? null,
-        epsilon: meta?.epsilon ?? 0,
-        perturbation: null,
-        generatorId: meta?.generator ?? '',
-        genParams: JSON.stringify(meta?.gen_params ?? {}),
-        runId,
-        roundIndex: null,
-        status: meta?.status ?? 'pending',
-        override: meta?.override ?? null,
-      });
-      for (const [kind, value] of Object.entries(meta?.scores ?? {})) {
-        scores.push({ instanceId, kind, value, runId, roundIndex: null });
-      }
-    }
-    recordScores(db, scores);
-    finishRun(db, runId, 'done');
-    return { imported: fresh.length, classesCreated: [], skipped, runId };
-  });
+  return { imported: result.imported, classesCreated: [], skipped: [...skipped, ...result.skipped], chunks: result.chunks, runId: result.runId };
 }

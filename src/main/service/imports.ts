@@ -114,8 +114,8 @@ export class Imports {
       const before = countsByClass(this.project, job);
       const report =
         job.split === null
-          ? await importSynthetic(this.project, job.folder, onProgress)
-          : await importReal(this.project, job.folder, job.split, onProgress);
+          ? await importSynthetic(this.project, job.folder, { onProgress })
+          : await importReal(this.project, job.folder, job.split, { onProgress });
       this.current = { state: 'done', job, report: summaryOf(report, before, countsByClass(this.project, job)) };
     } catch (error) {
       const e = error as Error;

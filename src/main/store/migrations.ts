@@ -304,6 +304,38 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX label_suggestions_label ON label_suggestions (label_id, probability);
     `,
   },
+  {
+    version: 7,
+    description: 'imports staged chunk by chunk, invisible until they commit',
+    // An import of a million images cannot hold its rows in memory until one transaction writes
+    // them, nor commit chunk by chunk where the review and exports would see half of it. Each chunk
+    // is staged here (its images already in the store), and one transaction at the end moves the
+    // staged rows into instances or real_samples and deletes them (pipeline/chunkedImport.ts). A
+    // killed import leaves only staged rows, which no screen or export reads; the next import (or
+    // opening the project) drops them once their process is gone (pid dead here, or no heartbeat).
+    sql: /* sql */ `
+      CREATE TABLE pending_imports (
+        id           INTEGER PRIMARY KEY,
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE import_staging (
+        import_id  INTEGER NOT NULL REFERENCES pending_imports (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL, -- the file's place in the import's order
+        image_hash TEXT NOT NULL,
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        channels   INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        path       TEXT NOT NULL, -- the file it was read from
+        row        TEXT NOT NULL, -- JSON: what the importer writes for it on commit
+        PRIMARY KEY (import_id, seq),
+        UNIQUE (import_id, image_hash)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;
