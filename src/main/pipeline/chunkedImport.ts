@@ -101,7 +101,7 @@ export async function importChunked<R, T>(
       const staged = stagedCount(db, importId);
       let imported = 0;
       let written = 0;
-      for (let page = stagedPage<R>(db, importId, 0, COMMIT_PAGE); page.length > 0; ) {
+      for (let page = stagedPage<R>(db, importId, 0, COMMIT_PAGE); page.length > 0;) {
         for (const file of page) {
           const reason = duplicateReason(db, file.image.hash);
           if (reason !== undefined) skipped.push({ path: file.path, reason });

@@ -8,7 +8,13 @@ import { checkFolderPath } from '../store/atomicFile.ts';
 import { listClasses } from '../store/classes.ts';
 import { latestVerdicts } from '../store/curation.ts';
 import { recordExport } from '../store/exports.ts';
-import { countInstances, effectiveStatus, type Instance, type InstanceStatus, instancesAfter } from '../store/instances.ts';
+import {
+  countInstances,
+  effectiveStatus,
+  type Instance,
+  type InstanceStatus,
+  instancesAfter,
+} from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { latestScores, scoreKinds } from '../store/scores.ts';
 import { imageSize } from '../store/images.ts';
@@ -56,7 +62,7 @@ async function* selected(
   const status = options.status ?? 'accepted';
   const filter = status === 'all' ? {} : { status };
   const labels = options.labelIds ? new Set(options.labelIds) : undefined;
-  for (let page = instancesAfter(project.db, filter, 0, EXPORT_PAGE); page.length > 0; ) {
+  for (let page = instancesAfter(project.db, filter, 0, EXPORT_PAGE); page.length > 0;) {
     const scores = latestScores(project.db, page[0]!.id, page.at(-1)!.id);
     yield page
       .filter(
@@ -189,16 +195,16 @@ export async function exportDataset(
     throw error;
   }
   recordExport(db, {
-      destination: dest,
-      formats: [...formats],
-      filter: {
-        status,
-        labelIds: options.labelIds ?? null,
-        minContribution: options.minContribution ?? null,
-        minScore: options.minScore ?? null,
-      },
-      counts: { instances: exported, ...perClass },
-    });
+    destination: dest,
+    formats: [...formats],
+    filter: {
+      status,
+      labelIds: options.labelIds ?? null,
+      minContribution: options.minContribution ?? null,
+      minScore: options.minScore ?? null,
+    },
+    counts: { instances: exported, ...perClass },
+  });
   return { destination: dest, instances: exported, perClass, files };
 }
 
@@ -363,7 +369,8 @@ class ExportFiles {
       await part.close();
       this.handles.delete(COCO_ANNOTATIONS_PART);
       await coco.write('],"annotations":[');
-      for await (const piece of createReadStream(join(this.dir, COCO_ANNOTATIONS_PART))) await coco.write(piece as Buffer);
+      for await (const piece of createReadStream(join(this.dir, COCO_ANNOTATIONS_PART)))
+        await coco.write(piece as Buffer);
       await coco.write(']}');
       await rm(join(this.dir, COCO_ANNOTATIONS_PART));
     }

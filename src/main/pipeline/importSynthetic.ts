@@ -139,7 +139,14 @@ export async function importSynthetic(
     options,
   );
   for (const [name, entry] of metadata.entries) {
-    if (!matched.has(name)) skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
+    if (!matched.has(name))
+      skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
   }
-  return { imported: result.imported, classesCreated: [], skipped: [...skipped, ...result.skipped], chunks: result.chunks, runId: result.runId };
+  return {
+    imported: result.imported,
+    classesCreated: [],
+    skipped: [...skipped, ...result.skipped],
+    chunks: result.chunks,
+    runId: result.runId,
+  };
 }

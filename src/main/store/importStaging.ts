@@ -60,21 +60,32 @@ export function stageFiles<R>(db: Db, importId: number, files: Iterable<StagedFi
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const { seq, image, path, row } of files)
-    insert.run(importId, seq, image.hash, image.width, image.height, image.channels, image.bytes, path, JSON.stringify(row));
+    insert.run(
+      importId,
+      seq,
+      image.hash,
+      image.width,
+      image.height,
+      image.channels,
+      image.bytes,
+      path,
+      JSON.stringify(row),
+    );
 }
 
 /** The file already staged with this image in the import, if any. */
 export function stagedPathOf(db: Db, importId: number, hash: string): string | undefined {
   return db
-    .prepare<[number, string], { path: string }>('SELECT path FROM import_staging WHERE import_id = ? AND image_hash = ?')
+    .prepare<[number, string], { path: string }>(
+      'SELECT path FROM import_staging WHERE import_id = ? AND image_hash = ?',
+    )
     .get(importId, hash)?.path;
 }
 
 export function stagedCount(db: Db, importId: number): number {
   return (
-    db
-      .prepare<[number], { n: number }>('SELECT count(*) AS n FROM import_staging WHERE import_id = ?')
-      .get(importId)?.n ?? 0
+    db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM import_staging WHERE import_id = ?').get(importId)
+      ?.n ?? 0
   );
 }
 
@@ -83,7 +94,16 @@ export function stagedPage<R>(db: Db, importId: number, afterSeq: number, limit:
   return db
     .prepare<
       [number, number, number],
-      { seq: number; hash: string; width: number; height: number; channels: number; bytes: number; path: string; row: string }
+      {
+        seq: number;
+        hash: string;
+        width: number;
+        height: number;
+        channels: number;
+        bytes: number;
+        path: string;
+        row: string;
+      }
     >(
       `SELECT seq, image_hash AS hash, width, height, channels, bytes, path, row FROM import_staging
        WHERE import_id = ? AND seq > ? ORDER BY seq LIMIT ?`,

@@ -185,6 +185,32 @@ export function countInstances(db: Db, filter: InstanceFilter = {}): number {
   );
 }
 
+/** How many instances each pseudo-label has, of those with the effective status (all when none): label id → count. */
+export function countByLabel(db: Db, status?: InstanceStatus): Map<number, number> {
+  const rows = db
+    .prepare<{ status: string | null }, { labelId: number; n: number }>(
+      `SELECT label_id AS labelId, count(*) AS n FROM instances
+       WHERE :status IS NULL OR coalesce(override, status) = :status GROUP BY label_id`,
+    )
+    .all({ status: status ?? null });
+  return new Map(rows.map((r) => [r.labelId, r.n]));
+}
+
+/**
+ * The ids of a class's instances (of the effective status, when given) by their latest score of a
+ * kind, lowest first, unscored ones last, ties by id: an audit's strata, as numbers, not rows.
+ */
+export function idsOfClassByScore(db: Db, labelId: number, kind: string, status?: InstanceStatus): number[] {
+  return db
+    .prepare<{ labelId: number; kind: string; status: string | null }, { id: number }>(
+      `SELECT i.id FROM instances i LEFT JOIN latest_scores ls ON ls.instance_id = i.id AND ls.kind = :kind
+       WHERE i.label_id = :labelId AND (:status IS NULL OR coalesce(i.override, i.status) = :status)
+       ORDER BY ls.value IS NULL, ls.value, i.id`,
+    )
+    .all({ labelId, kind, status: status ?? null })
+    .map((r) => r.id);
+}
+
 /** The instances a run made, in id order; only those of one round when `round` is given. */
 export function instancesOfRun(db: Db, runId: number, round?: number): Instance[] {
   return db
