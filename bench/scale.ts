@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { demoClassName } from '../src/main/pipeline/demo.ts';
@@ -111,7 +111,7 @@ async function review(project: string, className: string): Promise<{ seconds: nu
 }
 
 // Sizes measured before (another invocation) stay in the results, unless measured again now.
-const out = join(root, args.out);
+const out = resolve(root, args.out);
 const results: Measured[] = existsSync(`${out}.json`)
   ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as Measured[]).filter((r) => !sizes.includes(r.size))
   : [];

@@ -29,7 +29,7 @@ const COMMIT_PAGE = 5000;
 /** How one kind of import (real, synthetic) turns files into rows. */
 export interface Importer<R, T> {
   /** The row to stage for a file, a reason to leave it out, or null when it is left out and already reported. */
-  prepare(file: ImageFolderFile): { row: R } | Skipped | null;
+  rowOf(file: ImageFolderFile): { row: R } | Skipped | null;
   /**
    * Inside the commit's transaction: the writer of each staged file (its image is recorded already)
    * and, once all are written, the import's result from the number written.
@@ -86,7 +86,7 @@ export async function importChunked<R, T>(
       chunk = [];
     };
     for await (const entry of walk()) {
-      const prepared = isSkipped(entry) ? entry : importer.prepare(entry);
+      const prepared = isSkipped(entry) ? entry : importer.rowOf(entry);
       if (prepared === null || 'reason' in prepared) {
         if (prepared !== null) skipped.push(prepared);
         onProgress?.(++done, total, 'read');

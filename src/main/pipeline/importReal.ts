@@ -23,7 +23,7 @@ export async function importReal(
     project,
     () => walkImageFolder(dir),
     {
-      prepare(file) {
+      rowOf(file) {
         try {
           checkClassName(file.label);
           return { row: { label: file.label } };

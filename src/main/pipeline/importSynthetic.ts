@@ -86,7 +86,7 @@ export async function importSynthetic(
     project,
     () => walkImageFolder(dir, [METADATA_FILE]),
     {
-      prepare(file) {
+      rowOf(file) {
         matched.add(file.relativePath);
         const folder = findClass(db, file.label);
         if (folder === undefined)
