@@ -28,6 +28,8 @@ const COMMIT_PAGE = 5000;
 
 /** How one kind of import (real, synthetic) turns files into rows. */
 export interface Importer<R, T> {
+  /** Once the import is pending, before the walk: what it stages besides images (a synthetic import's metadata). */
+  begin?(importId: number): Promise<void>;
   /** The row to stage for a file, a reason to leave it out, or null when it is left out and already reported. */
   rowOf(file: ImageFolderFile): { row: R } | Skipped | null;
   /**
@@ -66,6 +68,7 @@ export async function importChunked<R, T>(
   let seq = 0;
   let chunks = 0;
   try {
+    await importer.begin?.(importId);
     onProgress?.(0, total, 'read');
     let chunk: { path: string; row: R }[] = [];
     const flush = async () => {
@@ -115,8 +118,9 @@ export async function importChunked<R, T>(
         onProgress?.(written, staged, 'commit');
         page = stagedPage<R>(db, importId, page.at(-1)!.seq, COMMIT_PAGE);
       }
+      const outcome = finish(imported);
       dropPendingImport(db, importId);
-      return finish(imported);
+      return outcome;
     });
     return { ...result, skipped, chunks };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
-import type { Db } from '../store/database.ts';
+import { type Db, writeTransaction } from '../store/database.ts';
 import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
@@ -10,10 +10,11 @@ import { type ImageFolderFile, walkImageFolder } from './imageFolder.ts';
 import type { ImportOptions, ImportReport, Skipped } from './report.ts';
 import {
   METADATA_FILE,
-  type MetadataEntry,
+  type MetadataLine,
   readSyntheticMetadata,
   type SyntheticMetadata,
 } from './syntheticMetadata.ts';
+import { hasStagedMetadata, stageMetadata, takeStagedMetadata, unmatchedMetadata } from '../store/importStaging.ts';
 
 /**
  * The label and the made-for class of a file from its folder and its metadata line: `label` must
@@ -24,7 +25,7 @@ function labelsOf(
   db: Db,
   file: ImageFolderFile,
   folder: ClassRow,
-  meta: MetadataEntry | undefined,
+  meta: { readonly where: string; readonly data: SyntheticMetadata } | undefined,
   known: readonly string[],
 ): { label: ClassRow; madeFor: ClassRow } | Skipped {
   if (meta === undefined) return { label: folder, madeFor: folder };
@@ -57,6 +58,9 @@ function labelsOf(
   return { label: folder, madeFor };
 }
 
+/** Lines of metadata.jsonl staged at a time. */
+const METADATA_CHUNK = 5000;
+
 /** What an import stages for a synthetic file: its label, the class it was made for, and its metadata line. */
 interface SyntheticRow {
   readonly labelId: number;
@@ -78,24 +82,46 @@ export async function importSynthetic(
   options: ImportOptions = {},
 ): Promise<ImportReport & { runId: number }> {
   const { db } = project;
-  const metadata = await readSyntheticMetadata(join(dir, METADATA_FILE));
-  const skipped: Skipped[] = [...metadata.skipped];
+  const skipped: Skipped[] = [];
   const known = listClasses(db).map((c) => c.name);
-  const matched = new Set<string>();
+  let importId = 0;
   const result = await importChunked<SyntheticRow, { imported: number; runId: number }>(
     project,
     () => walkImageFolder(dir, [METADATA_FILE]),
     {
+      async begin(id) {
+        importId = id;
+        // Staged in the project a chunk of lines at a time, as the images are: never held whole.
+        const lines: MetadataLine[] = [];
+        const pending = new Set<string>();
+        const stage = () =>
+          writeTransaction(db, () => {
+            pending.clear();
+            for (const line of lines.splice(0))
+              if (line.kind === 'problem') skipped.push({ path: line.where, reason: line.reason });
+              else {
+                stageMetadata(db, id, line.name, line.where, line.kind === 'entry' ? line.data : null);
+                if (line.kind === 'refused') skipped.push({ path: line.where, reason: line.reason });
+              }
+          });
+        const seen = (name: string) => pending.has(name) || hasStagedMetadata(db, id, name);
+        for await (const line of readSyntheticMetadata(join(dir, METADATA_FILE), seen)) {
+          lines.push(line);
+          if ('name' in line) pending.add(line.name);
+          if (lines.length >= METADATA_CHUNK) stage();
+        }
+        stage();
+      },
       rowOf(file) {
-        matched.add(file.relativePath);
         const folder = findClass(db, file.label);
+        const staged = takeStagedMetadata(db, importId, file.relativePath);
         if (folder === undefined)
           return {
             path: file.path,
             reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
           };
-        if (metadata.refused.has(file.relativePath)) return null; // its bad line is reported
-        const meta = metadata.entries.get(file.relativePath);
+        if (staged !== undefined && staged.data === null) return null; // its bad line is reported
+        const meta = staged && { where: staged.where, data: staged.data as SyntheticMetadata };
         const resolved = labelsOf(db, file, folder, meta, known);
         if ('reason' in resolved) return resolved;
         return { row: { labelId: resolved.label.id, classId: resolved.madeFor.id, meta: meta?.data ?? null } };
@@ -130,6 +156,8 @@ export async function importSynthetic(
               );
           },
           finish(imported) {
+            for (const { fileName, where } of unmatchedMetadata(db, importId))
+              skipped.push({ path: where, reason: `names ${fileName}, which is not an image in ${dir}` });
             finishRun(db, runId, 'done');
             return { imported, runId };
           },
@@ -138,10 +166,6 @@ export async function importSynthetic(
     },
     options,
   );
-  for (const [name, entry] of metadata.entries) {
-    if (!matched.has(name))
-      skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
-  }
   return {
     imported: result.imported,
     classesCreated: [],

@@ -116,3 +116,47 @@ export function stagedPage<R>(db: Db, importId: number, afterSeq: number, limit:
       row: JSON.parse(row) as R,
     }));
 }
+
+/** A file's metadata line staged for an import: where it is, and its data (null: a bad line refused the file). */
+export interface StagedMetadata {
+  readonly where: string;
+  readonly data: unknown;
+}
+
+/** Stages the metadata line of a file; false (and nothing staged) when the file has one already. */
+export function stageMetadata(db: Db, importId: number, fileName: string, where: string, data: unknown): boolean {
+  return (
+    db
+      .prepare('INSERT OR IGNORE INTO import_metadata (import_id, file_name, line_at, data) VALUES (?, ?, ?, ?)')
+      .run(importId, fileName, where, data === null ? null : JSON.stringify(data)).changes > 0
+  );
+}
+
+export function hasStagedMetadata(db: Db, importId: number, fileName: string): boolean {
+  return (
+    db.prepare('SELECT 1 FROM import_metadata WHERE import_id = ? AND file_name = ?').get(importId, fileName) !==
+    undefined
+  );
+}
+
+/** The staged metadata line of a file the walk found (marked as found), or undefined when there is none. */
+export function takeStagedMetadata(db: Db, importId: number, fileName: string): StagedMetadata | undefined {
+  const row = db
+    .prepare<[number, string], { where: string; data: string | null }>(
+      'SELECT line_at AS "where", data FROM import_metadata WHERE import_id = ? AND file_name = ?',
+    )
+    .get(importId, fileName);
+  if (row === undefined) return undefined;
+  db.prepare('UPDATE import_metadata SET matched = 1 WHERE import_id = ? AND file_name = ?').run(importId, fileName);
+  return { where: row.where, data: row.data === null ? null : (JSON.parse(row.data) as unknown) };
+}
+
+/** The good metadata lines naming files the walk did not find, in the file's order. */
+export function unmatchedMetadata(db: Db, importId: number): { fileName: string; where: string }[] {
+  return db
+    .prepare<[number], { fileName: string; where: string }>(
+      `SELECT file_name AS fileName, line_at AS "where" FROM import_metadata
+       WHERE import_id = ? AND matched = 0 AND data IS NOT NULL ORDER BY rowid`,
+    )
+    .all(importId);
+}

@@ -334,6 +334,16 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (import_id, seq),
         UNIQUE (import_id, image_hash)
       ) STRICT;
+      -- A synthetic import's metadata.jsonl, one row per file it names, read before the images:
+      -- a million lines held in memory would be GBs.
+      CREATE TABLE import_metadata (
+        import_id INTEGER NOT NULL REFERENCES pending_imports (id) ON DELETE CASCADE,
+        file_name TEXT NOT NULL, -- as the folder walk names files
+        line_at   TEXT NOT NULL, -- path:line, for reports
+        data      TEXT, -- JSON: the good line; NULL when a bad line refuses the file
+        matched   INTEGER NOT NULL DEFAULT 0, -- 1 once the walk found the file
+        PRIMARY KEY (import_id, file_name)
+      ) STRICT; -- with a rowid: the lines' order
     `,
   },
 ];
