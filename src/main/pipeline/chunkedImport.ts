@@ -59,8 +59,7 @@ export async function importChunked<R, T>(
   { onProgress, chunkSize = DEFAULT_IMPORT_CHUNK }: ImportOptions = {},
 ): Promise<T & { skipped: Skipped[]; chunks: number }> {
   const { db } = project;
-  let total = 0;
-  for await (const _ of walk()) total++;
+  const total = await count(walk());
   writeTransaction(db, () => dropStaleImports(db));
   const importId = writeTransaction(db, () => beginPendingImport(db));
   const skipped: Skipped[] = [];
@@ -131,4 +130,12 @@ export async function importChunked<R, T>(
     }
     throw error;
   }
+}
+
+/** How many entries an iterable yields, holding none of them. */
+async function count(entries: AsyncIterable<unknown>): Promise<number> {
+  const iterator = entries[Symbol.asyncIterator]();
+  let n = 0;
+  while (!(await iterator.next()).done) n++;
+  return n;
 }

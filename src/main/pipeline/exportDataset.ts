@@ -118,7 +118,7 @@ export async function exportDataset(
   const temp = join(dirname(dest), `.${basename(dest)}.partial-${randomBytes(4).toString('hex')}`);
   const perClass: Record<string, number> = {};
   let exported = 0;
-  let files: string[] = [];
+  let files: string[];
   await mkdir(temp, { recursive: true });
   // Each format's file is written as the pages go (coco's annotations into a part joined at the end).
   const out = new ExportFiles(temp, formats, kinds, classes);

@@ -3,7 +3,6 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { SCORE_KIND } from '../store/scores.ts';
-import type { Skipped } from './report.ts';
 
 /** The name of the optional provenance file at an ImageFolder's root (Hugging Face imagefolder convention). */
 export const METADATA_FILE = 'metadata.jsonl';
