@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * are synchronous work on rows already in memory (images are decoded and stored before one starts),
  * so a lock is held only for the commit: a round's scores, or an import's rows (one transaction, so
  * a failed import changes nothing; measured on the 2-core build machine: 3,000 images 0.7 s, 30,000
- * images 6.8 s). 30 s covers imports of about 100,000 images; 5 s covered only 20,000.
+ * images 6.8 s; the chunks staged before it hold the lock only briefly each). 30 s covers imports of about 100,000 images; 5 s covered only 20,000.
  */
 export const BUSY_TIMEOUT_MS = 30_000;
 
