@@ -49,6 +49,17 @@ function isHttpUrl(url: string): boolean {
  */
 export const AUDIT_POPULATIONS = ['exported', 'all'] as const;
 export type AuditPopulation = (typeof AUDIT_POPULATIONS)[number];
+/** The longest tag and note a curator may write (the store's CHECKs repeat them as a backstop). */
+export const TAG_MAX_LENGTH = 64;
+export const NOTE_MAX_LENGTH = 4000;
+/** A curator's tag: free text, trimmed, one line. Tags compare without case ("Blurry" is "blurry"). */
+const tag = z
+  .string()
+  .trim()
+  .min(1)
+  .max(TAG_MAX_LENGTH)
+  .regex(/^[^\p{Cc}]*$/u, 'must be one line of text (no tabs or line breaks)');
+
 /** The review's filters of a class's instances, as both the strips and the grid take them. */
 const classFilter = {
   status: z.enum(['pending', 'accepted', 'rejected']).optional(),
@@ -57,7 +68,18 @@ const classFilter = {
   roundIndex: z.number().int().min(0).optional(),
   generatorId: z.string().max(200).optional(),
   promptContains: z.string().max(200).optional(),
+  tag: tag.optional(),
 };
+
+/**
+ * A saved view: the review's filters with its sort and score kind, as one named thing the Review
+ * screen (strips and grid) and the Map apply alike. `roundIndex` counts from 0, as in the filters.
+ */
+export const savedViewSettings = z
+  .object({ order: z.enum(['best', 'worst', 'newest']), kind: z.enum(SCORE_KINDS), ...classFilter })
+  .strict();
+export type SavedViewSettings = z.infer<typeof savedViewSettings>;
+const tagChange = z.object({ ids: z.array(id).min(1).max(100_000), tags: z.array(tag).min(1).max(20) }).strict();
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),
@@ -89,6 +111,21 @@ export const requestSchemas = {
     })
     .strict(),
   undo: z.object({}).strict(),
+  /** Adds tags to instances, as one curator action (the review's undo takes it back). */
+  tagAdd: tagChange,
+  /** Removes tags from instances, as one curator action. */
+  tagRemove: tagChange,
+  /** The project's tags with how many instances carry each, most used first. */
+  tagList: z.object({}).strict(),
+  /** Sets an instance's note; empty text clears it. */
+  noteSet: z.object({ id, text: z.string().max(NOTE_MAX_LENGTH) }).strict(),
+  /** The project's saved views, by name. */
+  viewList: z.object({}).strict(),
+  /** Saves a view under a name (replacing the one of that name, without case). */
+  viewSave: z.object({ name: z.string().trim().min(1).max(100), view: savedViewSettings }).strict(),
+  viewDelete: z.object({ id }).strict(),
+  /** Every instance of the project (any class) a view's filters keep, with its score of the view's kind. */
+  viewInstances: z.object({ kind: z.enum(SCORE_KINDS), ...classFilter }).strict(),
   classUndo: z.object({ classId: id }).strict(),
   classRedo: z.object({ classId: id }).strict(),
   auditSample: z
@@ -304,16 +341,28 @@ export interface InstanceSummary {
   readonly contribution: number | null;
   /** The value of the score kind the list was ordered by (the default ranking unless another was asked for). */
   readonly score: number | null;
+  /** The curators' tags, in alphabetical order. */
+  readonly tags: readonly string[];
 }
 
 /** A batch of curator actions, as undo and redo report it. */
 export interface CuratedBatch {
   readonly batch: string;
-  readonly action: 'accept' | 'reject' | 'relabel' | 'clear';
+  readonly action: 'accept' | 'reject' | 'relabel' | 'clear' | 'tag' | 'untag';
   readonly count: number;
   /** The class its instances were in before it, and after it (another one for a relabel). */
   readonly fromLabelId: number;
   readonly toLabelId: number;
+  /** For a tag or untag: the tags it added or removed. */
+  readonly tags?: readonly string[];
+}
+
+/** A named view of a project, as saved. */
+export interface SavedView {
+  readonly id: number;
+  readonly name: string;
+  readonly view: SavedViewSettings;
+  readonly updatedAt: string;
 }
 
 export interface InstanceDetail extends InstanceSummary {
@@ -328,6 +377,8 @@ export interface InstanceDetail extends InstanceSummary {
   readonly scores: readonly { kind: string; value: number; roundIndex: number | null; at: string }[];
   /** The scoring head's most probable class for it, out-of-sample; null until it is scored. */
   readonly suggestion: LabelSuggestionInfo | null;
+  /** The curators' note on it, with when it was last changed; null when it has none. */
+  readonly note: { readonly text: string; readonly updatedAt: string } | null;
 }
 
 /** A suggested label: the class the scoring head finds most probable, and that probability. */
@@ -380,6 +431,16 @@ export interface Responses {
   };
   curate: { readonly batch: string };
   undo: { readonly batch: string | null };
+  /** The batch (null when every instance already had, or lacked, the tags) and how many instances changed. */
+  tagAdd: { readonly batch: string | null; readonly changed: number };
+  tagRemove: { readonly batch: string | null; readonly changed: number };
+  tagList: { readonly tags: readonly { readonly tag: string; readonly count: number }[] };
+  noteSet: { readonly note: { readonly text: string; readonly updatedAt: string } | null };
+  viewList: { readonly views: readonly SavedView[] };
+  viewSave: SavedView;
+  viewDelete: { readonly deleted: number };
+  /** In id order; `scores[k]` is `ids[k]`'s latest score of the kind asked for (null: unscored). */
+  viewInstances: { readonly ids: readonly number[]; readonly scores: readonly (number | null)[] };
   /** The review screen's undo and redo: the latest batch touching one class, or null when there is none. */
   classUndo: { readonly undone: CuratedBatch | null };
   classRedo: { readonly redone: CuratedBatch | null };

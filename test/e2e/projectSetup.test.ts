@@ -84,6 +84,24 @@ describe('setting up a new project from the UI', () => {
     await step.getByRole('button', { name: 'Create classes' }).click();
     await page.getByRole('heading', { name: 'Classes and prompts' }).waitFor();
     await nextStep(page).getByText('No classes yet.').waitFor();
+
+    // The screens past setup say what they lack, then the same next step with its buttons.
+    for (const [screen, lacks] of [
+      ['Run', ''],
+      ['Review', 'Nothing to review yet: this project has no synthetic instances. '],
+      ['Audit', 'Nothing to audit yet: this project has no synthetic instances. '],
+      ['Export', 'Nothing to export yet: this project has no synthetic instances. '],
+    ] as const) {
+      await page.getByRole('link', { name: screen, exact: true }).click();
+      await nextStep(page).getByText(`${lacks}This project is empty. Start by naming its classes`).waitFor();
+      expect(await nextStep(page).getByRole('button').allInnerTexts()).toEqual([
+        'Create classes',
+        'Import real images',
+      ]);
+      await page.screenshot({ path: join(OUTPUT, `setup-empty-${screen.toLowerCase()}.png`), fullPage: true });
+    }
+    await nextStep(page).getByRole('button', { name: 'Create classes' }).click();
+    await page.getByRole('heading', { name: 'Classes and prompts' }).waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -168,11 +186,25 @@ describe('setting up a new project from the UI', () => {
     await page.getByRole('table').first().getByText('dress').waitFor();
     await nextStep(page).getByText('Next: generate synthetic images.').waitFor();
     await page.screenshot({ path: join(OUTPUT, 'setup-imported.png'), fullPage: true });
+    // The Run screen offers the other way in; Review sends to a run.
+    await page.getByRole('link', { name: 'Run', exact: true }).click();
+    await nextStep(page).getByText('Next: generate synthetic images.').waitFor();
+    expect(await nextStep(page).getByRole('button').allInnerTexts()).toEqual(['Import synthetic images']);
+    await page.getByRole('link', { name: 'Review', exact: true }).click();
+    await nextStep(page).getByText('Nothing to review yet: this project has no synthetic instances. Next:').waitFor();
+    await nextStep(page).getByRole('button', { name: 'Start a run' }).click();
+    await page.getByRole('heading', { name: 'Run', exact: true }).waitFor();
 
     await importFolder(page, syntheticFolder, 'Synthetic');
     await report.getByText(`Imported 2 synthetic instances (run 1) from ${syntheticFolder}.`).waitFor();
     expect(summarize(project.db).classes.find((c) => c.name === 'shirt')?.synthetic.pending).toBe(2);
     expect(await nextStep(page).count()).toBe(0);
+    // With synthetic instances, no screen guides any more.
+    for (const screen of ['Run', 'Review', 'Audit', 'Export']) {
+      await page.getByRole('link', { name: screen, exact: true }).click();
+      await page.getByRole('heading', { name: screen, exact: true }).waitFor();
+      await expect.poll(() => nextStep(page).count()).toBe(0);
+    }
     expect(errors).toEqual([]);
     await page.close();
   });

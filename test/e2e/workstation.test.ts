@@ -4,24 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
-import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
-import { loadClip } from '../../src/main/models/modelLoader.ts';
 import { addModel, removeModel } from '../../src/main/models/modelRegistry.ts';
-import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
-import { serve } from '../../src/main/server/server.ts';
-import { Jobs } from '../../src/main/service/jobs.ts';
-import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
-import { createEngine } from '../../src/main/service/winnowService.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { writeTinyResources } from '../helpers/tinyModels.ts';
+import { startServedDemo } from '../helpers/servedDemo.ts';
 
 // The built renderer in Debian's Chromium (playwright gives it a fresh profile), against
-// `winnow serve` on the demo project after one round of the loop with tiny real ONNX models.
+// `winnow serve` on the demo project after one round of the loop with tiny real ONNX models (the
+// jobs load a chosen CLIP model, the registered one, as it is).
 const OUTPUT = resolve(import.meta.dirname, '../output');
 const TINY_CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
 let project: Project;
@@ -30,42 +22,10 @@ let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  // This file's own user state (recent projects, the model registry), whatever other files do meanwhile.
-  process.env.WINNOW_HOME = join(tempDir(), 'home');
-  project = await createDemoProject(join(tempDir(), 'demo'));
-  const resources = writeTinyResources(tempDir());
-  // The tiny generator and backbone stand in for the embedded ones; a chosen CLIP model is the real registered one.
-  const tinyModels = async (choice?: ModelChoice) => ({
-    generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
-    encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
-    ...(choice?.clip === undefined ? {} : { clip: await loadClip(choice.clip) }),
-  });
-  const { generator, encoder } = await tinyModels();
-  await startLoop(
-    project,
-    { generator, encoder },
-    {
-      ...defaultLoopParams,
-      rounds: 1,
-      perRound: 60,
-      steps: 2,
-      epsilon: 2,
-      acquisition: 'random',
-      folds: 2,
-      lambdaGrid: [1e-2],
-    },
-  );
-  await Promise.all([generator.dispose(), encoder.dispose()]);
-  const started = await serve({
-    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  server = started.server;
-  url = started.url;
+  ({ project, server, url } = await startServedDemo(60));
   browser = await launchChromium();
   mkdirSync(OUTPUT, { recursive: true });
-});
+}, 300_000);
 afterAll(async () => {
   await browser?.close();
   await new Promise((done) => server.close(done));
@@ -328,11 +288,17 @@ describe('the workstation in Chromium', () => {
     const folder = page.getByLabel('Model folder');
     const add = page.getByRole('button', { name: 'Add model' });
 
+    // Refused by the request's validation: a sentence naming the field, not a schema path.
+    const alert = page.getByRole('alert');
+    await folder.fill('models/tiny-clip');
+    await add.click();
+    await alert.getByText('The model folder must be an absolute path (got "models/tiny-clip")').waitFor();
+    expect(await alert.innerText()).not.toMatch(/folder:|Expected|invalid_/);
+
     // Not a model folder at all: the engine's message and its fix.
     const notModel = tempDir();
     await folder.fill(notModel);
     await add.click();
-    const alert = page.getByRole('alert');
     await alert.getByText(`${notModel} is neither a Stable Diffusion folder`, { exact: false }).waitFor();
     expect(await alert.innerText()).toMatch(/Fix: Export it with Hugging Face Optimum: optimum-cli export onnx/);
 

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { loadClip } from '../../src/main/models/modelLoader.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
 import { Jobs } from '../../src/main/service/jobs.ts';
+import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { tempDir } from './fixtures.ts';
@@ -13,16 +15,19 @@ import { writeTinyResources } from './tinyModels.ts';
 
 /**
  * The demo project after one round of the loop with the tiny real ONNX models (`perRound` instances
- * over its classes), served by `winnow serve` on a free port: what the Chromium tests open.
+ * over its classes), served by `winnow serve` on a free port: what the Chromium tests open. Its jobs
+ * load the tiny generator and backbone in place of the embedded ones, and a chosen CLIP model (a
+ * registered one) as it is.
  */
 export async function startServedDemo(perRound: number): Promise<{ project: Project; server: Server; url: string }> {
   // This file's own user state (recent projects, the model registry), whatever other files do meanwhile.
   process.env.WINNOW_HOME = join(tempDir(), 'home');
   const project = await createDemoProject(join(tempDir(), 'demo'));
   const resources = writeTinyResources(tempDir());
-  const tinyModels = async () => ({
+  const tinyModels = async (choice?: ModelChoice) => ({
     generator: await EmbeddedGenerator.load(join(resources, 'models/fmnist-ddpm')),
     encoder: await EmbeddedEncoder.load(join(resources, 'models/fmnist-backbone')),
+    ...(choice?.clip === undefined ? {} : { clip: await loadClip(choice.clip) }),
   });
   const { generator, encoder } = await tinyModels();
   await startLoop(

@@ -13,6 +13,7 @@ const instance = {
   override: null,
   contribution: -0.12345,
   score: 0.5678,
+  tags: [] as string[],
 };
 
 describe('InstanceTile', () => {

@@ -17,6 +17,7 @@ const item: InstanceSummary = {
   override: null,
   contribution: -0.3,
   score: -0.3,
+  tags: [],
 };
 const estimate = { audited: 1, correct: 0, accuracy: 0, low: 0, high: 0.79 };
 const summary: AuditSummary = {

@@ -17,6 +17,7 @@ const item = (id: number, labelId: number): InstanceSummary => ({
   override: null,
   contribution: null,
   score: null,
+  tags: [],
 });
 const none = { audited: 0, correct: 0, accuracy: null, low: 0, high: 1 };
 const summary: AuditSummary = {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { MapPoints } from '../../src/shared/api.ts';
-import { colouring, DECISION_COLOURS, kindOf } from '../../src/renderer/src/views/map/encoding.ts';
+import {
+  colouring,
+  DECISION_COLOURS,
+  kindOf,
+  OUTSIDE_VIEW,
+  outsideView,
+} from '../../src/renderer/src/views/map/encoding.ts';
 import { nearestPoint, pointsInPolygon } from '../../src/renderer/src/views/map/picking.ts';
 
 // The map's colourings and picking, on a map of one real image and three instances.
@@ -82,5 +88,19 @@ describe('picking on the map', () => {
         [1, 1],
       ]),
     ).toEqual([3]);
+  });
+});
+
+describe('a saved view on the map', () => {
+  it('colours by score of its own kind, and draws what it leaves out in one faint colour named in the legend', () => {
+    const scores = { kind: 'contribution', values: [null, 0.5, null, -0.5] };
+    const c = colouring(points, 'score', classes, scores);
+    // Highest and lowest of the view's kind at the ends of the scale; real and unscored: no score.
+    expect(Array.from(c.category)).toEqual([10, 9, 10, 0]);
+    expect(c.legend[0]?.text).toMatch(/^contribution .* \(lowest\)$/);
+    const kept = outsideView(c, Uint8Array.from([0, 1, 0, 0]), 'good ones');
+    expect(Array.from(kept.category)).toEqual([11, 9, 11, 11]);
+    expect(kept.colours[11]).toBe(OUTSIDE_VIEW);
+    expect(kept.legend.at(-1)).toEqual({ text: 'not in the view "good ones"', colour: OUTSIDE_VIEW });
   });
 });

@@ -11,17 +11,23 @@ import { stubServedEngine } from './servedEngine.ts';
 // when the server is back.
 let states: ImportState[] = [];
 let classesAnswer: () => unknown = () => ({ classes: [] });
+let statusAnswer: unknown = null;
 const server = stubServedEngine({
   importState: () => (states.length > 1 ? states.shift() : states[0]),
   importStart: () => ({ started: true }),
   listClasses: () => classesAnswer(),
   modelList: () => ({ models: [], provider: 'cpu', providerReason: '', providers: [] }),
+  projectStatus: () => statusAnswer,
+  runStart: () => ({ started: true }),
+  runState: () => ({ job: { state: 'idle' }, runs: [] }),
 });
 const { calls } = server;
 
 const { connection, reportUnreachable } = await import('../../src/renderer/src/connection.ts');
-const { nextStep } = await import('../../src/renderer/src/views/project/nextStep.ts');
+const { nextStep, screenStep } = await import('../../src/renderer/src/views/project/nextStep.ts');
 const { useImportsStore } = await import('../../src/renderer/src/stores/imports.ts');
+const { useProjectStore } = await import('../../src/renderer/src/stores/project.ts');
+const { useRunStore } = await import('../../src/renderer/src/stores/runs.ts');
 const { default: ClassesView } = await import('../../src/renderer/src/views/classes/ClassesView.vue');
 
 function cls(name: string, train: number, pending = 0): ClassStatus {
@@ -64,6 +70,54 @@ describe('the first-run next step', () => {
     expect(nextStep(status([cls('shirt', 4)]))?.actions.map((a) => a.place)).toEqual(['run', 'import-synthetic']);
     expect(nextStep(status([cls('shirt', 4, 1)]))).toBeNull();
     expect(nextStep(status([cls('shirt', 4)], 1))).toBeNull();
+  });
+});
+
+describe('first-run guidance on the Run, Review, Audit and Export screens', () => {
+  const places = (step: ReturnType<typeof screenStep>) => step?.actions.map((a) => a.place);
+
+  it('says what the screen lacks, then the project’s next step, without a button to the screen itself', () => {
+    const empty = status([]);
+    expect(screenStep(empty, 'run')).toEqual(nextStep(empty));
+    for (const screen of ['review', 'audit', 'export'] as const) {
+      const step = screenStep(empty, screen);
+      expect(step?.text).toBe(
+        `Nothing to ${screen} yet: this project has no synthetic instances. ${nextStep(empty)?.text}`,
+      );
+      expect(places(step)).toEqual(['classes', 'import-real']);
+    }
+    const ready = status([cls('shirt', 4)]);
+    expect(places(screenStep(ready, 'run'))).toEqual(['import-synthetic']);
+    expect(places(screenStep(ready, 'review'))).toEqual(['run', 'import-synthetic']);
+    expect(places(screenStep(status([cls('shirt', 0)]), 'export'))).toEqual(['import-real']);
+  });
+
+  it('after a run that made nothing, only the screens that need synthetic instances still guide', () => {
+    const ranEmpty = status([cls('shirt', 4)], 1);
+    expect(screenStep(ranEmpty, 'run')).toBeNull();
+    for (const screen of ['review', 'audit', 'export'] as const)
+      expect(places(screenStep(ranEmpty, screen))).toEqual(['run', 'import-synthetic']);
+  });
+
+  it('none once the project has synthetic instances', () => {
+    for (const screen of ['run', 'review', 'audit', 'export'] as const)
+      expect(screenStep(status([cls('shirt', 4, 1)]), screen)).toBeNull();
+  });
+
+  it('follows the project: its counts are fetched anew when a run starts and when it ends', async () => {
+    const project = useProjectStore();
+    const runs = useRunStore();
+    project.status = status([cls('shirt', 4)]);
+    expect(screenStep(project.status, 'run')).not.toBeNull();
+    statusAnswer = status([cls('shirt', 4)], 1);
+    await runs.start();
+    await vi.waitFor(() => expect(project.status?.runs).toBe(1));
+    expect(screenStep(project.status!, 'run')).toBeNull();
+
+    statusAnswer = status([cls('shirt', 4, 3)], 1);
+    await runs.onEvent({ type: 'finished', runId: null, status: 'done' });
+    await vi.waitFor(() => expect(project.status?.classes[0]?.synthetic.pending).toBe(3));
+    expect(calls.filter((c) => c === 'projectStatus')).toHaveLength(2);
   });
 });
 

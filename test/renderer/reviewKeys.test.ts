@@ -18,6 +18,9 @@ describe('review shortcuts', () => {
     expect(commandOf(press('a'), false)).toBe('accept');
     expect(commandOf(press('a', { ctrlKey: true }), false)).toBe('selectAll');
     expect(commandOf(press('a', { metaKey: true }), false)).toBe('selectAll');
+    expect(commandOf(press('t'), false)).toBe('tag');
+    expect(commandOf(press('t'), true)).toBe('tag');
+    expect(commandOf(press('t', {}, document.createElement('textarea')), false)).toBeUndefined();
     expect(commandOf(press('u'), false)).toBe('undo');
     expect(commandOf(press('U', { shiftKey: true }), false)).toBe('redo');
     expect(commandOf(press('z', { ctrlKey: true }), false)).toBe('undo');
@@ -100,5 +103,7 @@ describe('undo toast words', () => {
     const batch = { batch: 'b', count: 3, fromLabelId: 1, toLabelId: 1 } as const;
     expect(describeBatch({ ...batch, action: 'accept' }, name)).toBe('accept of 3 shirts');
     expect(describeBatch({ ...batch, action: 'relabel', toLabelId: 2 }, name)).toBe('relabel of 3 shirts as coat');
+    expect(describeBatch({ ...batch, action: 'tag', tags: ['blurry'] }, name)).toBe('tag "blurry" of 3 shirts');
+    expect(describeBatch({ ...batch, action: 'untag', tags: ['a', 'b'] }, name)).toBe('untag "a", "b" of 3 shirts');
   });
 });

@@ -213,6 +213,33 @@ describe('migrations', () => {
     project.close();
   });
 
+  it('version 7 keeps the curator trail, so an accept made before it still undoes, and tagging joins it', async () => {
+    const dir = join(tempDir(), 'v6');
+    mkdirSync(dir);
+    const db = openDatabase(join(dir, 'winnow.db'), { create: true });
+    migrate(db, 6);
+    const t = '2024-01-01T00:00:00.000Z';
+    db.prepare('INSERT INTO classes (id, name, created_at) VALUES (1, ?, ?)').run('shirt', t);
+    db.prepare("INSERT INTO images (hash, width, height, channels, bytes, created_at) VALUES (?, 1, 1, 1, 1, '')").run(
+      'a'.repeat(64),
+    );
+    db.prepare(
+      "INSERT INTO instances (id, image_hash, class_id, label_id, source, override, created_at) VALUES (1, ?, 1, 1, 'generated', 'accepted', ?)",
+    ).run('a'.repeat(64), t);
+    db.prepare(
+      "INSERT INTO curator_actions (instance_id, action, before, after, batch, at) VALUES (1, 'accept', ?, ?, 'b1', ?)",
+    ).run(JSON.stringify({ override: null, labelId: 1 }), JSON.stringify({ override: 'accepted', labelId: 1 }), t);
+    db.close();
+
+    const project = openProject(dir);
+    const { api } = createEngine(project);
+    await api.tagAdd({ ids: [1], tags: ['old'] });
+    expect((await api.classUndo({ classId: 1 })).undone).toMatchObject({ action: 'tag', tags: ['old'] });
+    expect((await api.classUndo({ classId: 1 })).undone).toMatchObject({ action: 'accept', batch: 'b1' });
+    expect(await api.instanceDetail({ id: 1 })).toMatchObject({ override: null, tags: [] });
+    project.close();
+  });
+
   it('leave the database at the last good version when a migration fails', () => {
     const db = freshDb();
     const broken = [

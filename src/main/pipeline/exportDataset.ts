@@ -18,6 +18,7 @@ import {
 import type { Project } from '../store/project.ts';
 import { latestScores, scoreKinds } from '../store/scores.ts';
 import { imageSize } from '../store/images.ts';
+import { curatorAnnotations } from '../store/tags.ts';
 import { METADATA_FILE, type SyntheticMetadata } from './syntheticMetadata.ts';
 import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
 
@@ -112,6 +113,7 @@ export async function exportDataset(
   const verdicts = latestVerdicts(db);
   const status = options.status ?? 'accepted';
   const total = countInstances(db, status === 'all' ? {} : { status });
+  const annotationsOf = curatorAnnotations(db);
   const copyImages = formats.has('imagefolder') || formats.has('coco');
   const nameOf = (classId: number) => classNames.get(classId) ?? String(classId);
 
@@ -167,6 +169,7 @@ export async function exportDataset(
           override: instance.override,
           audit_verdict: verdict?.verdict ?? null,
           audit_label: verdict === undefined ? null : nameOf(verdict.labelId),
+          ...annotationsOf(instance.id),
           contribution: instance.contribution,
           score: instanceScores[DEFAULT_SCORE_KIND] ?? null,
           scores: instanceScores,
@@ -211,7 +214,8 @@ export async function exportDataset(
 /**
  * The manifest's columns, in order: `label` is the current label (a relabel changes it),
  * `pseudo_label` the class the image was made for; `audit_label` is the label the latest audit
- * verdict judged, which a later relabel leaves behind.
+ * verdict judged, which a later relabel leaves behind; `tags` (a list, JSON text in CSV) and
+ * `note` are the curators'.
  */
 const MANIFEST_COLUMNS = [
   'id',
@@ -224,6 +228,8 @@ const MANIFEST_COLUMNS = [
   'override',
   'audit_verdict',
   'audit_label',
+  'tags',
+  'note',
   'contribution',
   'score',
   'scores',
@@ -276,7 +282,7 @@ const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)
 /**
  * The export's files, written a page at a time in the temporary folder. COCO-style classification
  * (coco.json): images, categories, and one annotation per image whose `category_id` is its current
- * label, with its pseudo-label, decision, audit verdict and scores; its annotations are written to a
+ * label, with its pseudo-label, decision, audit verdict, tags, note and scores; its annotations are written to a
  * part file beside it and appended when the images are done, so neither list is held whole.
  */
 class ExportFiles {
@@ -350,6 +356,8 @@ class ExportFiles {
           decision: manifest[k]?.decision,
           audit_verdict: manifest[k]?.audit_verdict,
           audit_label: manifest[k]?.audit_label,
+          tags: manifest[k]?.tags,
+          note: manifest[k]?.note,
           contribution: i.contribution,
           score: manifest[k]?.score,
           scores: manifest[k]?.scores,

@@ -12,6 +12,7 @@ import { relabelEach } from '../store/curation.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
 import { getInstance } from '../store/instances.ts';
 import { summary } from './winnowService.ts';
+import { withTags } from './tagging.ts';
 import { pageOfSuggestions, type SuggestedInstance, suggestionMatrix, suggestionOf } from '../store/suggestions.ts';
 
 /**
@@ -35,8 +36,11 @@ export function labelIssues(db: Db, status?: Request<'labelIssues'>['status']): 
 }
 
 /** An instance with its suggestion as the API shows it; `score` is the default ranking. */
-function suggestedSummary(i: SuggestedInstance): SuggestedInstanceSummary {
-  return { ...summary(i, i.score), suggestion: { labelId: i.suggestedId, probability: i.probability } };
+function suggestedSummaries(db: Db, items: readonly SuggestedInstance[]): SuggestedInstanceSummary[] {
+  return withTags(
+    db,
+    items.map((i) => ({ ...summary(i, i.score), suggestion: { labelId: i.suggestedId, probability: i.probability } })),
+  );
 }
 
 /** One cell's instances, the most probable suggestion first. */
@@ -49,7 +53,7 @@ export function labelIssueInstances(
     { cell: { labelId, suggestedId }, offset, limit, ...(status ? { status } : {}) },
     DEFAULT_SCORE_KIND,
   );
-  return { total: page.total, items: page.items.map(suggestedSummary) };
+  return { total: page.total, items: suggestedSummaries(db, page.items) };
 }
 
 /** The `limit` disagreements (suggestion ≠ pseudo-label) the head is surest of, of `status` when given. */
@@ -59,7 +63,7 @@ export function topDisagreements(
   status?: Request<'labelIssues'>['status'],
 ): Responses['labelIssueInstances'] {
   const page = pageOfSuggestions(db, { offset: 0, limit, ...(status ? { status } : {}) }, DEFAULT_SCORE_KIND);
-  return { total: page.total, items: page.items.map(suggestedSummary) };
+  return { total: page.total, items: suggestedSummaries(db, page.items) };
 }
 
 /**

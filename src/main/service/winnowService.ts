@@ -44,8 +44,10 @@ import { nearestReal, similarInstances } from './similarity.ts';
 import { embeddingsMap } from './embeddingsMap.ts';
 import { describeRequestIssues } from './requestErrors.ts';
 import { applySuggestedLabels, labelIssueInstances, labelIssues, suggestionDetail } from './labelIssues.ts';
+import { taggingMethods, withTags } from './tagging.ts';
+import { noteOf, tagsOfInstance } from '../store/tags.ts';
 
-/** An instance as lists show it, with its latest score of the kind the list is ordered by. */
+/** An instance as lists show it, with its latest score of the kind the list is ordered by (`withTags` adds its tags). */
 export function summary(i: Instance, score: number | null) {
   return {
     id: i.id,
@@ -173,15 +175,18 @@ function createApi(
     projectStatus: async () => projectStatus(project),
     // Two index range scans, by any kind (by default the default ranking).
     classExtremes: async ({ classId, n, kind = DEFAULT_SCORE_KIND, ...filter }) => ({
-      best: extremesOfClass(db, classId, kind, n, 'best', filter).map(scored),
-      worst: extremesOfClass(db, classId, kind, n, 'worst', filter).map(scored),
+      best: withTags(db, extremesOfClass(db, classId, kind, n, 'best', filter).map(scored)),
+      worst: withTags(db, extremesOfClass(db, classId, kind, n, 'worst', filter).map(scored)),
     }),
     classPage: async (request) => {
       const page = pageOfClass(db, { ...request, kind: request.kind ?? DEFAULT_SCORE_KIND });
-      return { total: page.total, items: page.items.map(scored) };
+      return { total: page.total, items: withTags(db, page.items.map(scored)) };
     },
     similar: async ({ id, k, sameLabel }) => ({
-      items: similarInstances(db, id, k, sameLabel).map((i) => ({ ...ranked(i), similarity: i.similarity })),
+      items: withTags(
+        db,
+        similarInstances(db, id, k, sameLabel).map((i) => ({ ...ranked(i), similarity: i.similarity })),
+      ),
     }),
     nearestReal: async ({ id, k }) => ({
       items: nearestReal(db, id, k).map((r) => ({
@@ -196,6 +201,8 @@ function createApi(
       if (i === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
       return {
         ...ranked(i),
+        tags: tagsOfInstance(db, id),
+        note: noteOf(db, id),
         prompt: i.prompt,
         negativePrompt: i.negativePrompt,
         seed: i.seed,
@@ -217,10 +224,11 @@ function createApi(
       batch: curate(db, { instanceIds: ids, action, ...(labelId === undefined ? {} : { labelId }) }),
     }),
     undo: async () => ({ batch: undoLastAction(db) ?? null }),
+    ...taggingMethods(db),
     classUndo: async ({ classId }) => ({ undone: undoLastActionInClass(db, classId) ?? null }),
     classRedo: async ({ classId }) => ({ redone: redoLastUndoneInClass(db, classId) ?? null }),
     auditSample: async ({ perClass, seed, population }) => ({
-      items: drawAuditSample(db, perClass, seed, population).map(ranked),
+      items: withTags(db, drawAuditSample(db, perClass, seed, population).map(ranked)),
     }),
     auditVerdict: async ({ id, verdict, labelId }) => {
       const recorded = recordVerdict(db, id, verdict, labelId);

@@ -5,23 +5,35 @@ import { now } from './clock.ts';
 import type { Db } from './database.ts';
 import { writeTransaction } from './database.ts';
 import { getInstance, type Override } from './instances.ts';
+import { setInstanceTags, tagKey, tagsOfInstance } from './tags.ts';
 
-export type CuratorAction = 'accept' | 'reject' | 'relabel' | 'clear';
+export type DecisionAction = 'accept' | 'reject' | 'relabel' | 'clear';
+export type TagAction = 'tag' | 'untag';
+export type CuratorAction = DecisionAction | TagAction;
 
-/** What a curator action changes on an instance; `before` and `after` are kept for undo. */
-interface CuratedState {
+/** What a decision changes on an instance; `before` and `after` are kept for undo. */
+interface DecisionState {
   readonly override: Override | null;
   readonly labelId: number;
 }
 
+/** What a tagging changes: the instance's tag set; its label is kept only to scope the review's undo. */
+interface TagState {
+  readonly labelId: number;
+  readonly tags: readonly string[];
+}
+
+type CuratedState = DecisionState | TagState;
+const isTagState = (s: CuratedState): s is TagState => 'tags' in s;
+
 export interface ActionRequest {
   readonly instanceIds: readonly number[];
-  readonly action: CuratorAction;
+  readonly action: DecisionAction;
   /** The new pseudo-label, for `relabel`. */
   readonly labelId?: number;
 }
 
-function nextState(action: CuratorAction, current: CuratedState, labelId: number | undefined): CuratedState {
+function nextState(action: DecisionAction, current: DecisionState, labelId: number | undefined): DecisionState {
   switch (action) {
     case 'accept':
       return { ...current, override: 'accepted' };
@@ -38,6 +50,7 @@ function nextState(action: CuratorAction, current: CuratedState, labelId: number
 
 /** Sets an instance's curated state; its latest scores follow its pseudo-label (the review orders by them). */
 function apply(db: Db, id: number, s: CuratedState): void {
+  if (isTagState(s)) return setInstanceTags(db, id, s.tags);
   db.prepare('UPDATE instances SET override = ?, label_id = ? WHERE id = ?').run(s.override, s.labelId, id);
   db.prepare('UPDATE latest_scores SET label_id = ? WHERE instance_id = ? AND label_id <> ?').run(
     s.labelId,
@@ -72,7 +85,29 @@ export function relabelEach(db: Db, labels: ReadonlyMap<number, number>): string
 
 function curateBatch(
   db: Db,
-  actions: readonly { id: number; action: CuratorAction; labelId: number | undefined }[],
+  actions: readonly { id: number; action: DecisionAction; labelId: number | undefined }[],
+): string {
+  return recordBatch(db, actions, ({ id, action, labelId }) => {
+    const instance = existing(db, id);
+    const before: DecisionState = { override: instance.override, labelId: instance.labelId };
+    return { id, action, before, after: nextState(action, before, labelId) };
+  });
+}
+
+function existing(db: Db, id: number) {
+  const instance = getInstance(db, id);
+  if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
+  return instance;
+}
+
+/**
+ * Applies and records, in one transaction as one batch, the change `change` works out for each
+ * item (undefined: nothing to change on it). Returns the batch id, or undefined when nothing changed.
+ */
+function recordBatch<T>(
+  db: Db,
+  items: readonly T[],
+  change: (item: T) => { id: number; action: CuratorAction; before: CuratedState; after: CuratedState } | undefined,
 ): string {
   const batch = randomUUID();
   const record = db.prepare(
@@ -80,16 +115,53 @@ function curateBatch(
   );
   writeTransaction(db, () => {
     const at = now();
-    for (const { id, action, labelId } of actions) {
-      const instance = getInstance(db, id);
-      if (instance === undefined) throw new WinnowError(`There is no instance with id ${id}.`);
-      const before: CuratedState = { override: instance.override, labelId: instance.labelId };
-      const after = nextState(action, before, labelId);
-      apply(db, id, after);
-      record.run(id, action, JSON.stringify(before), JSON.stringify(after), batch, at);
+    for (const item of items) {
+      const step = change(item);
+      if (step === undefined) continue;
+      apply(db, step.id, step.after);
+      record.run(step.id, step.action, JSON.stringify(step.before), JSON.stringify(step.after), batch, at);
     }
   });
   return batch;
+}
+
+/**
+ * Adds (`tag`) or removes (`untag`) tags on several instances as one batch of the curator trail, so
+ * that the review's undo and redo take it back like a decision. Instances that already have (or lack)
+ * every tag are left out of the batch. Tags are trimmed; one that is empty is refused.
+ */
+export function tagInstances(
+  db: Db,
+  instanceIds: readonly number[],
+  action: TagAction,
+  tags: readonly string[],
+): { batch: string | null; changed: number } {
+  const wanted = tags.map((t) => t.trim());
+  if (wanted.some((t) => t === ''))
+    throw new WinnowError('A tag cannot be empty.', 'Type at least one letter or digit.');
+  const wantedKeys = new Set(wanted.map(tagKey));
+  let changed = 0;
+  const batch = recordBatch(db, instanceIds, (id) => {
+    const { labelId } = existing(db, id);
+    const current = tagsOfInstance(db, id);
+    const next = action === 'tag' ? withTags(current, wanted) : current.filter((t) => !wantedKeys.has(tagKey(t)));
+    if (next.length === current.length) return undefined;
+    changed++;
+    return { id, action, before: { labelId, tags: current }, after: { labelId, tags: next } };
+  });
+  return { batch: changed > 0 ? batch : null, changed };
+}
+
+/** `current` with each of `added` it lacks (without case), in the order given. */
+function withTags(current: readonly string[], added: readonly string[]): string[] {
+  const keys = new Set(current.map(tagKey));
+  const next = [...current];
+  for (const tag of added)
+    if (!keys.has(tagKey(tag))) {
+      keys.add(tagKey(tag));
+      next.push(tag);
+    }
+  return next;
 }
 
 /**
@@ -124,6 +196,8 @@ export interface BatchSummary {
   readonly fromLabelId: number;
   /** The class they were in after it (differs from `fromLabelId` for a relabel). */
   readonly toLabelId: number;
+  /** For a tag or untag: the tags it added or removed (on its first instance). */
+  readonly tags?: readonly string[];
 }
 
 interface BatchRow {
@@ -152,9 +226,7 @@ function batchRows(db: Db, batch: string): BatchRow[] {
  */
 function swapBatch(db: Db, rows: readonly BatchRow[], from: 'before' | 'after', to: 'before' | 'after'): void {
   for (const row of rows) {
-    const expected = JSON.parse(row[from]) as CuratedState;
-    const instance = getInstance(db, row.instanceId);
-    if (instance?.override !== expected.override || instance.labelId !== expected.labelId)
+    if (!isCurrent(db, row.instanceId, JSON.parse(row[from]) as CuratedState))
       throw new WinnowError(
         `Instance ${row.instanceId} was changed by a later action, so this ${row.action} cannot be ${from === 'after' ? 'undone' : 'redone'} on its own.`,
         'Undo the later action first (from the screen of the class it moved the instance to).',
@@ -163,15 +235,36 @@ function swapBatch(db: Db, rows: readonly BatchRow[], from: 'before' | 'after', 
   for (const row of rows) apply(db, row.instanceId, JSON.parse(row[to]) as CuratedState);
 }
 
+/** Whether an instance is still in the state an action left it in (its tags, for a tagging). */
+function isCurrent(db: Db, instanceId: number, expected: CuratedState): boolean {
+  if (isTagState(expected)) {
+    const now = tagsOfInstance(db, instanceId).map(tagKey).sort();
+    const then = expected.tags.map(tagKey).sort();
+    return now.length === then.length && now.every((t, k) => t === then[k]);
+  }
+  const instance = getInstance(db, instanceId);
+  return instance?.override === expected.override && instance.labelId === expected.labelId;
+}
+
 function summarize(batch: string, rows: readonly BatchRow[]): BatchSummary {
   const first = rows[0] as BatchRow;
+  const before = JSON.parse(first.before) as CuratedState;
+  const after = JSON.parse(first.after) as CuratedState;
   return {
     batch,
     action: first.action,
     count: rows.length,
-    fromLabelId: (JSON.parse(first.before) as CuratedState).labelId,
-    toLabelId: (JSON.parse(first.after) as CuratedState).labelId,
+    fromLabelId: before.labelId,
+    toLabelId: after.labelId,
+    ...(isTagState(before) && isTagState(after) ? { tags: changedTags(before.tags, after.tags) } : {}),
   };
+}
+
+/** The tags in one set and not the other (a tagging either adds or removes). */
+function changedTags(a: readonly string[], b: readonly string[]): string[] {
+  const keysOf = (tags: readonly string[]) => new Set(tags.map(tagKey));
+  const [inA, inB] = [keysOf(a), keysOf(b)];
+  return [...a.filter((t) => !inB.has(tagKey(t))), ...b.filter((t) => !inA.has(tagKey(t)))];
 }
 
 /**

@@ -232,6 +232,8 @@ export interface ClassFilter {
   readonly generatorId?: string;
   /** Case-insensitive substring of the prompt. */
   readonly promptContains?: string;
+  /** Only instances carrying this tag (compared without case, as tags are). */
+  readonly tag?: string;
 }
 
 export interface ClassPage extends ClassFilter {
@@ -259,6 +261,7 @@ function classFilterSql(filter: ClassFilter): {
     generatorId: filter.generatorId,
     // The user's text is a bound parameter; only LIKE's own wildcards in it are escaped.
     prompt: filter.promptContains ? `%${filter.promptContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    tag: filter.tag,
     minScore: filter.minScore,
     maxScore: filter.maxScore,
   };
@@ -272,7 +275,8 @@ function classFilterSql(filter: ClassFilter): {
       given('status', 'coalesce(i.override, i.status) = :status') +
       given('roundIndex', 'i.round_index = :roundIndex') +
       given('generatorId', 'i.generator_id = :generatorId') +
-      given('prompt', "i.prompt LIKE :prompt ESCAPE '\\'"),
+      given('prompt', "i.prompt LIKE :prompt ESCAPE '\\'") +
+      given('tag', 'EXISTS (SELECT 1 FROM instance_tags t WHERE t.instance_id = i.id AND t.tag = :tag)'),
     onScore: given('minScore', 'ls.value >= :minScore') + given('maxScore', 'ls.value <= :maxScore'),
   };
 }
@@ -321,4 +325,19 @@ export function pageOfClass(db: Db, page: ClassPage): { total: number; items: Sc
       ),
     );
   return { total: all, items };
+}
+
+/**
+ * Every instance of the project, of any class, that a review view's filters keep, with its latest
+ * score of `kind` (null: unscored): what the map highlights when a saved view is applied.
+ */
+export function instancesMatching(db: Db, kind: string, filter: ClassFilter): { id: number; score: number | null }[] {
+  const { bound, onInstance, onScore } = classFilterSql(filter);
+  return db
+    .prepare<Record<string, unknown>, { id: number; score: number | null }>(
+      `SELECT i.id, ls.value AS score
+       FROM instances i ${onScore ? '' : 'LEFT '}JOIN latest_scores ls ON ls.instance_id = i.id AND ls.kind = :kind
+       WHERE 1${onInstance}${onScore} ORDER BY i.id`,
+    )
+    .all({ ...bound, kind });
 }

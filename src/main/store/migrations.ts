@@ -306,6 +306,52 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 7,
+    description: "curators' tags and a note per instance, tagging in the undo trail, saved review views",
+    // Tags are free text compared without case ("Blurry" is "blurry"; the first spelling stays). The
+    // curator trail gains 'tag' and 'untag' so that tagging undoes and redoes like a decision: their
+    // before/after hold the instance's tag set (and its label, which scopes the review's undo).
+    // Length limits repeat TAG_MAX_LENGTH and NOTE_MAX_LENGTH (src/shared/api.ts) as a backstop.
+    sql: /* sql */ `
+      CREATE TABLE instance_tags (
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        tag         TEXT NOT NULL COLLATE NOCASE CHECK (length(tag) BETWEEN 1 AND 64 AND tag = trim(tag)),
+        PRIMARY KEY (instance_id, tag)
+      ) STRICT, WITHOUT ROWID;
+      -- The review's tag filter and the project's tag counts read this.
+      CREATE INDEX instance_tags_tag ON instance_tags (tag, instance_id);
+
+      CREATE TABLE instance_notes (
+        instance_id INTEGER PRIMARY KEY REFERENCES instances (id) ON DELETE CASCADE,
+        text        TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 4000),
+        updated_at  TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE curator_actions_v7 (
+        id          INTEGER PRIMARY KEY,
+        instance_id INTEGER NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        action      TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'relabel', 'clear', 'tag', 'untag')),
+        before      TEXT NOT NULL, -- JSON: { override, labelId }, or for tag/untag { labelId, tags }
+        after       TEXT NOT NULL, -- JSON: the same fields after the action
+        batch       TEXT, -- actions taken together (multi-select) share a batch id and undo together
+        at          TEXT NOT NULL,
+        undone_at   TEXT
+      ) STRICT;
+      INSERT INTO curator_actions_v7 SELECT id, instance_id, action, before, after, batch, at, undone_at FROM curator_actions;
+      DROP TABLE curator_actions;
+      ALTER TABLE curator_actions_v7 RENAME TO curator_actions;
+      CREATE INDEX curator_actions_instance ON curator_actions (instance_id, id);
+
+      -- A named set of review filters with its sort and score kind (JSON, as the API's savedViewSave takes it).
+      CREATE TABLE saved_views (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        view       TEXT NOT NULL, -- JSON: { order, kind, status?, minScore?, maxScore?, roundIndex?, promptContains?, tag? }
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 8,
     description: 'imports staged chunk by chunk, invisible until they commit',
     // An import of a million images cannot hold its rows in memory until one transaction writes
     // them, nor commit chunk by chunk where the review and exports would see half of it. Each chunk

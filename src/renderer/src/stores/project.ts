@@ -3,6 +3,11 @@ import type { ProjectStatus, Responses } from '../../../shared/api.ts';
 import { api, describeError, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
 
+/** The project's synthetic instances, whatever their decision. */
+export function syntheticCount(status: ProjectStatus): number {
+  return status.classes.reduce((sum, c) => sum + c.synthetic.pending + c.synthetic.accepted + c.synthetic.rejected, 0);
+}
+
 export const useProjectStore = defineStore('project', {
   state: () => ({
     status: null as ProjectStatus | null,
@@ -12,11 +17,7 @@ export const useProjectStore = defineStore('project', {
     stopRefreshing: null as (() => void) | null,
   }),
   getters: {
-    syntheticTotal: (state) =>
-      state.status?.classes.reduce(
-        (sum, c) => sum + c.synthetic.pending + c.synthetic.accepted + c.synthetic.rejected,
-        0,
-      ) ?? 0,
+    syntheticTotal: (state) => (state.status ? syntheticCount(state.status) : 0),
     className: (state) => (id: number) => state.status?.classes.find((c) => c.id === id)?.name ?? `#${id}`,
   },
   actions: {
@@ -34,6 +35,14 @@ export const useProjectStore = defineStore('project', {
       });
       // The engine was unreachable (or so when the page opened): once it is back, load what it holds now.
       this.stopRefreshing ??= onReconnect(() => void this.load());
+    },
+    /** The project's counts fetched anew (after a run or an import changed them); a failure leaves the last ones. */
+    async refreshStatus() {
+      try {
+        this.status = await api.projectStatus({});
+      } catch {
+        // The connection banner says the engine is unreachable; the store loads again when it is back.
+      }
     },
     async switchTo(dir: string, create: boolean): Promise<string | null> {
       try {

@@ -1,5 +1,12 @@
 import { defineStore } from 'pinia';
-import type { CuratedBatch, InstanceDetail, InstanceSummary, Responses } from '../../../shared/api.ts';
+import type {
+  CuratedBatch,
+  InstanceDetail,
+  InstanceSummary,
+  Responses,
+  SavedView,
+  SavedViewSettings,
+} from '../../../shared/api.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, describeError } from '../api.ts';
 import { describeBatch } from '../views/review/batchText.ts';
@@ -20,6 +27,36 @@ let listing = 0;
 /** The latest detail asked for: an answer to an earlier request (stepping fast) is dropped. */
 let detailRequest = 0;
 
+interface FilterState {
+  readonly status: '' | 'pending' | 'accepted' | 'rejected';
+  readonly kind: ScoreKindName;
+  readonly filters: {
+    readonly promptContains: string;
+    readonly minScore: number | '';
+    readonly maxScore: number | '';
+    readonly roundIndex: number | '';
+    readonly tag: string;
+  };
+}
+
+/** The filters on screen and the score kind as the API takes them: what the strips, the grid and a saved view use. */
+function filtersOf({ status, kind, filters: f }: FilterState) {
+  return {
+    ...(status === '' ? {} : { status }),
+    kind,
+    ...(f.promptContains.trim() === '' ? {} : { promptContains: f.promptContains.trim() }),
+    ...(f.minScore === '' ? {} : { minScore: f.minScore }),
+    ...(f.maxScore === '' ? {} : { maxScore: f.maxScore }),
+    // The UI counts rounds from 1.
+    ...(f.roundIndex === '' ? {} : { roundIndex: f.roundIndex - 1 }),
+    ...(f.tag.trim() === '' ? {} : { tag: f.tag.trim() }),
+  };
+}
+
+/** A view's settings as text that does not depend on the order of its keys. */
+const sameKeys = (view: SavedViewSettings) =>
+  JSON.stringify(Object.entries(view).sort(([a], [b]) => a.localeCompare(b)));
+
 /** The review screen's state: one class, its best and worst, a paged grid, a selection, a detail. */
 export const useReviewStore = defineStore('review', {
   state: () => ({
@@ -34,7 +71,12 @@ export const useReviewStore = defineStore('review', {
       minScore: '' as number | '',
       maxScore: '' as number | '',
       roundIndex: '' as number | '',
+      tag: '',
     },
+    /** The project's tags with their counts: the tag input's and the tag filter's suggestions. */
+    projectTags: [] as Responses['tagList']['tags'][number][],
+    /** The project's saved views. */
+    views: [] as SavedView[],
     nearestReal: [] as Responses['nearestReal']['items'][number][],
     total: 0,
     pages: {} as Record<number, InstanceSummary[]>,
@@ -60,7 +102,13 @@ export const useReviewStore = defineStore('review', {
       state.filters.promptContains.trim() !== '' ||
       state.filters.minScore !== '' ||
       state.filters.maxScore !== '' ||
-      state.filters.roundIndex !== '',
+      state.filters.roundIndex !== '' ||
+      state.filters.tag.trim() !== '',
+    /** The saved view whose filters, sort and score kind are those on screen; null when none is. */
+    viewId(): number | null {
+      const now = sameKeys({ order: this.order, ...filtersOf(this) });
+      return this.views.find((v) => sameKeys(v.view) === now)?.id ?? null;
+    },
     /** How many tiles the grid has: the class under its filters, or the selection. */
     gridCount: (state) => (state.selectionOnly ? state.selected.length : state.total),
   },
@@ -82,7 +130,7 @@ export const useReviewStore = defineStore('review', {
       this.viewer = null;
       this.toast = null;
       this.detail = null;
-      await this.refresh();
+      await Promise.all([this.refresh(), this.loadTags(), this.loadViews()]);
     },
     async refresh() {
       const classId = this.classId;
@@ -116,16 +164,11 @@ export const useReviewStore = defineStore('review', {
       await this.refresh();
     },
     statusFilter() {
-      const f = this.filters;
-      return {
-        ...(this.status === '' ? {} : { status: this.status }),
-        kind: this.kind,
-        ...(f.promptContains.trim() === '' ? {} : { promptContains: f.promptContains.trim() }),
-        ...(f.minScore === '' ? {} : { minScore: f.minScore }),
-        ...(f.maxScore === '' ? {} : { maxScore: f.maxScore }),
-        // The UI counts rounds from 1.
-        ...(f.roundIndex === '' ? {} : { roundIndex: f.roundIndex - 1 }),
-      };
+      return filtersOf(this);
+    },
+    /** The filters, sort and score kind on screen, as a saved view holds them. */
+    currentView(): SavedViewSettings {
+      return { order: this.order, ...filtersOf(this) };
     },
     async setKind(kind: ScoreKindName) {
       this.kind = kind;
@@ -170,7 +213,7 @@ export const useReviewStore = defineStore('review', {
     /** Clears every filter beyond the class and reloads. */
     async clearFilters() {
       this.status = '';
-      this.filters = { promptContains: '', minScore: '', maxScore: '', roundIndex: '' };
+      this.filters = { promptContains: '', minScore: '', maxScore: '', roundIndex: '', tag: '' };
       await this.refresh();
     },
     /** Selects every instance the grid shows under the filters (all pages, not only the loaded ones). */
@@ -289,6 +332,70 @@ export const useReviewStore = defineStore('review', {
       }
       await this.refresh();
       this.toast = { text: `${verb}: ${describeBatch(batch, useProjectStore().className)}`, offer };
+    },
+    async loadTags() {
+      const list = await this.run(() => api.tagList({}));
+      if (list) this.projectTags = [...list.tags];
+    },
+    /** Tags the selection, or the instance the viewer shows while it is open, as one undoable action. */
+    async tag(tag: string) {
+      const ids = this.viewer ? [this.viewer.id] : [...this.selected];
+      if (ids.length === 0 || tag.trim() === '') return;
+      const done = await this.run(() => api.tagAdd({ ids, tags: [tag] }));
+      if (done) {
+        await Promise.all([this.refresh(), this.loadTags()]);
+        this.toast = null;
+        this.message = `Tagged ${done.changed} "${tag.trim()}"${done.changed < ids.length ? ` (${ids.length - done.changed} had it)` : ''}. Undo: U`;
+      }
+    },
+    /** Removes a tag from one instance (the detail's ×), as one undoable action. */
+    async untag(id: number, tag: string) {
+      const done = await this.run(() => api.tagRemove({ ids: [id], tags: [tag] }));
+      if (done) {
+        await Promise.all([this.refresh(), this.loadTags()]);
+        this.message = `Removed "${tag}". Undo: U`;
+      }
+    },
+    /** Sets the note of the instance in the detail; empty text clears it. */
+    async saveNote(id: number, text: string) {
+      const done = await this.run(() => api.noteSet({ id, text }));
+      if (done && this.detail?.id === id) {
+        this.detail = { ...this.detail, note: done.note };
+        this.message = done.note ? 'Note saved.' : 'Note cleared.';
+      }
+    },
+    async loadViews() {
+      const list = await this.run(() => api.viewList({}));
+      if (list) this.views = [...list.views];
+    },
+    /** Saves the filters, sort and score kind on screen under a name (replacing a view of that name). */
+    async saveView(name: string) {
+      const saved = await this.run(() => api.viewSave({ name, view: this.currentView() }));
+      if (saved) {
+        await this.loadViews();
+        this.message = `Saved the view "${saved.name}".`;
+      }
+    },
+    /** Puts a saved view's filters, sort and score kind on screen: the strips and the grid follow. */
+    async applyView(id: number) {
+      const saved = this.views.find((v) => v.id === id);
+      if (saved === undefined) return;
+      const v = saved.view;
+      this.order = v.order;
+      this.kind = v.kind;
+      this.status = v.status ?? '';
+      this.filters = {
+        promptContains: v.promptContains ?? '',
+        minScore: v.minScore ?? '',
+        maxScore: v.maxScore ?? '',
+        roundIndex: v.roundIndex === undefined ? '' : v.roundIndex + 1,
+        tag: v.tag ?? '',
+      };
+      await this.refresh();
+    },
+    async deleteView(id: number) {
+      const done = await this.run(() => api.viewDelete({ id }));
+      if (done) await this.loadViews();
     },
     async selectSimilar() {
       const id = this.selected[0];

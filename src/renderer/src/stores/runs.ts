@@ -14,6 +14,7 @@ import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../..
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
+import { useProjectStore } from './project.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
 
@@ -88,6 +89,8 @@ export const useRunStore = defineStore('runs', {
         const detail = event.error ?? event.warning;
         this.message = `Run ${event.runId ?? ''} ${event.status}${detail ? `: ${detail}` : ''}.`;
         this.progress = null;
+        // The run's instances change every screen's counts (and end the first-run guidance).
+        void useProjectStore().refreshStatus();
         await this.load();
         if (event.runId !== null) await this.select(event.runId);
       }
@@ -164,6 +167,7 @@ export const useRunStore = defineStore('runs', {
         // An emptied seed field reads as '': leave the seed to the engine then.
         await api.runStart(typeof seed === 'number' ? { ...settings, seed } : settings);
         this.message = 'Started.';
+        void useProjectStore().refreshStatus();
         await this.load();
       });
     },

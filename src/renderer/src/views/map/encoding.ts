@@ -56,10 +56,18 @@ function sequential(t: number): string {
   return SEQUENTIAL[Math.min(SEQUENTIAL.length - 1, Math.max(0, Math.round(t * (SEQUENTIAL.length - 1))))] as string;
 }
 
+/** Each point's score of one kind (null: none), for colouring by a kind other than quality. */
+export interface PointScores {
+  readonly kind: string;
+  readonly values: readonly (number | null)[];
+}
+
+/** Colours the map by `by`; by score, of `scores`' kind when given (a saved view's), else quality. */
 export function colouring(
   points: MapPoints,
   by: ColourBy,
   classes: readonly { id: number; name: string }[],
+  scores: PointScores = { kind: 'quality', values: points.quality },
 ): Colouring {
   const n = points.id.length;
   if (by === 'label') {
@@ -95,8 +103,9 @@ export function colouring(
       ],
     };
   }
-  // Score: ten equal bins over the map's range of the default ranking, then "no score".
-  const scored = points.quality.filter((q): q is number => q !== null);
+  // Score: ten equal bins over the map's range of the kind, then "no score".
+  const { kind, values } = scores;
+  const scored = values.filter((q): q is number => q !== null);
   const low = Math.min(...scored);
   const high = Math.max(...scored);
   const bins = SEQUENTIAL.length;
@@ -104,7 +113,7 @@ export function colouring(
   const binOf = (q: number) => Math.min(bins - 1, Math.floor((q - low) / width));
   return {
     category: Float32Array.from({ length: n }, (_, i) => {
-      const q = points.quality[i];
+      const q = values[i];
       return q === null || q === undefined ? bins : binOf(q);
     }),
     colours: [...SEQUENTIAL, NONE],
@@ -112,10 +121,23 @@ export function colouring(
       scored.length === 0
         ? [{ text: 'no scores yet', colour: NONE }]
         : [
-            { text: `quality ${formatScore('quality', low)} (lowest)`, colour: SEQUENTIAL[0] as string },
-            { text: `quality ${formatScore('quality', high)} (highest)`, colour: SEQUENTIAL[bins - 1] as string },
+            { text: `${kind} ${formatScore(kind, low)} (lowest)`, colour: SEQUENTIAL[0] as string },
+            { text: `${kind} ${formatScore(kind, high)} (highest)`, colour: SEQUENTIAL[bins - 1] as string },
             { text: 'no score (real images, unscored)', colour: NONE },
           ],
+  };
+}
+
+/** The colour of points a saved view leaves out: faint, so what it keeps stands out. */
+export const OUTSIDE_VIEW = '#d8dbe0';
+
+/** A colouring with the points not kept (`keep[i]` 0) in OUTSIDE_VIEW, named in the legend. */
+export function outsideView(c: Colouring, keep: Uint8Array, viewName: string): Colouring {
+  const outside = c.colours.length;
+  return {
+    category: c.category.map((category, i) => (keep[i] ? category : outside)),
+    colours: [...c.colours, OUTSIDE_VIEW],
+    legend: [...c.legend, { text: `not in the view "${viewName}"`, colour: OUTSIDE_VIEW }],
   };
 }
 

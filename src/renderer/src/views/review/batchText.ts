@@ -6,8 +6,12 @@ export function countOf(count: number, name: string): string {
   return `${count} ${/(s|x|z|ch|sh)$/.test(name) ? `${name}es` : `${name}s`}`;
 }
 
-/** What an undone or redone batch did, in words: "accept of 3 shirts", "relabel of 1 shirt as coat". */
+/**
+ * What an undone or redone batch did, in words: "accept of 3 shirts", "relabel of 1 shirt as coat",
+ * "tag "blurry" of 2 shirts".
+ */
 export function describeBatch(batch: CuratedBatch, className: (id: number) => string): string {
-  const what = `${batch.action} of ${countOf(batch.count, className(batch.fromLabelId))}`;
+  const tags = batch.tags?.length ? ` ${batch.tags.map((t) => `"${t}"`).join(', ')}` : '';
+  const what = `${batch.action}${tags} of ${countOf(batch.count, className(batch.fromLabelId))}`;
   return batch.action === 'relabel' ? `${what} as ${className(batch.toLabelId)}` : what;
 }

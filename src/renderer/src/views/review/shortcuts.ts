@@ -6,6 +6,7 @@ export type ReviewCommand =
   | 'accept'
   | 'reject'
   | 'clear'
+  | 'tag'
   | 'undo'
   | 'redo'
   | 'similar'
@@ -38,6 +39,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
   },
   { command: 'reject', keys: ['r'], description: 'Reject the selection', where: 'review' },
   { command: 'clear', keys: ['c'], description: "Clear the curator's decision on the selection", where: 'review' },
+  {
+    command: 'tag',
+    keys: ['t'],
+    description: 'Tag the selection (in the viewer: the image shown): type a tag, Enter applies it',
+    where: 'review',
+  },
   {
     command: 'undo',
     keys: ['u', 'Mod+z'],
