@@ -206,6 +206,8 @@ export const requestSchemas = {
       negativePrompt: z.string().max(500).optional(),
       disambiguation: z.string().max(500).optional(),
       budgetWeight: z.number().min(0).max(100).optional(),
+      /** The class's own guidance scale; null: the generator's default. */
+      guidanceScale: z.number().min(1).max(30).nullable().optional(),
     })
     .strict(),
   /**
@@ -272,14 +274,16 @@ export const requestSchemas = {
   /** Whether a class's disagreements with the head gather in one other class, and the negative prompt that names it. */
   remedyProposal: z.object({ classId: id }).strict(),
   /**
-   * Sets the class's negative prompt, then generates `count` instances of it and scores the project
-   * as a background job (`remedyState` follows it and holds the before/after agreement).
+   * Tries each remedy the generator can take on a batch of `count` instances (and one batch without
+   * any, same seeds), scores the project, and applies the remedy that raised the head's agreement
+   * most, or none: a background job (`remedyState` follows it and holds each batch's agreement).
    */
   remedyApply: z
     .object({
       classId: id,
-      negativePrompt: z.string().max(500),
       count: z.number().int().min(1).max(1000),
+      /** The negative prompt to try (default: the class's with the confused class added). */
+      negativePrompt: z.string().trim().min(1).max(500).optional(),
       seed: z
         .number()
         .int()
@@ -559,19 +563,63 @@ export interface RemedyProposal {
   readonly evidence: string;
 }
 
-/** What applying a remedy did: the negative prompt set, the batch made, and the head's agreement before and after. */
+/** A remedy for a confused class (src/main/pipeline/remedy.ts REMEDY_KINDS says what each changes). */
+export type RemedyKind = 'negative' | 'guidance' | 'disambiguation' | 'budget';
+
+/** One remedy tried on a batch: what it changed and the head's agreement over the batch. */
+export interface RemedyTrial {
+  readonly kind: RemedyKind;
+  readonly label: string;
+  /** The change in words, e.g. 'negative prompt "t-shirt"'. */
+  readonly change: string;
+  readonly generateRunId: number;
+  readonly instanceIds: readonly number[];
+  readonly agreement: HeadAgreement;
+}
+
+/** Class settings a remedy changes: as they were before (to put back), or as it would set them. */
+export interface RemedyUndo {
+  readonly negativePrompt?: string;
+  readonly guidanceScale?: number | null;
+  readonly disambiguation?: string;
+  readonly budgetWeight?: number;
+}
+
+/** What trying the remedies did: each batch's agreement, and the remedy applied (null: none raised agreement). */
 export interface RemedyOutcome {
   readonly classId: number;
-  readonly negativePrompt: string;
-  /** The class's negative prompt before, to restore when the batch came out worse. */
-  readonly previousNegativePrompt: string;
-  readonly generateRunId: number;
-  readonly scoreRunId: number;
-  /** The new instances (their provenance holds the negative prompt). */
-  readonly instanceIds: readonly number[];
-  /** Over the class's instances before the batch, and over the new batch. */
+  readonly className: string;
+  /** The class the remedies steer away from. */
+  readonly confusedWith: string;
+  /** Every batch's first noise seed. */
+  readonly seed: number;
+  /** Over the class's instances before the batches. */
   readonly before: HeadAgreement;
-  readonly after: HeadAgreement;
+  /** The batch made without a remedy, the one each remedy is compared with. */
+  readonly baseline: {
+    readonly generateRunId: number;
+    readonly instanceIds: readonly number[];
+    readonly agreement: HeadAgreement;
+  };
+  readonly trials: readonly RemedyTrial[];
+  /**
+   * Remedies not tried, with why (the generator cannot take it, or a batch cannot show it); one the
+   * generator can take comes with its change in words and the setting to apply it by hand.
+   */
+  readonly notTried: readonly {
+    readonly kind: RemedyKind;
+    readonly label: string;
+    readonly why: string;
+    readonly change?: string;
+    readonly apply?: RemedyUndo;
+  }[];
+  readonly chosen: RemedyKind | null;
+  /** The chosen remedy's change in words, and the settings to restore to undo it; null when none was applied. */
+  readonly applied: string | null;
+  readonly undo: RemedyUndo | null;
+  /** The choice in a sentence ("No remedy tried raised agreement; left as is." when none did). */
+  readonly verdict: string;
+  readonly scoreRunId: number;
 }
 
 /** The remedy job of the open project: none yet, generating or scoring, or how the last one ended. */
@@ -814,7 +862,38 @@ export type EngineEvent =
   /** Another project was opened: every view reloads. */
   | { readonly type: 'project'; readonly dir: string }
   /** How far the embeddings map's layout has got (it is computed once, then cached). */
-  | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number };
+  | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number }
+  /** The generation queue's depth and workers, every few seconds while a run generates through one. */
+  | { readonly type: 'queue'; readonly status: QueueStatus };
+
+/** A generation queue (`--queue redis://…`) as the Run screen shows it. */
+export interface QueueStatus {
+  /** The queue's Redis URL, any password replaced by ***. */
+  readonly url: string;
+  /** Jobs waiting for a worker, being worked, waiting to be retried (backoff), and failed for good. */
+  readonly depth: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly delayed: number;
+    readonly failed: number;
+  };
+  readonly workers: readonly QueueWorker[];
+}
+
+/** A worker (`winnow worker`) as it last reported itself. */
+export interface QueueWorker {
+  /** host-pid */
+  readonly id: string;
+  /** Whether it reported in the last few seconds. */
+  readonly alive: boolean;
+  /** The execution provider its generator runs on, and the adapter (or why not on a GPU). */
+  readonly provider: string;
+  readonly adapter: string;
+  readonly jobs: number;
+  readonly images: number;
+  /** Jobs finished per second over the last 30 seconds. */
+  readonly jobsPerSecond: number;
+}
 
 /** The embeddings map's stages: load features, find UMAP's neighbours, lay out, place the rest. */
 export type MapStage = 'features' | 'neighbours' | 'layout' | 'place';
@@ -840,4 +919,6 @@ export interface ClassSettings {
   readonly negativePrompt: string;
   readonly disambiguation: string;
   readonly budgetWeight: number;
+  /** Classifier-free guidance for this class's images; null: the generator's default. */
+  readonly guidanceScale: number | null;
 }

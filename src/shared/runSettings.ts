@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SCORE_KIND } from './scoreKinds.ts';
+import { DEFAULT_SCORE_KIND, type ScoreKindName } from './scoreKinds.ts';
 
 /**
  * The one home of the acceptance rules' shapes and of the defaults of what decides acceptance,
@@ -15,6 +15,7 @@ export const RULE_DEFAULTS = {
   percentile: { kind: 'percentile', keep: 0.7, window: 5000 },
   'top-k': { kind: 'top-k', k: 20 },
   'class-percentile': { kind: 'class-percentile', keep: 0.7 },
+  confident: { kind: 'confident' },
 } as const;
 
 /**
@@ -26,6 +27,17 @@ export const DEFAULT_RULE = RULE_DEFAULTS['class-percentile'];
 
 /** What decides acceptance by default in `winnow score` and `winnow run`: the default ranking. */
 export const DEFAULT_FILTER = DEFAULT_SCORE_KIND;
+
+/** The kind the confident rule decides on, whatever ranks the instances: confident learning's test. */
+export const CONFIDENT_RULE_KIND = 'confident_margin' satisfies ScoreKindName;
+
+/** The score kind a rule decides on: the confident rule's own, every other rule the filter's. */
+export function decidingKind<K extends string>(
+  rule: Pick<AcceptanceRule, 'kind'>,
+  filter: K,
+): K | typeof CONFIDENT_RULE_KIND {
+  return rule.kind === 'confident' ? CONFIDENT_RULE_KIND : filter;
+}
 
 /** A new run's settings that the UI shows too (the engine's loop.ts adds the rest). */
 export const RUN_DEFAULTS = {
@@ -48,6 +60,7 @@ const RULE_SHAPES = {
   }),
   'top-k': z.strictObject({ kind: z.literal('top-k'), k: z.number().int().positive() }),
   'class-percentile': z.strictObject({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
+  confident: z.strictObject({ kind: z.literal('confident') }),
   all: z.strictObject({ kind: z.literal('all') }),
   random: z.strictObject({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
 };
@@ -58,6 +71,7 @@ export const ruleSchema = z.discriminatedUnion('kind', [
   RULE_SHAPES.percentile,
   RULE_SHAPES['top-k'],
   RULE_SHAPES['class-percentile'],
+  RULE_SHAPES.confident,
   RULE_SHAPES.all,
   RULE_SHAPES.random,
 ]);
@@ -68,5 +82,6 @@ export const runRuleSchema = z.discriminatedUnion('kind', [
   RULE_SHAPES.threshold,
   RULE_SHAPES.percentile,
   RULE_SHAPES['class-percentile'],
+  RULE_SHAPES.confident,
 ]);
 export type RunRule = z.infer<typeof runRuleSchema>;

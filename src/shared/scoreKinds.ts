@@ -97,6 +97,15 @@ export const SCORE_KIND_TABLE = [
     needs: ['head'],
   },
   {
+    name: 'confident_margin',
+    family: 'label quality',
+    label: 'Confident-learning margin',
+    description:
+      "Negative exactly when confident learning flags the label: a class the head is confident about (its probability reaches the class's mean on real images of it) beats the label.",
+    digits: 3,
+    needs: ['head'],
+  },
+  {
     name: 'label_vote',
     family: 'label quality',
     label: 'Label vote',

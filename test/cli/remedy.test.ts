@@ -33,7 +33,7 @@ function shirtsSuggest(dir: string, agree: number): void {
 
 describe('winnow remedy', () => {
   it(
-    'proposes the negative prompt from the evidence, applies it with a scored batch and prints before and after',
+    "proposes remedies from the evidence, tries each on a scored batch, applies the best and prints each batch's agreement",
     { timeout: 300_000 },
     () => {
       const work = tempDir();
@@ -52,7 +52,9 @@ describe('winnow remedy', () => {
       shirtsSuggest(dir, 3);
       const printed = winnow(['remedy', 'shirt'], env);
       expect(printed.stdout).toContain('7 of 7 disagreements (of 10 scored instances of shirt) suggest t-shirt.');
-      expect(printed.stdout).toContain('Proposed negative prompt: "t-shirt" (now: "")');
+      expect(printed.stdout).toContain(
+        'Remedies to try away from t-shirt: negative prompt naming the confused class; stronger guidance. Try them: winnow remedy shirt --apply',
+      );
       const proposal = JSON.parse(winnow(['remedy', 'shirt', '--json'], env).stdout) as RemedyProposal;
       expect(proposal).toMatchObject({ negativePrompt: 't-shirt', agreement: { agreeing: 3, suggested: 10 } });
 
@@ -68,17 +70,43 @@ describe('winnow remedy', () => {
       expect(applied.code).toBe(0);
       const project = openProject(dir);
       const shirt = findClass(project.db, 'shirt')!;
-      expect(shirt.negativePrompt).toBe('t-shirt');
-      const made = listInstances(project.db).filter((i) => i.labelId === shirt.id && i.negativePrompt === 't-shirt');
-      expect(made).toHaveLength(4);
-      const after = made.filter((i) => suggestionOf(project.db, i.id)?.labelId === shirt.id).length;
-      project.close();
-      const percent = (n: number, of: number) => ((100 * n) / of).toFixed(1);
-      expect(applied.stdout).toContain(
-        `Set the negative prompt of shirt to "t-shirt"; generated 4 instances (run ${made[0]!.runId})`,
+      // Three batches from the same seeds, one generate run each: none, the negative, stronger guidance.
+      const made = listInstances(project.db).filter((i) => i.labelId === shirt.id && (i.seed ?? 0) >= 900);
+      const runs = [...new Set(made.map((i) => i.runId))];
+      expect(runs).toHaveLength(3);
+      const batches = runs.map((run) => made.filter((i) => i.runId === run));
+      for (const batch of batches) expect(batch.map((i) => i.seed)).toEqual([900, 901, 902, 903]);
+      expect(batches[1]!.every((i) => i.negativePrompt === 't-shirt')).toBe(true);
+      expect(batches[2]!.every((i) => JSON.parse(i.genParams).guidanceScale === 4)).toBe(true);
+      const agreeingPerBatch = batches.map(
+        (b) => b.filter((i) => suggestionOf(project.db, i.id)?.labelId === shirt.id).length,
       );
-      expect(applied.stdout).toContain(`before: 3 of 10 (30.0%) of the class's instances`);
-      expect(applied.stdout).toContain(`after:  ${after} of 4 (${percent(after, 4)}%) of the new batch`);
+      const settings = { negativePrompt: shirt.negativePrompt, guidanceScale: shirt.guidanceScale };
+      project.close();
+      const line = (n: number) => `${n} of 4 (${((100 * n) / 4).toFixed(1)}%)`;
+      expect(applied.stdout).toContain(
+        `Tried remedies for shirt (confused with t-shirt) on 4 instances each, seeds from 900, and scored the project`,
+      );
+      expect(applied.stdout).toContain(`before                     3 of 10 (30.0%) of the class's instances`);
+      expect(applied.stdout).toContain(`no remedy                  ${line(agreeingPerBatch[0]!)}`);
+      expect(applied.stdout).toContain(`negative prompt "t-shirt"  ${line(agreeingPerBatch[1]!)}`);
+      expect(applied.stdout).toContain(`guidance scale 4           ${line(agreeingPerBatch[2]!)}`);
+      expect(applied.stdout).toContain(
+        'Not tried: disambiguation naming what the class is not (the generator does not follow the wording of a prompt).',
+      );
+      expect(applied.stdout).toContain('Not tried: fewer budget for the class (it changes how many images');
+      // The verdict follows the agreement: the best raise is applied, or nothing.
+      const best = Math.max(agreeingPerBatch[1]!, agreeingPerBatch[2]!);
+      if (best <= agreeingPerBatch[0]!) {
+        expect(applied.stdout).toContain('No remedy tried raised agreement; left as is.');
+        expect(settings).toEqual({ negativePrompt: '', guidanceScale: null });
+      } else if (agreeingPerBatch[1]! >= agreeingPerBatch[2]!) {
+        expect(applied.stdout).toContain('applied: negative prompt "t-shirt".');
+        expect(settings).toEqual({ negativePrompt: 't-shirt', guidanceScale: null });
+      } else {
+        expect(applied.stdout).toContain('applied: guidance scale 4.');
+        expect(settings).toEqual({ negativePrompt: '', guidanceScale: 4 });
+      }
       expect(applied.stdout).toContain('not accuracy');
     },
   );

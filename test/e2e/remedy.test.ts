@@ -86,37 +86,48 @@ describe('the remedy panel in Chromium', () => {
     await panel.getByRole('heading', { name: 'Propose remedy: coat' }).waitFor();
     expect(await panel.getByLabel('Evidence').innerText()).toMatch(/^2 of 4 disagreements .*: too few disagreements/);
     expect(await panel.innerText()).toContain('No single confusion to name: no remedy is proposed for coat.');
-    expect(await panel.getByRole('button', { name: 'Apply and generate' }).count()).toBe(0);
+    expect(await panel.getByRole('button', { name: 'Try remedies' }).count()).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  it('proposes the negative prompt from the evidence, applies it and shows agreement before and after', async () => {
+  it("tries each remedy on a batch, shows every batch's agreement beside the class's before, applies the best and undoes it", async () => {
     const { page, panel, errors } = await openCell('8 labelled shirt, suggested t-shirt');
     await panel.getByRole('heading', { name: 'Propose remedy: shirt' }).waitFor();
     expect(await panel.getByLabel('Evidence').innerText()).toBe(
       '8 of 9 disagreements (of 12 scored instances of shirt) suggest t-shirt.',
     );
     expect(await panel.getByLabel('Negative prompt').inputValue()).toBe('t-shirt');
-    expect(await panel.getByLabel('Images to generate').inputValue()).toBe('50');
+    expect(await panel.getByLabel('Images per batch').inputValue()).toBe('24');
     await page.screenshot({ path: join(OUTPUT, 'remedy-proposal.png'), fullPage: true });
 
-    await panel.getByLabel('Images to generate').fill('5');
-    await panel.getByRole('button', { name: 'Apply and generate' }).click();
-    const compare = panel.getByLabel('Agreement before and after');
-    await compare.waitFor({ timeout: 120_000 });
+    await panel.getByLabel('Images per batch').fill('3');
+    await panel.getByRole('button', { name: 'Try remedies' }).click();
+    const table = panel.getByRole('table', { name: 'Agreement per remedy' });
+    await table.waitFor({ timeout: 180_000 });
 
-    // The class now has the negative prompt, and the batch was made with it and scored.
-    expect(getClass(project.db, shirt).negativePrompt).toBe('t-shirt');
-    const batch = listInstances(project.db).filter((i) => i.labelId === shirt && i.negativePrompt === 't-shirt');
-    expect(batch).toHaveLength(5);
-    const agreeing = batch.filter((i) => suggestionOf(project.db, i.id)?.labelId === shirt).length;
+    // Three batches of 3 from the same seeds: none, the negative prompt, stronger guidance.
+    const made = listInstances(project.db).filter((i) => i.labelId === shirt && i.runId !== null);
+    const runs = [...new Set(made.map((i) => i.runId))].slice(-3);
+    expect(runs).toHaveLength(3);
+    const batches = runs.map((run) => made.filter((i) => i.runId === run));
+    expect(batches.every((b) => b.length === 3)).toBe(true);
+    expect(batches[1]!.every((i) => i.negativePrompt === 't-shirt')).toBe(true);
+    const agreeing = batches.map((b) => b.filter((i) => suggestionOf(project.db, i.id)?.labelId === shirt).length);
     const percent = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
-    expect(await compare.getByLabel('Before').innerText()).toBe(
-      `Before\n${percent(3, 12)}\n3 of 12 of the class's instances`,
+    const row = (name: string) => table.getByRole('row', { name, exact: true });
+    expect(await row('Before').innerText()).toBe(`Before\tthe class's instances\t${percent(3, 12)}\t3 of 12`);
+    expect(await row('No remedy').innerText()).toBe(
+      `No remedy\ta new batch as the class is\t${percent(agreeing[0]!, 3)}\t${agreeing[0]} of 3`,
     );
-    expect(await compare.getByLabel('After').innerText()).toBe(
-      `After\n${percent(agreeing, 5)}\n${agreeing} of 5 of the new batch`,
+    expect(await row('Negative prompt naming the confused class').innerText()).toContain(
+      `negative prompt "t-shirt"\t${percent(agreeing[1]!, 3)}\t${agreeing[1]} of 3`,
+    );
+    expect(await row('Stronger guidance').innerText()).toContain(
+      `guidance scale 4\t${percent(agreeing[2]!, 3)}\t${agreeing[2]} of 3`,
+    );
+    expect(await panel.innerText()).toContain(
+      'Not tried: Disambiguation naming what the class is not (the generator does not follow the wording of a prompt).',
     );
     await expect.poll(() => panel.innerText()).toMatch(/not accuracy: audit shirt on the Audit screen/);
     await page.screenshot({ path: join(OUTPUT, 'remedy.png'), fullPage: true });
@@ -126,18 +137,39 @@ describe('the remedy panel in Chromium', () => {
     await page.setViewportSize({ width: 1024, height: 800 });
     await page.screenshot({ path: join(OUTPUT, 'remedy-1024.png'), fullPage: true });
 
-    // The negative prompt goes back to what it was on request.
-    await page.getByRole('button', { name: 'Restore the previous negative prompt' }).click();
-    await page.getByRole('status').getByText('Restored the negative prompt (none).').waitFor();
-    expect(getClass(project.db, shirt).negativePrompt).toBe('');
-    await expect
-      .poll(() => panel.getByRole('button', { name: 'Restore the previous negative prompt' }).count())
-      .toBe(0);
+    // The best raise is applied and marked, and undone on request; or nothing is.
+    const verdict = await panel.getByLabel('Verdict').innerText();
+    const undo = panel.getByRole('button', { name: 'Undo the remedy' });
+    if (Math.max(agreeing[1]!, agreeing[2]!) <= agreeing[0]!) {
+      expect(verdict).toBe('No remedy tried raised agreement; left as is.');
+      expect(await undo.count()).toBe(0);
+      expect(getClass(project.db, shirt)).toMatchObject({ negativePrompt: '', guidanceScale: null });
+    } else {
+      const negative = agreeing[1]! >= agreeing[2]!;
+      expect(verdict).toMatch(negative ? /applied: negative prompt "t-shirt"\.$/ : /applied: guidance scale 4\.$/);
+      expect(await table.getByText('(applied)').count()).toBe(1);
+      expect(getClass(project.db, shirt)).toMatchObject(
+        negative ? { negativePrompt: 't-shirt', guidanceScale: null } : { negativePrompt: '', guidanceScale: 4 },
+      );
+      await undo.click();
+      await page
+        .getByRole('status')
+        .getByText(/^Undid the remedy/)
+        .waitFor();
+      expect(getClass(project.db, shirt)).toMatchObject({ negativePrompt: '', guidanceScale: null });
+      await expect.poll(() => undo.count()).toBe(0);
+    }
+
+    // Fewer budget, which no batch can show, is applied by hand as proposed.
+    await panel.getByRole('button', { name: 'Apply budget weight 0.5' }).click();
+    await page.getByRole('status').getByText('Applied budget weight 0.5.').waitFor();
+    expect(getClass(project.db, shirt).budgetWeight).toBe(0.5);
+    await expect.poll(() => panel.getByRole('button', { name: 'Apply budget weight 0.5' }).count()).toBe(0);
 
     // The pointer leads to the Audit screen.
     await panel.getByRole('link', { name: 'Audit' }).click();
     await page.waitForURL(/audit/);
     expect(errors).toEqual([]);
     await page.close();
-  }, 240_000);
+  }, 300_000);
 });

@@ -4,6 +4,8 @@ import { acquisition } from '../../src/main/learn/acquisition.ts';
 import { allocateBudget } from '../../src/main/learn/budget.ts';
 import { searchConditioning } from '../../src/main/learn/conditioningSearch.ts';
 import { createHead } from '../../src/main/learn/softmaxHead.ts';
+import { confidenceThresholds, confidentMargin } from '../../src/main/learn/labelQuality.ts';
+import { decidingKind } from '../../src/shared/runSettings.ts';
 
 const scores = Float32Array.of(0.3, -0.2, -0.04, 0.1, -0.06, 0.5);
 const labels = [0, 0, 0, 1, 1, 1];
@@ -37,6 +39,31 @@ describe('acceptance rules', () => {
     const next = decide({ kind: 'percentile', keep: 0.5, window: 4 }, Float32Array.of(0.2), [0], first.window);
     expect(next.accepted).toEqual([true]);
     expect(next.window).toHaveLength(4);
+  });
+
+  it('confident keeps exactly the instances confident learning does not flag, a margin of 0 included', () => {
+    // Thresholds: class 0's real images get 0.8 on average, class 1's 0.5, class 2's 0.4.
+    const oos = Float32Array.of(0.9, 0.1, 0, 0.7, 0.3, 0, 0.2, 0.5, 0.3, 0.3, 0.5, 0.2, 0.3, 0.3, 0.4, 0.3, 0.3, 0.4);
+    const t = confidenceThresholds(oos, [0, 0, 1, 1, 2, 2], 3);
+    expect(Array.from(t)).toEqual([expect.closeTo(0.8, 6), expect.closeTo(0.5, 6), expect.closeTo(0.4, 6)]);
+    // All of label 0: p rows and what confident learning says of each.
+    const p = Float32Array.of(
+      ...[0.5, 0.3, 0.2], // nothing confident (0.5 < 0.8, 0.3 < 0.5, 0.2 < 0.4): kept
+      ...[0.4, 0.55, 0.05], // class 1 confident, the label not: flagged
+      ...[0.85, 0.1, 0.05], // the label confident and most probable: kept
+      ...[0.0, 0.3, 0.7], // class 2 confident: flagged
+      ...[0.45, 0.1, 0.45], // class 2 confident (0.45 ≥ 0.4), the label not (0.45 < 0.8): flagged
+    );
+    const margin = confidentMargin(p, [0, 0, 0, 0, 0], t, 3);
+    expect(Array.from(margin, (m) => m >= 0)).toEqual([true, false, true, false, false]);
+    expect(decide({ kind: 'confident' }, margin, [0, 0, 0, 0, 0]).accepted).toEqual([true, false, true, false, false]);
+    // Both confident and equally probable: the label holds (margin exactly 0, kept).
+    const tie = confidentMargin(Float32Array.of(0.5, 0.5), [0], Float64Array.of(0.4, 0.4), 2);
+    expect(tie[0]).toBe(0);
+    expect(decide({ kind: 'confident' }, tie, [0]).accepted).toEqual([true]);
+    // The rule reads confident learning's kind whatever the filter; other rules read the filter's.
+    expect(decidingKind({ kind: 'confident' }, 'quality')).toBe('confident_margin');
+    expect(decidingKind({ kind: 'threshold' }, 'contribution')).toBe('contribution');
   });
 
   it('top-k keeps the k best of each class', () => {

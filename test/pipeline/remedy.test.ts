@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { generateInstances } from '../../src/main/pipeline/generate.ts';
-import { applyRemedy, negativeNaming, proposeRemedy } from '../../src/main/pipeline/remedy.ts';
+import {
+  chooseRemedy,
+  disambiguationExcluding,
+  negativeNaming,
+  proposeRemedy,
+  REMEDY_KINDS,
+  trialRemedies,
+  triedKinds,
+} from '../../src/main/pipeline/remedy.ts';
 import { defaultScoreOptions, scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { type ClassRow, findClass, getClass, updateClass } from '../../src/main/store/classes.ts';
 import { writeTransaction } from '../../src/main/store/database.ts';
@@ -89,41 +97,139 @@ describe('proposeRemedy', () => {
   });
 });
 
-describe('applyRemedy', () => {
-  it('sets the negative prompt, makes a batch recorded with it, scores it and reports agreement before and after', async () => {
+describe('chooseRemedy', () => {
+  const agree = (agreeing: number, suggested = 20) => ({ agreeing, suggested });
+
+  it('proposes the remedy that raised agreement most over the batch without a remedy', () => {
+    const trials = [
+      { kind: 'negative' as const, agreement: agree(12) },
+      { kind: 'guidance' as const, agreement: agree(15) },
+      { kind: 'disambiguation' as const, agreement: agree(11) },
+    ];
+    expect(chooseRemedy(agree(10), trials)).toBe('guidance');
+    // Shares, not counts: 9 of 10 beats 15 of 20.
+    expect(chooseRemedy(agree(10), [...trials, { kind: 'disambiguation', agreement: agree(9, 10) }])).toBe(
+      'disambiguation',
+    );
+  });
+
+  it('proposes none when no remedy raised agreement (a tie keeps the class as it is), or nothing was scored', () => {
+    expect(
+      chooseRemedy(agree(10), [
+        { kind: 'negative', agreement: agree(4) },
+        { kind: 'guidance', agreement: agree(10) },
+      ]),
+    ).toBeNull();
+    expect(chooseRemedy(agree(0, 0), [{ kind: 'negative', agreement: agree(0, 0) }])).toBeNull();
+    expect(chooseRemedy(agree(0, 0), [{ kind: 'negative', agreement: agree(3) }])).toBeNull();
+  });
+});
+
+describe('the remedy kinds', () => {
+  it('offer the disambiguation only to generators that follow text, and try fewer budget on no batch', () => {
+    const tried = (followsStyle: boolean) => triedKinds({ followsStyle }).map((k) => k.kind);
+    expect(tried(false)).toEqual(['negative', 'guidance']);
+    expect(tried(true)).toEqual(['negative', 'guidance', 'disambiguation']);
+    expect(REMEDY_KINDS.find((k) => k.kind === 'budget')?.untriable).toMatch(/how many/);
+  });
+
+  it('add "not a <class>" to a disambiguation once', () => {
+    expect(disambiguationExcluding('', 't-shirt')).toBe('not a t-shirt');
+    expect(disambiguationExcluding('a garment with buttons', 't-shirt')).toBe('a garment with buttons, not a t-shirt');
+    expect(disambiguationExcluding('Not a T-shirt', 't-shirt')).toBe('Not a T-shirt');
+  });
+});
+
+describe('trialRemedies', () => {
+  it('makes a batch without a remedy and one with each (same seeds), scores them and applies the best, or none', async () => {
     suggestForShirts([...Array(5).fill('shirt'), ...Array(15).fill('t-shirt')]);
-    updateClass(project.db, shirt.id, { negativePrompt: '' });
-    const proposal = proposeRemedy(project.db, shirt.id);
+    updateClass(project.db, shirt.id, { negativePrompt: 'coat' });
     const stages = new Set<string>();
-    const outcome = await applyRemedy(
+    const outcome = await trialRemedies(
       project,
       models,
-      { classId: shirt.id, negativePrompt: proposal.negativePrompt!, count: 6, seed: 500 },
+      { classId: shirt.id, count: 4, seed: 500, prompting: { followsStyle: true } },
       { onProgress: (stage) => stages.add(stage) },
       SCORE,
     );
-    expect(getClass(project.db, shirt.id).negativePrompt).toBe('t-shirt');
-    expect(outcome).toMatchObject({ negativePrompt: 't-shirt', previousNegativePrompt: '' });
-    expect(outcome.instanceIds).toHaveLength(6);
-    for (const instanceId of outcome.instanceIds)
-      expect(getInstance(project.db, instanceId)).toMatchObject({
-        negativePrompt: 't-shirt',
-        labelId: shirt.id,
-        runId: outcome.generateRunId,
-      });
     expect([...stages]).toEqual(['generate', 'score']);
-    // Before: the class's instances as they were; after: the new batch as the new scoring suggests.
+    expect(outcome).toMatchObject({ className: 'shirt', confusedWith: 't-shirt', seed: 500 });
     expect(outcome.before).toEqual({ agreeing: 5, suggested: 20 });
-    const agreeing = outcome.instanceIds.filter((i) => suggestionOf(project.db, i)?.labelId === shirt.id).length;
-    expect(outcome.after).toEqual({ agreeing, suggested: 6 });
-    expect(suggestionOf(project.db, outcome.instanceIds[0]!)?.runId).toBe(outcome.scoreRunId);
-    expect(listInstances(project.db).filter((i) => i.classId === shirt.id)).toHaveLength(26);
+    expect(outcome.trials.map((t) => [t.kind, t.change])).toEqual([
+      ['negative', 'negative prompt "coat, t-shirt"'],
+      ['guidance', `guidance scale ${models.generator.defaults.guidanceScale * 1.6}`],
+      ['disambiguation', 'disambiguation "not a t-shirt"'],
+    ]);
+    // Fewer budget comes as a change to apply by hand: no batch shows it.
+    expect(outcome.notTried).toEqual([
+      {
+        kind: 'budget',
+        label: 'Fewer budget for the class',
+        why: expect.stringMatching(/how many/),
+        change: 'budget weight 0.5',
+        apply: { budgetWeight: 0.5 },
+      },
+    ]);
+    // Each batch was made with its remedy only, from the same seeds.
+    const made = (ids: readonly number[]) => ids.map((i) => getInstance(project.db, i)!);
+    const [negative, guidance, disambiguation] = outcome.trials.map((t) => made(t.instanceIds));
+    const baseline = made(outcome.baseline.instanceIds);
+    for (const batch of [baseline, negative!, guidance!, disambiguation!])
+      expect(batch.map((i) => i.seed)).toEqual([500, 501, 502, 503]);
+    expect(baseline.every((i) => i.negativePrompt === 'coat' && i.prompt === 'a photo of a shirt')).toBe(true);
+    expect(negative!.every((i) => i.negativePrompt === 'coat, t-shirt')).toBe(true);
+    expect(guidance!.every((i) => JSON.parse(i.genParams).guidanceScale === 4)).toBe(true);
+    expect(disambiguation!.every((i) => i.prompt === 'a photo of a shirt (not a t-shirt)')).toBe(true);
+    // Agreement is the new scoring's suggestion over each batch.
+    const agreeing = (ids: readonly number[]) => ({
+      agreeing: ids.filter((i) => suggestionOf(project.db, i)?.labelId === shirt.id).length,
+      suggested: 4,
+    });
+    expect(outcome.baseline.agreement).toEqual(agreeing(outcome.baseline.instanceIds));
+    for (const t of outcome.trials) expect(t.agreement).toEqual(agreeing(t.instanceIds));
+    expect(suggestionOf(project.db, outcome.baseline.instanceIds[0]!)?.runId).toBe(outcome.scoreRunId);
+    // The class keeps the chosen remedy's setting and nothing else of the trial.
+    const chosen = chooseRemedy(outcome.baseline.agreement, outcome.trials);
+    expect(outcome.chosen).toBe(chosen);
+    const after = getClass(project.db, shirt.id);
+    expect(after.negativePrompt).toBe(chosen === 'negative' ? 'coat, t-shirt' : 'coat');
+    expect(after.guidanceScale).toBe(chosen === 'guidance' ? 4 : null);
+    expect(after.disambiguation).toBe(chosen === 'disambiguation' ? 'not a t-shirt' : '');
+    expect(after.budgetWeight).toBe(1);
+    if (chosen === null) {
+      expect(outcome).toMatchObject({ applied: null, undo: null });
+      expect(outcome.verdict).toBe('No remedy tried raised agreement; left as is.');
+    } else {
+      const trial = outcome.trials.find((t) => t.kind === chosen)!;
+      expect(outcome.applied).toBe(trial.change);
+      expect(outcome.verdict).toMatch(/raised agreement most .*; applied: /);
+      // Undoing puts back what the class had.
+      updateClass(project.db, shirt.id, outcome.undo!);
+      expect(getClass(project.db, shirt.id)).toMatchObject({
+        negativePrompt: 'coat',
+        guidanceScale: null,
+        disambiguation: '',
+      });
+    }
+    expect(listInstances(project.db).filter((i) => i.classId === shirt.id)).toHaveLength(36);
   });
 
-  it('refuses an empty negative prompt before making anything', async () => {
+  it('refuses a class with no single confusion, and an empty negative prompt, before making anything', async () => {
+    suggestForShirts([...Array(17).fill('shirt'), ...Array(3).fill('t-shirt')]);
+    const shirts = listInstances(project.db).filter((i) => i.classId === shirt.id).length;
+    const prompting = { followsStyle: false };
+    await expect(trialRemedies(project, models, { classId: shirt.id, count: 2, prompting }, {}, SCORE)).rejects.toThrow(
+      /No remedy to try for shirt: .* disagreements/,
+    );
     await expect(
-      applyRemedy(project, models, { classId: shirt.id, negativePrompt: '  ', count: 2 }, {}, SCORE),
+      trialRemedies(
+        project,
+        models,
+        { classId: shirt.id, count: 2, negativePrompt: ' ', confusedWith: 't-shirt', prompting },
+        {},
+        SCORE,
+      ),
     ).rejects.toThrow(/negative prompt is empty/);
-    expect(listInstances(project.db).filter((i) => i.classId === shirt.id)).toHaveLength(26);
+    expect(listInstances(project.db).filter((i) => i.classId === shirt.id)).toHaveLength(shirts);
   });
 });

@@ -104,6 +104,36 @@ describe('the scoring function', () => {
   });
 });
 
+describe('confident learning', () => {
+  it("confident_margin is negative exactly where the confident joint puts an instance off its label's row", async () => {
+    const p = await headProbabilities(reference.fit, set.features);
+    // The thresholds recomputed here: each class's mean out-of-sample probability on its real images.
+    const oos = reference.fit.outOfSample;
+    const realLabels = Array.from(reference.fit.real.labels);
+    const t = Array.from({ length: C }, (_, c) => {
+      const own = realLabels.flatMap((y, i) => (y === c ? [oos[i * C + c] as number] : []));
+      return own.reduce((a, b) => a + b, 0) / own.length;
+    });
+    const flagged = Array.from(set.labels, (y, i) => {
+      // The class the confident joint counts the instance under: the most probable confident one.
+      let counted = -1;
+      for (let c = 0; c < C; c++)
+        if (
+          (p[i * C + c] as number) >= t[c]! &&
+          (counted < 0 || (p[i * C + c] as number) > (p[i * C + counted] as number))
+        )
+          counted = c;
+      return counted >= 0 && counted !== y;
+    });
+    expect(Array.from(scores.confident_margin, (m) => m < 0)).toEqual(flagged);
+    // Not degenerate: it flags mislabelled instances far more often than correct ones.
+    const wrongFlagged = flagged.filter((f, i) => i < 30 && i % 5 === 0 && f).length;
+    const rightFlagged = flagged.filter((f, i) => (i >= 30 || i % 5 !== 0) && f).length;
+    expect(wrongFlagged).toBeGreaterThanOrEqual(5); // of 6
+    expect(rightFlagged).toBeLessThanOrEqual(2); // of 30
+  });
+});
+
 describe('acceptance rules at the boundary', () => {
   it('a threshold keeps a score equal to it', () => {
     expect(decide({ kind: 'threshold', threshold: 0.25 }, Float32Array.of(0.25, 0.5, 0), [0, 0, 0]).accepted).toEqual([

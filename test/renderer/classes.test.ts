@@ -14,6 +14,7 @@ const bun: ClassSettings = {
   negativePrompt: '',
   disambiguation: 'a bread roll',
   budgetWeight: 1,
+  guidanceScale: null,
 };
 const clip = tinyClipInfo;
 const RANKED: PromptSuggestion[] = [

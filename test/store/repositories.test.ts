@@ -97,6 +97,18 @@ describe('classes', () => {
     expect(updated.promptTemplates).toEqual(['a photo of a {label}']);
   });
 
+  it("keep a class's own guidance scale (none by default), leave it when a change names none and clear it with null", () => {
+    const shirt = addClass(db, { name: 'shirt' });
+    expect(shirt.guidanceScale).toBeNull();
+    expect(updateClass(db, shirt.id, { guidanceScale: 4 }).guidanceScale).toBe(4);
+    expect(updateClass(db, shirt.id, { budgetWeight: 0.5 })).toMatchObject({ guidanceScale: 4, budgetWeight: 0.5 });
+    expect(getClass(db, shirt.id).guidanceScale).toBe(4);
+    expect(updateClass(db, shirt.id, { guidanceScale: null }).guidanceScale).toBeNull();
+    // The schema refuses a scale below 1 (no guidance at all), whoever writes it.
+    expect(() => updateClass(db, shirt.id, { guidanceScale: 0.5 })).toThrow(/CHECK/);
+    expect(addClass(db, { name: 'coat', guidanceScale: 7 }).guidanceScale).toBe(7);
+  });
+
   it('reject duplicates and names that cannot be folder names', () => {
     addClass(db, { name: 'bun' });
     expect(() => addClass(db, { name: 'Bun' })).toThrow(/already exists/);

@@ -15,12 +15,14 @@ import type { Project } from '../store/project.ts';
 import { listRounds, metricsOf } from '../store/runs.ts';
 import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
-import { number } from './parse.ts';
+import { number, QUEUE_OPTION } from './parse.ts';
+import { checkQueueUrl } from '../queue/redisConnection.ts';
+import { queueReporter } from './queueReport.ts';
 import type { WithProject } from './withProject.ts';
 
 /**
  * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
- * `class-percentile:0.7` (the top 70% of each class).
+ * `class-percentile:0.7` (the top 70% of each class), `confident` (keep unless confident learning flags the label).
  */
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
@@ -38,9 +40,13 @@ export function parseRule(text: string): AcceptanceRule {
           ? { kind, k: value(a) }
           : kind === 'class-percentile'
             ? { kind, keep: value(a) }
-            : undefined;
+            : kind === 'confident' && a === undefined
+              ? { kind }
+              : undefined;
   if (rule === undefined)
-    throw new InvalidArgumentError('use threshold:T, percentile:KEEP[:WINDOW], top-k:K or class-percentile:KEEP.');
+    throw new InvalidArgumentError(
+      'use threshold:T, percentile:KEEP[:WINDOW], top-k:K, class-percentile:KEEP or confident.',
+    );
   // The loop's own schema holds the bounds; this only says them in the rule's terms.
   const checked = loopParamsSchema.shape.rule.safeParse(rule);
   if (!checked.success) {
@@ -83,7 +89,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
       parseRule,
       defaultLoopParams.rule,
     )
@@ -110,14 +116,16 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score (and --filter clip)')
     .option('--resume', 'go on with the latest unfinished run, with its own settings')
+    .option('--queue <url>', QUEUE_OPTION)
     .action(async (options: RunOptions, command: Command) => {
+      if (options.queue !== undefined) checkQueueUrl(options.queue);
       const params = options.resume ? resumeAlone(command) : checkedParams(options, command);
       const choice: ModelChoice = {
         generator: options.generator,
         encoder: options.encoder,
         ...(options.clip === undefined ? {} : { clip: options.clip }),
       };
-      return withProject(command, 'write', (project) => runInForeground(project, params, choice));
+      return withProject(command, 'write', (project) => runInForeground(project, params, choice, options.queue));
     });
   addScoringOptions(run);
 
@@ -133,7 +141,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
       parseRule,
       defaultScoreOptions.rule,
     )
@@ -234,6 +242,7 @@ interface RunOptions extends ScoringSettings {
   readonly encoder: string;
   readonly clip?: string;
   readonly resume?: boolean;
+  readonly queue?: string;
 }
 
 /** The run's settings, checked against the loop's schema now: a bad one is bad usage (exit 2), named by its option. */
@@ -264,10 +273,14 @@ function checkedParams(options: RunOptions, command: Command): LoopSettings {
   return params;
 }
 
-/** `--resume` goes on with the run's own settings and models: any other run option given with it is refused. */
+/**
+ * `--resume` goes on with the run's own settings and models: any other run option given with it is
+ * refused (but `--queue`, which says where images are made, not what they are).
+ */
 function resumeAlone(command: Command): 'resume' {
   const given = command.options
-    .filter((o) => o.attributeName() !== 'resume' && command.getOptionValueSource(o.attributeName()) === 'cli')
+    .filter((o) => !['resume', 'queue'].includes(o.attributeName()))
+    .filter((o) => command.getOptionValueSource(o.attributeName()) === 'cli')
     .map((o) => o.long);
   if (given.length > 0)
     command.error(
@@ -285,15 +298,20 @@ async function runInForeground(
   project: Project,
   params: LoopSettings | 'resume',
   choice: ModelChoice,
+  queueUrl: string | undefined,
 ): Promise<number> {
-  const jobs = new Jobs(project, async (c) => {
-    const models = await loadChosenModels(c);
-    for (const m of new Set([models.generator, models.encoder, ...(models.clip ? [models.clip] : [])]))
-      console.error(describeProvider(m));
-    const note = (models.generator as { note?: string }).note;
-    if (note) console.error(`note: ${note}`);
-    return models;
-  });
+  const jobs = new Jobs(
+    project,
+    async (c) => {
+      const models = await loadChosenModels(c);
+      for (const m of new Set([models.generator, models.encoder, ...(models.clip ? [models.clip] : [])]))
+        console.error(describeProvider(m));
+      const note = (models.generator as { note?: string }).note;
+      if (note) console.error(`note: ${note}`);
+      return models;
+    },
+    { queueUrl },
+  );
   const bar = progressBar('run');
   let label = '';
   jobs.events.on('progress', (e: ProgressEvent) => {
@@ -304,6 +322,10 @@ async function runInForeground(
     bar.update(e.done, e.total);
   });
   jobs.events.on('warning', (message: string) => console.error(`warning: ${message}`));
+  jobs.events.on(
+    'queue',
+    queueReporter((line) => console.error(line)),
+  );
   // SIGTERM too: the run stops at its next step and releases its lease for the next worker.
   const pause = () => jobs.stop('paused');
   process.once('SIGINT', pause);

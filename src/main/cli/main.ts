@@ -17,6 +17,7 @@ import { addAuditCommand } from './auditCommand.ts';
 import { stagedProgress } from './progress.ts';
 import { DEFAULT_IMPORT_CHUNK } from '../pipeline/chunkedImport.ts';
 import type { ImportProgress } from '../pipeline/report.ts';
+import { addWorkerCommand } from './workerCommand.ts';
 import { number } from './parse.ts';
 import { type WithProject, withProjectFor } from './withProject.ts';
 import { EXIT, formatSummary, printError, printSkipped } from './output.ts';
@@ -169,6 +170,7 @@ function buildProgram(withProject: WithProject): Command {
   addIssuesCommand(program, withProject);
   addRemedyCommand(program, withProject);
   addAuditCommand(program, withProject);
+  addWorkerCommand(program);
   return program;
 }
 

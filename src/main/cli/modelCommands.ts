@@ -14,7 +14,9 @@ import { projectStatus } from '../service/winnowService.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
 import { describeProvider, EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
-import { number } from './parse.ts';
+import { number, QUEUE_OPTION } from './parse.ts';
+import { checkQueueUrl } from '../queue/redisConnection.ts';
+import { queueReporter } from './queueReport.ts';
 import type { WithProject } from './withProject.ts';
 
 export function addModelCommands(program: Command, withProject: WithProject): void {
@@ -33,6 +35,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
       number('int', 1),
     )
     .option('--model <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
+    .option('--queue <url>', QUEUE_OPTION)
     .action(
       async (
         options: {
@@ -44,10 +47,12 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
           epsilon: number;
           batch?: number;
           model: string;
+          queue?: string;
         },
         command: Command,
       ) =>
         withProject(command, 'write', async (project) => {
+          if (options.queue !== undefined) checkQueueUrl(options.queue);
           const bar = progressBar('generating');
           const controller = new AbortController();
           const cancel = () => controller.abort();
@@ -67,6 +72,8 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
               },
               {
                 signal: controller.signal,
+                queueUrl: options.queue,
+                onQueue: queueReporter((line) => console.error(line)),
                 onProgress: (done, total) => bar.update(done, total),
                 onLoaded: (generator) => {
                   console.error(`Generator ${describeProvider(generator)}`);

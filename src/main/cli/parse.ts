@@ -17,3 +17,7 @@ export function number(kind: 'int' | 'float', min?: number, bound: 'inclusive' |
     return n;
   };
 }
+
+/** The help of every command's --queue (run, generate, serve). */
+export const QUEUE_OPTION =
+  'generate through the workers (`winnow worker`) of a queue on Redis: redis://[user:password@]host:port, or rediss:// for TLS';

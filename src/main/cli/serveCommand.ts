@@ -3,7 +3,10 @@ import { currentOrDemoProjectDir } from '../pipeline/demo.ts';
 import { serve } from '../server/server.ts';
 import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
-import { number } from './parse.ts';
+import { number, QUEUE_OPTION } from './parse.ts';
+import { Jobs } from '../service/jobs.ts';
+import { loadChosenModels } from '../service/modelChoice.ts';
+import { checkQueueUrl } from '../queue/redisConnection.ts';
 
 export function addServeCommand(program: Command): void {
   program
@@ -15,11 +18,13 @@ export function addServeCommand(program: Command): void {
       'address to listen on; keep 127.0.0.1 unless behind an SSH tunnel or proxy you trust',
       '127.0.0.1',
     )
-    .action(async (options: { port: number; host: string }, command: Command) => {
+    .option('--queue <url>', QUEUE_OPTION)
+    .action(async (options: { port: number; host: string; queue?: string }, command: Command) => {
+      if (options.queue !== undefined) checkQueueUrl(options.queue);
       const explicit = command.optsWithGlobals<{ project?: string }>().project;
       const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
       const { url, server } = await serve({
-        engine: createEngine(project),
+        engine: createEngine(project, (p) => new Jobs(p, loadChosenModels, { queueUrl: options.queue })),
         port: options.port,
         host: options.host,
       }).catch((error: unknown) => {

@@ -15,6 +15,9 @@ export type { AcceptanceRule };
  *   together: a class's scores are only compared with each other, so no class is accepted or
  *   rejected wholesale (which a global rule on cosine contribution does in the loop, round after
  *   round: bench/loop-filters.ts);
+ * - confident: keep unless confident learning flags the label (scores: the `confident_margin`
+ *   kind, negative exactly then; decidingKind in runSettings.ts picks it): no fixed share or number,
+ *   each class's bar is set by how confident the head is on its real images;
  * - all: keep every instance (the "all synthetic" baseline);
  * - random: keep a random `keep` fraction, ignoring scores (the random baseline).
  */
@@ -31,6 +34,8 @@ export function decide(
   switch (rule.kind) {
     case 'threshold':
       return { accepted: Array.from(scores, (s) => s >= rule.threshold), window };
+    case 'confident':
+      return { accepted: Array.from(scores, (s) => s >= 0), window };
     case 'all':
       return { accepted: Array.from(scores, () => true), window };
     case 'random': {

@@ -44,6 +44,54 @@ export function labelQualityFromProbabilities(
 }
 
 /**
+ * Confident learning's per-class thresholds (Northcutt et al., 2021): t_c, the mean out-of-sample
+ * probability of class c over the real images labelled c. The head is "confident" an image is of
+ * class c when p[c] ≥ t_c. A class without real images gets Infinity: never confident.
+ */
+export function confidenceThresholds(outOfSample: Float32Array, labels: ArrayLike<number>, C: number): Float64Array {
+  const sums = new Float64Array(C);
+  const counts = new Float64Array(C);
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    sums[y]! += outOfSample[i * C + y] as number;
+    counts[y]! += 1;
+  }
+  return sums.map((sum, c) => (counts[c] === 0 ? Infinity : sum / (counts[c] as number)));
+}
+
+/**
+ * Confident learning's label-issue test as a score, "higher = keep", negative exactly when the
+ * instance is an off-diagonal entry of the confident joint: among the classes the head is confident
+ * about (p[c] ≥ t_c), the most probable is not the label. With r_c = p[c] / t_c:
+ *   margin = min over c ≠ y of max(1 − r_c, min(r_y − 1, p[y] − p[c]))
+ * Each term is > 0 when class c is not confident, and otherwise ≥ 0 only when the label is
+ * confident too and at least as probable; so margin ≥ 0 ⟺ no confident class beats the label
+ * (ties keep the label). Its size says how far the nearest class is from flipping that.
+ */
+export function confidentMargin(
+  p: Float32Array,
+  labels: ArrayLike<number>,
+  thresholds: Float64Array,
+  C: number,
+): Float32Array {
+  const n = labels.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i] as number;
+    const py = p[i * C + y] as number;
+    const labelConfidence = py / (thresholds[y] as number) - 1;
+    let margin = Infinity;
+    for (let c = 0; c < C; c++) {
+      if (c === y) continue;
+      const pc = p[i * C + c] as number;
+      margin = Math.min(margin, Math.max(1 - pc / (thresholds[c] as number), Math.min(labelConfidence, py - pc)));
+    }
+    out[i] = margin;
+  }
+  return out;
+}
+
+/**
  * Each row's most probable class of class probabilities p (n × C) and that probability: the head's
  * suggested label (ties go to the lower class index).
  */

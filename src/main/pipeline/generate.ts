@@ -1,6 +1,5 @@
 import { WinnowError } from '../errors.ts';
-import { perturb } from '../models/conditioning.ts';
-import type { GenerationItem, Generator, SamplingParams } from '../models/generator.ts';
+import type { Generator, SamplingParams } from '../models/generator.ts';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
 import type { Db } from '../store/database.ts';
 import { writeTransaction } from '../store/database.ts';
@@ -9,7 +8,8 @@ import { recordImage } from '../store/images.ts';
 import { findInstanceByHash, insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
-import { storeRawImage } from './storeImages.ts';
+import { generationScope } from './generationScope.ts';
+import { type GenerationBackend, inProcessBackend } from './generationBackend.ts';
 import { classPrompt } from './classPrompts.ts';
 
 export interface GenerateRequest {
@@ -36,13 +36,19 @@ export interface GenerateResult {
 /**
  * Generates `count` instances of a class from its prompt templates (cycled), stores each PNG with
  * its provenance (prompt, seed, ε, generator, parameters) and pseudo-label = the class. Each batch
- * is committed as it finishes, so a cancelled or failed run keeps what it made.
+ * (a generator call, or a queue job) is committed as it arrives, so a cancelled or failed run keeps
+ * what it made.
  */
 export async function generateInstances(
   project: Project,
   generator: Generator,
   request: GenerateRequest,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    /** Where the images are made (default: in this process). */
+    backend?: GenerationBackend;
+  } = {},
 ): Promise<GenerateResult> {
   const { db } = project;
   const cls = findClass(db, request.className);
@@ -58,7 +64,8 @@ export async function generateInstances(
   }
   if (!Number.isInteger(request.count) || request.count < 1)
     throw new WinnowError(`--count must be a positive whole number, not ${request.count}.`);
-  const guidanceScale = request.guidanceScale ?? generator.defaults.guidanceScale;
+  // The request's scale, else the class's own (a remedy may set it), else the generator's default.
+  const guidanceScale = request.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = request.steps ?? generator.defaults.steps;
   const epsilon = request.epsilon ?? 0;
   const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -84,47 +91,50 @@ export async function generateInstances(
   );
 
   const batchSize = request.batchSize ?? generator.defaults.batchSize;
+  const backend = options.backend ?? inProcessBackend(project.images);
   const instanceIds: number[] = [];
   let duplicates = 0;
   try {
-    for (let start = 0; start < request.count; start += batchSize) {
-      const n = Math.min(batchSize, request.count - start);
-      const planned = Array.from({ length: n }, (_, k) => {
-        const index = start + k;
-        const encoding = encodings[index % encodings.length] as (typeof encodings)[number];
-        const itemSeed = seed + index;
-        const item: GenerationItem = {
-          conditioning: perturb(encoding.conditioning, epsilon, itemSeed),
-          seed: itemSeed,
-          ...(negative ? { negative: negative.conditioning } : {}),
-        };
-        return { item, prompt: encoding.prompt, seed: itemSeed };
-      });
-      const images = await generator.generate(
-        planned.map((p) => p.item),
+    // Instance i uses prompt i mod P, noise seed seed + i, and (at ε > 0) the direction of that seed.
+    const items = Array.from({ length: request.count }, (_, index) => ({
+      seed: seed + index,
+      base: index % encodings.length,
+    }));
+    await backend.produce(
+      generator,
+      [
         {
+          scope: generationScope(db, runId, null),
+          bases: encodings.map((e) => e.conditioning),
+          negative: negative?.conditioning,
+          epsilon,
+          items,
           guidanceScale,
           steps,
           batchSize,
-          ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (done) => options.onProgress?.(start * steps + done * n, request.count * steps),
         },
-      );
-      const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
-      const recorded = recordGenerated(
-        db,
-        cls,
-        stored.map((image, k) => {
-          const p = planned[k] as (typeof planned)[number];
-          const perturbation =
-            epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: p.seed });
-          return { image, prompt: p.prompt, seed: p.seed, perturbation };
-        }),
-        { epsilon, generatorId: generator.id, guidanceScale, steps, sampling, runId, roundIndex: null },
-      );
-      instanceIds.push(...recorded.ids);
-      duplicates += recorded.duplicates;
-    }
+      ],
+      {
+        signal: options.signal,
+        onProgress: (done, total) => options.onProgress?.(Math.floor(done), total),
+        onStored: (_batch, made) => {
+          const recorded = recordGenerated(
+            db,
+            cls,
+            made.map(({ image, seed: itemSeed }) => ({
+              image,
+              prompt: (encodings[(itemSeed - seed) % encodings.length] as (typeof encodings)[number]).prompt,
+              seed: itemSeed,
+              perturbation:
+                epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: itemSeed }),
+            })),
+            { epsilon, generatorId: generator.id, guidanceScale, steps, sampling, runId, roundIndex: null },
+          );
+          instanceIds.push(...recorded.ids);
+          duplicates += recorded.duplicates;
+        },
+      },
+    );
     finishRun(db, runId, 'done');
   } catch (error) {
     finishRun(db, runId, options.signal?.aborted ? 'cancelled' : 'failed', (error as Error).message);

@@ -8,12 +8,11 @@ import { searchConditioning } from '../learn/conditioningSearch.ts';
 import { crossValidatedAccuracy } from '../learn/headFit.ts';
 import { HEAD_FIT_DEFAULTS, SCORING_DEFAULTS } from '../learn/learnDefaults.ts';
 import { accuracy, argmax, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
-import { perturb } from '../models/conditioning.ts';
 import type { Generator } from '../models/generator.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { seededUniform } from '../models/random.ts';
 import { writeTransaction } from '../store/database.ts';
-import { loadCheckpoint, saveCheckpoint } from '../store/features.ts';
+import { loadCheckpoint, saveCheckpoint, saveFeatures } from '../store/features.ts';
 import { findInstanceByHash, type Instance, instancesOfRun, listInstances } from '../store/instances.ts';
 import { assertRunLeaseHeld, heldLeaseSignal, releaseRunLease, takeRunLease } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
@@ -34,12 +33,14 @@ import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
-import { RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
+import { decidingKind, RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
 import { concatFloat32, concatScored, recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
 import { batchContributions, fitTrainedHead, type ScoringReference, scoringReference } from './scoring.ts';
-import { storeRawImage } from './storeImages.ts';
+import { type GenerationBackend, type GenerationBatch, inProcessBackend, type Made } from './generationBackend.ts';
+import { generationScope } from './generationScope.ts';
+import type { ClassRow } from '../store/classes.ts';
 
 /** Everything that defines a run; stored with it, so `--resume` goes on with exactly the same settings. */
 export const loopParamsSchema = z.object({
@@ -100,6 +101,8 @@ export interface LoopHooks {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Something the user should know that does not stop the run (e.g. its images were all already made). */
   readonly onWarning?: (message: string) => void;
+  /** Where the rounds' images are made (default: in this process, with the loaded generator). */
+  readonly backend?: GenerationBackend;
 }
 
 interface LoopState {
@@ -242,7 +245,8 @@ async function runLoop(
         .filter((r) => r.stage === 'done')
         .map((r) => r.roundIndex),
     );
-    const run: RunScope = { project, models, runId, params, real, hooks, emit, references: new Map() };
+    const backend = hooks.backend ?? inProcessBackend(project.images);
+    const run: RunScope = { project, models, runId, params, real, hooks, emit, backend, references: new Map() };
     for (let round = 0; round < params.rounds; round++) {
       if (done.has(round)) continue;
       hooks.signal?.throwIfAborted();
@@ -320,6 +324,7 @@ interface RunScope {
   readonly real: RealData;
   readonly hooks: LoopHooks;
   readonly emit: (stage: Stage, round: number) => (done: number, total: number) => void;
+  readonly backend: GenerationBackend;
   /**
    * The previous round's scoring references, by half (online scoring): the next round's fits and
    * solves start from them. In memory only: a resumed run starts cold, with the same results.
@@ -434,13 +439,17 @@ function planRound(r: RoundContext): number[] {
   return counts;
 }
 
-/** Search and generate, class by class; each class's images are committed together, so a resumed round skips them. */
+/**
+ * Search class by class, then generate every class's images through the run's backend (in this
+ * process, or a queue's workers all at once); each group of images is committed as it arrives, so a
+ * resumed round makes only the seeds not yet recorded.
+ */
 async function generateRound(r: RoundContext, counts: readonly number[]): Promise<Generated> {
   const { project, params, round, models } = r;
   const { db } = project;
   const { generator } = models;
-  const guidanceScale = params.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = params.steps ?? generator.defaults.steps;
+  const sampling = generator.sampling(steps);
   const already = new Set(instancesOfRun(db, r.runId, round).map((i) => i.seed));
   const total = counts.reduce((a, b) => a + b, 0);
   const progress = r.progress('generate');
@@ -448,8 +457,12 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   let probes = 0;
   let duplicates = 0;
   const duplicateOf = new Set<number>();
+  const scope = generationScope(db, r.runId, round);
+  const classes: { cls: ClassRow; prompt: string; batch: GenerationBatch; perturbation: Perturbation }[] = [];
   for (let c = 0; c < r.real.classes.length; c++) {
     const cls = r.real.classes[c]!;
+    // The run's scale, else the class's own (a remedy may set it), else the generator's default.
+    const guidanceScale = params.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
     const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
       (s) => !already.has(s),
     );
@@ -461,59 +474,74 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
       cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
     const conditioned = await conditionClass(r, c, encoding.conditioning, negative, planned, { guidanceScale, steps });
     probes += conditioned.probes;
-    const images = await r.timed('generate', () =>
-      generator.generate(
-        planned.map((seed, k) => ({
-          conditioning: conditioned.conditionings[k]!,
-          seed,
-          ...(negative ? { negative } : {}),
-        })),
-        {
-          guidanceScale,
-          steps,
-          batchSize: generator.defaults.batchSize,
-          ...r.signal,
-          onProgress: (stepDone, stepTotal) =>
-            progress(made + Math.floor((planned.length * stepDone) / stepTotal), total),
-        },
-      ),
-    );
-    const stored = await Promise.all(images.map((image) => storeRawImage(project.images, image)));
+    const batch: GenerationBatch = {
+      scope,
+      bases: [encoding.conditioning],
+      negative,
+      epsilon: params.epsilon,
+      items: planned.map((seed, k) => ({
+        seed,
+        base: 0,
+        ...(conditioned.conditionings ? { conditioning: conditioned.conditionings[k]! } : {}),
+      })),
+      guidanceScale,
+      steps,
+      batchSize: generator.defaults.batchSize,
+      features: { encoderId: models.encoder.id, dim: models.encoder.dim },
+    };
+    classes.push({ cls, prompt: encoding.prompt, batch, perturbation: conditioned.perturbation });
+  }
+  const record = (index: number, stored: readonly Made[]) => {
+    const { cls, prompt, batch, perturbation } = classes[index]!;
+    const position = new Map(batch.items.map((item, k) => [item.seed, k]));
     writeTransaction(db, () => {
       assertRunLeaseHeld(db, r.runId);
-      for (const image of stored) {
+      for (const { image } of stored) {
         const owner = findInstanceByHash(db, image.hash);
         if (owner !== undefined && owner.runId !== null && owner.runId !== r.runId) duplicateOf.add(owner.runId);
       }
       duplicates += recordGenerated(
         db,
         cls,
-        stored.map((image, k) => ({
+        stored.map(({ image, seed }) => ({
           image,
-          prompt: encoding.prompt,
-          seed: planned[k]!,
-          perturbation: conditioned.perturbation(planned[k]!, k),
+          prompt,
+          seed,
+          perturbation: perturbation(seed, position.get(seed)!),
         })),
         {
           epsilon: params.epsilon,
           generatorId: generator.id,
           guidanceScale,
           steps,
-          sampling: generator.sampling(steps),
+          sampling,
           runId: r.runId,
           roundIndex: round,
         },
       ).duplicates;
+      const features = stored.flatMap(({ image, features: vector }) => (vector ? [{ hash: image.hash, vector }] : []));
+      saveFeatures(db, models.encoder.id, features);
     });
-    made += planned.length;
+    made += stored.length;
     progress(made, total);
-  }
+  };
+  const start = made;
+  await r.timed('generate', () =>
+    r.backend.produce(
+      generator,
+      classes.map((c) => c.batch),
+      { ...r.signal, onProgress: (done) => progress(start + Math.floor(done), total), onStored: record },
+    ),
+  );
   return { made, alreadyMade: already.size, probes, duplicates, duplicateOf };
 }
 
+/** The perturbation an image's provenance records: its seed's random direction, or the search's pick. */
+type Perturbation = (seed: number, k: number) => string | null;
+
 /**
  * Each planned image's conditioning for class `c`: the prompt's, perturbed at random (or not at all
- * at ε = 0), or GALOT's search for the perturbations the acquisition function rates highest.
+ * at ε = 0: the backend does both), or GALOT's search for the perturbations the acquisition function rates highest.
  */
 async function conditionClass(
   r: RoundContext,
@@ -523,14 +551,15 @@ async function conditionClass(
   planned: readonly number[],
   sampling: { readonly guidanceScale: number; readonly steps: number },
 ): Promise<{
-  conditionings: Float32Array[];
-  perturbation: (seed: number, k: number) => string | null;
+  /** Undefined: each image's is the base perturbed by ε along its seed's random direction. */
+  conditionings: Float32Array[] | undefined;
+  perturbation: Perturbation;
   probes: number;
 }> {
   const { params, round, models } = r;
   if (params.acquisition === 'random' || params.epsilon === 0)
     return {
-      conditionings: planned.map((s) => perturb(base, params.epsilon, s)),
+      conditionings: undefined,
       perturbation: (s) =>
         params.epsilon === 0 ? null : JSON.stringify({ kind: 'random-direction', directionSeed: s }),
       probes: 0,
@@ -649,13 +678,16 @@ async function scoreRound(
   };
 }
 
-/** The values the run's rule decides on: BSGAL's batch cosines, the filter's kind, or (for the fixed policies, which ignore it) the default ranking. */
+/**
+ * The values the run's rule decides on: BSGAL's batch cosines, the kind the rule decides on (the
+ * filter's, or the confident rule's own), or (for the fixed policies, which ignore it) the default ranking.
+ */
 function decisionScores(params: LoopParams, scored: ScoredInstances, batch: Float32Array | undefined): Float32Array {
   if (batch) return batch;
   const kind =
     params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
       ? DEFAULT_SCORE_KIND
-      : params.filter;
+      : decidingKind(params.rule, params.filter);
   return scored.scores[kind]!;
 }
 

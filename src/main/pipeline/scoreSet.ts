@@ -8,7 +8,7 @@ import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { featuresOf } from './featureCache.ts';
 import { allRealData, loadRealData } from './realData.ts';
-import { DEFAULT_FILTER, DEFAULT_RULE } from '../../shared/runSettings.ts';
+import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { recordScored, scoreInstances } from './scoreStage.ts';
 import type { ClipModel } from '../models/clip.ts';
@@ -73,7 +73,7 @@ export async function scoreProject(
     onProgress ? { onProgress } : {},
   );
   const scored = await scoreInstances(project, reference, real, instances, features, options.clip);
-  const { accepted } = decide(options.rule, scored.scores[options.by]!, scored.set.labels);
+  const { accepted } = decide(options.rule, scored.scores[decidingKind(options.rule, options.by)]!, scored.set.labels);
   const cvAccuracy = crossValidatedAccuracy(reference.fit);
   const runId = createRun(
     db,

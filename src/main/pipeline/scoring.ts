@@ -16,7 +16,13 @@ import {
   influenceReference,
   influenceScores,
 } from '../learn/influence.ts';
-import { classPrototypes, labelQualityFromProbabilities, prototypeSimilarity } from '../learn/labelQuality.ts';
+import {
+  classPrototypes,
+  confidenceThresholds,
+  confidentMargin,
+  labelQualityFromProbabilities,
+  prototypeSimilarity,
+} from '../learn/labelQuality.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { type NeighbourReference, neighbourReference, neighbourScores } from '../learn/neighbours.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
@@ -42,6 +48,8 @@ export interface ScoringReference {
   readonly heldOutGradients: readonly Float32Array[];
   /** Class means of the real features (raw), for the prototype kind. */
   readonly prototypes: Float32Array;
+  /** Confident learning's per-class thresholds, from the real images' out-of-sample probabilities. */
+  readonly confidenceThresholds: Float64Array;
   readonly settings: ScoringSettings;
 }
 
@@ -75,6 +83,7 @@ export async function scoringReference(
     neighbours: await neighbourReference(fit, settings.neighbours),
     heldOutGradients,
     prototypes: classPrototypes(real, classes, fit.dim),
+    confidenceThresholds: confidenceThresholds(fit.outOfSample, fit.real.labels, classes),
     settings,
   };
 }
@@ -84,6 +93,8 @@ interface ScoringInputs {
   readonly reference: ScoringReference;
   readonly set: FeatureSet;
   readonly standardized: () => FeatureSet;
+  /** The head's out-of-sample class probabilities of the set (n × C). */
+  readonly probabilities: () => Promise<Float32Array>;
   readonly labelQuality: () => Promise<ReturnType<typeof labelQualityFromProbabilities>>;
   readonly firstOrder: () => Promise<{ cosine: Float32Array; inner: Float32Array }>;
   readonly neighbourScores: () => Promise<{ realism: Float32Array; labelVote: Float32Array }>;
@@ -104,6 +115,8 @@ const COMPUTATIONS: {
   self_confidence: async (x) => (await x.labelQuality()).selfConfidence,
   normalized_margin: async (x) => (await x.labelQuality()).normalizedMargin,
   small_loss: async (x) => (await x.labelQuality()).negativeLoss,
+  confident_margin: async (x) =>
+    confidentMargin(await x.probabilities(), x.set.labels, x.reference.confidenceThresholds, x.reference.fit.classes),
   label_vote: async (x) => (await x.neighbourScores()).labelVote,
   realism: async (x) => (await x.neighbourScores()).realism,
   prototype: (x) => prototypeSimilarity(x.reference.prototypes, x.set, x.reference.fit.dim),
@@ -127,17 +140,13 @@ export async function scoreAll(
   };
   const { fit } = reference;
   const standardized = once(() => ({ features: standardize(fit.standardizer, set.features), labels: set.labels }));
+  const classProbabilities = once(async () => probabilities ?? (await headProbabilities(fit, set.features)));
   const inputs: ScoringInputs = {
     reference,
     set,
     standardized,
-    labelQuality: once(async () =>
-      labelQualityFromProbabilities(
-        probabilities ?? (await headProbabilities(fit, set.features)),
-        set.labels,
-        fit.classes,
-      ),
-    ),
+    probabilities: classProbabilities,
+    labelQuality: once(async () => labelQualityFromProbabilities(await classProbabilities(), set.labels, fit.classes)),
     firstOrder: once(async () => {
       const n = set.labels.length;
       const cosine = new Float32Array(n);

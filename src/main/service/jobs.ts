@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { QueueStatus } from '../../shared/api.ts';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
 import { runDuplicatesWarning } from '../pipeline/duplicatesWarning.ts';
 import { type LoopModels, type LoopSettings, resumeLoop, startLoop } from '../pipeline/loop.ts';
+import { openQueueBackend, type QueueBackend } from '../queue/queueBackend.ts';
+import { displayUrl } from '../queue/redisConnection.ts';
 import { checkRunFree } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import { setRunStatus } from '../store/runs.ts';
@@ -39,9 +42,13 @@ export class Jobs {
     finished: [{ runId: number | null; status: string; error?: string; warning?: string }];
     /** Something the user should know that does not stop the run (e.g. a round made nothing new). */
     warning: [string];
+    /** The generation queue's depth and workers (runs that generate through a queue only). */
+    queue: [QueueStatus];
   }>();
   private readonly project: Project;
   private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
+  /** A Redis URL: rounds generate through its queue's workers; none: in this process. */
+  private readonly queueUrl: string | undefined;
   private current: {
     controller: AbortController;
     runId: number | null;
@@ -50,9 +57,14 @@ export class Jobs {
     models: ModelChoice;
   } | null = null;
 
-  constructor(project: Project, loadModels: (choice: ModelChoice) => Promise<LoopModels> = loadChosenModels) {
+  constructor(
+    project: Project,
+    loadModels: (choice: ModelChoice) => Promise<LoopModels> = loadChosenModels,
+    options: { queueUrl?: string | undefined } = {},
+  ) {
     this.project = project;
     this.loadModels = loadModels;
+    this.queueUrl = options.queueUrl;
   }
 
   get state(): JobState {
@@ -93,6 +105,7 @@ export class Jobs {
     this.current = job;
     const hooks = {
       signal: job.controller.signal,
+      backend: undefined as QueueBackend | undefined,
       onProgress: (e: ProgressEvent) => {
         job.runId = e.runId;
         job.last = e;
@@ -103,6 +116,11 @@ export class Jobs {
     return (async (): Promise<JobOutcome> => {
       let models: LoopModels | undefined;
       try {
+        if (this.queueUrl !== undefined)
+          hooks.backend = await openQueueBackend(this.queueUrl, this.project.images, {
+            onStatus: (status) => this.events.emit('queue', status),
+            resumeHint: `go on with the run: \`winnow run --resume --queue ${displayUrl(this.queueUrl)}\` (or Resume on the Run screen)`,
+          });
         models = await this.loadModels(choice);
         const runId =
           params === 'resume'
@@ -121,7 +139,7 @@ export class Jobs {
         return { runId: job.runId, status, ...(stopped ? {} : { error }) };
       } finally {
         this.current = null;
-        await disposeAll([models?.generator, models?.encoder, models?.clip]);
+        await Promise.all([disposeAll([models?.generator, models?.encoder, models?.clip]), hooks.backend?.close()]);
       }
     })();
   }

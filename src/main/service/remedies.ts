@@ -2,15 +2,17 @@ import type { RemedyState, Request } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import type { LoopModels } from '../pipeline/loop.ts';
-import { applyRemedy, type RemedyRequest } from '../pipeline/remedy.ts';
+import { type RemedyRequest, trialRemedies } from '../pipeline/remedy.ts';
 import { getClass } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
+import { generatorPrompting } from './generatorPrompting.ts';
 import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
 
 /**
- * The open project's remedy job (one at a time), started from the Label issues screen: the negative
- * prompt set, a batch generated and the project scored in the background, its stage and progress
- * and then its before/after agreement kept for `remedyState`. Models default to the embedded ones.
+ * The open project's remedy job (one at a time), started from the Label issues screen: each remedy
+ * the generator can take tried on a batch, the project scored and the best remedy applied in the
+ * background, its stage and progress and then each batch's agreement kept for `remedyState`.
+ * Models default to the embedded ones.
  */
 export class Remedies {
   private current: RemedyState = { state: 'idle' };
@@ -37,15 +39,16 @@ export class Remedies {
     return this.current.state === 'running';
   }
 
-  /** Checks that nothing else is going and that the class exists, then applies the remedy in the background. */
+  /** Checks that nothing else is going and that the class exists, then tries the remedies in the background. */
   start(request: Request<'remedyApply'>): void {
-    if (this.running) throw new WinnowError('A remedy is being applied.', 'Wait until it is done.');
+    if (this.running) throw new WinnowError('Remedies are being tried.', 'Wait until it is done.');
     const busy = this.busy();
     if (busy !== undefined) throw new WinnowError(busy, 'Wait until it is done, then apply the remedy.');
     getClass(this.project.db, request.classId);
     const { generator = EMBEDDED, encoder = EMBEDDED, ...remedy } = request;
     const choice = { generator, encoder };
     checkModelChoice(choice);
+    const prompting = generatorPrompting(generator);
     const running = {
       state: 'running' as const,
       classId: request.classId,
@@ -54,7 +57,9 @@ export class Remedies {
       total: null as number | null,
     };
     this.current = running;
-    void this.run(choice, remedy, (stage, done, total) => Object.assign(running, { stage, done, total }));
+    void this.run(choice, { ...remedy, prompting }, (stage, done, total) =>
+      Object.assign(running, { stage, done, total }),
+    );
   }
 
   private async run(
@@ -65,7 +70,7 @@ export class Remedies {
     let models: LoopModels | undefined;
     try {
       models = await this.loadModels(choice);
-      this.current = { state: 'done', outcome: await applyRemedy(this.project, models, request, { onProgress }) };
+      this.current = { state: 'done', outcome: await trialRemedies(this.project, models, request, { onProgress }) };
     } catch (error) {
       const e = error as Error;
       if (!(error instanceof WinnowError)) console.error(error);

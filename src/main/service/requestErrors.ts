@@ -88,6 +88,8 @@ const FIELDS: Record<string, Field> = {
   negativePrompt: { name: 'the negative prompt' },
   disambiguation: { name: 'the disambiguation' },
   budgetWeight: { name: 'the budget weight' },
+  guidanceScale: { name: "the class's guidance scale" },
+  'remedyApply.count': { name: 'the images per batch' },
   endpoint: { name: 'the prompt endpoint' },
   'endpoint.url': { name: "the endpoint's URL" },
   'endpoint.model': { name: "the endpoint's model" },

@@ -90,6 +90,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
     const jobs = makeJobs(project);
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
+    jobs.events.on('queue', (status) => emit({ type: 'queue', status }));
     const imports = new Imports(project, () => jobs.state.state === 'running');
     const remedies = new Remedies(project, () =>
       jobs.state.state === 'running'

@@ -9,6 +9,8 @@ export interface ClassRow {
   readonly negativePrompt: string;
   readonly disambiguation: string;
   readonly budgetWeight: number;
+  /** Classifier-free guidance for this class's images; null: the generator's default (or the run's). */
+  readonly guidanceScale: number | null;
 }
 
 export interface NewClass {
@@ -17,6 +19,8 @@ export interface NewClass {
   readonly negativePrompt?: string;
   readonly disambiguation?: string;
   readonly budgetWeight?: number;
+  /** null clears it (back to the generator's default); undefined leaves it. */
+  readonly guidanceScale?: number | null;
 }
 
 interface ClassRecord {
@@ -26,9 +30,11 @@ interface ClassRecord {
   negative_prompt: string;
   disambiguation: string;
   budget_weight: number;
+  guidance_scale: number | null;
 }
 
-const SELECT = 'SELECT id, name, prompt_templates, negative_prompt, disambiguation, budget_weight FROM classes';
+const SELECT =
+  'SELECT id, name, prompt_templates, negative_prompt, disambiguation, budget_weight, guidance_scale FROM classes';
 
 function fromRecord(r: ClassRecord): ClassRow {
   return {
@@ -38,6 +44,7 @@ function fromRecord(r: ClassRecord): ClassRow {
     negativePrompt: r.negative_prompt,
     disambiguation: r.disambiguation,
     budgetWeight: r.budget_weight,
+    guidanceScale: r.guidance_scale,
   };
 }
 
@@ -98,7 +105,7 @@ export function addClass(db: Db, input: NewClass): ClassRow {
   }
   const id = db
     .prepare(
-      'INSERT INTO classes (name, prompt_templates, negative_prompt, disambiguation, budget_weight, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO classes (name, prompt_templates, negative_prompt, disambiguation, budget_weight, guidance_scale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
     .run(
       input.name,
@@ -106,6 +113,7 @@ export function addClass(db: Db, input: NewClass): ClassRow {
       input.negativePrompt ?? '',
       input.disambiguation ?? '',
       input.budgetWeight ?? 1,
+      input.guidanceScale ?? null,
       now(),
     ).lastInsertRowid;
   return getClass(db, Number(id));
@@ -114,12 +122,13 @@ export function addClass(db: Db, input: NewClass): ClassRow {
 export function updateClass(db: Db, id: number, changes: Partial<Omit<NewClass, 'name'>>): ClassRow {
   const current = getClass(db, id);
   db.prepare(
-    'UPDATE classes SET prompt_templates = ?, negative_prompt = ?, disambiguation = ?, budget_weight = ? WHERE id = ?',
+    'UPDATE classes SET prompt_templates = ?, negative_prompt = ?, disambiguation = ?, budget_weight = ?, guidance_scale = ? WHERE id = ?',
   ).run(
     JSON.stringify(changes.promptTemplates ?? current.promptTemplates),
     changes.negativePrompt ?? current.negativePrompt,
     changes.disambiguation ?? current.disambiguation,
     changes.budgetWeight ?? current.budgetWeight,
+    changes.guidanceScale === undefined ? current.guidanceScale : changes.guidanceScale,
     id,
   );
   return getClass(db, id);

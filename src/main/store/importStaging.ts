@@ -5,7 +5,7 @@ import type { StoredImage } from './imageStore.ts';
 import { isLive } from './leases.ts';
 
 /**
- * Imports staged chunk by chunk (migration 8): a pending import's rows wait in `import_staging`,
+ * Imports staged chunk by chunk (migration 9): a pending import's rows wait in `import_staging`,
  * which nothing but its own commit reads, until one transaction moves them where they are seen.
  */
 

@@ -352,6 +352,14 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 8,
+    description: "a class's own guidance scale (a remedy for a confused class)",
+    // NULL: the generator's default (or the run's), which is what every class had before.
+    sql: /* sql */ `
+      ALTER TABLE classes ADD COLUMN guidance_scale REAL CHECK (guidance_scale IS NULL OR guidance_scale >= 1);
+    `,
+  },
+  {
+    version: 9,
     description: 'imports staged chunk by chunk, invisible until they commit',
     // An import of a million images cannot hold its rows in memory until one transaction writes
     // them, nor commit chunk by chunk where the review and exports would see half of it. Each chunk

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import type {
   InstanceSummary,
   LabelIssues,
+  RemedyKind,
   RemedyProposal,
   RemedyState,
   SuggestedInstanceSummary,
@@ -32,11 +33,15 @@ export const useIssuesStore = defineStore('issues', {
     selected: [] as number[],
     message: null as string | null,
     error: null as string | null,
-    /** The remedy proposed for the open cell's row (its pseudo-label class), the form to apply it, and the job. */
+    /** The remedy proposed for the open cell's row (its pseudo-label class), the form to try remedies, and the job. */
     remedy: null as RemedyProposal | null,
     remedyNegative: '',
-    remedyCount: 50,
+    remedyCount: 24,
     remedyJob: { state: 'idle' } as RemedyState,
+    /** Whether the applied remedy of the finished job was undone. */
+    remedyUndone: false,
+    /** The remedies not tried that were applied by hand since the job finished. */
+    remedyAppliedByHand: [] as RemedyKind[],
   }),
   getters: {
     /** The count of a cell (0 when empty). */
@@ -112,12 +117,19 @@ export const useIssuesStore = defineStore('issues', {
       });
       if (this.remedyJob.state === 'running') await this.followRemedy();
     },
-    /** Sets the negative prompt, generates and scores a batch (a job of the engine), then recounts. */
+    /** Tries each remedy on a batch, scores them and applies the best (a job of the engine), then recounts. */
     async applyRemedy() {
       if (!this.remedy) return;
       const classId = this.remedy.classId;
       await guarded(this, async () => {
-        await api.remedyApply({ classId, negativePrompt: this.remedyNegative, count: this.remedyCount });
+        const negativePrompt = this.remedyNegative.trim();
+        await api.remedyApply({
+          classId,
+          count: this.remedyCount,
+          ...(negativePrompt === '' ? {} : { negativePrompt }),
+        });
+        this.remedyUndone = false;
+        this.remedyAppliedByHand = [];
         await this.followRemedy();
         const job = this.remedyJob;
         if (job.state === 'failed') this.error = job.fix ? `${job.error} ${job.fix}` : job.error;
@@ -125,14 +137,29 @@ export const useIssuesStore = defineStore('issues', {
         this.remedy = await api.remedyProposal({ classId });
       });
     },
-    /** Sets the class's negative prompt back to what it was before the remedy. */
-    async restoreNegative() {
+    /** Puts back the class setting the applied remedy changed. */
+    async undoRemedy() {
+      const job = this.remedyJob;
+      if (job.state !== 'done' || job.outcome.undo === null) return;
+      const { classId, undo, applied } = job.outcome;
+      await guarded(this, async () => {
+        await api.updateClass({ id: classId, ...undo });
+        this.remedyUndone = true;
+        this.message = `Undid the remedy (${applied}).`;
+        this.remedy = await api.remedyProposal({ classId });
+      });
+    },
+    /** Applies a remedy the job could not try on a batch (fewer budget) as the job proposed it. */
+    async applyUntried(kind: RemedyKind) {
       const job = this.remedyJob;
       if (job.state !== 'done') return;
-      const { classId, previousNegativePrompt } = job.outcome;
+      const untried = job.outcome.notTried.find((n) => n.kind === kind);
+      if (untried?.apply === undefined) return;
+      const { classId } = job.outcome;
       await guarded(this, async () => {
-        await api.updateClass({ id: classId, negativePrompt: previousNegativePrompt });
-        this.message = `Restored the negative prompt (${previousNegativePrompt === '' ? 'none' : `“${previousNegativePrompt}”`}).`;
+        await api.updateClass({ id: classId, ...untried.apply });
+        this.remedyAppliedByHand = [...this.remedyAppliedByHand, kind];
+        this.message = `Applied ${untried.change}.`;
         this.remedy = await api.remedyProposal({ classId });
       });
     },

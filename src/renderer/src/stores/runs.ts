@@ -3,6 +3,7 @@ import {
   EMBEDDED_MODEL,
   type EngineEvent,
   type ModelInfo,
+  type QueueStatus,
   type Request,
   type RunDetail,
   type RunMetrics,
@@ -33,6 +34,8 @@ export const useRunStore = defineStore('runs', {
     } as StartRequest,
     state: null as RunState | null,
     progress: null as ProgressEvent | null,
+    /** The generation queue of the run going now, when it generates through one (`winnow serve --queue`). */
+    queue: null as QueueStatus | null,
     selected: null as number | null,
     metrics: null as RunMetrics | null,
     /** The selected run's own settings and per-round table. */
@@ -49,10 +52,10 @@ export const useRunStore = defineStore('runs', {
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
-    /** The acceptance rule's number: the threshold, or the share kept. */
-    ruleValue: (s): number => {
+    /** The acceptance rule's number: the threshold, or the share kept; the confident rule has none. */
+    ruleValue: (s): number | null => {
       const rule = s.settings.rule ?? DEFAULT_RULE;
-      return rule.kind === 'threshold' ? rule.threshold : rule.keep;
+      return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'confident' ? null : rule.keep;
     },
     /** The clip filter needs a CLIP score model. */
     clipFilterUsable: (s) => s.settings.clip !== undefined,
@@ -85,7 +88,10 @@ export const useRunStore = defineStore('runs', {
           await this.load();
           await this.select(event.event.runId);
         }
+      } else if (event.type === 'queue') {
+        this.queue = event.status;
       } else if (event.type === 'finished') {
+        this.queue = null;
         const detail = event.error ?? event.warning;
         this.message = `Run ${event.runId ?? ''} ${event.status}${detail ? `: ${detail}` : ''}.`;
         this.progress = null;
@@ -159,6 +165,7 @@ export const useRunStore = defineStore('runs', {
     },
     setRuleValue(value: number) {
       const rule = this.settings.rule ?? DEFAULT_RULE;
+      if (rule.kind === 'confident') return;
       this.settings.rule = rule.kind === 'threshold' ? { ...rule, threshold: value } : { ...rule, keep: value };
     },
     async start() {
