@@ -22,6 +22,7 @@ import { recordScores } from '../src/main/store/scores.ts';
 import { saveFeatures } from '../src/main/store/features.ts';
 import { gaussianClusters } from './gaussianClusters.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
+import { reviewTimings, type FrameStats } from './reviewTimings.ts';
 
 const { values: args } = parseArgs({
   options: { instances: { type: 'string', default: '100000' }, screens: { type: 'string', default: 'review,map' } },
@@ -93,91 +94,8 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
 await page.goto(url);
 await page.getByRole('link', { name: 'other' }).waitFor();
 
-// Opening the class: client-side navigation, best/worst queries, 24 thumbnails decoded.
-const openTimes: number[] = [];
-for (let r = 0; r < (screens.has('review') ? 5 : 0); r++) {
-  await page.goto(`${new URL(url).origin}/#/`);
-  await page.getByRole('link', { name: 'bun' }).waitFor();
-  started = performance.now();
-  await page.getByRole('link', { name: 'bun' }).click();
-  await page.waitForFunction(() => {
-    const images = Array.from(
-      (globalThis as unknown as PageGlobals).document.querySelectorAll(
-        '[aria-label="Best"] img, [aria-label="Worst"] img',
-      ),
-    );
-    return images.length === 24 && images.every((i) => i.complete && i.naturalWidth > 0);
-  });
-  openTimes.push(performance.now() - started);
-}
-
-/**
- * The few browser globals the page-side functions use. This file is type-checked for Node, so they
- * are declared here rather than by pulling the whole DOM library into the engine's compilation.
- * (Page-side functions are serialised, so each names `globalThis` itself.)
- */
-interface PageGlobals {
-  document: {
-    querySelectorAll(selector: string): ArrayLike<{ complete: boolean; naturalWidth: number }>;
-    querySelector(selector: string): { scrollTop: number; clientHeight: number; scrollHeight: number };
-  };
-  requestAnimationFrame(callback: (now: number) => void): void;
-}
-
-/**
- * Scrolls the grid at a steady pace (px per frame) from the top to `untilPx` (or the end) and records
- * every frame's duration. Faster than a viewport per frame the grid is flung and shows tiles without
- * images; slower, every thumbnail is fetched and decoded.
- */
-async function scrollPass(
-  pxPerFrame: number,
-  untilPx = Infinity,
-): Promise<{
-  frames: number;
-  meanMs: number;
-  p95Ms: number;
-  over50: number;
-  seconds: number;
-}> {
-  return page.evaluate(
-    async ({ pxPerFrame, untilPx }) => {
-      const { document, requestAnimationFrame } = globalThis as unknown as PageGlobals;
-      const grid = document.querySelector('[aria-label="All instances"]');
-      grid.scrollTop = 0;
-      const deltas: number[] = [];
-      const start = performance.now();
-      let last = start;
-      await new Promise<void>((done) => {
-        const step = (now: number) => {
-          deltas.push(now - last);
-          last = now;
-          grid.scrollTop += pxPerFrame;
-          if (grid.scrollTop + grid.clientHeight >= grid.scrollHeight || grid.scrollTop >= untilPx) done();
-          else requestAnimationFrame(step);
-        };
-        requestAnimationFrame(step);
-      });
-      deltas.shift();
-      const sorted = [...deltas].sort((a, b) => a - b);
-      return {
-        frames: deltas.length,
-        meanMs: deltas.reduce((a, b) => a + b, 0) / deltas.length,
-        p95Ms: sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0,
-        over50: deltas.filter((d) => d > 50).length,
-        seconds: (performance.now() - start) / 1000,
-      };
-    },
-    { pxPerFrame, untilPx },
-  );
-}
-const review = screens.has('review')
-  ? {
-      readingCold: await scrollPass(300, 60_000),
-      readingWarm: await scrollPass(300, 60_000),
-      cold: await scrollPass(3000),
-      warm: await scrollPass(3000),
-    }
-  : undefined;
+const review = screens.has('review') ? await reviewTimings(page, url, 'bun') : undefined;
+const openTimes = review?.openTimes ?? [];
 const map = screens.has('map') ? await mapPasses() : undefined;
 
 /**
@@ -243,7 +161,7 @@ project.close();
 rmSync(dir, { recursive: true, force: true });
 
 const sortedOpen = [...openTimes].sort((a, b) => a - b);
-const row = (name: string, s: { frames: number; meanMs: number; p95Ms: number; over50: number; seconds: number }) =>
+const row = (name: string, s: FrameStats) =>
   `| ${name} | ${s.frames} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.over50} | ${s.seconds.toFixed(1)} |`;
 console.log(`Seeded ${N} instances of one class in ${seedSeconds.toFixed(0)} s.`);
 if (review) {

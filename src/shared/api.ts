@@ -668,7 +668,14 @@ export interface ImportSummary {
 /** The import job of the open project: none yet, reading files, or how the last one ended. */
 export type ImportState =
   | { readonly state: 'idle' }
-  | { readonly state: 'running'; readonly job: ImportJob; readonly done: number; readonly total: number | null }
+  | {
+      readonly state: 'running';
+      readonly job: ImportJob;
+      /** Reading files (`done` of `total` found), then committing the staged ones (`done` of `total` staged). */
+      readonly stage: 'read' | 'commit';
+      readonly done: number;
+      readonly total: number | null;
+    }
   | { readonly state: 'done'; readonly job: ImportJob; readonly report: ImportSummary }
   | { readonly state: 'failed'; readonly job: ImportJob; readonly error: string; readonly fix?: string };
 

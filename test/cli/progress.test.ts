@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type BarStream, progressBar } from '../../src/main/cli/progress.ts';
+import { type BarStream, progressBar, stagedProgress } from '../../src/main/cli/progress.ts';
 
 /** A stream that says it is a terminal and keeps what was drawn on it. */
 function fakeTerminal(): BarStream & { text(): string } {
@@ -43,5 +43,25 @@ describe('the run progress bar', () => {
     bar.stop();
     await new Promise((r) => setImmediate(r));
     expect(chunks.join('')).toBe('round 1/1 generate\nround 1/1 embed\n');
+  });
+});
+
+describe('the progress of a command in stages (import, export, audit)', () => {
+  it('draws a bar with an ETA per stage in a terminal, and nothing elsewhere', async () => {
+    const terminal = fakeTerminal();
+    const progress = stagedProgress('import', terminal);
+    for (let done = 0; done <= 50; done += 10) progress.onProgress(done, 50, 'read');
+    for (let done = 0; done <= 40; done += 20) progress.onProgress(done, 40, 'commit');
+    progress.stop();
+    const pipe = new PassThrough();
+    const written: string[] = [];
+    pipe.on('data', (c: Buffer) => written.push(c.toString()));
+    const quiet = stagedProgress('import', pipe);
+    quiet.onProgress(1, 2, 'read');
+    quiet.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(terminal.text()).toMatch(/import: read \[[^\]]*\] 100% \| 50\/50 \| ETA/);
+    expect(terminal.text()).toMatch(/import: commit \[[^\]]*\] 100% \| 40\/40 \| ETA/);
+    expect(written.join('')).toBe('');
   });
 });

@@ -24,7 +24,7 @@ describe('import real', () => {
   it('imports an ImageFolder, creates its classes and stores content-addressed PNGs', async () => {
     await makeImageFolder(join(work, 'real'), { shirt: 3, coat: 2 });
     const report = await importReal(project, join(work, 'real'), 'val');
-    expect(report).toEqual({ imported: 5, classesCreated: ['coat', 'shirt'], skipped: [] });
+    expect(report).toEqual({ imported: 5, classesCreated: ['coat', 'shirt'], skipped: [], chunks: 1 });
     expect(listClasses(project.db).map((c) => c.name)).toEqual(['coat', 'shirt']);
     const samples = listRealSamples(project.db, 'val');
     expect(samples).toHaveLength(5);

@@ -42,7 +42,13 @@ function status(classes: ClassStatus[], runs = 0): ProjectStatus {
   return { dir: '/p', name: 'p', schemaVersion: 4, classes, runs, unfinishedRuns: [], exports: 0 };
 }
 const job = { kind: 'real', folder: '/data/real', split: 'train' } as const;
-const running = (done: number, total: number | null): ImportState => ({ state: 'running', job, done, total });
+const running = (done: number, total: number | null): ImportState => ({
+  state: 'running',
+  job,
+  stage: 'read',
+  done,
+  total,
+});
 const done: ImportState = {
   state: 'done',
   job,

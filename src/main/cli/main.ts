@@ -13,6 +13,10 @@ import { addModelCommands } from './modelCommands.ts';
 import { addServeCommand } from './serveCommand.ts';
 import { addIssuesCommand } from './issuesCommand.ts';
 import { addRemedyCommand } from './remedyCommand.ts';
+import { addAuditCommand } from './auditCommand.ts';
+import { stagedProgress } from './progress.ts';
+import { DEFAULT_IMPORT_CHUNK } from '../pipeline/chunkedImport.ts';
+import type { ImportProgress } from '../pipeline/report.ts';
 import { addWorkerCommand } from './workerCommand.ts';
 import { number } from './parse.ts';
 import { type WithProject, withProjectFor } from './withProject.ts';
@@ -75,9 +79,12 @@ function buildProgram(withProject: WithProject): Command {
     )
     .argument('<dir>', 'the ImageFolder')
     .addOption(new Option('--split <split>', 'which split they belong to').choices(SPLITS).default('train'))
-    .action(async (dir: string, options: { split: Split }, command: Command) =>
+    .addOption(chunkSizeOption())
+    .action(async (dir: string, options: { split: Split; chunkSize: number }, command: Command) =>
       withProject(command, 'write', async (project) => {
-        const report = await importReal(project, dir, options.split);
+        const report = await withImportProgress((onProgress) =>
+          importReal(project, dir, options.split, { onProgress, chunkSize: options.chunkSize }),
+        );
         console.log(`Imported ${report.imported} real images into the ${options.split} split.`);
         if (report.classesCreated.length > 0) console.log(`New classes: ${report.classesCreated.join(', ')}`);
         printSkipped(report.skipped);
@@ -90,9 +97,12 @@ function buildProgram(withProject: WithProject): Command {
       "import synthetic images from an ImageFolder whose folder names are their labels (classes of the project), with optional metadata.jsonl (file_name, label: the folder's, pseudo_label: the class it was made for, which differs after a relabel, prompt, seed, generator, scores...), as `winnow export` writes it",
     )
     .argument('<dir>', 'the ImageFolder')
-    .action(async (dir: string, _options: unknown, command: Command) =>
+    .addOption(chunkSizeOption())
+    .action(async (dir: string, options: { chunkSize: number }, command: Command) =>
       withProject(command, 'write', async (project) => {
-        const report = await importSynthetic(project, dir);
+        const report = await withImportProgress((onProgress) =>
+          importSynthetic(project, dir, { onProgress, chunkSize: options.chunkSize }),
+        );
         console.log(`Imported ${report.imported} synthetic instances (run ${report.runId}).`);
         printSkipped(report.skipped);
         return report.skipped.length > 0 ? EXIT.skipped : EXIT.ok;
@@ -136,13 +146,15 @@ function buildProgram(withProject: WithProject): Command {
               );
             return found.id;
           });
+          const progress = stagedProgress('export');
           const summary = await exportDataset(project, dest, {
+            onProgress: (done, total) => progress.onProgress(done, total, 'write'),
             status: options.status,
             ...(options.format ? { formats: options.format } : {}),
             ...(labelIds ? { labelIds } : {}),
             ...(options.minContribution === undefined ? {} : { minContribution: options.minContribution }),
             ...(options.minScore === undefined ? {} : { minScore: options.minScore }),
-          });
+          }).finally(() => progress.stop());
           console.log(
             `Exported ${summary.instances} ${options.status === 'all' ? '' : `${options.status} `}instances to ${summary.destination}`,
           );
@@ -157,8 +169,26 @@ function buildProgram(withProject: WithProject): Command {
   addServeCommand(program);
   addIssuesCommand(program, withProject);
   addRemedyCommand(program, withProject);
+  addAuditCommand(program, withProject);
   addWorkerCommand(program);
   return program;
+}
+
+/** `--chunk-size`: how many files an import reads, stores and stages at a time (its memory). */
+function chunkSizeOption(): Option {
+  return new Option('--chunk-size <n>', 'files read and staged at a time (bounds the memory an import uses)')
+    .argParser(number('int', 1))
+    .default(DEFAULT_IMPORT_CHUNK);
+}
+
+/** Runs an import with a progress bar on stderr: one for reading the files, one for committing them. */
+async function withImportProgress<T>(run: (onProgress: ImportProgress) => Promise<T>): Promise<T> {
+  const progress = stagedProgress('import');
+  try {
+    return await run(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
 }
 
 /** Runs one command line and returns its exit code (see EXIT); prints, never throws. */

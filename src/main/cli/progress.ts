@@ -43,3 +43,24 @@ export function progressBar(firstLabel: string, stream: BarStream = process.stde
     stop,
   };
 }
+
+/**
+ * A bar for a command whose work comes in named stages (an import reads, then commits): each new
+ * stage gets its own bar, labelled `<command>: <stage>`, with its ETA. Outside a terminal it writes
+ * nothing: the command's own lines on stdout say what it did.
+ */
+export function stagedProgress(
+  command: string,
+  stream: BarStream = process.stderr,
+): { onProgress(done: number, total: number, stage: string): void; stop(): void } {
+  if (stream.isTTY !== true) return { onProgress: () => {}, stop: () => {} };
+  const bar = progressBar(command, stream);
+  let current: string | undefined;
+  return {
+    onProgress(done, total, stage) {
+      if (stage !== current) bar.stage(`${command}: ${(current = stage)}`);
+      bar.update(done, total);
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -4,14 +4,14 @@ import { seededUniform } from '../models/random.ts';
 import { listClasses } from '../store/classes.ts';
 import { type StandingVerdict, standingVerdicts } from '../store/curation.ts';
 import type { Db } from '../store/database.ts';
-import { effectiveStatus, type Instance, listInstances } from '../store/instances.ts';
-import { latestScoresOf } from '../store/scores.ts';
+import { countByLabel, effectiveStatus, getInstance, idsOfClassByScore, type Instance } from '../store/instances.ts';
+import { latestScore } from '../store/scores.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import { bootstrapAuroc, stratifiedEstimate } from './auditStatistics.ts';
 
-/** Whether an instance belongs to a population: `exported` holds what an export of accepted instances holds. */
-function inPopulation(population: AuditPopulation): (i: Instance) => boolean {
-  return population === 'all' ? () => true : (i) => effectiveStatus(i) === 'accepted';
+/** The effective status of a population's members: `exported` holds what an export of accepted instances holds. */
+function statusOf(population: AuditPopulation): 'accepted' | undefined {
+  return population === 'all' ? undefined : 'accepted';
 }
 
 /**
@@ -19,28 +19,30 @@ function inPopulation(population: AuditPopulation): (i: Instance) => boolean {
  * default ranking (`quality`): the class's instances sorted by score are cut into `perClass` equal strata and one
  * is drawn from each, so the audit sees good, middling and bad scores alike. Instances that already
  * have a verdict on their current label are left out (one relabelled since its verdict can be judged
- * again, as its new label). Deterministic for a seed.
+ * again, as its new label). Deterministic for a seed. It holds one class's ids at a time, not its rows.
  */
 export function drawAuditSample(
   db: Db,
   perClass: number,
   seed: number,
   population: AuditPopulation = 'all',
+  onProgress?: (done: number, total: number) => void,
 ): Instance[] {
-  const scores = latestScoresOf(db, DEFAULT_SCORE_KIND);
   const audited = new Set(standingVerdicts(db).map((v) => judgement(v.instanceId, v.labelId)));
   const random = seededUniform(seed);
-  const member = inPopulation(population);
-  return listClasses(db).flatMap((c) => {
-    const pool = listInstances(db, { labelId: c.id })
-      .filter((i) => member(i) && !audited.has(judgement(i.id, i.labelId)))
-      .sort((a, b) => (scores.get(a.id) ?? Infinity) - (scores.get(b.id) ?? Infinity) || a.id - b.id);
+  const classes = listClasses(db);
+  return classes.flatMap((c, done) => {
+    const pool = idsOfClassByScore(db, c.id, DEFAULT_SCORE_KIND, statusOf(population)).filter(
+      (id) => !audited.has(judgement(id, c.id)),
+    );
     const k = Math.min(perClass, pool.length);
-    return Array.from({ length: k }, (_, s) => {
+    const drawn = Array.from({ length: k }, (_, s) => {
       const start = Math.floor((s * pool.length) / k);
       const end = Math.floor(((s + 1) * pool.length) / k);
-      return pool[start + Math.floor(random() * (end - start))] as Instance;
+      return getInstance(db, pool[start + Math.floor(random() * (end - start))] as number) as Instance;
     });
+    onProgress?.(done + 1, classes.length);
+    return drawn;
   });
 }
 
@@ -71,11 +73,23 @@ export function auditSummary(
   kind: ScoreKindName = DEFAULT_SCORE_KIND,
   { population = 'all', seed = 1 }: AuditSummaryOptions = {},
 ): AuditSummary {
-  const scores = latestScoresOf(db, kind);
-  const member = inPopulation(population);
-  const members = listInstances(db).filter(member);
-  const instances = new Map(members.map((i) => [i.id, i]));
-  const verdicts = standingVerdicts(db).filter((v) => instances.has(v.instanceId));
+  // Verdicts are a curator's, a few thousand at most; the population is counted in SQL, never listed.
+  const status = statusOf(population);
+  const standing = standingVerdicts(db);
+  const instances = new Map<number, Instance>();
+  for (const v of standing) {
+    const instance = getInstance(db, v.instanceId);
+    if (instance !== undefined && (status === undefined || effectiveStatus(instance) === status))
+      instances.set(instance.id, instance);
+  }
+  const scores = new Map(
+    [...instances.keys()].flatMap((id) => {
+      const score = latestScore(db, id, kind);
+      return score === null ? [] : [[id, score] as const];
+    }),
+  );
+  const sizes = countByLabel(db, status);
+  const verdicts = standing.filter((v) => instances.has(v.instanceId));
   const correct = (vs: readonly StandingVerdict[]) => vs.filter((v) => v.verdict === 'correct').length;
   const classes = listClasses(db).map((c) => {
     const mine = verdicts.filter((v) => v.labelId === c.id);
@@ -84,7 +98,7 @@ export function auditSummary(
       name: c.name,
       ...estimate(correct(mine), mine.length),
       relabelled: mine.filter((v) => instances.get(v.instanceId)?.labelId !== c.id).length,
-      size: members.filter((i) => i.labelId === c.id).length,
+      size: sizes.get(c.id) ?? 0,
     };
   });
   const scored = verdicts.flatMap((v) => {
@@ -105,7 +119,7 @@ export function auditSummary(
     population,
     classes,
     overall: estimate(correct(verdicts), verdicts.length),
-    stratified: { size: members.length, ...stratifiedEstimate(classes) },
+    stratified: { size: [...sizes.values()].reduce((a, b) => a + b, 0), ...stratifiedEstimate(classes) },
     agreement: {
       kind,
       scored: scored.length,

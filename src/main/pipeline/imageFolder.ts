@@ -15,22 +15,24 @@ export interface ImageFolderFile {
   readonly relativePath: string;
 }
 
-export interface ImageFolderScan {
-  readonly files: readonly ImageFolderFile[];
-  readonly skipped: readonly Skipped[];
-}
+/** What a walk of an ImageFolder yields: an image file, or an entry that is not one (and why). */
+export type ImageFolderEntry = ImageFolderFile | Skipped;
+
+export const isSkipped = (entry: ImageFolderEntry): entry is Skipped => 'reason' in entry;
 
 /**
- * Lists an ImageFolder: one sub-folder per class, images anywhere below it. Dotfiles are ignored;
- * files that are not images, and folders that cannot be read, are reported as skipped. Symbolic links
- * are followed (a link loop is skipped); named pipes, sockets and devices are skipped unopened (reading
- * a named pipe would block the import forever).
+ * Walks an ImageFolder: one sub-folder per class, images anywhere below it, in name order. Dotfiles
+ * are ignored; files that are not images, and folders that cannot be read, are yielded as skipped.
+ * Symbolic links are followed (a link loop is skipped); named pipes, sockets and devices are skipped
+ * unopened (reading a named pipe would block the import forever).
  * `rootFilesAllowed` names files that may sit at the root (e.g. metadata.jsonl).
+ * It holds one folder's listing at a time, never the whole set's (a million files' paths are
+ * hundreds of MB): an import walks it once to count and once to read.
  */
-export async function scanImageFolder(
+export async function* walkImageFolder(
   root: string,
   rootFilesAllowed: readonly string[] = [],
-): Promise<ImageFolderScan> {
+): AsyncGenerator<ImageFolderEntry> {
   let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
@@ -40,72 +42,75 @@ export async function scanImageFolder(
       'Check the path and its permissions.',
     );
   }
-  const files: ImageFolderFile[] = [];
-  const skipped: Skipped[] = [];
+  let any = false;
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(root, entry.name);
-    const info = await follow(path, skipped);
-    if (info === undefined) continue;
-    if (info.isDirectory()) {
-      await collect(root, path, entry.name, files, skipped, new Set([await realpath(root)]));
+    const info = await follow(path);
+    if ('reason' in info) {
+      any = true;
+      yield info;
+    } else if (info.isDirectory()) {
+      for await (const found of collect(root, path, entry.name, new Set([await realpath(root)]))) {
+        any = true;
+        yield found;
+      }
     } else if (!rootFilesAllowed.includes(entry.name)) {
-      skipped.push({ path, reason: 'is not inside a class folder (an ImageFolder has one sub-folder per class)' });
+      any = true;
+      yield { path, reason: 'is not inside a class folder (an ImageFolder has one sub-folder per class)' };
     }
   }
-  if (files.length === 0 && skipped.length === 0) {
+  if (!any) {
     throw new WinnowError(
       `${root} holds no class folders.`,
       'Point at a folder with one sub-folder of images per class.',
     );
   }
-  return { files, skipped };
 }
 
-async function collect(
+async function* collect(
   root: string,
   dir: string,
   label: string,
-  files: ImageFolderFile[],
-  skipped: Skipped[],
   ancestors: ReadonlySet<string>,
-): Promise<void> {
+): AsyncGenerator<ImageFolderEntry> {
   const real = await realpath(dir);
   if (ancestors.has(real)) {
-    skipped.push({ path: dir, reason: 'links back to a folder that contains it (a loop)' });
+    yield { path: dir, reason: 'links back to a folder that contains it (a loop)' };
     return;
   }
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    skipped.push({ path: dir, reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
+    yield { path: dir, reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
     return;
   }
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    const info = await follow(path, skipped);
-    if (info === undefined) continue;
-    if (info.isDirectory()) {
-      await collect(root, path, label, files, skipped, new Set([...ancestors, real]));
+    const info = await follow(path);
+    if ('reason' in info) {
+      yield info;
+    } else if (info.isDirectory()) {
+      yield* collect(root, path, label, new Set([...ancestors, real]));
     } else if (!info.isFile()) {
-      skipped.push({ path, reason: `is ${info.isFIFO() ? 'a named pipe (FIFO)' : 'a socket or device'}, not a file` });
+      yield { path, reason: `is ${info.isFIFO() ? 'a named pipe (FIFO)' : 'a socket or device'}, not a file` };
     } else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-      files.push({ label, path, relativePath: relative(root, path).split('\\').join('/') });
+      yield { label, path, relativePath: relative(root, path).split('\\').join('/') };
     } else {
-      skipped.push({ path, reason: `is not an image file (Winnow reads ${[...IMAGE_EXTENSIONS].join(' ')})` });
+      yield { path, reason: `is not an image file (Winnow reads ${[...IMAGE_EXTENSIONS].join(' ')})` };
     }
   }
 }
 
-/** An entry's kind through symbolic links, or undefined (and a skip) when the link leads nowhere. */
-async function follow(path: string, skipped: Skipped[]): Promise<Stats | undefined> {
+/** An entry's kind through symbolic links, or why it cannot be followed (a link leading nowhere). */
+async function follow(path: string): Promise<Stats | Skipped> {
   try {
     return await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    skipped.push({
+    return {
       path,
       reason:
         code === 'ENOENT'
@@ -113,7 +118,6 @@ async function follow(path: string, skipped: Skipped[]): Promise<Stats | undefin
           : code === 'ELOOP'
             ? 'is a symbolic link loop'
             : `cannot be read (${code ?? String(error)})`,
-    });
-    return undefined;
+    };
   }
 }

@@ -1,15 +1,20 @@
 import { join } from 'node:path';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
 import { type Db, writeTransaction } from '../store/database.ts';
-import { recordImage } from '../store/images.ts';
 import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
-import { recordScores, type ScoreEntry } from '../store/scores.ts';
-import { type ImageFolderFile, scanImageFolder } from './imageFolder.ts';
-import { dropDuplicates, ingestFiles } from './ingest.ts';
-import type { ImportProgress, ImportReport, Skipped } from './report.ts';
-import { METADATA_FILE, type MetadataEntry, readSyntheticMetadata } from './syntheticMetadata.ts';
+import { recordScores } from '../store/scores.ts';
+import { importChunked } from './chunkedImport.ts';
+import { type ImageFolderFile, walkImageFolder } from './imageFolder.ts';
+import type { ImportOptions, ImportReport, Skipped } from './report.ts';
+import {
+  METADATA_FILE,
+  type MetadataLine,
+  readSyntheticMetadata,
+  type SyntheticMetadata,
+} from './syntheticMetadata.ts';
+import { hasStagedMetadata, stageMetadata, takeStagedMetadata, unmatchedMetadata } from '../store/importStaging.ts';
 
 /**
  * The label and the made-for class of a file from its folder and its metadata line: `label` must
@@ -20,7 +25,7 @@ function labelsOf(
   db: Db,
   file: ImageFolderFile,
   folder: ClassRow,
-  meta: MetadataEntry | undefined,
+  meta: { readonly where: string; readonly data: SyntheticMetadata } | undefined,
   known: readonly string[],
 ): { label: ClassRow; madeFor: ClassRow } | Skipped {
   if (meta === undefined) return { label: folder, madeFor: folder };
@@ -53,88 +58,119 @@ function labelsOf(
   return { label: folder, madeFor };
 }
 
+/** Lines of metadata.jsonl staged at a time. */
+const METADATA_CHUNK = 5000;
+
+/** What an import stages for a synthetic file: its label, the class it was made for, and its metadata line. */
+interface SyntheticRow {
+  readonly labelId: number;
+  readonly classId: number;
+  readonly meta: SyntheticMetadata | null;
+}
+
 /**
  * Imports synthetic images made by any tool: an ImageFolder whose folder names are the labels
  * (which must be classes of the project), with optional provenance, pseudo-labels and scores in
  * metadata.jsonl. A file whose metadata line is bad is left out with the line's reason, so that
  * fixing the line and importing again brings it in whole. The import is recorded as a run, so every
- * instance can be traced to it.
+ * instance can be traced to it. It reads in chunks and commits at once (chunkedImport.ts); the
+ * metadata file is held whole while it runs.
  */
 export async function importSynthetic(
   project: Project,
   dir: string,
-  onProgress?: ImportProgress,
+  options: ImportOptions = {},
 ): Promise<ImportReport & { runId: number }> {
   const { db } = project;
-  const scan = await scanImageFolder(dir, [METADATA_FILE]);
-  const metadata = await readSyntheticMetadata(join(dir, METADATA_FILE));
-  const skipped: Skipped[] = [...scan.skipped, ...metadata.skipped];
-
+  const skipped: Skipped[] = [];
   const known = listClasses(db).map((c) => c.name);
-  const files: ImageFolderFile[] = [];
-  const labels = new Map<string, { label: ClassRow; madeFor: ClassRow }>();
-  for (const file of scan.files) {
-    const folder = findClass(db, file.label);
-    if (folder === undefined) {
-      skipped.push({
-        path: file.path,
-        reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
-      });
-      continue;
-    }
-    if (metadata.refused.has(file.relativePath)) continue; // its bad line is reported
-    const resolved = labelsOf(db, file, folder, metadata.entries.get(file.relativePath), known);
-    if ('reason' in resolved) {
-      skipped.push(resolved);
-      continue;
-    }
-    labels.set(file.relativePath, resolved);
-    files.push(file);
-  }
-  const scanned = new Set(scan.files.map((f) => f.relativePath));
-  for (const [name, entry] of metadata.entries) {
-    if (!scanned.has(name)) {
-      skipped.push({ path: entry.where, reason: `names ${name}, which is not an image in ${dir}` });
-    }
-  }
-  const ingested = await ingestFiles(files, project.images, onProgress);
-  skipped.push(...ingested.skipped);
-
-  return writeTransaction(db, () => {
-    const runId = createRun(db, 'import', { dir });
-    const { fresh, skipped: duplicates } = dropDuplicates(db, ingested.ingested);
-    skipped.push(...duplicates);
-    const scores: ScoreEntry[] = [];
-    for (const { item, image } of fresh) {
-      const meta = metadata.entries.get(item.relativePath)?.data;
-      const resolved = labels.get(item.relativePath);
-      if (resolved === undefined) continue; // left out above
-      const { label, madeFor } = resolved;
-      recordImage(db, image);
-      const instanceId = insertInstance(db, {
-        imageHash: image.hash,
-        classId: madeFor.id,
-        labelId: label.id,
-        source: 'imported',
-        sourcePath: item.path,
-        prompt: meta?.prompt ?? '',
-        negativePrompt: meta?.negative_prompt ?? '',
-        seed: meta?.seed ?? null,
-        epsilon: meta?.epsilon ?? 0,
-        perturbation: null,
-        generatorId: meta?.generator ?? '',
-        genParams: JSON.stringify(meta?.gen_params ?? {}),
-        runId,
-        roundIndex: null,
-        status: meta?.status ?? 'pending',
-        override: meta?.override ?? null,
-      });
-      for (const [kind, value] of Object.entries(meta?.scores ?? {})) {
-        scores.push({ instanceId, kind, value, runId, roundIndex: null });
-      }
-    }
-    recordScores(db, scores);
-    finishRun(db, runId, 'done');
-    return { imported: fresh.length, classesCreated: [], skipped, runId };
-  });
+  let importId = 0;
+  const result = await importChunked<SyntheticRow, { imported: number; runId: number }>(
+    project,
+    () => walkImageFolder(dir, [METADATA_FILE]),
+    {
+      async begin(id) {
+        importId = id;
+        // Staged in the project a chunk of lines at a time, as the images are: never held whole.
+        const lines: MetadataLine[] = [];
+        const pending = new Set<string>();
+        const stage = () =>
+          writeTransaction(db, () => {
+            pending.clear();
+            for (const line of lines.splice(0))
+              if (line.kind === 'problem') skipped.push({ path: line.where, reason: line.reason });
+              else {
+                stageMetadata(db, id, line.name, line.where, line.kind === 'entry' ? line.data : null);
+                if (line.kind === 'refused') skipped.push({ path: line.where, reason: line.reason });
+              }
+          });
+        const seen = (name: string) => pending.has(name) || hasStagedMetadata(db, id, name);
+        for await (const line of readSyntheticMetadata(join(dir, METADATA_FILE), seen)) {
+          lines.push(line);
+          if ('name' in line) pending.add(line.name);
+          if (lines.length >= METADATA_CHUNK) stage();
+        }
+        stage();
+      },
+      rowOf(file) {
+        const folder = findClass(db, file.label);
+        const staged = takeStagedMetadata(db, importId, file.relativePath);
+        if (folder === undefined)
+          return {
+            path: file.path,
+            reason: `is labelled "${file.label}", which is not a class of this project (classes: ${known.join(', ') || 'none yet'}); import real images of that class first, or rename the folder`,
+          };
+        if (staged !== undefined && staged.data === null) return null; // its bad line is reported
+        const meta = staged && { where: staged.where, data: staged.data as SyntheticMetadata };
+        const resolved = labelsOf(db, file, folder, meta, known);
+        if ('reason' in resolved) return resolved;
+        return { row: { labelId: resolved.label.id, classId: resolved.madeFor.id, meta: meta?.data ?? null } };
+      },
+      commit() {
+        const runId = createRun(db, 'import', { dir });
+        return {
+          write({ image, path, row: { labelId, classId, meta } }) {
+            const instanceId = insertInstance(db, {
+              imageHash: image.hash,
+              classId,
+              labelId,
+              source: 'imported',
+              sourcePath: path,
+              prompt: meta?.prompt ?? '',
+              negativePrompt: meta?.negative_prompt ?? '',
+              seed: meta?.seed ?? null,
+              epsilon: meta?.epsilon ?? 0,
+              perturbation: null,
+              generatorId: meta?.generator ?? '',
+              genParams: JSON.stringify(meta?.gen_params ?? {}),
+              runId,
+              roundIndex: null,
+              status: meta?.status ?? 'pending',
+              override: meta?.override ?? null,
+            });
+            const scores = Object.entries(meta?.scores ?? {});
+            if (scores.length > 0)
+              recordScores(
+                db,
+                scores.map(([kind, value]) => ({ instanceId, kind, value, runId, roundIndex: null })),
+              );
+          },
+          finish(imported) {
+            for (const { fileName, where } of unmatchedMetadata(db, importId))
+              skipped.push({ path: where, reason: `names ${fileName}, which is not an image in ${dir}` });
+            finishRun(db, runId, 'done');
+            return { imported, runId };
+          },
+        };
+      },
+    },
+    options,
+  );
+  return {
+    imported: result.imported,
+    classesCreated: [],
+    skipped: [...skipped, ...result.skipped],
+    chunks: result.chunks,
+    runId: result.runId,
+  };
 }

@@ -5,7 +5,7 @@ import type { ImageStore, StoredImage } from '../store/imageStore.ts';
 import { toPng, UnreadableImageError } from '../store/imageStore.ts';
 import { findInstanceByHash } from '../store/instances.ts';
 import { findRealSampleByHash } from '../store/realSamples.ts';
-import type { ImportProgress, Skipped } from './report.ts';
+import type { Skipped } from './report.ts';
 
 export interface Ingested<T> {
   readonly item: T;
@@ -17,12 +17,12 @@ export interface Ingested<T> {
  * (toPng bounds their memory). Unreadable or corrupt files are skipped with the reason; a failure to
  * write the project's image store is the project's, so it stops the import (naming the store).
  * Writing image files first and rows later is safe: a stored image no row points at is harmless and
- * is reused if imported again.
+ * is reused if imported again. An import calls this once per chunk (chunkedImport.ts).
  */
 export async function ingestFiles<T extends { path: string }>(
   items: readonly T[],
   images: ImageStore,
-  onProgress?: ImportProgress,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<{ ingested: Ingested<T>[]; skipped: Skipped[] }> {
   const results: (Ingested<T> | Skipped)[] = new Array(items.length);
   let next = 0;
@@ -66,37 +66,15 @@ export async function ingestFiles<T extends { path: string }>(
 }
 
 /**
- * Splits ingested images into new ones and duplicates: of an image already in the project (as a
- * real sample or a synthetic instance), or of an earlier file in the same import.
+ * Why an image may not come in, or undefined when it may: it duplicates a real sample or a
+ * synthetic instance already in the project, or (`earlier`) a file staged before it in the same import.
  */
-export function dropDuplicates<T extends { path: string }>(
-  db: Db,
-  ingested: readonly Ingested<T>[],
-): { fresh: Ingested<T>[]; skipped: Skipped[] } {
-  const seen = new Map<string, string>();
-  const fresh: Ingested<T>[] = [];
-  const skipped: Skipped[] = [];
-  for (const entry of ingested) {
-    const { hash } = entry.image;
-    const real = findRealSampleByHash(db, hash);
-    const synthetic = findInstanceByHash(db, hash);
-    const earlier = seen.get(hash);
-    if (real !== undefined) {
-      skipped.push({
-        path: entry.item.path,
-        reason: `is a duplicate of real sample ${real.id} (${real.sourcePath ?? hash})`,
-      });
-    } else if (synthetic !== undefined) {
-      skipped.push({
-        path: entry.item.path,
-        reason: `is a duplicate of synthetic instance ${synthetic.id} (${synthetic.sourcePath ?? hash})`,
-      });
-    } else if (earlier !== undefined) {
-      skipped.push({ path: entry.item.path, reason: `is a duplicate of ${earlier} in the same import` });
-    } else {
-      seen.set(hash, entry.item.path);
-      fresh.push(entry);
-    }
-  }
-  return { fresh, skipped };
+export function duplicateReason(db: Db, hash: string, earlier?: string): string | undefined {
+  const real = findRealSampleByHash(db, hash);
+  if (real !== undefined) return `is a duplicate of real sample ${real.id} (${real.sourcePath ?? hash})`;
+  const synthetic = findInstanceByHash(db, hash);
+  if (synthetic !== undefined)
+    return `is a duplicate of synthetic instance ${synthetic.id} (${synthetic.sourcePath ?? hash})`;
+  if (earlier !== undefined) return `is a duplicate of ${earlier} in the same import`;
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { crossValidatedAccuracy, type CrossFitOptions } from '../learn/headFit.t
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { writeTransaction } from '../store/database.ts';
-import { listInstances } from '../store/instances.ts';
+import { listInstanceKeys } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { featuresOf } from './featureCache.ts';
@@ -64,7 +64,8 @@ export async function scoreProject(
     options.settings,
     options.head ?? {},
   );
-  const instances = listInstances(db);
+  // Ids, labels and hashes only: with the feature matrix and the scores, what a scoring pass holds.
+  const instances = listInstanceKeys(db);
   const features = await featuresOf(
     project,
     encoder,

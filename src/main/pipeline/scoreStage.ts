@@ -3,10 +3,10 @@ import { mostProbable } from '../learn/labelQuality.ts';
 import type { FeatureSet } from '../learn/softmaxHead.ts';
 import type { ClipModel } from '../models/clip.ts';
 import type { Db } from '../store/database.ts';
-import { type Instance, setStatus } from '../store/instances.ts';
+import { type Instance, type InstanceKey, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { recordScores } from '../store/scores.ts';
-import { recordSuggestions } from '../store/suggestions.ts';
+import { type LabelSuggestion, recordSuggestions } from '../store/suggestions.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { clipScoresOf } from './clipScores.ts';
 import { concatArrays, concatSets, type RealData } from './realData.ts';
@@ -22,8 +22,8 @@ import { scoreAll, scoreEntries, type ScoringReference } from './scoring.ts';
 export type KindScores = Partial<Record<ScoreKindName, Float32Array>>;
 
 /** Instances with their features and pseudo-labels (head output indices), and every score kind of each. */
-export interface ScoredInstances {
-  readonly instances: readonly Instance[];
+export interface ScoredInstances<I extends InstanceKey = Instance> {
+  readonly instances: readonly I[];
   readonly set: FeatureSet;
   readonly scores: KindScores;
   /**
@@ -34,15 +34,15 @@ export interface ScoredInstances {
 }
 
 /** Every kind of the registry for `instances` (raw features in `features`, in the same order); `clip` adds its kind. */
-export async function scoreInstances(
+export async function scoreInstances<I extends InstanceKey>(
   project: Project,
   reference: ScoringReference,
   real: RealData,
-  instances: readonly Instance[],
+  instances: readonly I[],
   features: Float32Array,
   clip?: ClipModel,
   signal?: AbortSignal,
-): Promise<ScoredInstances> {
+): Promise<ScoredInstances<I>> {
   const set: FeatureSet = { features, labels: Int32Array.from(instances, (i) => real.indexOf.get(i.labelId) ?? 0) };
   const probabilities = await headProbabilities(reference.fit, features);
   const scores: KindScores = await scoreAll(reference, set, probabilities);
@@ -64,7 +64,7 @@ export async function scoreInstances(
 }
 
 /** Scored groups as one (instances, features, labels and every kind's values in the groups' order). */
-export function concatScored(parts: readonly ScoredInstances[]): ScoredInstances {
+export function concatScored<I extends InstanceKey>(parts: readonly ScoredInstances<I>[]): ScoredInstances<I> {
   const kinds = Object.keys(parts[0]?.scores ?? {}) as ScoreKindName[];
   return {
     instances: parts.flatMap((p) => p.instances),
@@ -90,22 +90,29 @@ export const concatFloat32 = (arrays: readonly Float32Array[]): Float32Array =>
  */
 export function recordScored(
   db: Db,
-  scored: ScoredInstances,
+  scored: ScoredInstances<InstanceKey>,
   accepted: readonly boolean[],
   runId: number,
   roundIndex: number | null,
   extra: Readonly<Record<string, Float32Array>> = {},
 ): void {
   recordScores(db, scoreEntries(scored.instances, { ...scored.scores, ...extra }, runId, roundIndex));
-  recordSuggestions(
-    db,
-    scored.instances.map((inst, k) => ({
+  recordSuggestions(db, suggestionsOf(scored, runId, roundIndex));
+  scored.instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
+}
+
+/** Each instance's suggested label, one at a time (as scoreEntries, to hold no array of a million objects). */
+function* suggestionsOf(
+  scored: ScoredInstances<InstanceKey>,
+  runId: number,
+  roundIndex: number | null,
+): Generator<LabelSuggestion> {
+  for (const [k, inst] of scored.instances.entries())
+    yield {
       instanceId: inst.id,
       labelId: scored.suggestions.labelIds[k] as number,
       probability: scored.suggestions.probabilities[k] as number,
       runId,
       roundIndex,
-    })),
-  );
-  scored.instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
+    };
 }

@@ -268,20 +268,20 @@ export function rawHead(
  * that is not finite (realism of a class with fewer than two real images) is not recorded: the
  * instance is unscored by that kind.
  */
-export function scoreEntries(
+export function* scoreEntries(
   instances: readonly { readonly id: number }[],
   scores: Partial<Record<string, Float32Array>>,
   runId: number,
   roundIndex: number | null,
-): ScoreEntry[] {
-  const entries: ScoreEntry[] = [];
-  instances.forEach((inst, k) => {
-    for (const [kind, values] of Object.entries(scores)) {
+): Generator<ScoreEntry> {
+  // Yielded one at a time: a million instances' entries of every kind as objects would be GBs.
+  const kinds = Object.entries(scores);
+  for (const [k, inst] of instances.entries()) {
+    for (const [kind, values] of kinds) {
       const value = values![k] as number;
-      if (Number.isFinite(value)) entries.push({ instanceId: inst.id, kind, value, runId, roundIndex });
+      if (Number.isFinite(value)) yield { instanceId: inst.id, kind, value, runId, roundIndex };
     }
-  });
-  return entries;
+  }
 }
 
 /**

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { SCORE_KIND } from '../store/scores.ts';
-import type { Skipped } from './report.ts';
 
 /** The name of the optional provenance file at an ImageFolder's root (Hugging Face imagefolder convention). */
 export const METADATA_FILE = 'metadata.jsonl';
@@ -36,22 +35,15 @@ export const syntheticMetadataSchema = z.object({
 });
 export type SyntheticMetadata = z.infer<typeof syntheticMetadataSchema>;
 
-/** A good line of metadata.jsonl, with where it is (`path:line`) for reports. */
-export interface MetadataEntry {
-  readonly where: string;
-  readonly data: SyntheticMetadata;
-}
-
-export interface SyntheticMetadataFile {
-  /** Good lines by normalised file name. */
-  readonly entries: ReadonlyMap<string, MetadataEntry>;
-  /**
-   * Files named by a bad line. They are not imported: imported without the line's label and
-   * provenance, they could not be completed later (importing them again would be a duplicate).
-   */
-  readonly refused: ReadonlySet<string>;
-  readonly skipped: readonly Skipped[];
-}
+/**
+ * What a line of metadata.jsonl says: a file's good entry, a bad line that names a file (which is then
+ * refused: imported without the line's label and provenance, it could not be completed later, since
+ * importing it again would be a duplicate), or a bad line naming none.
+ */
+export type MetadataLine =
+  | { readonly kind: 'entry'; readonly where: string; readonly name: string; readonly data: SyntheticMetadata }
+  | { readonly kind: 'refused'; readonly where: string; readonly name: string; readonly reason: string }
+  | { readonly kind: 'problem'; readonly where: string; readonly reason: string };
 
 const FIX_LINE = 'fix the line and import again';
 
@@ -75,76 +67,83 @@ export function metadataFileName(raw: string): { name: string } | { problem: str
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * Reads metadata.jsonl into file name → entry. Bad lines (not UTF-8, not JSON, a field of the wrong
- * type, a file name outside the folder, a repeated file) are reported with their line number and
- * the fix, never thrown; a file that cannot be read at all is an error.
+ * Reads metadata.jsonl line by line, streaming (a million lines are never held), and says what each
+ * line is. Bad lines (not UTF-8, not JSON, a field of the wrong type, a file name outside the folder,
+ * a file `seen` already) are reported with their line number and the fix, never thrown; a file that
+ * cannot be read at all is an error; a missing file has no lines.
  */
-export async function readSyntheticMetadata(path: string): Promise<SyntheticMetadataFile> {
-  const entries = new Map<string, MetadataEntry>();
-  const refused = new Set<string>();
-  const skipped: Skipped[] = [];
-  let bytes: Buffer;
+export async function* readSyntheticMetadata(
+  path: string,
+  seen: (name: string) => boolean,
+): AsyncGenerator<MetadataLine> {
+  const opened = await open(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw unreadable(path, error);
+  });
+  if (opened === undefined) return;
+  let index = 0;
   try {
-    bytes = await readFile(path);
+    let carry: Buffer = Buffer.alloc(0);
+    for await (const piece of opened.createReadStream()) {
+      const bytes = Buffer.concat([carry, piece as Buffer]);
+      // Split as bytes (0x0a never occurs inside a UTF-8 sequence), so one badly encoded line costs only itself.
+      let start = 0;
+      for (let newline = bytes.indexOf(0x0a); newline !== -1; newline = bytes.indexOf(0x0a, start)) {
+        const line = parseLine(bytes.subarray(start, newline), `${path}:${++index}`, seen);
+        if (line !== undefined) yield line;
+        start = newline + 1;
+      }
+      carry = Buffer.from(bytes.subarray(start));
+    }
+    const last = parseLine(carry, `${path}:${++index}`, seen);
+    if (last !== undefined) yield last;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { entries, refused, skipped };
-    throw new WinnowError(
-      `Cannot read ${path} (${code ?? String(error)}).`,
-      'Make it a readable JSON Lines file (one JSON object per line), or move it away to import the images without it.',
-    );
+    throw (error as NodeJS.ErrnoException).code === undefined ? error : unreadable(path, error);
+  } finally {
+    await opened.close();
   }
-  // Split as bytes (0x0a never occurs inside a UTF-8 sequence), so one badly encoded line costs only itself.
-  let start = 0;
-  for (let index = 0; start <= bytes.length; index++) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    const raw = bytes.subarray(start, end);
-    start = end + 1;
-    const where = `${path}:${index + 1}`;
-    const problem = (reason: string) => skipped.push({ path: where, reason });
-    let line: string;
-    try {
-      line = utf8.decode(raw);
-    } catch {
-      problem(`is not UTF-8 text; save metadata.jsonl as UTF-8 and import again`);
-      continue;
-    }
-    if (line.trim() === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (error) {
-      problem(`is not valid JSON (${(error as Error).message}); ${FIX_LINE}`);
-      continue;
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      problem(`is not a JSON object (each line must be one object with a file_name); ${FIX_LINE}`);
-      continue;
-    }
-    const rawName = (json as { file_name?: unknown }).file_name;
-    const fileName = typeof rawName === 'string' && rawName !== '' ? metadataFileName(rawName) : undefined;
-    if (fileName !== undefined && 'problem' in fileName) {
-      problem(`has a file_name ${JSON.stringify(rawName)} that ${fileName.problem}`);
-      continue;
-    }
-    const name = fileName?.name;
-    if (name !== undefined && (entries.has(name) || refused.has(name))) {
-      problem(`repeats the entry for ${name}; the first one is used`);
-      continue;
-    }
-    const parsed = syntheticMetadataSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || '(line)';
-      problem(
-        `has a bad field ${field}: ${issue?.message ?? 'invalid'}` +
-          (name === undefined ? `; ${FIX_LINE}` : `; ${name} is not imported: ${FIX_LINE}`),
-      );
-      if (name !== undefined) refused.add(name);
-      continue;
-    }
-    if (name !== undefined) entries.set(name, { where, data: parsed.data });
+}
+
+const unreadable = (path: string, error: unknown) =>
+  new WinnowError(
+    `Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+    'Make it a readable JSON Lines file (one JSON object per line), or move it away to import the images without it.',
+  );
+
+/** One line of metadata.jsonl; undefined for a blank line. */
+function parseLine(raw: Buffer, where: string, seen: (name: string) => boolean): MetadataLine | undefined {
+  const problem = (reason: string) => ({ kind: 'problem' as const, where, reason });
+  let line: string;
+  try {
+    line = utf8.decode(raw);
+  } catch {
+    return problem(`is not UTF-8 text; save metadata.jsonl as UTF-8 and import again`);
   }
-  return { entries, refused, skipped };
+  if (line.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return problem(`is not valid JSON (${(error as Error).message}); ${FIX_LINE}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return problem(`is not a JSON object (each line must be one object with a file_name); ${FIX_LINE}`);
+  }
+  const rawName = (json as { file_name?: unknown }).file_name;
+  const fileName = typeof rawName === 'string' && rawName !== '' ? metadataFileName(rawName) : undefined;
+  if (fileName !== undefined && 'problem' in fileName) {
+    return problem(`has a file_name ${JSON.stringify(rawName)} that ${fileName.problem}`);
+  }
+  const name = fileName?.name;
+  if (name !== undefined && seen(name)) return problem(`repeats the entry for ${name}; the first one is used`);
+  const parsed = syntheticMetadataSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(line)';
+    const reason =
+      `has a bad field ${field}: ${issue?.message ?? 'invalid'}` +
+      (name === undefined ? `; ${FIX_LINE}` : `; ${name} is not imported: ${FIX_LINE}`);
+    return name === undefined ? problem(reason) : { kind: 'refused', where, name, reason };
+  }
+  return name === undefined ? undefined : { kind: 'entry', where, name, data: parsed.data };
 }

@@ -3,7 +3,7 @@ import type { ImportJob, ImportState, ImportSummary, Request } from '../../share
 import { WinnowError } from '../errors.ts';
 import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
-import type { ImportReport } from '../pipeline/report.ts';
+import type { ImportProgress, ImportReport } from '../pipeline/report.ts';
 import type { Project } from '../store/project.ts';
 import { type ClassSummary, summarize } from '../store/summary.ts';
 
@@ -100,22 +100,29 @@ export class Imports {
       );
     await checkImportFolder(folder);
     const job: ImportJob = { kind, folder, split: kind === 'real' ? (split ?? 'train') : null };
-    const running = { state: 'running' as const, job, done: 0, total: null as number | null };
+    const running = {
+      state: 'running' as const,
+      job,
+      stage: 'read' as 'read' | 'commit',
+      done: 0,
+      total: null as number | null,
+    };
     this.current = running;
-    const onProgress = (done: number, total: number) => {
+    const onProgress = (done: number, total: number, stage: 'read' | 'commit') => {
+      running.stage = stage;
       running.done = done;
       running.total = total;
     };
     void this.run(job, onProgress);
   }
 
-  private async run(job: ImportJob, onProgress: (done: number, total: number) => void): Promise<void> {
+  private async run(job: ImportJob, onProgress: ImportProgress): Promise<void> {
     try {
       const before = countsByClass(this.project, job);
       const report =
         job.split === null
-          ? await importSynthetic(this.project, job.folder, onProgress)
-          : await importReal(this.project, job.folder, job.split, onProgress);
+          ? await importSynthetic(this.project, job.folder, { onProgress })
+          : await importReal(this.project, job.folder, job.split, { onProgress });
       this.current = { state: 'done', job, report: summaryOf(report, before, countsByClass(this.project, job)) };
     } catch (error) {
       const e = error as Error;

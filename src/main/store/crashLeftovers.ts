@@ -1,6 +1,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from './database.ts';
+import { type Db, writeTransaction } from './database.ts';
+import { dropStaleImports } from './importStaging.ts';
 import { anyLiveLease, markInterruptedRuns } from './leases.ts';
 import { getSetting, setSetting } from './settings.ts';
 
@@ -27,7 +28,8 @@ export interface LeftoversReport {
 
 /**
  * What killed processes leave behind, cleaned when a project is opened: runs still `running` whose
- * process is gone become `interrupted`; then, only while no live process holds a lease on any of
+ * process is gone become `interrupted`, and the staged rows of imports whose process is gone are
+ * dropped; then, only while no live process holds a lease on any of
  * the project's runs, stale `.partial-*` export folders (in the project and its `exports/`), stale
  * `*.tmp` files and orphan PNGs of the image store are removed. Each is judged by age as well, so a
  * file another live process is still writing (an import holds no lease) is never touched.
@@ -41,6 +43,7 @@ export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: num
   db.pragma('busy_timeout = 0');
   try {
     const interrupted = markInterruptedRuns(db);
+    writeTransaction(db, () => dropStaleImports(db));
     if (anyLiveLease(db)) return { interrupted, removed: [] };
     const removed = [...stalePartialExports([dir, join(dir, 'exports')], at), ...staleStoreFiles(imagesDir, db, at)];
     return { interrupted, removed };

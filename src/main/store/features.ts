@@ -31,6 +31,31 @@ export function loadFeatures(db: Db, encoderId: string, hashes: readonly string[
   return out;
 }
 
+/**
+ * Copies the cached features of each image (under an encoder, `dim` floats) into its row of `out`
+ * (row i for hashes[i]), with no object per image; returns the rows that have none.
+ */
+export function readFeaturesInto(
+  db: Db,
+  encoderId: string,
+  hashes: readonly string[],
+  out: Float32Array,
+  dim: number,
+): number[] {
+  const select = db.prepare<[string, string], { vector: Buffer }>(
+    'SELECT vector FROM features WHERE image_hash = ? AND encoder_id = ?',
+  );
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const missing: number[] = [];
+  hashes.forEach((hash, i) => {
+    const row = select.get(hash, encoderId);
+    // Byte by byte: the Buffer may not be 4-byte aligned.
+    if (row && row.vector.byteLength === dim * 4) bytes.set(row.vector, i * dim * 4);
+    else missing.push(i);
+  });
+  return missing;
+}
+
 /** The encoder an image's features were cached under (the first, if several); undefined when none were. */
 export function encoderOfImage(db: Db, hash: string): string | undefined {
   return db

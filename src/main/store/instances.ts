@@ -151,6 +151,66 @@ export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
     .all({ status: filter.status ?? null, labelId: filter.labelId ?? null });
 }
 
+/** What scoring needs of an instance: `winnow score` reads only these, not whole rows, for a million of them. */
+export type InstanceKey = Pick<Instance, 'id' | 'labelId' | 'imageHash'>;
+
+/** Every instance's id, pseudo-label and image, in id order. */
+export function listInstanceKeys(db: Db): InstanceKey[] {
+  return db
+    .prepare<[], InstanceKey>('SELECT id, label_id AS labelId, image_hash AS imageHash FROM instances ORDER BY id')
+    .all();
+}
+
+/** Up to `limit` instances after id `afterId`, in id order, by effective status as listInstances: one page of a walk over all. */
+export function instancesAfter(db: Db, filter: InstanceFilter, afterId: number, limit: number): Instance[] {
+  return db
+    .prepare<{ status: string | null; labelId: number | null; afterId: number; limit: number }, Instance>(
+      `SELECT ${INSTANCE_COLUMNS} FROM instances
+       WHERE id > :afterId AND (:status IS NULL OR coalesce(override, status) = :status)
+         AND (:labelId IS NULL OR label_id = :labelId)
+       ORDER BY id LIMIT :limit`,
+    )
+    .all({ status: filter.status ?? null, labelId: filter.labelId ?? null, afterId, limit });
+}
+
+/** How many instances listInstances would list. */
+export function countInstances(db: Db, filter: InstanceFilter = {}): number {
+  return (
+    db
+      .prepare<{ status: string | null; labelId: number | null }, { n: number }>(
+        `SELECT count(*) AS n FROM instances
+         WHERE (:status IS NULL OR coalesce(override, status) = :status) AND (:labelId IS NULL OR label_id = :labelId)`,
+      )
+      .get({ status: filter.status ?? null, labelId: filter.labelId ?? null })?.n ?? 0
+  );
+}
+
+/** How many instances each pseudo-label has, of those with the effective status (all when none): label id → count. */
+export function countByLabel(db: Db, status?: InstanceStatus): Map<number, number> {
+  const rows = db
+    .prepare<{ status: string | null }, { labelId: number; n: number }>(
+      `SELECT label_id AS labelId, count(*) AS n FROM instances
+       WHERE :status IS NULL OR coalesce(override, status) = :status GROUP BY label_id`,
+    )
+    .all({ status: status ?? null });
+  return new Map(rows.map((r) => [r.labelId, r.n]));
+}
+
+/**
+ * The ids of a class's instances (of the effective status, when given) by their latest score of a
+ * kind, lowest first, unscored ones last, ties by id: an audit's strata, as numbers, not rows.
+ */
+export function idsOfClassByScore(db: Db, labelId: number, kind: string, status?: InstanceStatus): number[] {
+  return db
+    .prepare<{ labelId: number; kind: string; status: string | null }, { id: number }>(
+      `SELECT i.id FROM instances i LEFT JOIN latest_scores ls ON ls.instance_id = i.id AND ls.kind = :kind
+       WHERE i.label_id = :labelId AND (:status IS NULL OR coalesce(i.override, i.status) = :status)
+       ORDER BY ls.value IS NULL, ls.value, i.id`,
+    )
+    .all({ labelId, kind, status: status ?? null })
+    .map((r) => r.id);
+}
+
 /** The instances a run made, in id order; only those of one round when `round` is given. */
 export function instancesOfRun(db: Db, runId: number, round?: number): Instance[] {
   return db

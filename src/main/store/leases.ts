@@ -38,7 +38,7 @@ export function listLeases(db: Db): RunLease[] {
 }
 
 /** Whether the lease's process may still be working: alive on this host, or heartbeating elsewhere. */
-export function isLive(lease: RunLease, at: number = Date.now()): boolean {
+export function isLive(lease: Pick<RunLease, 'pid' | 'host' | 'heartbeatAt'>, at: number = Date.now()): boolean {
   if (at - Date.parse(lease.heartbeatAt) > LEASE_TIMEOUT_MS) return false;
   return lease.host !== hostname() || pidAlive(lease.pid);
 }

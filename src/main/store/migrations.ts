@@ -358,6 +358,48 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE classes ADD COLUMN guidance_scale REAL CHECK (guidance_scale IS NULL OR guidance_scale >= 1);
     `,
   },
+  {
+    version: 9,
+    description: 'imports staged chunk by chunk, invisible until they commit',
+    // An import of a million images cannot hold its rows in memory until one transaction writes
+    // them, nor commit chunk by chunk where the review and exports would see half of it. Each chunk
+    // is staged here (its images already in the store), and one transaction at the end moves the
+    // staged rows into instances or real_samples and deletes them (pipeline/chunkedImport.ts). A
+    // killed import leaves only staged rows, which no screen or export reads; the next import (or
+    // opening the project) drops them once their process is gone (pid dead here, or no heartbeat).
+    sql: /* sql */ `
+      CREATE TABLE pending_imports (
+        id           INTEGER PRIMARY KEY,
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE import_staging (
+        import_id  INTEGER NOT NULL REFERENCES pending_imports (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL, -- the file's place in the import's order
+        image_hash TEXT NOT NULL,
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        channels   INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        path       TEXT NOT NULL, -- the file it was read from
+        row        TEXT NOT NULL, -- JSON: what the importer writes for it on commit
+        PRIMARY KEY (import_id, seq),
+        UNIQUE (import_id, image_hash)
+      ) STRICT;
+      -- A synthetic import's metadata.jsonl, one row per file it names, read before the images:
+      -- a million lines held in memory would be GBs.
+      CREATE TABLE import_metadata (
+        import_id INTEGER NOT NULL REFERENCES pending_imports (id) ON DELETE CASCADE,
+        file_name TEXT NOT NULL, -- as the folder walk names files
+        line_at   TEXT NOT NULL, -- path:line, for reports
+        data      TEXT, -- JSON: the good line; NULL when a bad line refuses the file
+        matched   INTEGER NOT NULL DEFAULT 0, -- 1 once the walk found the file
+        PRIMARY KEY (import_id, file_name)
+      ) STRICT; -- with a rowid: the lines' order
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;

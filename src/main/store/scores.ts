@@ -73,13 +73,17 @@ export function scoreHistory(db: Db, instanceId: number): ScoreHistoryRow[] {
     .all(instanceId);
 }
 
-/** The latest value of every score kind of every instance: instance id → kind → value. */
-export function latestScores(db: Db): Map<number, Record<string, number>> {
+/**
+ * The latest value of every score kind of the instances with ids in [fromId, toId] (all of them
+ * when no range is given): instance id → kind → value. A walk over a million instances reads it a
+ * page at a time.
+ */
+export function latestScores(db: Db, fromId = 0, toId = Number.MAX_SAFE_INTEGER): Map<number, Record<string, number>> {
   const rows = db
-    .prepare<[], { instanceId: number; kind: string; value: number }>(
-      'SELECT instance_id AS instanceId, kind, value FROM latest_scores',
+    .prepare<[number, number], { instanceId: number; kind: string; value: number }>(
+      'SELECT instance_id AS instanceId, kind, value FROM latest_scores WHERE instance_id BETWEEN ? AND ?',
     )
-    .all();
+    .all(fromId, toId);
   const byInstance = new Map<number, Record<string, number>>();
   for (const r of rows) {
     const scores = byInstance.get(r.instanceId) ?? {};
