@@ -19,13 +19,13 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { AcceptanceRule } from '../src/main/learn/acceptance.ts';
-import { accuracy, type FeatureSet } from '../src/main/learn/softmaxHead.ts';
-import { loadEmbeddedModels, resourcesDir } from '../src/main/models/embeddedModels.ts';
+import { accuracy } from '../src/main/learn/softmaxHead.ts';
+import { loadEmbeddedModels } from '../src/main/models/embeddedModels.ts';
 import { createDemoProject } from '../src/main/pipeline/demo.ts';
-import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipeline/loop.ts';
 import { loadCheckpoint } from '../src/main/store/features.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
+import { fashionTestSet } from './fashionTestSet.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
 const { values: args } = parseArgs({
@@ -100,20 +100,7 @@ async function runSeed(seed: number): Promise<void> {
   const todo = chosen.filter((f) => readRun(seed, f.name) === undefined);
   if (todo.length === 0) return;
   const models = await loadEmbeddedModels();
-  const data = join(resourcesDir(), 'data', 'fashion-mnist');
-  const test = readIdxImages(join(data, 'test-images-idx3-ubyte.gz'), join(data, 'test-labels-idx1-ubyte.gz'));
-  const n = test.images.dims[0] as number;
-  const testSet: FeatureSet = {
-    features: await models.encoder.encodePixels(
-      Array.from({ length: n }, (_, i) => ({
-        width: 28,
-        height: 28,
-        channels: 1 as const,
-        pixels: test.images.data.subarray(i * 784, (i + 1) * 784),
-      })),
-    ),
-    labels: Int32Array.from(test.labels),
-  };
+  const testSet = await fashionTestSet(models.encoder);
   const C = models.generator.classes.length;
   const testAccuracy = (weights: Float32Array) => accuracy({ classes: C, dim: models.encoder.dim, weights }, testSet);
   for (const f of todo) {

@@ -26,11 +26,14 @@ describe('winnow score and export with the default ranking', () => {
     expect(scored.stderr).not.toMatch(/error/);
     expect(scored.code).toBe(0);
     expect(scored.stdout).toMatch(/Cross-validated accuracy of the real-data head: \d+\.\d% \(λ = [\d.e-]+\)/);
-    // The default rule keeps the top 70% of each class: ceil(0.7 · 5) = 4 of each.
-    expect(scored.stdout).toMatch(/Scored 10 instances .*: 8 accepted, 2 rejected by quality/);
+    const decided = scored.stdout.match(/Scored 10 instances .*: (\d+) accepted, (\d+) rejected by confident_margin/);
+    expect(decided).not.toBeNull();
 
     const project = openProject(dir);
     const scores = latestScores(project.db);
+    // The default rule keeps exactly the instances confident learning does not flag.
+    const kept = [...scores.values()].filter((s) => (s.confident_margin as number) >= 0).length;
+    expect([Number(decided![1]), Number(decided![2])]).toEqual([kept, 10 - kept]);
     expect(scores.size).toBe(10);
     for (const s of scores.values()) expect(Object.keys(s)).toEqual(expect.arrayContaining([...HEAD_SCORE_KINDS]));
     const runId = Math.max(

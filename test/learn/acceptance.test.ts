@@ -5,7 +5,7 @@ import { allocateBudget } from '../../src/main/learn/budget.ts';
 import { searchConditioning } from '../../src/main/learn/conditioningSearch.ts';
 import { createHead } from '../../src/main/learn/softmaxHead.ts';
 import { confidenceThresholds, confidentMargin } from '../../src/main/learn/labelQuality.ts';
-import { decidingKind } from '../../src/shared/runSettings.ts';
+import { decidingKind, defaultRuleFor } from '../../src/shared/runSettings.ts';
 
 const scores = Float32Array.of(0.3, -0.2, -0.04, 0.1, -0.06, 0.5);
 const labels = [0, 0, 0, 1, 1, 1];
@@ -64,6 +64,10 @@ describe('acceptance rules', () => {
     // The rule reads confident learning's kind whatever the filter; other rules read the filter's.
     expect(decidingKind({ kind: 'confident' }, 'quality')).toBe('confident_margin');
     expect(decidingKind({ kind: 'threshold' }, 'contribution')).toBe('contribution');
+    // With no rule given, the default ranking decides by it; any other kind by its own top share.
+    expect(defaultRuleFor('quality')).toEqual({ kind: 'confident' });
+    expect(defaultRuleFor('all')).toEqual({ kind: 'confident' });
+    expect(defaultRuleFor('contribution')).toEqual({ kind: 'class-percentile', keep: 0.7 });
   });
 
   it('top-k keeps the k best of each class', () => {

@@ -6,7 +6,7 @@ import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
-import { scoreHistory } from '../../src/main/store/scores.ts';
+import { latestScoresOf, scoreHistory } from '../../src/main/store/scores.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
 
@@ -87,14 +87,16 @@ describe('the loop filters', () => {
     project.close();
   });
 
-  it('the default filter is the default ranking with the top 70% of each class, and records cv_accuracy', async () => {
+  it("the default filter is the default ranking with confident learning's rule, and records cv_accuracy", async () => {
     const { project, runId, instances } = await run({});
     const params = JSON.parse(getRun(project.db, runId)!.params) as LoopParams;
     expect(params.filter).toBe('quality');
-    expect(params.rule).toEqual({ kind: 'class-percentile', keep: 0.7 });
-    const byClass = Map.groupBy(instances, (i) => i.labelId);
-    for (const members of byClass.values())
-      expect(members.filter((i) => i.status === 'accepted')).toHaveLength(Math.ceil(0.7 * members.length));
+    expect(params.rule).toEqual({ kind: 'confident' });
+    // Accepted exactly where the confident-learning margin the round decided on is ≥ 0.
+    const margins = latestScoresOf(project.db, 'confident_margin');
+    expect(instances.map((i) => i.status)).toEqual(
+      instances.map((i) => (margins.get(i.id)! >= 0 ? 'accepted' : 'rejected')),
+    );
     const metrics = metricsOf(project.db, runId);
     expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy')?.value).toBeGreaterThan(0);
     expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'lambda')?.value).toBe(1e-2);

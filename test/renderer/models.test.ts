@@ -99,6 +99,22 @@ describe('the models store', () => {
   });
 });
 
+describe("the run store's rule", () => {
+  it('follows the filter while left at its default, and stays once the user chose one', () => {
+    const runs = useRunStore();
+    expect(runs.settings.rule).toEqual({ kind: 'confident' });
+    expect(runs.ruleValue).toBeNull();
+    runs.setFilter('contribution');
+    expect(runs.settings.rule).toEqual({ kind: 'class-percentile', keep: 0.7 });
+    runs.setRuleValue(0.9);
+    runs.setFilter('quality');
+    expect(runs.settings).toMatchObject({ filter: 'quality', rule: { kind: 'class-percentile', keep: 0.9 } });
+    runs.setRuleKind('confident');
+    runs.setRuleValue(0.5);
+    expect(runs.settings.rule).toEqual({ kind: 'confident' });
+  });
+});
+
 describe("the run store's models", () => {
   it('sends the chosen models; no CLIP score model means no clip filter', async () => {
     const runs = useRunStore();

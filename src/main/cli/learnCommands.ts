@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { RULE_DEFAULTS } from '../../shared/runSettings.ts';
+import { decidingKind, defaultRuleFor, RULE_DEFAULTS } from '../../shared/runSettings.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
@@ -89,9 +89,8 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident (default: confident for quality, class-percentile:0.7 for other filters)',
       parseRule,
-      defaultLoopParams.rule,
     )
     .addOption(
       new Option('--scoring <mode>', 'online re-scores every round; offline scores once with the initial head')
@@ -141,24 +140,24 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident (default: confident for quality, class-percentile:0.7 for other kinds)',
       parseRule,
-      defaultScoreOptions.rule,
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score')
     .action(
       async (
-        options: { by: ScoreKindName; rule: AcceptanceRule; encoder: string; clip?: string } & ScoringSettings,
+        options: { by: ScoreKindName; rule?: AcceptanceRule; encoder: string; clip?: string } & ScoringSettings,
         command: Command,
       ) =>
         withProject(command, 'write', async (project) => {
           const bar = progressBar('embedding');
+          const rule = options.rule ?? defaultRuleFor(options.by);
           try {
             const result = await scoreWith(
               project,
               { encoder: options.encoder, ...(options.clip === undefined ? {} : { clip: options.clip }) },
-              { by: options.by, rule: options.rule, settings: scoringSettings(options) },
+              { by: options.by, rule, settings: scoringSettings(options) },
               {
                 onLoaded: (models) => models.forEach((m) => console.error(describeProvider(m))),
                 onProgress: (d, t) => bar.update(d, t),
@@ -169,7 +168,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
               `Cross-validated accuracy of the real-data head: ${(100 * result.cvAccuracy).toFixed(1)}% (λ = ${result.lambda}).`,
             );
             console.log(
-              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${options.by}.`,
+              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${decidingKind(rule, options.by)}.`,
             );
             return EXIT.ok;
           } finally {
@@ -230,7 +229,7 @@ interface RunOptions extends ScoringSettings {
   readonly perRound: number;
   readonly seed?: number;
   readonly filter: LoopParams['filter'];
-  readonly rule: AcceptanceRule;
+  readonly rule?: AcceptanceRule;
   readonly scoring: LoopParams['scoring'];
   readonly granularity: LoopParams['granularity'];
   readonly acquisition: LoopParams['acquisition'];
@@ -253,7 +252,7 @@ function checkedParams(options: RunOptions, command: Command): LoopSettings {
     perRound: options.perRound,
     seed: options.seed,
     filter: options.filter,
-    rule: options.rule,
+    rule: options.rule ?? defaultRuleFor(options.filter),
     scoring: options.scoring,
     granularity: options.granularity,
     acquisition: options.acquisition,

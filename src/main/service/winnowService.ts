@@ -1,4 +1,5 @@
 import { DEFAULT_SCORE_KIND } from '../../shared/scoreKinds.ts';
+import { defaultRuleFor } from '../../shared/runSettings.ts';
 import {
   type EngineEvent,
   type Request,
@@ -271,7 +272,7 @@ function createApi(
       else {
         const { generator, encoder, clip, ...settings } = request;
         void jobs.start(
-          { ...defaultLoopParams, ...settings },
+          { ...defaultLoopParams, ...settings, rule: settings.rule ?? defaultRuleFor(settings.filter) },
           { generator: generator ?? EMBEDDED, encoder: encoder ?? EMBEDDED, ...(clip === undefined ? {} : { clip }) },
         );
       }

@@ -11,7 +11,13 @@ import {
   type RunState,
 } from '../../../shared/api.ts';
 import type { ProgressEvent } from '../../../shared/progress.ts';
-import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../../../shared/runSettings.ts';
+import {
+  DEFAULT_FILTER,
+  DEFAULT_RULE,
+  defaultRuleFor,
+  RULE_DEFAULTS,
+  RUN_DEFAULTS,
+} from '../../../shared/runSettings.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
@@ -158,6 +164,16 @@ export const useRunStore = defineStore('runs', {
       if (this.settings.encoder !== EMBEDDED_MODEL && !has(this.settings.encoder, 'clip'))
         this.settings.encoder = EMBEDDED_MODEL;
       if (this.settings.clip !== undefined && !has(this.settings.clip, 'clip')) this.chooseClip('');
+    },
+    /**
+     * Another filter; a rule left at the old filter's default follows to the new one's (the
+     * confident rule reads its own kind, so other kinds get the top share of each class).
+     */
+    setFilter(filter: StartRequest['filter']) {
+      const rule = this.settings.rule ?? DEFAULT_RULE;
+      if (JSON.stringify(rule) === JSON.stringify(defaultRuleFor(this.settings.filter)))
+        this.settings.rule = { ...defaultRuleFor(filter) };
+      this.settings.filter = filter;
     },
     /** A rule of another kind, with that kind's usual number (BSGAL's threshold, or keeping 70%). */
     setRuleKind(kind: RunRule['kind']) {
