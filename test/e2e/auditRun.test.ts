@@ -88,7 +88,11 @@ describe('the Audit and Run screens in Chromium', () => {
     );
     const strata = [...new Set(judged.map((v) => v.labelId))].map((labelId) => {
       const mine = judged.filter((v) => v.labelId === labelId);
-      return { size: sizes.get(labelId)!, p: mine.filter((v) => v.verdict === 'correct').length / mine.length };
+      return {
+        size: sizes.get(labelId)!,
+        audited: mine.length,
+        p: mine.filter((v) => v.verdict === 'correct').length / mine.length,
+      };
     });
     const population = strata.reduce((n, s) => n + s.size, 0);
     const weighted = strata.reduce((sum, s) => sum + (s.size / population) * s.p, 0);
@@ -99,7 +103,8 @@ describe('the Audit and Run screens in Chromium', () => {
       String(total),
       String(total - 1),
       pct(weighted),
-      expect.stringMatching(/^\d+\.\d% – \d+\.\d%$/),
+      // An interval needs two verdicts in every judged class (a class with one accepted instance has one).
+      strata.every((s) => s.audited >= 2) ? expect.stringMatching(/^\d+\.\d% – \d+\.\d%$/) : '—',
       '0',
     ]);
     expect(await page.getByLabel('Weighted estimate').innerText()).toContain(
