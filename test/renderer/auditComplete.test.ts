@@ -63,10 +63,13 @@ describe('the Audit view’s completion and relabel', () => {
   it('says when every class’s sample is judged, shows the weighted estimate, and relabels in one choice', async () => {
     setActivePinia(createPinia());
     useProjectStore().status = {
-      classes: [
-        { id: SHIRT, name: 'shirt' },
-        { id: TSHIRT, name: 't-shirt' },
-      ],
+      // A project with real and synthetic images: no first-run guidance in the way.
+      classes: [SHIRT, TSHIRT].map((id) => ({
+        id,
+        name: id === SHIRT ? 'shirt' : 't-shirt',
+        real: { train: 5, val: 5, test: 0 },
+        synthetic: { pending: 0, accepted: 3, rejected: 1, overridden: 0 },
+      })),
     } as unknown as ProjectStatus;
     const view = mount(AuditView, { attachTo: document.body });
     await view.get('button').trigger('click'); // Draw a stratified sample
