@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/main/learn/acceptance.ts';
 import { headProbabilities } from '../../src/main/learn/headFit.ts';
 import { SCORING_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
+import { STANDARDIZE_CHUNK_ROWS } from '../../src/main/learn/standardizer.ts';
 import { COMPUTED_KINDS, rawHead, scoreAll, scoringReference } from '../../src/main/pipeline/scoring.ts';
 import { predictProba } from '../../src/main/learn/softmaxHead.ts';
 import {
@@ -94,6 +95,21 @@ describe('the scoring function', () => {
     // The folded raw-feature head gives the same probabilities as the standardised one.
     const folded = predictProba(rawHead(reference.fit, reference.fit.full.weights), set.features);
     Array.from(p).forEach((v, j) => expect(folded[j]).toBeCloseTo(v, 4));
+  });
+
+  it('scores a set larger than one standardised chunk as it scores each instance alone', async () => {
+    // Each score is the instance's own (against the real images), so repeating the set repeats them.
+    const n = set.labels.length;
+    const copies = Math.ceil((STANDARDIZE_CHUNK_ROWS + n) / n);
+    const repeated = { features: new Float32Array(copies * n * D), labels: new Int32Array(copies * n) };
+    for (let c = 0; c < copies; c++) {
+      repeated.features.set(set.features, c * n * D);
+      repeated.labels.set(set.labels, c * n);
+    }
+    const big = await scoreAll(reference, repeated);
+    for (const kind of COMPUTED_KINDS)
+      for (let i = STANDARDIZE_CHUNK_ROWS - n; i < copies * n; i++)
+        expect(big[kind][i], `${kind} of row ${i}`).toBeCloseTo(scores[kind][i % n] as number, 4);
   });
 
   it('flags wrong labels: quality ranks every mislabelled instance below the correct ones here', () => {

@@ -9,7 +9,7 @@ import {
   probabilities,
 } from './logisticObjective.ts';
 import type { FeatureSet } from './softmaxHead.ts';
-import { standardize } from './standardizer.ts';
+import { forEachStandardizedChunk } from './standardizer.ts';
 
 /**
  * Contribution estimated right (issue #11, 2): the influence of a synthetic instance on the
@@ -130,19 +130,22 @@ export function classConditionalInfluenceScores(
  */
 export async function crossFittedLookahead(fit: CrossFittedHead, set: FeatureSet, eta?: number): Promise<Float32Array> {
   const { dim: D } = fit;
-  const n = set.labels.length;
-  const x = { features: standardize(fit.standardizer, set.features), labels: set.labels };
-  const out = new Float32Array(n);
+  const out = new Float32Array(set.labels.length);
   const total = fit.real.labels.length;
-  for (let k = 0; k < fit.foldHeads.length; k++) {
+  const heldOut = fit.foldHeads.map((_, k) => {
     const held = indices(fit.folds, (f) => f === k);
-    const real = {
+    return {
       features: gather(fit.real.features, held, D),
       labels: Int32Array.from(held, (i) => fit.real.labels[i]!),
     };
-    const gain = await lossEstimates(fit.foldHeads[k]!.head, real, x, eta);
-    for (let i = 0; i < n; i++) out[i]! += ((gain[i] as number) * held.length) / total;
-  }
+  });
+  await forEachStandardizedChunk(fit.standardizer, set, async (start, chunk) => {
+    for (const [k, real] of heldOut.entries()) {
+      const gain = await lossEstimates(fit.foldHeads[k]!.head, real, chunk, eta);
+      const weight = real.labels.length / total;
+      gain.forEach((g, i) => (out[start + i]! += g * weight));
+    }
+  });
   return out;
 }
 

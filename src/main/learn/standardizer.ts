@@ -1,3 +1,5 @@
+import type { FeatureSet } from './softmaxHead.ts';
+
 /**
  * Per-dimension standardisation x ↦ (x − mean) / scale, fitted on the real features and stored
  * with the head, so that training and every later score apply the same transform. A constant
@@ -35,4 +37,28 @@ export function standardize(s: Standardizer, features: Float32Array): Float32Arr
     out[k] = ((features[k] as number) - (s.mean[d] as number)) / (s.scale[d] as number);
   }
   return out;
+}
+
+/** Rows a chunk of forEachStandardizedChunk holds: 8 MB of 128-d features. */
+export const STANDARDIZE_CHUNK_ROWS = 16_384;
+
+/**
+ * Visits `set` standardised a chunk of rows at a time (its first row's index, the chunk), so that
+ * scoring a large set holds one chunk's copy, never a second n × dim matrix (issue #14: 512 MB at
+ * 1,000,000 × 128).
+ */
+export async function forEachStandardizedChunk(
+  s: Standardizer,
+  set: FeatureSet,
+  visit: (start: number, chunk: FeatureSet) => Promise<void>,
+  rows: number = STANDARDIZE_CHUNK_ROWS,
+): Promise<void> {
+  const dim = s.mean.length;
+  for (let start = 0; start < set.labels.length; start += rows) {
+    const end = Math.min(set.labels.length, start + rows);
+    await visit(start, {
+      features: standardize(s, set.features.subarray(start * dim, end * dim)),
+      labels: set.labels.subarray(start, end),
+    });
+  }
 }

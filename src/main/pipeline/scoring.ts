@@ -26,7 +26,7 @@ import {
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { type NeighbourReference, neighbourReference, neighbourScores } from '../learn/neighbours.ts';
 import type { FeatureSet, SoftmaxHead } from '../learn/softmaxHead.ts';
-import { fitStandardizer, standardize } from '../learn/standardizer.ts';
+import { fitStandardizer, forEachStandardizedChunk, standardize } from '../learn/standardizer.ts';
 import { concatSets } from './realData.ts';
 import type { ScoreEntry } from '../store/scores.ts';
 import type { HeadScoreKind } from '../../shared/scoreKinds.ts';
@@ -92,7 +92,6 @@ export async function scoringReference(
 interface ScoringInputs {
   readonly reference: ScoringReference;
   readonly set: FeatureSet;
-  readonly standardized: () => FeatureSet;
   /** The head's out-of-sample class probabilities of the set (n × C). */
   readonly probabilities: () => Promise<Float32Array>;
   readonly labelQuality: () => Promise<ReturnType<typeof labelQualityFromProbabilities>>;
@@ -139,12 +138,10 @@ export async function scoreAll(
     return () => (value ??= { v: make() }).v;
   };
   const { fit } = reference;
-  const standardized = once(() => ({ features: standardize(fit.standardizer, set.features), labels: set.labels }));
   const classProbabilities = once(async () => probabilities ?? (await headProbabilities(fit, set.features)));
   const inputs: ScoringInputs = {
     reference,
     set,
-    standardized,
     probabilities: classProbabilities,
     labelQuality: once(async () => labelQualityFromProbabilities(await classProbabilities(), set.labels, fit.classes)),
     firstOrder: once(async () => {
@@ -152,13 +149,13 @@ export async function scoreAll(
       const cosine = new Float32Array(n);
       const inner = new Float32Array(n);
       const K = fit.foldHeads.length;
-      for (let k = 0; k < K; k++) {
-        const c = await contributions(fit.foldHeads[k]!.head, reference.heldOutGradients[k]!, standardized());
-        for (let i = 0; i < n; i++) {
-          cosine[i]! += (c.cosine[i] as number) / K;
-          inner[i]! += (c.inner[i] as number) / K;
+      await forEachStandardizedChunk(fit.standardizer, set, async (start, chunk) => {
+        for (let k = 0; k < K; k++) {
+          const c = await contributions(fit.foldHeads[k]!.head, reference.heldOutGradients[k]!, chunk);
+          c.cosine.forEach((v, i) => (cosine[start + i]! += v / K));
+          c.inner.forEach((v, i) => (inner[start + i]! += v / K));
         }
-      }
+      });
       return { cosine, inner };
     }),
     neighbourScores: once(() => neighbourScores(fit, reference.neighbours, set)),
