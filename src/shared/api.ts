@@ -239,6 +239,13 @@ export const requestSchemas = {
   modelAdd: z.object({ folder: absolutePath, name: modelName.optional() }).strict(),
   /** Forgets a registered model; its folder stays as it is. */
   modelRemove: z.object({ name: modelName }).strict(),
+  /** The queue later runs generate through (the user's, not the project's), if any. */
+  queueSetting: z.object({}).strict(),
+  /**
+   * Chooses it for the runs started from now on: a redis:// or rediss:// URL, checked by connecting,
+   * or null to generate in this process again. Refused when the engine was started with --queue.
+   */
+  queueChoose: z.object({ url: z.string().trim().min(1).max(2048).nullable() }).strict(),
   /** Pseudo-label × suggested label over the project's synthetic instances (of one effective status when given). */
   labelIssues: z.object({ status: z.enum(['pending', 'accepted', 'rejected']).optional() }).strict(),
   /** One cell of that matrix, the most probable suggestion first. */
@@ -485,6 +492,8 @@ export interface Responses {
   };
   modelAdd: ModelInfo;
   modelRemove: { readonly removed: string };
+  queueSetting: QueueSetting;
+  queueChoose: QueueSetting;
   labelIssues: LabelIssues;
   labelIssueInstances: { readonly total: number; readonly items: readonly SuggestedInstanceSummary[] };
   /** The batch to undo (null when every instance already had its suggested label), and how many changed. */
@@ -865,6 +874,13 @@ export type EngineEvent =
   | { readonly type: 'mapProgress'; readonly stage: MapStage; readonly done: number; readonly total: number }
   /** The generation queue's depth and workers, every few seconds while a run generates through one. */
   | { readonly type: 'queue'; readonly status: QueueStatus };
+
+/** The queue runs generate through: its URL (password hidden) and where it was set; null: in-process. */
+export interface QueueSetting {
+  readonly url: string | null;
+  /** `flag`: `winnow serve --queue` (fixed while it runs); `setting`: chosen on the Run screen. */
+  readonly source: 'flag' | 'setting' | null;
+}
 
 /** A generation queue (`--queue redis://…`) as the Run screen shows it. */
 export interface QueueStatus {

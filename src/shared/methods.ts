@@ -40,6 +40,8 @@ export const METHODS = [
   'modelList',
   'modelAdd',
   'modelRemove',
+  'queueSetting',
+  'queueChoose',
   'labelIssues',
   'labelIssueInstances',
   'applySuggestedLabels',

@@ -6,7 +6,6 @@ import { loadClip } from '../../src/main/models/modelLoader.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
-import { Jobs } from '../../src/main/service/jobs.ts';
 import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
@@ -46,7 +45,7 @@ export async function startServedDemo(perRound: number): Promise<{ project: Proj
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
   const { server, url } = await serve({
-    engine: createEngine(project, (p) => new Jobs(p, tinyModels)),
+    engine: createEngine(project, { loadModels: tinyModels }),
     port: 0,
     host: '127.0.0.1',
   });

@@ -309,7 +309,7 @@ async function runInForeground(
       if (note) console.error(`note: ${note}`);
       return models;
     },
-    { queueUrl },
+    { queueUrl: () => queueUrl },
   );
   const bar = progressBar('run');
   let label = '';

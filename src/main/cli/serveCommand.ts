@@ -4,9 +4,7 @@ import { serve } from '../server/server.ts';
 import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
 import { number, QUEUE_OPTION } from './parse.ts';
-import { Jobs } from '../service/jobs.ts';
-import { loadChosenModels } from '../service/modelChoice.ts';
-import { checkQueueUrl } from '../queue/redisConnection.ts';
+import { QueueChoice } from '../queue/queueChoice.ts';
 
 export function addServeCommand(program: Command): void {
   program
@@ -20,11 +18,12 @@ export function addServeCommand(program: Command): void {
     )
     .option('--queue <url>', QUEUE_OPTION)
     .action(async (options: { port: number; host: string; queue?: string }, command: Command) => {
-      if (options.queue !== undefined) checkQueueUrl(options.queue);
+      // Checked (its form) before the project is opened; without --queue, the Run screen's choice.
+      const queue = QueueChoice.forUser(options.queue);
       const explicit = command.optsWithGlobals<{ project?: string }>().project;
       const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
       const { url, server } = await serve({
-        engine: createEngine(project, (p) => new Jobs(p, loadChosenModels, { queueUrl: options.queue })),
+        engine: createEngine(project, { queue }),
         port: options.port,
         host: options.host,
       }).catch((error: unknown) => {

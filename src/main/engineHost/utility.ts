@@ -1,5 +1,6 @@
 // The entry of Electron's engine utility process: the whole engine, off the window's threads.
 // It is given the project directory and talks to the main process over process.parentPort.
+import { QueueChoice } from '../queue/queueChoice.ts';
 import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
 import { hostEngine } from './host.ts';
@@ -17,5 +18,5 @@ hostEngine(
     onMessage: (listener) => parentPort.on('message', (message) => listener(message.data)),
     post: (message) => parentPort.postMessage(message),
   },
-  createEngine(openProject(dir)),
+  createEngine(openProject(dir), { queue: QueueChoice.forUser(undefined) }),
 );

@@ -47,8 +47,8 @@ export class Jobs {
   }>();
   private readonly project: Project;
   private readonly loadModels: (choice: ModelChoice) => Promise<LoopModels>;
-  /** A Redis URL: rounds generate through its queue's workers; none: in this process. */
-  private readonly queueUrl: string | undefined;
+  /** The Redis URL of the queue a run starting now generates through (its workers); none: in this process. */
+  private readonly queueUrl: () => string | undefined;
   private current: {
     controller: AbortController;
     runId: number | null;
@@ -60,11 +60,11 @@ export class Jobs {
   constructor(
     project: Project,
     loadModels: (choice: ModelChoice) => Promise<LoopModels> = loadChosenModels,
-    options: { queueUrl?: string | undefined } = {},
+    options: { queueUrl?: () => string | undefined } = {},
   ) {
     this.project = project;
     this.loadModels = loadModels;
-    this.queueUrl = options.queueUrl;
+    this.queueUrl = options.queueUrl ?? (() => undefined);
   }
 
   get state(): JobState {
@@ -116,10 +116,11 @@ export class Jobs {
     return (async (): Promise<JobOutcome> => {
       let models: LoopModels | undefined;
       try {
-        if (this.queueUrl !== undefined)
-          hooks.backend = await openQueueBackend(this.queueUrl, this.project.images, {
+        const queueUrl = this.queueUrl();
+        if (queueUrl !== undefined)
+          hooks.backend = await openQueueBackend(queueUrl, this.project.images, {
             onStatus: (status) => this.events.emit('queue', status),
-            resumeHint: `go on with the run: \`winnow run --resume --queue ${displayUrl(this.queueUrl)}\` (or Resume on the Run screen)`,
+            resumeHint: `go on with the run: \`winnow run --resume --queue ${displayUrl(queueUrl)}\` (or Resume on the Run screen)`,
           });
         models = await this.loadModels(choice);
         const runId =

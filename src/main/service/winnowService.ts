@@ -15,11 +15,13 @@ import { WinnowError } from '../errors.ts';
 import { join } from 'node:path';
 import { auditSummary, drawAuditSample } from '../pipeline/audit.ts';
 import { exportDataset } from '../pipeline/exportDataset.ts';
-import { defaultLoopParams } from '../pipeline/loop.ts';
+import { defaultLoopParams, type LoopModels } from '../pipeline/loop.ts';
 import { runDetail, runMetrics } from '../pipeline/runReport.ts';
 import { addClass, listClasses, renameClass, updateClass } from '../store/classes.ts';
 import { listRuns } from '../store/runs.ts';
 import { Jobs } from './jobs.ts';
+import { loadChosenModels, type ModelChoice } from './modelChoice.ts';
+import { QueueChoice } from '../queue/queueChoice.ts';
 import { Imports } from './imports.ts';
 import { Remedies } from './remedies.ts';
 import { proposeRemedy } from '../pipeline/remedy.ts';
@@ -80,7 +82,18 @@ export interface Engine {
  * An engine over one open project at a time. Opening or creating another project (through the API)
  * closes this one, once no run is going; listeners stay subscribed across the switch.
  */
-export function createEngine(first: Project, makeJobs: (project: Project) => Jobs = (p) => new Jobs(p)): Engine {
+export function createEngine(
+  first: Project,
+  {
+    loadModels = loadChosenModels,
+    queue = new QueueChoice(),
+  }: {
+    /** How runs load their models (tests give tiny ones). */
+    loadModels?: (choice: ModelChoice) => Promise<LoopModels>;
+    /** The queue runs generate through: the user's (`--queue`, or chosen on the Run screen); default none, in memory. */
+    queue?: QueueChoice;
+  } = {},
+): Engine {
   const listeners = new Set<(event: EngineEvent) => void>();
   const emit = (event: EngineEvent) => {
     for (const listener of listeners) listener(event);
@@ -88,7 +101,7 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
   let current = open(first);
 
   function open(project: Project) {
-    const jobs = makeJobs(project);
+    const jobs = new Jobs(project, loadModels, { queueUrl: queue.url });
     jobs.events.on('progress', (event: ProgressEvent) => emit({ type: 'progress', event }));
     jobs.events.on('finished', (f) => emit({ type: 'finished', ...f }));
     jobs.events.on('queue', (status) => emit({ type: 'queue', status }));
@@ -142,7 +155,18 @@ export function createEngine(first: Project, makeJobs: (project: Project) => Job
       return { removed: name };
     },
   };
-  const engineMethods = { ...projectMethods, ...modelMethods } as Record<string, (r: never) => Promise<unknown>>;
+  // The queue, too, is the user's (or the server's --queue), not a project's.
+  const queueMethods: Pick<WinnowApi, 'queueSetting' | 'queueChoose'> = {
+    queueSetting: async () => queue.describe(),
+    queueChoose: async ({ url }) => {
+      await queue.choose(url);
+      return queue.describe();
+    },
+  };
+  const engineMethods = { ...projectMethods, ...modelMethods, ...queueMethods } as Record<
+    string,
+    (r: never) => Promise<unknown>
+  >;
   const api = Object.fromEntries(
     METHODS.map((method) => [
       method,
@@ -169,7 +193,17 @@ function createApi(
   imports: Imports,
   remedies: Remedies,
   emit: (event: EngineEvent) => void,
-): Omit<WinnowApi, 'projectList' | 'projectOpen' | 'projectCreate' | 'modelList' | 'modelAdd' | 'modelRemove'> {
+): Omit<
+  WinnowApi,
+  | 'projectList'
+  | 'projectOpen'
+  | 'projectCreate'
+  | 'modelList'
+  | 'modelAdd'
+  | 'modelRemove'
+  | 'queueSetting'
+  | 'queueChoose'
+> {
   const { db } = project;
   // A list ordered by no score kind shows the default ranking.
   const ranked = (i: Instance) => summary(i, latestScore(db, i.id, DEFAULT_SCORE_KIND));

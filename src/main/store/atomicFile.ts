@@ -6,12 +6,19 @@ import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WinnowError } from '../errors.ts';
 
-/** Writes a file atomically: a reader sees the old file or the whole new one, never a torn write. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Writes a file atomically: a reader sees the old file or the whole new one, never a torn write.
+ * `mode`: the new file's permissions from its first byte (0o600 for a file holding a secret).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  { mode }: { mode?: number } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temp, data);
+    await writeFile(temp, data, mode === undefined ? {} : { mode });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

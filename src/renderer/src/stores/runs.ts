@@ -3,6 +3,7 @@ import {
   EMBEDDED_MODEL,
   type EngineEvent,
   type ModelInfo,
+  type QueueSetting,
   type QueueStatus,
   type Request,
   type RunDetail,
@@ -42,6 +43,8 @@ export const useRunStore = defineStore('runs', {
     progress: null as ProgressEvent | null,
     /** The generation queue of the run going now, when it generates through one (`winnow serve --queue`). */
     queue: null as QueueStatus | null,
+    /** The queue runs started from now on generate through (null until loaded). */
+    queueSetting: null as QueueSetting | null,
     selected: null as number | null,
     metrics: null as RunMetrics | null,
     /** The selected run's own settings and per-round table. */
@@ -80,6 +83,19 @@ export const useRunStore = defineStore('runs', {
       this.unsubscribe ??= onEngineEvent((event) => void this.onEvent(event));
       // Events sent while the engine was unreachable are lost: once it is back, ask it how things stand.
       this.stopRefreshing ??= onReconnect(() => void this.refresh());
+    },
+    async loadQueueSetting() {
+      await guarded(this, async () => {
+        this.queueSetting = await api.queueSetting({});
+      });
+    },
+    /** Runs started from now on generate through this Redis queue's workers, or (null) in the engine again. */
+    async chooseQueue(url: string | null) {
+      await guarded(this, async () => {
+        this.queueSetting = await api.queueChoose({ url });
+        this.message =
+          url === null ? 'Runs will generate in this engine.' : `Runs will generate through ${this.queueSetting.url}.`;
+      });
     },
     /** The run state and the selected run's metrics, fetched anew. */
     async refresh() {
