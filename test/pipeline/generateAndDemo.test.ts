@@ -5,7 +5,7 @@ import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject, currentOrDemoProjectDir } from '../../src/main/pipeline/demo.ts';
 import { generateInstances } from '../../src/main/pipeline/generate.ts';
 import { findClass, updateClass } from '../../src/main/store/classes.ts';
-import { getInstance } from '../../src/main/store/instances.ts';
+import { getInstance, listInstances } from '../../src/main/store/instances.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { getRun } from '../../src/main/store/runs.ts';
 import { summarize } from '../../src/main/store/summary.ts';
@@ -50,6 +50,14 @@ describe('demo project', () => {
     expect(await currentOrDemoProjectDir(env)).toBe(dir);
   });
 });
+
+/** The seeds of the instances generated for a class, in order. */
+function summarizeSeeds(p: Project, className: string): number[] {
+  const cls = findClass(p.db, className)!;
+  return listInstances(p.db, { labelId: cls.id })
+    .map((i) => i.seed ?? -1)
+    .sort((a, b) => a - b);
+}
 
 describe('generate', () => {
   it('stores each image with its pseudo-label, prompt, seed, ε and generator, and records the run', async () => {
@@ -98,6 +106,43 @@ describe('generate', () => {
     const again = await generateInstances(project, generator, request);
     expect(again.instanceIds).toHaveLength(0);
     expect(again.duplicates).toBe(2);
+  });
+
+  it('run again after a stop, makes only the batches not made yet; other prompts are another request', async () => {
+    const request = { className: 'pullover', count: 6, steps: 2, guidanceScale: 2, seed: 300, batchSize: 2 };
+    const stop = new AbortController();
+    await expect(
+      generateInstances(project, generator, request, {
+        signal: stop.signal,
+        onProgress: (done) => done >= 2 && stop.abort(),
+      }),
+    ).rejects.toThrow();
+    const seeds = () =>
+      summarizeSeeds(project, 'pullover').filter((seed) => seed >= request.seed && seed < request.seed + 6);
+    const first = seeds();
+    expect(first.length).toBeGreaterThanOrEqual(2);
+    expect(first.length).toBeLessThan(6);
+    const totals: number[] = [];
+    const again = await generateInstances(project, generator, request, {
+      onProgress: (_, total) => totals.push(total),
+    });
+    expect(totals.at(-1)).toBe(6 - first.length);
+    expect(again.duplicates).toBe(first.length);
+    expect(seeds()).toEqual([300, 301, 302, 303, 304, 305]);
+    // With another prompt (or guidance, or ε) nothing is taken as made: every batch runs again.
+    const pullover = findClass(project.db, 'pullover')!;
+    updateClass(project.db, pullover.id, { promptTemplates: ['a knitted {label}'] });
+    totals.length = 0;
+    await generateInstances(project, generator, request, { onProgress: (_, total) => totals.push(total) });
+    expect(totals.at(-1)).toBe(6);
+    totals.length = 0;
+    await generateInstances(
+      project,
+      generator,
+      { ...request, guidanceScale: 3 },
+      { onProgress: (_, total) => totals.push(total) },
+    );
+    expect(totals.at(-1)).toBe(6);
   });
 
   it('uses every prompt template, reports words the model does not know, and applies the negative prompt', async () => {

@@ -145,6 +145,33 @@ describe.skipIf(!hasRedis)('generation through a queue on Redis, with worker pro
     await server.stop();
   }, 240_000);
 
+  it('winnow generate killed and run again takes up its jobs: each image made once', async () => {
+    const server = await redis();
+    const worker = winnow(['worker', '--queue', server.url, ...STALL], env);
+    await worker.waitFor(/waiting for jobs/);
+    // Slower sampling (the last --steps counts), so that the kill comes with jobs left to make.
+    const slow = [...GENERATE, '--epsilon', '0.5', '--steps', '100'];
+    const inProcess = await newProject('generate-in-process');
+    expect((await winnowDone(['-p', inProcess, ...slow], env)).code).toBe(0);
+    const dir = await newProject('generate-killed');
+    const command = ['-p', dir, ...slow, '--queue', server.url];
+    const first = winnow(command, env);
+    await worker.waitFor(/done job \S+generate-/, 120_000);
+    await first.kill('SIGKILL');
+    expect(first.output).not.toMatch(/Generated/);
+    // The worker goes on with the jobs left, with nobody to ingest them.
+    await worker.waitFor(/done job (\S+generate-\S+seed23)/, 120_000);
+    const again = await winnowDone(command, env);
+    expect(again.code, again.output).toBe(0);
+    expect(madeInstances(dir)).toEqual(madeInstances(inProcess));
+    // 24 images in jobs of 4: six jobs, each taken once (none enqueued anew by the second command).
+    const taken = [...worker.output.matchAll(/took job (\S+)/g)].map((m) => m[1]);
+    expect(taken).toHaveLength(6);
+    expect(new Set(taken).size).toBe(6);
+    await worker.kill('SIGTERM');
+    await server.stop();
+  }, 240_000);
+
   it('a job for weights the worker lacks fails with the reason, not retried', async () => {
     const server = await redis();
     // The same model under another name: another id (name@hash), so not the job's generator.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WinnowError } from '../errors.ts';
 import type { Generator, SamplingParams } from '../models/generator.ts';
 import { type ClassRow, findClass, listClasses } from '../store/classes.ts';
@@ -5,11 +6,11 @@ import type { Db } from '../store/database.ts';
 import { writeTransaction } from '../store/database.ts';
 import type { StoredImage } from '../store/imageStore.ts';
 import { recordImage } from '../store/images.ts';
-import { findInstanceByHash, insertInstance } from '../store/instances.ts';
+import { findInstanceByHash, generatedSeeds, insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
 import { generationScope } from './generationScope.ts';
-import { type GenerationBackend, inProcessBackend } from './generationBackend.ts';
+import { consecutiveGroups, type GenerationBackend, inProcessBackend } from './generationBackend.ts';
 import { classPrompt } from './classPrompts.ts';
 
 export interface GenerateRequest {
@@ -83,6 +84,27 @@ export async function generateInstances(
       .filter((e) => e.unknownWords.length > 0)
       .map((e) => [e.prompt, e.unknownWords]),
   );
+  const batchSize = request.batchSize ?? generator.defaults.batchSize;
+  const genParams = generationParams(guidanceScale, steps, sampling);
+  // Instance i uses prompt i mod P, noise seed seed + i, and (at ε > 0) the direction of that seed.
+  const planned = Array.from({ length: request.count }, (_, index) => ({
+    seed: seed + index,
+    base: index % encodings.length,
+  }));
+  // The same request again (after a killed run, say): batches whose images are all in the project
+  // already are not made again; the rest keep their batches, so a queue finds its jobs by their ids.
+  const made = generatedSeeds(db, {
+    classId: cls.id,
+    generatorId: generator.id,
+    genParams,
+    epsilon,
+    negativePrompt: cls.negativePrompt,
+    from: seed,
+    to: seed + request.count,
+  });
+  const items = consecutiveGroups(planned, batchSize)
+    .filter((batch) => batch.some((item) => made.get(item.seed) !== encodings[item.base]!.prompt))
+    .flat();
   const runId = createRun(
     db,
     'generate',
@@ -90,21 +112,18 @@ export async function generateInstances(
     { generator: generator.id },
   );
 
-  const batchSize = request.batchSize ?? generator.defaults.batchSize;
   const backend = options.backend ?? inProcessBackend(project.images);
   const instanceIds: number[] = [];
-  let duplicates = 0;
+  let duplicates = planned.length - items.length;
   try {
-    // Instance i uses prompt i mod P, noise seed seed + i, and (at ε > 0) the direction of that seed.
-    const items = Array.from({ length: request.count }, (_, index) => ({
-      seed: seed + index,
-      base: index % encodings.length,
-    }));
     await backend.produce(
       generator,
       [
         {
-          scope: generationScope(db, runId, null),
+          scope: generationScope(
+            db,
+            `generate-${digest({ generator: generator.id, classId: cls.id, prompts, negative: cls.negativePrompt, epsilon, genParams, batchSize, seed, count: request.count })}`,
+          ),
           bases: encodings.map((e) => e.conditioning),
           negative: negative?.conditioning,
           epsilon,
@@ -143,6 +162,16 @@ export async function generateInstances(
   return { runId, instanceIds, duplicates, unknownWords };
 }
 
+/** An instance's `gen_params`: the guidance, steps and the sampler that ran (JSON, in this order). */
+function generationParams(guidanceScale: number, steps: number, sampling: SamplingParams): string {
+  return JSON.stringify({ guidanceScale, steps, ...sampling });
+}
+
+/** A short, stable digest of a request's settings (a queue job name's part). */
+function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
 export interface GeneratedImage {
   readonly image: StoredImage;
   readonly prompt: string;
@@ -171,7 +200,7 @@ export function recordGenerated(
 ): { ids: number[]; duplicates: number } {
   const ids: number[] = [];
   let duplicates = 0;
-  const genParams = JSON.stringify({ guidanceScale: common.guidanceScale, steps: common.steps, ...common.sampling });
+  const genParams = generationParams(common.guidanceScale, common.steps, common.sampling);
   writeTransaction(db, () => {
     for (const g of images) {
       if (findInstanceByHash(db, g.image.hash) !== undefined) {

@@ -65,10 +65,12 @@ export interface GenerationBackend {
 
 /** The items of a batch in groups of `batchSize`, in order: a generator call, or a queue job. */
 export function batchGroups(batch: GenerationBatch): BatchItem[][] {
-  const groups: BatchItem[][] = [];
-  for (let start = 0; start < batch.items.length; start += batch.batchSize)
-    groups.push(batch.items.slice(start, start + batch.batchSize));
-  return groups;
+  return consecutiveGroups(batch.items, batch.batchSize);
+}
+
+/** Consecutive runs of `size` items (the last may be shorter). */
+export function consecutiveGroups<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, k) => items.slice(k * size, (k + 1) * size));
 }
 
 /** The generator's input for an item: its explicit conditioning, or its base perturbed along its seed's direction. */

@@ -6,10 +6,12 @@ import { getSetting, setSetting } from '../store/settings.ts';
 const PROJECT_KEY = 'queueKey';
 
 /**
- * What a run's (or a round's) generation jobs are named by in a shared queue: a random key of the
- * project (two projects both have a run 1), the run and the round. Made once, kept in the project.
+ * What a batch's generation jobs are named by in a shared queue: a random key of the project (two
+ * projects both have a run 1; made once, kept in the project) and `name`, which says what the jobs
+ * make: a loop's run and round, or a `winnow generate` request's digest. Equal names must mean equal
+ * jobs: enqueuing them again then finds the ones already made or under way.
  */
-export function generationScope(db: Db, runId: number, round: number | null): string {
+export function generationScope(db: Db, name: string): string {
   const key =
     getSetting<string>(db, PROJECT_KEY) ??
     writeTransaction(db, () => {
@@ -19,5 +21,5 @@ export function generationScope(db: Db, runId: number, round: number | null): st
       setSetting(db, PROJECT_KEY, fresh);
       return fresh;
     });
-  return `${key}-run${runId}-${round === null ? 'all' : `round${round}`}`;
+  return `${key}-${name}`;
 }

@@ -457,7 +457,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   let probes = 0;
   let duplicates = 0;
   const duplicateOf = new Set<number>();
-  const scope = generationScope(db, r.runId, round);
+  const scope = generationScope(db, `run${r.runId}-round${round}`);
   const classes: { cls: ClassRow; prompt: string; batch: GenerationBatch; perturbation: Perturbation }[] = [];
   for (let c = 0; c < r.real.classes.length; c++) {
     const cls = r.real.classes[c]!;

@@ -82,6 +82,32 @@ export function findInstanceByHash(db: Db, hash: string): Instance | undefined {
   return db.prepare<[string], Instance>(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE image_hash = ?`).get(hash);
 }
 
+/**
+ * The seeds in [from, to) of instances generated for a class with exactly these settings, each with
+ * the prompt it was made from: what a `winnow generate` run again with the same seed has made already.
+ */
+export function generatedSeeds(
+  db: Db,
+  q: {
+    readonly classId: number;
+    readonly generatorId: string;
+    readonly genParams: string;
+    readonly epsilon: number;
+    readonly negativePrompt: string;
+    readonly from: number;
+    readonly to: number;
+  },
+): Map<number, string> {
+  const rows = db
+    .prepare<[number, string, string, number, string, number, number], { seed: number; prompt: string }>(
+      `SELECT seed, prompt FROM instances
+       WHERE class_id = ? AND source = 'generated' AND generator_id = ? AND gen_params = ? AND epsilon = ?
+         AND negative_prompt = ? AND seed >= ? AND seed < ?`,
+    )
+    .all(q.classId, q.generatorId, q.genParams, q.epsilon, q.negativePrompt, q.from, q.to);
+  return new Map(rows.map((r) => [r.seed, r.prompt]));
+}
+
 /** The automatic filter's decision; the curator's override, if any, is left as it is. */
 export function setStatus(db: Db, id: number, status: InstanceStatus): void {
   db.prepare('UPDATE instances SET status = ? WHERE id = ?').run(status, id);
