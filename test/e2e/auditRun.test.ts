@@ -1,39 +1,20 @@
-import type { Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { getInstance } from '../../src/main/store/instances.ts';
-import type { Project } from '../../src/main/store/project.ts';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startServedDemo } from '../helpers/servedDemo.ts';
+import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // The Audit and Run screens in Debian's Chromium against `winnow serve` on the demo project after
 // one round of the loop with tiny real ONNX models (the setup of workstation.test.ts).
-const OUTPUT = resolve(import.meta.dirname, '../output');
-let project: Project;
-let server: Server;
-let url: string;
-let browser: Browser;
 
-beforeAll(async () => {
-  ({ project, server, url } = await startServedDemo(60));
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-  // The loop round and Chromium's start take longer than the default hook time on a busy machine.
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => server?.close(done));
-  project?.close();
-});
+const demo = useServedDemoInChromium(60);
 
 async function open(width = 1440): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 1000 } });
+  const page = await demo.browser.newPage({ viewport: { width, height: 1000 } });
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(demo.url);
   return { page, errors };
 }
 
@@ -47,7 +28,7 @@ async function screenshots(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(OUTPUT, `${name}-1024.png`), fullPage: true });
 }
 
-const all = <T>(sql: string, ...params: unknown[]) => project.db.prepare(sql).all(...params) as T[];
+const all = <T>(sql: string, ...params: unknown[]) => demo.project.db.prepare(sql).all(...params) as T[];
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 describe('the Audit and Run screens in Chromium', () => {
@@ -77,7 +58,7 @@ describe('the Audit and Run screens in Chromium', () => {
     );
     expect(judged).toHaveLength(total);
     for (const v of judged) {
-      const i = getInstance(project.db, v.id)!;
+      const i = getInstance(demo.project.db, v.id)!;
       expect(i.override ?? i.status).toBe('accepted');
     }
     // The stratified estimate computed here from the project file: Σ N_h/N · correct_h/audited_h.
@@ -136,13 +117,13 @@ describe('the Audit and Run screens in Chromium', () => {
     const target = (await relabel.locator('option:not([disabled])').first().getAttribute('value'))!;
     await relabel.selectOption(target);
     await list.getByText(/relabelled /).waitFor();
-    expect(getInstance(project.db, bad.id)?.labelId).toBe(Number(target));
+    expect(getInstance(demo.project.db, bad.id)?.labelId).toBe(Number(target));
     expect(
       all<{ action: string }>('SELECT action FROM curator_actions WHERE instance_id = ? AND undone_at IS NULL', bad.id),
     ).toEqual([{ action: 'relabel' }]);
     await page.screenshot({ path: join(OUTPUT, 'audit-relabelled.png'), fullPage: true });
     await list.getByRole('button', { name: 'Undo relabel' }).click();
-    await expect.poll(() => getInstance(project.db, bad.id)?.labelId).toBe(bad.labelId);
+    await expect.poll(() => getInstance(demo.project.db, bad.id)?.labelId).toBe(bad.labelId);
 
     // Every instance instead: said on screen, and the sample of the other population is put away.
     await page.getByLabel('Population', { exact: true }).selectOption('all');

@@ -1,41 +1,23 @@
-import type { Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { listClasses } from '../../src/main/store/classes.ts';
 import { actionHistory } from '../../src/main/store/curation.ts';
 import { getInstance, listInstances } from '../../src/main/store/instances.ts';
-import type { Project } from '../../src/main/store/project.ts';
 import { suggestionOf } from '../../src/main/store/suggestions.ts';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startServedDemo } from '../helpers/servedDemo.ts';
+import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // The built renderer in Debian's Chromium against `winnow serve` on the demo project after one round
 // of the loop with tiny real ONNX models: the loop's scoring records the suggested labels.
-const OUTPUT = resolve(import.meta.dirname, '../output');
-let project: Project;
-let server: Server;
-let url: string;
-let browser: Browser;
 
-beforeAll(async () => {
-  ({ project, server, url } = await startServedDemo(60));
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  if (server) await new Promise((done) => server.close(done));
-  project?.close();
-});
+const demo = useServedDemoInChromium(60);
 
 /** The matrix as the store holds it: "pseudo-label name:suggested name" → count. */
 function storedMatrix(): Map<string, number> {
-  const name = new Map(listClasses(project.db).map((c) => [c.id, c.name]));
+  const name = new Map(listClasses(demo.project.db).map((c) => [c.id, c.name]));
   const counts = new Map<string, number>();
-  for (const i of listInstances(project.db)) {
-    const s = suggestionOf(project.db, i.id);
+  for (const i of listInstances(demo.project.db)) {
+    const s = suggestionOf(demo.project.db, i.id);
     if (!s) continue;
     const key = `${name.get(i.labelId)}:${name.get(s.labelId)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -59,11 +41,11 @@ async function shownMatrix(page: Page): Promise<Map<string, number>> {
 
 describe('the label issues screen in Chromium', () => {
   it('shows the matrix, lists a cell, applies the suggested label with L and recounts', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const page = await demo.browser.newPage({ viewport: { width: 1440, height: 1000 } });
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
+    await page.goto(demo.url);
     await page.getByRole('link', { name: 'Label issues' }).click();
     const matrix = page.getByRole('table', { name: 'Label issues matrix' });
     await matrix.waitFor();
@@ -78,7 +60,7 @@ describe('the label issues screen in Chromium', () => {
       .toMatch(new RegExp(`^60 scored instances; .* for ${total}\\b`));
     // Off the diagonal a non-empty cell is a highlighted disagreement; the diagonal is muted.
     expect(await matrix.locator('td.disagreement').count()).toBe(disagreements.length);
-    expect(await matrix.locator('td.diagonal').count()).toBe(listClasses(project.db).length);
+    expect(await matrix.locator('td.diagonal').count()).toBe(listClasses(demo.project.db).length);
     expect(await matrix.locator('td.diagonal.disagreement').count()).toBe(0);
 
     const [key, count] = disagreements.sort((a, b) => b[1] - a[1])[0]!;
@@ -90,24 +72,24 @@ describe('the label issues screen in Chromium', () => {
     await expect.poll(() => tiles.count()).toBe(count);
     const ids = await tiles.evaluateAll((t) => t.map((e) => Number(e.getAttribute('data-id'))));
     const probabilities = (await cell.locator('figcaption').allInnerTexts()).map((t) => Number(t.slice(4)));
-    expect(probabilities).toEqual(ids.map((id) => Number(suggestionOf(project.db, id)!.probability.toFixed(3))));
+    expect(probabilities).toEqual(ids.map((id) => Number(suggestionOf(demo.project.db, id)!.probability.toFixed(3))));
     expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
 
     const first = ids[0]!;
-    const suggested = suggestionOf(project.db, first)!.labelId;
+    const suggested = suggestionOf(demo.project.db, first)!.labelId;
     await tiles.first().click();
     await page.screenshot({ path: join(OUTPUT, 'issues.png'), fullPage: true });
     // L typed in a form control is typing, not the shortcut.
     await page.getByLabel('Status').focus();
     await page.keyboard.press('l');
     await page.waitForTimeout(300);
-    expect(getInstance(project.db, first)!.labelId).not.toBe(suggested);
+    expect(getInstance(demo.project.db, first)!.labelId).not.toBe(suggested);
 
     await tiles.first().focus();
     await page.keyboard.press('l');
     await page.getByRole('status').getByText('Relabelled 1 instance to the suggested label.').waitFor();
-    expect(getInstance(project.db, first)!.labelId).toBe(suggested);
-    expect(actionHistory(project.db, first).map((a) => a.action)).toEqual(['relabel']);
+    expect(getInstance(demo.project.db, first)!.labelId).toBe(suggested);
+    expect(actionHistory(demo.project.db, first).map((a) => a.action)).toEqual(['relabel']);
     // The counts follow: the cell lost the instance, the suggested label's diagonal gained it.
     const after = storedMatrix();
     expect(after.get(key) ?? 0).toBe(count - 1);
@@ -124,7 +106,7 @@ describe('the label issues screen in Chromium', () => {
     // U undoes the relabel, and the matrix is as it was.
     await page.keyboard.press('u');
     await expect.poll(() => shownMatrix(page)).toEqual(before);
-    expect(getInstance(project.db, first)!.labelId).not.toBe(suggested);
+    expect(getInstance(demo.project.db, first)!.labelId).not.toBe(suggested);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,43 +1,26 @@
 /// <reference lib="dom" />
 // (The page functions below run in Chromium: they need the DOM's types.)
-import type { Server } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getInstance } from '../../src/main/store/instances.ts';
-import type { Project } from '../../src/main/store/project.ts';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startServedDemo } from '../helpers/servedDemo.ts';
+import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // The review screen in Debian's Chromium against `winnow serve` on the demo project after one
 // round of the loop with tiny real ONNX models (the setup of workstation.test.ts).
-const OUTPUT = resolve(import.meta.dirname, '../output');
-let project: Project;
-let server: Server;
-let url: string;
-let browser: Browser;
 
-beforeAll(async () => {
-  // 200 instances over ten classes: enough tiles per class to fill rows and pick several.
-  ({ project, server, url } = await startServedDemo(200));
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-  project?.close();
-});
+// 200 instances over ten classes: enough tiles per class to fill rows and pick several.
+const demo = useServedDemoInChromium(200);
 
 async function openReview(width = 1440, dark = false): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const page = await demo.browser.newPage({ viewport: { width, height: 900 } });
   if (dark) await page.emulateMedia({ colorScheme: 'dark' });
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(demo.url);
   await page.getByRole('link', { name: 'Review' }).click();
   await grid(page).locator('.tile').first().waitFor();
   await page.waitForLoadState('networkidle');
@@ -49,12 +32,12 @@ const ids = (tiles: ReturnType<Page['locator']>) =>
   tiles.evaluateAll((all) => all.map((t) => Number(t.getAttribute('data-id'))));
 /** The class the review opens on: the first with synthetic instances. */
 const firstClass = () =>
-  project.db
+  demo.project.db
     .prepare<[], { id: number; name: string }>(
       'SELECT c.id, c.name FROM classes c WHERE EXISTS (SELECT 1 FROM instances i WHERE i.label_id = c.id) ORDER BY c.id LIMIT 1',
     )
     .get()!;
-const override = (id: number) => getInstance(project.db, id)?.override ?? null;
+const override = (id: number) => getInstance(demo.project.db, id)?.override ?? null;
 
 /** The viewer's image: its natural and shown size, its rendering and its place. */
 const viewerImage = (page: Page) =>
@@ -115,8 +98,8 @@ describe('the review screen in Chromium', () => {
     // Beside it: its prompt, the latest value of each of its score kinds, the chart, the nearest real images.
     const detail = page.getByLabel('Viewer details');
     const id = order[0] as number;
-    await detail.getByText(getInstance(project.db, id)!.prompt, { exact: true }).waitFor();
-    const kinds = project.db
+    await detail.getByText(getInstance(demo.project.db, id)!.prompt, { exact: true }).waitFor();
+    const kinds = demo.project.db
       .prepare<[number], { kind: string }>('SELECT DISTINCT kind FROM scores WHERE instance_id = ?')
       .all(id);
     expect(await detail.getByLabel('Latest scores').locator('tr').count()).toBe(kinds.length);
@@ -208,8 +191,8 @@ describe('the review screen in Chromium', () => {
     const src = (await img.getAttribute('src'))!;
     const served = await page.evaluate(async (s) => [...new Uint8Array(await (await fetch(s)).arrayBuffer())], src);
     const thumb = await sharp(Buffer.from(served)).greyscale().raw().toBuffer({ resolveWithObject: true });
-    const hash = getInstance(project.db, id)!.imageHash;
-    const source = await sharp(readFileSync(join(project.dir, 'images', hash.slice(0, 2), `${hash}.png`)))
+    const hash = getInstance(demo.project.db, id)!.imageHash;
+    const source = await sharp(readFileSync(join(demo.project.dir, 'images', hash.slice(0, 2), `${hash}.png`)))
       .greyscale()
       .raw()
       .toBuffer();
@@ -239,7 +222,8 @@ describe('the review screen in Chromium', () => {
     // Status too: rejected only.
     await page.getByLabel('Minimum score').fill('');
     await page.getByRole('combobox', { name: 'Status' }).selectOption('rejected');
-    const decision = (id: number) => getInstance(project.db, id)?.override ?? getInstance(project.db, id)?.status;
+    const decision = (id: number) =>
+      getInstance(demo.project.db, id)?.override ?? getInstance(demo.project.db, id)?.status;
     const stripDecisions = async () => new Set([...(await ids(best)), ...(await ids(worst))].map(decision));
     await expect.poll(stripDecisions).toEqual(new Set(['rejected']));
     // A round that never ran: nothing anywhere, and the grid says why.
@@ -293,7 +277,7 @@ describe('the review screen in Chromium', () => {
     expect(await page.getByRole('dialog', { name: 'Instance viewer' }).count()).toBe(0);
 
     const { id: classId } = firstClass();
-    const inClass = project.db
+    const inClass = demo.project.db
       .prepare<[number], { n: number }>('SELECT count(*) AS n FROM instances WHERE label_id = ?')
       .get(classId)!.n;
     await page.keyboard.press('Control+a');
@@ -324,7 +308,7 @@ describe('the review screen in Chromium', () => {
     await page.keyboard.press('a');
     await page.getByText('Accepted 3').waitFor();
     // Then a rejection on another class's screen.
-    const other = project.db
+    const other = demo.project.db
       .prepare<[number], { id: number }>('SELECT label_id AS id FROM instances WHERE label_id <> ? LIMIT 1')
       .get(classId)!.id;
     await page.getByRole('combobox', { name: 'Class' }).selectOption(String(other));
@@ -366,13 +350,13 @@ describe('the review screen in Chromium', () => {
     const { page, errors } = await openReview();
     const tiles = grid(page).locator('.tile');
     const [a, b] = (await ids(tiles)).slice(-2) as [number, number];
-    const bag = project.db.prepare<[], { id: number }>("SELECT id FROM classes WHERE name = 'bag'").get()!.id;
+    const bag = demo.project.db.prepare<[], { id: number }>("SELECT id FROM classes WHERE name = 'bag'").get()!.id;
     const relabel = page.getByLabel('Detail').getByLabel('Relabel');
     for (const id of [a, b]) {
       await grid(page).locator(`.tile[data-id="${id}"]`).click();
       await page.getByLabel('Detail').getByText(`Instance #${id}`).waitFor();
       await relabel.selectOption({ label: 'bag' });
-      await expect.poll(() => getInstance(project.db, id)?.labelId).toBe(bag);
+      await expect.poll(() => getInstance(demo.project.db, id)?.labelId).toBe(bag);
       expect(await relabel.inputValue()).toBe('');
     }
     expect(errors).toEqual([]);

@@ -1,37 +1,19 @@
 /// <reference lib="dom" />
 // (The page functions below run in Chromium: they need the DOM's types.)
-import type { Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { getInstance } from '../../src/main/store/instances.ts';
-import type { Project } from '../../src/main/store/project.ts';
 import { noteOf, tagsOfInstance } from '../../src/main/store/tags.ts';
 import { listSavedViews } from '../../src/main/store/savedViews.ts';
-import { launchChromium } from '../helpers/chromium.ts';
-import { startServedDemo } from '../helpers/servedDemo.ts';
+import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // Curating like a team on the review screen, in Debian's Chromium against `winnow serve` on the
 // demo project after one round of the loop: tag a selection with the keyboard, write a note, save
 // a view, reload the page, find the view and apply it to the strips and the grid.
-const OUTPUT = resolve(import.meta.dirname, '../output');
-let project: Project;
-let server: Server;
-let url: string;
-let browser: Browser;
 
-beforeAll(async () => {
-  // 100 instances over ten classes: about ten a class, enough to tell a filtered grid from a full one.
-  ({ project, server, url } = await startServedDemo(100));
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-  project?.close();
-});
+// 100 instances over ten classes: about ten a class, enough to tell a filtered grid from a full one.
+const demo = useServedDemoInChromium(100);
 
 const grid = (page: Page) => page.getByLabel('All instances');
 const ids = (tiles: ReturnType<Page['locator']>) =>
@@ -45,11 +27,11 @@ async function showReview(page: Page) {
 
 describe('tags, notes and saved views on the review screen', () => {
   it('tags a selection with T, writes a note, saves a view that survives a reload and filters the strips and the grid', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await demo.browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
+    await page.goto(demo.url);
     await showReview(page);
     const tiles = grid(page).locator('.tile');
     const all = await ids(tiles);
@@ -65,8 +47,8 @@ describe('tags, notes and saved views on the review screen', () => {
     await page.keyboard.type('rare ');
     await page.keyboard.press('Enter');
     await page.getByText('Tagged 2 "rare"').waitFor();
-    expect([a, b].map((id) => tagsOfInstance(project.db, id))).toEqual([['rare'], ['rare']]);
-    expect([a, b].map((id) => getInstance(project.db, id)?.override)).toEqual([null, null]);
+    expect([a, b].map((id) => tagsOfInstance(demo.project.db, id))).toEqual([['rare'], ['rare']]);
+    expect([a, b].map((id) => getInstance(demo.project.db, id)?.override)).toEqual([null, null]);
     // The tiles show it; the ? overlay lists T from the same table the key handler reads.
     await grid(page).locator(`.tile[data-id="${a}"] .tags`).getByText('rare').waitFor();
     await page.keyboard.press('?');
@@ -83,7 +65,7 @@ describe('tags, notes and saved views on the review screen', () => {
     await detail.getByRole('textbox', { name: 'Note' }).fill('collar looks odd');
     await detail.getByRole('button', { name: 'Save note' }).click();
     await page.getByText('Note saved.').waitFor();
-    expect(noteOf(project.db, b)?.text).toBe('collar looks odd');
+    expect(noteOf(demo.project.db, b)?.text).toBe('collar looks odd');
 
     // Filter by the tag, lowest first, and save that as a view.
     await page.getByLabel('Tag filter').fill('rare');
@@ -94,7 +76,7 @@ describe('tags, notes and saved views on the review screen', () => {
     await page.getByLabel('View name').fill('rare ones');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved the view "rare ones".').waitFor();
-    expect(listSavedViews(project.db).map((v) => [v.name, v.view])).toEqual([
+    expect(listSavedViews(demo.project.db).map((v) => [v.name, v.view])).toEqual([
       ['rare ones', { order: 'worst', kind: 'quality', tag: 'rare' }],
     ]);
 
@@ -117,14 +99,14 @@ describe('tags, notes and saved views on the review screen', () => {
   });
 
   it('on the Map, the same view leaves only what it keeps selectable, and the lasso selection can be tagged', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await demo.browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
+    await page.goto(demo.url);
     await page.getByRole('link', { name: 'Map' }).click();
     // The layout is computed on the first visit (UMAP over every real image and instance).
     await page.getByRole('region', { name: 'Legend' }).waitFor({ timeout: 240_000 });
-    const rare = project.db
+    const rare = demo.project.db
       .prepare<[], { id: number }>("SELECT instance_id AS id FROM instance_tags WHERE tag = 'rare' ORDER BY 1")
       .all()
       .map((r) => r.id);
@@ -152,7 +134,7 @@ describe('tags, notes and saved views on the review screen', () => {
     await page.getByLabel('Tag to add').fill('seen on map');
     await page.keyboard.press('Enter');
     await page.getByText('Tagged 2 "seen on map"').waitFor();
-    expect(rare.map((id) => tagsOfInstance(project.db, id))).toEqual([
+    expect(rare.map((id) => tagsOfInstance(demo.project.db, id))).toEqual([
       ['rare', 'seen on map'],
       ['rare', 'seen on map'],
     ]);

@@ -1,43 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { addModel, removeModel } from '../../src/main/models/modelRegistry.ts';
 import { getInstance } from '../../src/main/store/instances.ts';
-import type { Project } from '../../src/main/store/project.ts';
-import { launchChromium } from '../helpers/chromium.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { startServedDemo } from '../helpers/servedDemo.ts';
+import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // The built renderer in Debian's Chromium (playwright gives it a fresh profile), against
 // `winnow serve` on the demo project after one round of the loop with tiny real ONNX models (the
 // jobs load a chosen CLIP model, the registered one, as it is).
-const OUTPUT = resolve(import.meta.dirname, '../output');
 const TINY_CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
-let project: Project;
-let server: Server;
-let url: string;
-let browser: Browser;
 
-beforeAll(async () => {
-  ({ project, server, url } = await startServedDemo(60));
-  browser = await launchChromium();
-  mkdirSync(OUTPUT, { recursive: true });
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => server.close(done));
-  project.close();
-});
+const demo = useServedDemoInChromium(60);
 
 async function open(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  const page = await demo.browser.newPage({ viewport: { width: 1440, height: 1000 } });
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(demo.url);
   return { page, errors };
 }
 
@@ -76,7 +60,7 @@ describe('the workstation in Chromium', () => {
     const shown = (await best.locator('.score').allInnerTexts()).slice(0, 5).map(Number);
     const latest = (id: number) =>
       (
-        project.db
+        demo.project.db
           .prepare("SELECT value FROM scores WHERE instance_id = ? AND kind = 'small_loss' ORDER BY id DESC LIMIT 1")
           .get(id) as { value: number }
       ).value;
@@ -105,12 +89,12 @@ describe('the workstation in Chromium', () => {
 
     const target = worst.first();
     const id = Number(await target.getAttribute('data-id'));
-    const before = getInstance(project.db, id)!;
+    const before = getInstance(demo.project.db, id)!;
     await target.click();
     await page.getByLabel('Detail').getByText(`Instance #${id}`).waitFor();
     await page.keyboard.press('r');
     await page.getByRole('status').getByText('Rejected 1').waitFor();
-    expect(getInstance(project.db, id)?.override).toBe('rejected');
+    expect(getInstance(demo.project.db, id)?.override).toBe('rejected');
     await page.screenshot({ path: join(OUTPUT, 'review.png'), fullPage: true });
 
     await page.reload();
@@ -121,7 +105,7 @@ describe('the workstation in Chromium', () => {
     await again.click();
     await page.keyboard.press('u');
     await page.getByRole('status').getByText('Undid: reject of 1 ').waitFor();
-    expect(getInstance(project.db, id)?.override).toBe(before.override);
+    expect(getInstance(demo.project.db, id)?.override).toBe(before.override);
     expect(await page.getByLabel('Worst').locator(`.tile[data-id="${id}"]`).getAttribute('class')).not.toMatch(
       /curated/,
     );
@@ -146,7 +130,9 @@ describe('the workstation in Chromium', () => {
     // The total row is the class-size-weighted estimate of what gets exported (the pooled Wilson
     // interval is gone): with one verdict in one class it has no interval yet.
     await expect.poll(() => total.innerText()).toMatch(/all \(weighted\)\s+\d+\s+1\s+1\s+100\.0%\s+—/);
-    const verdicts = project.db.prepare('SELECT verdict, undone_at AS undone FROM audit_verdicts ORDER BY id').all();
+    const verdicts = demo.project.db
+      .prepare('SELECT verdict, undone_at AS undone FROM audit_verdicts ORDER BY id')
+      .all();
     expect(verdicts).toEqual([
       { verdict: 'correct', undone: null },
       { verdict: 'incorrect', undone: expect.any(String) },
@@ -172,9 +158,9 @@ describe('the workstation in Chromium', () => {
     const summary = page.getByRole('status');
     await summary.getByText(/Exported \d+ instances to/).waitFor();
     const text = await summary.innerText();
-    expect(text).toContain(join(project.dir, 'exports', 'e2e'));
+    expect(text).toContain(join(demo.project.dir, 'exports', 'e2e'));
     expect(text).toMatch(/Files: images\/metadata.jsonl, manifest.jsonl, coco.json/);
-    const total = (project.db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+    const total = (demo.project.db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
     expect(text).toContain(`Exported ${total} instances`);
     await page.screenshot({ path: join(OUTPUT, 'export.png'), fullPage: true });
     // The deliberately bad folder name is answered 400, which Chromium logs; nothing else may fail.
@@ -190,9 +176,9 @@ describe('the workstation in Chromium', () => {
     await page.getByLabel('Rule value').fill('0.6');
     await page.getByLabel('Rule value').dispatchEvent('change');
     const runId = await runToTheEnd(page, 2, 30);
-    const rounds = project.db.prepare('SELECT stage FROM rounds WHERE run_id = ? ORDER BY round_index').all(runId);
+    const rounds = demo.project.db.prepare('SELECT stage FROM rounds WHERE run_id = ? ORDER BY round_index').all(runId);
     expect(rounds).toEqual([{ stage: 'done' }, { stage: 'done' }]);
-    const { params } = project.db.prepare('SELECT params FROM runs WHERE id = ?').get(runId) as { params: string };
+    const { params } = demo.project.db.prepare('SELECT params FROM runs WHERE id = ?').get(runId) as { params: string };
     expect(JSON.parse(params).rule).toEqual({ kind: 'class-percentile', keep: 0.6 });
     expect(await page.locator('.chart canvas').count()).toBe(3);
     // The histograms of another kind, asked of the engine by name.
@@ -215,7 +201,7 @@ describe('the workstation in Chromium', () => {
     await bag.getByLabel('Negative prompt').fill('a dress');
     await bag.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').getByText('Saved bag.').waitFor();
-    const row = project.db
+    const row = demo.project.db
       .prepare("SELECT prompt_templates AS t, negative_prompt AS n FROM classes WHERE name = 'bag'")
       .get();
     expect(row).toEqual({ t: JSON.stringify(['a photo of a {label}', 'a {label} on a table']), n: 'a dress' });
@@ -246,16 +232,16 @@ describe('the workstation in Chromium', () => {
     );
     expect(rows).toContainEqual(['Quality (default ranking)', '1', expect.any(String)]);
     expect(rows.map((r) => r[1])).not.toContain('0');
-    const before = getInstance(project.db, id)!.labelId;
+    const before = getInstance(demo.project.db, id)!.labelId;
     await detail.getByLabel('Relabel').selectOption({ label: 'bag' });
     await page.getByRole('status').getByText('Relabelled 1').waitFor();
-    expect(getInstance(project.db, id)?.labelId).not.toBe(before);
+    expect(getInstance(demo.project.db, id)?.labelId).not.toBe(before);
     await page.keyboard.press('u');
     await page
       .getByRole('status')
       .getByText(/Undid: relabel of 1 .* as bag/)
       .waitFor();
-    expect(getInstance(project.db, id)?.labelId).toBe(before);
+    expect(getInstance(demo.project.db, id)?.labelId).toBe(before);
     // The default ranking (quality) is a log-likelihood, mostly below 0: filter just under the best
     // tile's score (shown rounded).
     const floor = Number(await tile.locator('.score').innerText()) - 0.01;
@@ -340,13 +326,13 @@ describe('the workstation in Chromium', () => {
     expect(await clipFilter.isDisabled()).toBe(false);
     await page.getByLabel('Filter').selectOption('clip');
     const runId = await runToTheEnd(page, 1, 20);
-    const run = project.db.prepare('SELECT params, model_ids AS ids FROM runs WHERE id = ?').get(runId) as {
+    const run = demo.project.db.prepare('SELECT params, model_ids AS ids FROM runs WHERE id = ?').get(runId) as {
       params: string;
       ids: string;
     };
     expect(JSON.parse(run.params)).toMatchObject({ filter: 'clip' });
     expect(JSON.parse(run.ids)).toMatchObject({ clip: expect.stringMatching(/^tiny-clip@[0-9a-f]{12}$/) });
-    const count = (sql: string) => (project.db.prepare(sql).get(runId) as { n: number }).n;
+    const count = (sql: string) => (demo.project.db.prepare(sql).get(runId) as { n: number }).n;
     const made = count('SELECT count(*) AS n FROM instances WHERE run_id = ?');
     expect(made).toBeGreaterThan(0);
     expect(count("SELECT count(*) AS n FROM scores WHERE kind = 'clip' AND run_id = ?")).toBe(made);
@@ -426,7 +412,9 @@ describe('the workstation in Chromium', () => {
       const row = rows.filter({ has: page.getByText(prompt, { exact: true }) });
       expect(await row.getByRole('button').innerText()).toBe('In templates');
       expect(await pullover.getByLabel('Prompt templates').inputValue()).toBe(`a photo of a {label}\n${template}`);
-      const stored = project.db.prepare("SELECT prompt_templates AS t FROM classes WHERE name = 'pullover'").get() as {
+      const stored = demo.project.db
+        .prepare("SELECT prompt_templates AS t FROM classes WHERE name = 'pullover'")
+        .get() as {
         t: string;
       };
       expect(JSON.parse(stored.t)).toEqual(['a photo of a {label}', template]);
@@ -457,7 +445,7 @@ describe('the workstation in Chromium', () => {
     await page.getByRole('heading', { name: 'other' }).waitFor();
     expect(await page.locator('tbody tr').count()).toBe(0);
     expect(await page.getByLabel('Recent projects').innerText()).toContain(other);
-    await page.getByLabel('Project folder').fill(project.dir);
+    await page.getByLabel('Project folder').fill(demo.project.dir);
     await page.getByRole('button', { name: 'Open' }).last().click();
     await page.getByRole('heading', { name: 'Fashion-MNIST demo' }).waitFor();
     await page.getByRole('listitem').filter({ hasText: other }).getByRole('button', { name: 'Open' }).waitFor();

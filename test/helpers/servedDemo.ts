@@ -1,5 +1,8 @@
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { loadClip } from '../../src/main/models/modelLoader.ts';
@@ -9,6 +12,7 @@ import { serve } from '../../src/main/server/server.ts';
 import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
+import { launchChromium } from './chromium.ts';
 import { tempDir } from './fixtures.ts';
 import { writeTinyResources } from './tinyModels.ts';
 
@@ -50,4 +54,36 @@ export async function startServedDemo(perRound: number): Promise<{ project: Proj
     host: '127.0.0.1',
   });
   return { project, server, url };
+}
+
+/** Where the Chromium tests write their screenshots. */
+export const E2E_OUTPUT = resolve(import.meta.dirname, '../output');
+
+/** A served demo and the Chromium that opens it, once the file's beforeAll has run. */
+export interface ServedDemoInChromium {
+  readonly project: Project;
+  readonly server: Server;
+  readonly url: string;
+  readonly browser: Browser;
+}
+
+/**
+ * For a Chromium test file: the served demo (startServedDemo) and a Chromium, started in the file's
+ * beforeAll and closed (browser, server, project) in its afterAll. The fields are set once
+ * beforeAll has run, so read them inside tests, not at the file's top level.
+ */
+export function useServedDemoInChromium(perRound: number): ServedDemoInChromium {
+  const demo = {} as { -readonly [K in keyof ServedDemoInChromium]: ServedDemoInChromium[K] };
+  beforeAll(async () => {
+    Object.assign(demo, await startServedDemo(perRound));
+    demo.browser = await launchChromium();
+    mkdirSync(E2E_OUTPUT, { recursive: true });
+    // The loop round and Chromium's start take longer than the default hook time on a busy machine.
+  }, 180_000);
+  afterAll(async () => {
+    await demo.browser?.close();
+    await new Promise((done) => (demo.server ? demo.server.close(done) : done(undefined)));
+    demo.project?.close();
+  });
+  return demo;
 }
