@@ -53,7 +53,7 @@ export type AuditPopulation = (typeof AUDIT_POPULATIONS)[number];
 export const TAG_MAX_LENGTH = 64;
 export const NOTE_MAX_LENGTH = 4000;
 /** A curator's tag: free text, trimmed, one line. Tags compare without case ("Blurry" is "blurry"). */
-const tag = z
+export const tagSchema = z
   .string()
   .trim()
   .min(1)
@@ -68,7 +68,7 @@ const classFilter = {
   roundIndex: z.number().int().min(0).optional(),
   generatorId: z.string().max(200).optional(),
   promptContains: z.string().max(200).optional(),
-  tag: tag.optional(),
+  tag: tagSchema.optional(),
 };
 
 /**
@@ -79,7 +79,7 @@ export const savedViewSettings = z
   .object({ order: z.enum(['best', 'worst', 'newest']), kind: z.enum(SCORE_KINDS), ...classFilter })
   .strict();
 export type SavedViewSettings = z.infer<typeof savedViewSettings>;
-const tagChange = z.object({ ids: z.array(id).min(1).max(100_000), tags: z.array(tag).min(1).max(20) }).strict();
+const tagChange = z.object({ ids: z.array(id).min(1).max(100_000), tags: z.array(tagSchema).min(1).max(20) }).strict();
 
 export const requestSchemas = {
   projectStatus: z.object({}).strict(),

@@ -11,6 +11,7 @@ import { listExports } from '../../src/main/store/exports.ts';
 import { findInstanceByHash, listInstances, setStatus } from '../../src/main/store/instances.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
 import { latestScores, recordScores } from '../../src/main/store/scores.ts';
+import { noteOf, setInstanceTags, setNote, tagsOfInstance } from '../../src/main/store/tags.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
 
 async function projectWithSynthetic(work: string, name: string): Promise<Project> {
@@ -50,6 +51,8 @@ describe('export', () => {
     curate(source.db, { instanceIds: [instances[1]?.id ?? 0], action: 'reject' });
     curate(source.db, { instanceIds: [instances[6]?.id ?? 0], action: 'accept' });
     recordVerdict(source.db, instances[2]?.id ?? 0, 'incorrect');
+    setInstanceTags(source.db, instances[2]!.id, ['Blurry', 'crumbs']);
+    setNote(source.db, instances[3]!.id, 'collar looks odd');
     const expected = labelsAndScores(source);
     expect(Object.keys(expected)).toHaveLength(5);
 
@@ -89,6 +92,15 @@ describe('export', () => {
     const report = await importSynthetic(target, join(work, 'export', 'images'));
     expect(report.skipped).toEqual([]);
     expect(labelsAndScores(target)).toEqual(expected);
+    // The curators' tags and notes come along (images/metadata.jsonl carries them).
+    const annotationsOf = (project: Project, hash: string) => {
+      const id = findInstanceByHash(project.db, hash)!.id;
+      return { tags: tagsOfInstance(project.db, id), note: noteOf(project.db, id)?.text ?? null };
+    };
+    for (const i of instances.slice(0, 5).filter((_, k) => k !== 1))
+      expect(annotationsOf(target, i.imageHash)).toEqual(annotationsOf(source, i.imageHash));
+    expect(annotationsOf(target, instances[2]!.imageHash).tags).toEqual(['Blurry', 'crumbs']);
+    expect(annotationsOf(target, instances[3]!.imageHash).note).toBe('collar looks odd');
     source.close();
     target.close();
   });

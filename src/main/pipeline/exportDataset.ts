@@ -141,6 +141,7 @@ export async function exportDataset(
         }
         perClass[label] = (perClass[label] ?? 0) + 1;
         const labels = { label, pseudo_label: nameOf(instance.classId) };
+        const annotations = annotationsOf(instance.id);
         const provenance = {
           prompt: instance.prompt,
           negative_prompt: instance.negativePrompt,
@@ -157,6 +158,7 @@ export async function exportDataset(
           override: instance.override,
           score: instanceScores[DEFAULT_SCORE_KIND] ?? null,
           scores: instanceScores,
+          ...annotations,
         });
         const verdict = verdicts.get(instance.id);
         manifest.push({
@@ -169,7 +171,7 @@ export async function exportDataset(
           override: instance.override,
           audit_verdict: verdict?.verdict ?? null,
           audit_label: verdict === undefined ? null : nameOf(verdict.labelId),
-          ...annotationsOf(instance.id),
+          ...annotations,
           contribution: instance.contribution,
           score: instanceScores[DEFAULT_SCORE_KIND] ?? null,
           scores: instanceScores,

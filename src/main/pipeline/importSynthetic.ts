@@ -5,6 +5,7 @@ import { insertInstance } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun } from '../store/runs.ts';
 import { recordScores } from '../store/scores.ts';
+import { setInstanceTags, setNote, tagKey } from '../store/tags.ts';
 import { importChunked } from './chunkedImport.ts';
 import { type ImageFolderFile, walkImageFolder } from './imageFolder.ts';
 import type { ImportOptions, ImportReport, Skipped } from './report.ts';
@@ -148,6 +149,10 @@ export async function importSynthetic(
               status: meta?.status ?? 'pending',
               override: meta?.override ?? null,
             });
+            // Tags are one per spelling without case, as the review's tagging keeps them.
+            const tags = [...new Map((meta?.tags ?? []).map((t) => [tagKey(t), t])).values()];
+            if (tags.length > 0) setInstanceTags(db, instanceId, tags);
+            if (meta?.note) setNote(db, instanceId, meta.note);
             const scores = Object.entries(meta?.scores ?? {});
             if (scores.length > 0)
               recordScores(

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { WinnowError } from '../errors.ts';
 import { SCORE_KIND } from '../store/scores.ts';
+import { NOTE_MAX_LENGTH, tagSchema } from '../../shared/api.ts';
 
 /** The name of the optional provenance file at an ImageFolder's root (Hugging Face imagefolder convention). */
 export const METADATA_FILE = 'metadata.jsonl';
@@ -13,7 +14,7 @@ const className = z.string().min(1, 'must name a class');
  * One line of metadata.jsonl. `file_name` is relative to the folder; `label` is the instance's
  * label (it must be its folder's name: Hugging Face's loader trusts this column over folders),
  * `pseudo_label` the class it was made for (`class`, the older name, is read too); the rest is
- * provenance and scores. Columns Winnow does not know are ignored, so files from other tools import
+ * provenance, scores, and the curator's tags and note. Columns Winnow does not know are ignored, so files from other tools import
  * as they are.
  */
 export const syntheticMetadataSchema = z.object({
@@ -32,6 +33,9 @@ export const syntheticMetadataSchema = z.object({
   /** The default ranking's value (`quality`) when exported; the same value is in `scores`. */
   score: z.number().nullable().optional(),
   scores: z.record(z.string().regex(SCORE_KIND, 'score kinds are lowercase words'), z.number()).optional(),
+  /** A curator's tags and note, as Winnow exports them. */
+  tags: z.array(tagSchema).max(1000).optional(),
+  note: z.string().max(NOTE_MAX_LENGTH).nullable().optional(),
 });
 export type SyntheticMetadata = z.infer<typeof syntheticMetadataSchema>;
 
