@@ -3,10 +3,13 @@
 //     takes the write lock (BEGIN IMMEDIATE), writes, creates <held-file>, waits until <attempt-file>
 //     exists (the other process is about to write), holds on for HOLD_AFTER_ATTEMPT_MS, commits and
 //     prints {"committedAt": ms}.
+//   node projectWriter.ts hold-import-commit <dir> <held-file> <attempt-file>
+//     the same, marked first (in its own transaction) as an import's commit, as a long import marks it.
 //   node projectWriter.ts <curate|undo|import-real|import-synthetic> <dir> <attempt-file> [folder]
 //     creates <attempt-file> right before the write and prints {"ok": true, "finishedAt": ms} or
-//     {"ok": false, "error": message}.
+//     {"ok": false, "error": message}. $WRITER_BUSY_TIMEOUT_MS: the connection's busy timeout.
 import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 import { importSynthetic } from '../../src/main/pipeline/importSynthetic.ts';
@@ -20,10 +23,16 @@ const HOLD_AFTER_ATTEMPT_MS = 1500;
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const [op, dir, ...rest] = process.argv.slice(2) as [string, string, ...string[]];
 
-if (op === 'hold') {
+if (op === 'hold' || op === 'hold-import-commit') {
   const [heldFile, attemptFile] = rest as [string, string];
   const db = new Database(`${dir}/winnow.db`);
   db.pragma('busy_timeout = 5000');
+  if (op === 'hold-import-commit') {
+    const at = new Date().toISOString();
+    db.prepare(
+      `INSERT INTO pending_imports (pid, host, started_at, heartbeat_at, committing_since) VALUES (?, ?, ?, ?, ?)`,
+    ).run(process.pid, hostname(), at, at, at);
+  }
   db.exec('BEGIN IMMEDIATE');
   db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('holder', '1')").run();
   writeFileSync(heldFile, '');
@@ -35,6 +44,7 @@ if (op === 'hold') {
 } else {
   const [attemptFile, folder] = rest as [string, string | undefined];
   const project = openProject(dir);
+  if (process.env.WRITER_BUSY_TIMEOUT_MS) project.db.pragma(`busy_timeout = ${process.env.WRITER_BUSY_TIMEOUT_MS}`);
   const ids = listInstances(project.db).map((i) => i.id);
   try {
     writeFileSync(attemptFile, '');

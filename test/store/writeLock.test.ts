@@ -15,8 +15,14 @@ import { openProject } from '../../src/main/store/project.ts';
 const WRITER = resolve(import.meta.dirname, '../helpers/projectWriter.ts');
 
 /** Runs the writer script in its own Node process; resolves with its exit code and parsed last line. */
-function start(args: string[]): { child: ChildProcess; done: Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, [WRITER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Record<string, unknown>> } {
+  const child = spawn(process.execPath, [WRITER, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -56,13 +62,17 @@ async function project(): Promise<{ dir: string; work: string }> {
  * One process holds the write lock (as a run's commit or another import does) while a second one
  * writes: the second must wait for the lock and succeed, not fail with "database is locked".
  */
-async function writeWhileLocked(op: string, extra: string[] = []) {
+async function writeWhileLocked(
+  op: string,
+  extra: string[] = [],
+  { hold = 'hold', env = {} }: { hold?: string; env?: Record<string, string> } = {},
+) {
   const { dir, work } = await project();
   const held = join(work, 'held');
   const attempt = join(work, 'attempt');
-  const holder = start(['hold', dir, held, attempt]);
+  const holder = start([hold, dir, held, attempt]);
   await until(held);
-  const writer = start([op, dir, attempt, ...extra]);
+  const writer = start([op, dir, attempt, ...extra], env);
   const [h, w] = await Promise.all([holder.done, writer.done]);
   return { dir, work, holder: h, writer: w };
 }
@@ -74,6 +84,23 @@ describe('writers in different processes', () => {
     expect(writer.finishedAt as number).toBeGreaterThanOrEqual(holder.committedAt as number);
     const p = openProject(dir);
     expect(listInstances(p.db).map((i) => i.override)).toEqual(['rejected', 'rejected']);
+    p.close();
+  }, 30_000);
+
+  it("waits past its busy timeout while the lock's holder is a live import's commit, then succeeds", async () => {
+    // The holder keeps the lock 1.5 s after the write starts; the writer's own timeout is 0.3 s.
+    const short = { WRITER_BUSY_TIMEOUT_MS: '300' };
+    const { holder, writer } = await writeWhileLocked('curate', [], { hold: 'hold-import-commit', env: short });
+    expect(writer).toMatchObject({ ok: true, code: 0 });
+    expect(writer.finishedAt as number).toBeGreaterThanOrEqual(holder.committedAt as number);
+    // Any other holder: the write fails after its timeout, saying so, and writes nothing.
+    const other = await writeWhileLocked('curate', [], { env: short });
+    expect(other.writer).toMatchObject({ ok: false });
+    expect(other.writer.error).toMatch(
+      /^Another process held the write lock of \S+winnow\.db for more than 0\.3 s; nothing of this change was written\./,
+    );
+    const p = openProject(other.dir);
+    expect(listInstances(p.db).map((i) => i.override)).toEqual(['accepted', 'accepted']);
     p.close();
   }, 30_000);
 

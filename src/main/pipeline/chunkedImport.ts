@@ -5,6 +5,7 @@ import {
   dropPendingImport,
   dropStaleImports,
   heartbeatPendingImport,
+  markImportCommitting,
   type StagedFile,
   stageFiles,
   stagedCount,
@@ -98,6 +99,7 @@ export async function importChunked<R, T>(
       if (chunk.length >= chunkSize) await flush();
     }
     if (chunk.length > 0) await flush();
+    writeTransaction(db, () => markImportCommitting(db, importId));
     const result = writeTransaction(db, () => {
       const { write, finish } = importer.commit();
       const staged = stagedCount(db, importId);

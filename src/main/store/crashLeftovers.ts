@@ -1,6 +1,6 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Db, writeTransaction } from './database.ts';
+import { type Db, writeTransaction, WriteLockBusyError } from './database.ts';
 import { dropStaleImports } from './importStaging.ts';
 import { anyLiveLease, markInterruptedRuns } from './leases.ts';
 import { getSetting, setSetting } from './settings.ts';
@@ -48,7 +48,8 @@ export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: num
     const removed = [...stalePartialExports([dir, join(dir, 'exports')], at), ...staleStoreFiles(imagesDir, db, at)];
     return { interrupted, removed };
   } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return nothing;
+    if (error instanceof WriteLockBusyError || (error as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+      return nothing;
     throw error;
   } finally {
     db.pragma(`busy_timeout = ${busyTimeout}`);

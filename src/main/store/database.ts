@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { WinnowError } from '../errors.ts';
+import { importCommitting } from './importStaging.ts';
 import { latestSchemaVersion, type Migration, migrations } from './migrations.ts';
 
 export type Db = Database.Database;
@@ -91,6 +92,7 @@ export function describeWriteFailure(db: Db, error: unknown): unknown {
       `The disk holding ${db.name} is full (or the database reached its size limit); nothing of this change was written.`,
       'Free some disk space and try again.',
     );
+  if (code.startsWith('SQLITE_BUSY')) return new WriteLockBusyError(db);
   if (code.startsWith('SQLITE_READONLY'))
     return new WinnowError(
       `${db.name} cannot be written (${db.readonly ? 'the project was opened read-only' : 'the file or its folder is read-only'}); nothing of this change was written.`,
@@ -104,14 +106,37 @@ export function describeWriteFailure(db: Db, error: unknown): unknown {
  * Winnow writes several statements at once. A deferred transaction that reads first cannot wait
  * for another process's write lock: SQLite answers "database is locked" at once (the busy timeout
  * does not apply when a read lock would have to become a write lock). Taking the lock first, it
- * waits up to BUSY_TIMEOUT_MS for the other writer and then succeeds. Nested calls become
- * savepoints of the outer transaction.
+ * waits up to BUSY_TIMEOUT_MS for the other writer and then succeeds; for as long as the other
+ * writer is a live process committing an import (which may take longer), and fails after that
+ * with who held the lock. Nested calls become savepoints of the outer transaction.
  */
 export function writeTransaction<T>(db: Db, fn: () => T): T {
-  try {
-    return db.transaction(fn).immediate();
-  } catch (error) {
-    throw describeWriteFailure(db, error);
+  for (;;) {
+    try {
+      return db.transaction(fn).immediate();
+    } catch (error) {
+      // An import's commit may hold the lock longer than the busy timeout: wait on while it lives
+      // (unless the caller chose not to wait at all, with a timeout of 0).
+      if (isBusy(error) && !db.inTransaction && busyTimeout(db) > 0 && importCommitting(db)) continue;
+      throw describeWriteFailure(db, error);
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  return ((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY');
+}
+
+const busyTimeout = (db: Db) => db.pragma('busy_timeout', { simple: true }) as number;
+
+/** The write lock stayed with another process past this connection's busy timeout. */
+export class WriteLockBusyError extends WinnowError {
+  constructor(db: Db) {
+    super(
+      `Another process held the write lock of ${db.name} for more than ${busyTimeout(db) / 1000} s; nothing of this change was written.`,
+      'Try again once it is done: a run or an import in another window or terminal (`winnow status` lists runs under way).',
+    );
+    this.name = 'WriteLockBusyError';
   }
 }
 

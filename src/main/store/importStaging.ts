@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { now } from './clock.ts';
 import type { Db } from './database.ts';
 import type { StoredImage } from './imageStore.ts';
-import { isLive } from './leases.ts';
+import { isLive } from './processLiveness.ts';
 
 /**
  * Imports staged chunk by chunk (migration 9): a pending import's rows wait in `import_staging`,
@@ -30,6 +30,25 @@ export function beginPendingImport(db: Db): number {
 /** Marks the import as still worked on (each chunk does), so that no other process drops it. */
 export function heartbeatPendingImport(db: Db, importId: number): void {
   db.prepare('UPDATE pending_imports SET heartbeat_at = ? WHERE id = ?').run(now(), importId);
+}
+
+/**
+ * Marks the import as committing, in its own transaction just before the commit's: other writers
+ * then wait for the write lock as long as this process lives (importCommitting), not BUSY_TIMEOUT_MS.
+ */
+export function markImportCommitting(db: Db, importId: number): void {
+  const at = now();
+  db.prepare('UPDATE pending_imports SET committing_since = ?, heartbeat_at = ? WHERE id = ?').run(at, at, importId);
+}
+
+/** Whether a live process is committing an import (what holds the write lock when a writer finds it busy). */
+export function importCommitting(db: Db): boolean {
+  return db
+    .prepare<[], { pid: number; host: string; heartbeatAt: string }>(
+      'SELECT pid, host, heartbeat_at AS heartbeatAt FROM pending_imports WHERE committing_since IS NOT NULL',
+    )
+    .all()
+    .some((p) => isLive(p));
 }
 
 /** Drops a pending import and everything staged for it (committed, or given up). */

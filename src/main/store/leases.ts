@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { WinnowError } from '../errors.ts';
 import { now } from './clock.ts';
+import { isLive, LEASE_TIMEOUT_MS } from './processLiveness.ts';
 import { type Db, writeTransaction } from './database.ts';
 
 /**
@@ -21,7 +21,6 @@ export interface RunLease {
 }
 
 export const HEARTBEAT_INTERVAL_MS = 10_000;
-export const LEASE_TIMEOUT_MS = 5 * 60_000;
 
 const LEASE_COLUMNS = 'run_id AS runId, pid, host, token, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt';
 
@@ -35,32 +34,6 @@ export function leaseOf(db: Db, runId: number): RunLease | undefined {
 
 export function listLeases(db: Db): RunLease[] {
   return db.prepare<[], RunLease>(`SELECT ${LEASE_COLUMNS} FROM run_leases ORDER BY run_id`).all();
-}
-
-/** Whether the lease's process may still be working: alive on this host, or heartbeating elsewhere. */
-export function isLive(lease: Pick<RunLease, 'pid' | 'host' | 'heartbeatAt'>, at: number = Date.now()): boolean {
-  if (at - Date.parse(lease.heartbeatAt) > LEASE_TIMEOUT_MS) return false;
-  return lease.host !== hostname() || pidAlive(lease.pid);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-/** A killed process its parent has not reaped yet still answers signal 0 (Linux: state Z). */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
 }
 
 /** The refusal a second worker gets: who holds the run, since when, and what to do. */

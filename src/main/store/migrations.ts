@@ -400,6 +400,17 @@ export const migrations: readonly Migration[] = [
       ) STRICT; -- with a rowid: the lines' order
     `,
   },
+  {
+    version: 10,
+    description: "a pending import's commit is marked, so other writers wait for it",
+    // The commit moves the whole import in one transaction, holding the write lock for as long as
+    // that takes (most of a minute at 1,000,000 images), past the 30 s another writer waits by
+    // default. A writer that finds the lock held by a marked commit of a live process waits on
+    // (store/database.ts, writeTransaction) instead of failing.
+    sql: /* sql */ `
+      ALTER TABLE pending_imports ADD COLUMN committing_since TEXT;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;
