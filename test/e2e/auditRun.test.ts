@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { getInstance } from '../../src/main/store/instances.ts';
+import { dispatch } from '../../src/main/service/winnowService.ts';
+import { freePort, hasRedis, RedisServer } from '../helpers/queueProcesses.ts';
 import { E2E_OUTPUT as OUTPUT, useServedDemoInChromium } from '../helpers/servedDemo.ts';
 
 // The Audit and Run screens in Debian's Chromium against `winnow serve` on the demo project after
@@ -207,4 +209,37 @@ describe('the Audit and Run screens in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);
+
+  it.skipIf(!hasRedis)(
+    'run: where runs generate, a Redis queue checked by connecting, then the engine again',
+    async () => {
+      const { page, errors } = await open();
+      await page.getByRole('link', { name: 'Run' }).click();
+      const where = page.getByLabel('Where runs generate');
+      await where.getByText('Generate on other machines (a Redis queue)').click();
+      // Nothing listens there: refused with the reason, nothing chosen.
+      const nobody = `redis://127.0.0.1:${await freePort()}`;
+      await where.getByLabel('Redis URL').fill(nobody);
+      await where.getByRole('button', { name: 'Use this queue' }).click();
+      await page.getByRole('alert').getByText(`Cannot reach Redis at ${nobody}`).waitFor();
+      expect(await dispatch(demo.engine.api, 'queueSetting', {})).toEqual({ url: null, source: null });
+
+      const redis = new RedisServer(await freePort());
+      await redis.start();
+      try {
+        await where.getByLabel('Redis URL').fill(redis.url);
+        await where.getByRole('button', { name: 'Use this queue' }).click();
+        await where.getByText(`Runs started from now on generate through the queue ${redis.url}`).waitFor();
+        expect(await dispatch(demo.engine.api, 'queueSetting', {})).toEqual({ url: redis.url, source: 'setting' });
+        await screenshots(page, 'run-queue');
+        await where.getByRole('button', { name: 'Generate in this engine' }).click();
+        await where.getByText('Generate on other machines (a Redis queue)').waitFor();
+        expect(await dispatch(demo.engine.api, 'queueSetting', {})).toEqual({ url: null, source: null });
+      } finally {
+        await redis.stop();
+      }
+      expect(errors.filter((e) => !/status of 4\d\d/.test(e))).toEqual([]);
+      await page.close();
+    },
+  );
 });

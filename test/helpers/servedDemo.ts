@@ -10,7 +10,7 @@ import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { serve } from '../../src/main/server/server.ts';
 import type { ModelChoice } from '../../src/main/service/modelChoice.ts';
-import { createEngine } from '../../src/main/service/winnowService.ts';
+import { createEngine, type Engine } from '../../src/main/service/winnowService.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { launchChromium } from './chromium.ts';
 import { tempDir } from './fixtures.ts';
@@ -22,7 +22,9 @@ import { writeTinyResources } from './tinyModels.ts';
  * load the tiny generator and backbone in place of the embedded ones, and a chosen CLIP model (a
  * registered one) as it is.
  */
-export async function startServedDemo(perRound: number): Promise<{ project: Project; server: Server; url: string }> {
+export async function startServedDemo(
+  perRound: number,
+): Promise<{ project: Project; engine: Engine; server: Server; url: string }> {
   // This file's own user state (recent projects, the model registry), whatever other files do meanwhile.
   process.env.WINNOW_HOME = join(tempDir(), 'home');
   const project = await createDemoProject(join(tempDir(), 'demo'));
@@ -48,12 +50,9 @@ export async function startServedDemo(perRound: number): Promise<{ project: Proj
     },
   );
   await Promise.all([generator.dispose(), encoder.dispose()]);
-  const { server, url } = await serve({
-    engine: createEngine(project, { loadModels: tinyModels }),
-    port: 0,
-    host: '127.0.0.1',
-  });
-  return { project, server, url };
+  const engine = createEngine(project, { loadModels: tinyModels });
+  const { server, url } = await serve({ engine, port: 0, host: '127.0.0.1' });
+  return { project, engine, server, url };
 }
 
 /** Where the Chromium tests write their screenshots. */
@@ -62,6 +61,8 @@ export const E2E_OUTPUT = resolve(import.meta.dirname, '../output');
 /** A served demo and the Chromium that opens it, once the file's beforeAll has run. */
 export interface ServedDemoInChromium {
   readonly project: Project;
+  /** The engine the server serves (its API, to check what the page did). */
+  readonly engine: Engine;
   readonly server: Server;
   readonly url: string;
   readonly browser: Browser;
