@@ -2,8 +2,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
+import { defaultLoopParams, type LoopSettings } from '../../src/main/pipeline/loop.ts';
 import { tempDir } from './fixtures.ts';
 import { writeTinyResources } from './tinyModels.ts';
+
+/**
+ * A loop small enough for a test with these models: one round of 20 instances, 2 sampling steps,
+ * the smallest conditioning search, 2 folds and one λ.
+ */
+export const QUICK_LOOP: LoopSettings = {
+  ...defaultLoopParams,
+  rounds: 1,
+  perRound: 20,
+  steps: 2,
+  candidates: 2,
+  searchIterations: 1,
+  folds: 2,
+  lambdaGrid: [1e-2],
+};
 
 export interface TinyLoopModels {
   /** The resources folder holding the tiny models (WINNOW_RESOURCES for a CLI child). */

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { generateInstances } from '../../src/main/pipeline/generate.ts';
-import { defaultLoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { startLoop } from '../../src/main/pipeline/loop.ts';
 import { findClass, updateClass } from '../../src/main/store/classes.ts';
 import { getInstance, listInstances } from '../../src/main/store/instances.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
+import { QUICK_LOOP, tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 
 // A class's own guidance scale and budget weight (what the remedies set) reach generation: the
 // generator's calls and the images' provenance, and the loop's plan of a round.
@@ -54,17 +54,7 @@ describe('the loop', () => {
     const { db } = project;
     updateClass(db, findClass(db, 'shirt')!.id, { budgetWeight: 0 });
     updateClass(db, findClass(db, 't-shirt')!.id, { guidanceScale: 6 });
-    await startLoop(project, models, {
-      ...defaultLoopParams,
-      rounds: 1,
-      perRound: 20,
-      steps: 2,
-      candidates: 2,
-      searchIterations: 1,
-      folds: 2,
-      lambdaGrid: [1e-2],
-      seed: 5,
-    });
+    await startLoop(project, models, { ...QUICK_LOOP, seed: 5 });
     const made = listInstances(db);
     const of = (name: string) => made.filter((i) => i.classId === findClass(db, name)!.id);
     expect(made).toHaveLength(20);

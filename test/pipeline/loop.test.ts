@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DDIM_SAMPLING } from '../../src/main/models/ddim.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { curate } from '../../src/main/store/curation.ts';
 import { loadCheckpoint } from '../../src/main/store/features.ts';
@@ -25,23 +25,13 @@ import type { ProgressEvent } from '../../src/shared/progress.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
 import { SCORING_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
-import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
+import { QUICK_LOOP, tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 
 // The loop with real ONNX sessions of tiny random-weight models (the embedded models' interfaces)
 // on the real demo project: fast, and exercising every stage.
 const models = tinyLoopModelsForThisFile();
-const quick: LoopParams = {
-  ...defaultLoopParams,
-  rounds: 2,
-  perRound: 20,
-  steps: 2,
-  candidates: 2,
-  searchIterations: 1,
-  folds: 2,
-  lambdaGrid: [1e-2],
-  seed: 5,
-};
+const quick: LoopParams = { ...QUICK_LOOP, rounds: 2, seed: 5 };
 
 describe('the generative active-learning loop', () => {
   it('runs every stage of every round and persists instances, scores, decisions, metrics and checkpoints', async () => {

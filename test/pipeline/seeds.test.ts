@@ -3,25 +3,17 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { runDuplicatesWarning } from '../../src/main/pipeline/duplicatesWarning.ts';
-import { defaultLoopParams, type LoopSettings, startLoop } from '../../src/main/pipeline/loop.ts';
+import { type LoopSettings, startLoop } from '../../src/main/pipeline/loop.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
 import { openProject } from '../../src/main/store/project.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
 import { tempDir } from '../helpers/fixtures.ts';
-import { tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
+import { QUICK_LOOP, tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 
 // Seeds across runs, on real runs of the embedded generator (tiny models): a run without a seed
 // gets one no earlier run used, so it makes new images; a repeated seed says why nothing was added.
 const models = tinyLoopModelsForThisFile();
-const quick: LoopSettings = {
-  ...defaultLoopParams,
-  rounds: 1,
-  perRound: 20,
-  steps: 2,
-  candidates: 2,
-  folds: 2,
-  lambdaGrid: [1e-2],
-};
+const quick: LoopSettings = QUICK_LOOP;
 const seedOf = (dir: string, runId: number) => {
   const project = openProject(dir);
   const seed = (JSON.parse(getRun(project.db, runId)!.params) as { seed: number }).seed;
