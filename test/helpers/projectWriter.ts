@@ -36,7 +36,12 @@ if (op === 'hold' || op === 'hold-import-commit') {
   db.exec('BEGIN IMMEDIATE');
   db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('holder', '1')").run();
   writeFileSync(heldFile, '');
-  while (!existsSync(attemptFile)) sleep(10);
+  // A writer that died before its attempt would leave this process waiting for ever: give up.
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(attemptFile)) {
+    if (Date.now() > deadline) throw new Error(`no ${attemptFile} within 60 s: the writer never tried`);
+    sleep(10);
+  }
   sleep(HOLD_AFTER_ATTEMPT_MS);
   db.exec('COMMIT');
   console.log(JSON.stringify({ committedAt: Date.now() }));
