@@ -168,16 +168,19 @@ describe('the Map screen', () => {
     const from = { x: at.x + (at.x > box.x + 100 ? -40 : 40), y: at.y };
     await page.mouse.move(from.x, from.y);
     await page.mouse.down();
-    await page.mouse.move(from.x + 30, from.y + 20, { steps: 6 });
-    await page.mouse.up();
-    // Hover where it moved; on a loaded machine the first move can land before the pan's last one
-    // is handled, so a user's second nudge is allowed (a pixel off, within the pick radius).
-    const moved = tooltip.filter({ hasText: `Instance #${points.id[lonely]}` });
-    for (let nudge = 0; nudge < 5 && !(await moved.isVisible()); nudge++) {
-      await page.mouse.move(at.x + 30, at.y + 20 + (nudge % 2));
-      await moved.waitFor({ timeout: 2000 }).catch(() => undefined);
+    // Six moves, each handled in its own frame (as a hand's are; moves sent at once may be merged
+    // into one): the picture must follow the pointer however many moves a drag has.
+    for (let step = 1; step <= 6; step++) {
+      await page.mouse.move(from.x + 5 * step, from.y + (20 * step) / 6);
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     }
-    await moved.waitFor();
+    // While dragging, the drawn picture is moved by the pointer's whole movement.
+    expect(await page.getByLabel('Embeddings map').evaluate((c) => (c as HTMLCanvasElement).style.transform)).toBe(
+      'translate(30px, 20px)',
+    );
+    await page.mouse.up();
+    await page.mouse.move(at.x + 30, at.y + 20);
+    await tooltip.filter({ hasText: `Instance #${points.id[lonely]}` }).waitFor();
     await page.close();
   });
 
