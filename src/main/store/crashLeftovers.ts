@@ -1,5 +1,5 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type Db, writeTransaction, WriteLockBusyError } from './database.ts';
 import { dropStaleImports } from './importStaging.ts';
 import { anyLiveLease, markInterruptedRuns } from './leases.ts';
@@ -104,16 +104,18 @@ function staleStoreFiles(imagesDir: string, db: Db, at: number): string[] {
   if (changed.length === 0) return [];
   const newest = Math.max(...folders.map((f) => f.changed));
   const quiet = at - newest >= QUIET_STORE_MS;
-  const known = quiet
-    ? new Set(
-        db
-          .prepare<[], { hash: string }>('SELECT hash FROM images')
-          .all()
-          .map((r) => r.hash),
-      )
-    : null;
+  // One folder's stored hashes at a time (a range of the primary key): a million images' would be
+  // hundreds of MB for every command that opens the project after an import.
+  const storedIn = (prefix: string) =>
+    new Set(
+      db
+        .prepare<[string, string], { hash: string }>('SELECT hash FROM images WHERE hash >= ? AND hash < ?')
+        .all(prefix, `${prefix}\uffff`)
+        .map((r) => r.hash),
+    );
   const removed: string[] = [];
-  for (const folder of changed)
+  for (const folder of changed) {
+    const known = quiet ? storedIn(basename(folder.path)) : null;
     for (const name of entries(folder.path)) {
       const path = join(folder.path, name);
       const hash = STORED_PNG.exec(name)?.[1];
@@ -124,6 +126,7 @@ function staleStoreFiles(imagesDir: string, db: Db, at: number): string[] {
       rmSync(path, { force: true });
       removed.push(path);
     }
+  }
   // Orphans can only be judged once the store is quiet: until then, read these folders again next time.
   if (quiet) setSetting(db, CLEANED_UP_TO, newest);
   return removed;
