@@ -117,6 +117,39 @@ const results: Measured[] = existsSync(`${out}.json`)
   : [];
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
+const frames = (s: ReviewTimings['cold']) =>
+  `${s.frames} frames, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, ${s.over50} over 50 ms`;
+
+/**
+ * Writes <out>.json and <out>.md with every size and step measured so far; called after each step,
+ * so that a step failing later (hours into a run of 1,000,000) loses none of those before it.
+ */
+function writeResults(): string[] {
+  results.sort((a, b) => a.size - b.size || STEPS.indexOf(a.step) - STEPS.indexOf(b.step));
+  const lines = [
+    `| instances | step | command | seconds | peak RSS (MB) |`,
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.size.toLocaleString('en')} | ${r.step} | ${r.review ? r.command : `\`${r.command}\``} | ${r.seconds.toFixed(1)} | ${r.peakRssMb === null ? '—' : r.peakRssMb.toFixed(0)} |`,
+    ),
+    '',
+    ...results.flatMap((r) =>
+      r.review === undefined
+        ? []
+        : [
+            `Review at ${r.size.toLocaleString('en')} instances (class t-shirt, ${(r.size / 10).toLocaleString('en')} instances): opening the class median ${median(r.review.openTimes).toFixed(0)} ms, max ${Math.max(...r.review.openTimes).toFixed(0)} ms (5 opens);`,
+            `grid at 300 px per frame over 60,000 px: ${frames(r.review.readingCold)} (thumbnails made on demand), ${frames(r.review.readingWarm)} (cached);`,
+            `flung end to end at 3,000 px per frame: ${frames(r.review.cold)}, again ${frames(r.review.warm)}.`,
+            '',
+          ],
+    ),
+  ];
+  writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${out}.md`, `${lines.join('\n')}\n`);
+  return lines;
+}
+
 for (const size of sizes) {
   const work = mkdtempSync(join(tmpdir(), `winnow-scale-${size}-`));
   try {
@@ -129,6 +162,7 @@ for (const size of sizes) {
       console.error(`${size}: ${step}…`);
       const m = winnow(work, ['-p', project, ...argv]);
       results.push({ size, step, command: `winnow ${argv.join(' ').replaceAll(work, '…')}`, ...m });
+      writeResults();
       console.error(`${size}: ${step} ${m.seconds.toFixed(1)} s, peak RSS ${m.peakRssMb.toFixed(0)} MB`);
     };
     if (steps.has('import')) record('import', ['import', 'synthetic', folder]);
@@ -148,6 +182,7 @@ for (const size of sizes) {
         peakRssMb: null,
         review: timings,
       });
+      writeResults();
       console.error(`${size}: review: class opened in ${median(timings.openTimes).toFixed(0)} ms (median of 5)`);
     }
   } finally {
@@ -155,28 +190,4 @@ for (const size of sizes) {
   }
 }
 
-const frames = (s: ReviewTimings['cold']) =>
-  `${s.frames} frames, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, ${s.over50} over 50 ms`;
-const lines = [
-  `| instances | step | command | seconds | peak RSS (MB) |`,
-  '| --- | --- | --- | --- | --- |',
-  ...results.map(
-    (r) =>
-      `| ${r.size.toLocaleString('en')} | ${r.step} | ${r.review ? r.command : `\`${r.command}\``} | ${r.seconds.toFixed(1)} | ${r.peakRssMb === null ? '—' : r.peakRssMb.toFixed(0)} |`,
-  ),
-  '',
-  ...results.flatMap((r) =>
-    r.review === undefined
-      ? []
-      : [
-          `Review at ${r.size.toLocaleString('en')} instances (class t-shirt, ${(r.size / 10).toLocaleString('en')} instances): opening the class median ${median(r.review.openTimes).toFixed(0)} ms, max ${Math.max(...r.review.openTimes).toFixed(0)} ms (5 opens);`,
-          `grid at 300 px per frame over 60,000 px: ${frames(r.review.readingCold)} (thumbnails made on demand), ${frames(r.review.readingWarm)} (cached);`,
-          `flung end to end at 3,000 px per frame: ${frames(r.review.cold)}, again ${frames(r.review.warm)}.`,
-          '',
-        ],
-  ),
-];
-results.sort((a, b) => a.size - b.size || STEPS.indexOf(a.step) - STEPS.indexOf(b.step));
-writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(`${out}.md`, `${lines.join('\n')}\n`);
-console.log(lines.join('\n'));
+console.log(writeResults().join('\n'));
