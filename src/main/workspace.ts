@@ -20,14 +20,21 @@ interface UserState {
   recentProjects?: string[];
 }
 
-function readState(env: NodeJS.ProcessEnv): UserState {
-  const file = join(winnowHome(env), 'state.json');
-  if (!existsSync(file)) return {};
+/**
+ * A per-user JSON file's content; undefined when it is missing or damaged. Each such file holds only
+ * a choice the user can make again (the current project, the queue), so a damaged one loses no data.
+ */
+export function readUserFile(file: string): unknown {
+  if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as UserState;
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch {
-    return {}; // a damaged state file only loses the "current project" pointer
+    return undefined;
   }
+}
+
+function readState(env: NodeJS.ProcessEnv): UserState {
+  return (readUserFile(join(winnowHome(env), 'state.json')) ?? {}) as UserState;
 }
 
 export async function setCurrentProject(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WinnowError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomicFile.ts';
-import { winnowHome } from '../workspace.ts';
+import { readUserFile, winnowHome } from '../workspace.ts';
 import { checkQueueUrl, checkRedisReachable, displayUrl } from './redisConnection.ts';
 
 /** Where an engine's queue URL comes from: `--queue` (fixed for the process) or the user's saved choice. */
@@ -65,11 +64,6 @@ export class QueueChoice {
 
 /** The saved URL; a missing or damaged file is no choice (runs generate in-process). */
 function readSaved(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const { url } = JSON.parse(readFileSync(file, 'utf8')) as { url?: unknown };
-    return typeof url === 'string' ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  const url = (readUserFile(file) as { url?: unknown } | undefined)?.url;
+  return typeof url === 'string' ? url : undefined;
 }

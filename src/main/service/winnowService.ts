@@ -135,16 +135,14 @@ export function createEngine(
     return projectStatus(next);
   }
 
-  const projectMethods = {
+  const engineMethods: Pick<WinnowApi, EngineMethod> = {
     projectList: async () => ({
       current: current.project.dir,
       recent: recentProjects().map((dir) => ({ dir, exists: isProject(dir) })),
     }),
-    projectOpen: async ({ dir }: { dir: string }) => switchTo(dir, false),
-    projectCreate: async ({ dir }: { dir: string }) => switchTo(dir, true),
-  };
-  // The model registry is the user's, like the recent projects: it lives in WINNOW_HOME, not in a project.
-  const modelMethods: Pick<WinnowApi, 'modelList' | 'modelAdd' | 'modelRemove'> = {
+    projectOpen: async ({ dir }) => switchTo(dir, false),
+    projectCreate: async ({ dir }) => switchTo(dir, true),
+    // The model registry is the user's, like the recent projects: it lives in WINNOW_HOME, not in a project.
     modelList: async () => registeredModels(),
     modelAdd: async ({ folder, name }) => registerModel(folder, name),
     modelRemove: async ({ name }) => {
@@ -154,25 +152,19 @@ export function createEngine(
       await removeModel(name);
       return { removed: name };
     },
-  };
-  // The queue, too, is the user's (or the server's --queue), not a project's.
-  const queueMethods: Pick<WinnowApi, 'queueSetting' | 'queueChoose'> = {
+    // The queue, too, is the user's (or the server's --queue), not a project's.
     queueSetting: async () => queue.describe(),
     queueChoose: async ({ url }) => {
       await queue.choose(url);
       return queue.describe();
     },
   };
-  const engineMethods = { ...projectMethods, ...modelMethods, ...queueMethods } as Record<
-    string,
-    (r: never) => Promise<unknown>
-  >;
   const api = Object.fromEntries(
     METHODS.map((method) => [
       method,
       (request: never) =>
         method in engineMethods
-          ? engineMethods[method]!(request)
+          ? (engineMethods as Record<string, (r: never) => Promise<unknown>>)[method]!(request)
           : (current.api as Record<string, (r: never) => Promise<unknown>>)[method]!(request),
     ]),
   ) as unknown as WinnowApi;
@@ -186,15 +178,8 @@ export function createEngine(
   };
 }
 
-/** The methods over one open project (the project methods are the engine's). Transports validate, then call these. */
-function createApi(
-  project: Project,
-  jobs: Jobs,
-  imports: Imports,
-  remedies: Remedies,
-  emit: (event: EngineEvent) => void,
-): Omit<
-  WinnowApi,
+/** The engine's methods, not one project's: which project is open, and the user's models and queue. */
+type EngineMethod =
   | 'projectList'
   | 'projectOpen'
   | 'projectCreate'
@@ -202,8 +187,16 @@ function createApi(
   | 'modelAdd'
   | 'modelRemove'
   | 'queueSetting'
-  | 'queueChoose'
-> {
+  | 'queueChoose';
+
+/** The methods over one open project (the EngineMethods are the engine's). Transports validate, then call these. */
+function createApi(
+  project: Project,
+  jobs: Jobs,
+  imports: Imports,
+  remedies: Remedies,
+  emit: (event: EngineEvent) => void,
+): Omit<WinnowApi, EngineMethod> {
   const { db } = project;
   // A list ordered by no score kind shows the default ranking.
   const ranked = (i: Instance) => summary(i, latestScore(db, i.id, DEFAULT_SCORE_KIND));

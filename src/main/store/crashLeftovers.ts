@@ -1,6 +1,6 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type Db, writeTransaction, WriteLockBusyError } from './database.ts';
+import { busyTimeout, type Db, writeTransaction, WriteLockBusyError } from './database.ts';
 import { dropStaleImports } from './importStaging.ts';
 import { anyLiveLease, markInterruptedRuns } from './leases.ts';
 import { getSetting, setSetting } from './settings.ts';
@@ -39,7 +39,7 @@ export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: num
   if (db.readonly) return nothing;
   // Opening a project never waits for another process's write: while one is writing, the
   // clean-up is left to the next open.
-  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  const waitMs = busyTimeout(db);
   db.pragma('busy_timeout = 0');
   try {
     const interrupted = markInterruptedRuns(db);
@@ -52,7 +52,7 @@ export function cleanUpLeftovers(dir: string, imagesDir: string, db: Db, at: num
       return nothing;
     throw error;
   } finally {
-    db.pragma(`busy_timeout = ${busyTimeout}`);
+    db.pragma(`busy_timeout = ${waitMs}`);
   }
 }
 

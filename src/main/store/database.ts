@@ -127,7 +127,8 @@ function isBusy(error: unknown): boolean {
   return ((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY');
 }
 
-const busyTimeout = (db: Db) => db.pragma('busy_timeout', { simple: true }) as number;
+/** This connection's busy timeout, ms (0: a locked database fails at once). */
+export const busyTimeout = (db: Db) => db.pragma('busy_timeout', { simple: true }) as number;
 
 /** The write lock stayed with another process past this connection's busy timeout. */
 export class WriteLockBusyError extends WinnowError {
