@@ -411,6 +411,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE pending_imports ADD COLUMN committing_since TEXT;
     `,
   },
+  {
+    version: 11,
+    description: "instances by pseudo-label with their decision, so a project's counts read one index",
+    // The project's summary (every screen's header, the Project screen) counts each class's
+    // instances by decision; with only (label_id) indexed that read every instance's row: 6.0 s at
+    // 1,000,000. With the decision in the index the count reads the index alone. It replaces
+    // (label_id), whose lookups it serves as well.
+    sql: /* sql */ `
+      DROP INDEX instances_label;
+      CREATE INDEX instances_label_decision ON instances (label_id, status, override);
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = migrations.at(-1)?.version ?? 0;
