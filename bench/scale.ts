@@ -35,6 +35,9 @@ const { values: args } = parseArgs({
 });
 const sizes = args.size.split(',').map(Number);
 const steps = new Set(args.steps.split(',') as Step[]);
+// Each size starts from a fresh project, and the review's strips show scored instances only.
+if (steps.has('review') && !steps.has('score'))
+  throw new Error('--steps review needs score too (the review screen shows scored instances): add score to --steps.');
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const data = join(root, 'resources', 'data', 'fashion-mnist');
 
