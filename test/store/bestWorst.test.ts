@@ -5,6 +5,7 @@ import { EXTREMES_SQL, extremesOfClass, pageOfClass, scoredSql } from '../../src
 import type { Project } from '../../src/main/store/project.ts';
 import { recordScores, type ScoreEntry } from '../../src/main/store/scores.ts';
 import { addBareInstances } from '../helpers/bareInstances.ts';
+import { queryPlan } from '../helpers/queryPlan.ts';
 import { newProject } from '../helpers/scoredProject.ts';
 
 // The review's strips and grid on 100,000 instances scored by two kinds, as a scoring pass records
@@ -46,13 +47,6 @@ beforeAll(() => {
 
 afterAll(() => project.close());
 
-const planOf = (sql: string, params: object) =>
-  project.db
-    .prepare<[object], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(params)
-    .map((r) => r.detail)
-    .join('\n');
-
 describe(`best/worst N of a class by any score kind on ${N / 1000}k instances`, () => {
   it('is a range scan of the (kind, label, value) index, with no sort step, filtered or not', () => {
     const params = { kind: 'quality', labelId: 3, limit: 50, offset: 0, status: 'accepted' };
@@ -61,7 +55,7 @@ describe(`best/worst N of a class by any score kind on ${N / 1000}k instances`, 
       scoredSql('best', ' AND coalesce(i.override, i.status) = :status'),
       scoredSql('worst', ' AND coalesce(i.override, i.status) = :status'),
     ]) {
-      const plan = planOf(sql, params);
+      const plan = queryPlan(project.db, sql, params);
       expect(plan).toMatch(/SEARCH ls USING (COVERING )?INDEX latest_scores_rank \(kind=\? AND label_id=\?\)/);
       expect(plan).not.toMatch(/TEMP B-TREE/);
     }

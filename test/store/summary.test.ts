@@ -4,6 +4,7 @@ import { curate } from '../../src/main/store/curation.ts';
 import type { Project } from '../../src/main/store/project.ts';
 import { DECISION_COUNTS_SQL, summarize } from '../../src/main/store/summary.ts';
 import { addBareInstances } from '../helpers/bareInstances.ts';
+import { queryPlan } from '../helpers/queryPlan.ts';
 import { newProject } from '../helpers/scoredProject.ts';
 
 // The project's summary (every screen's header) counts each class's instances by decision. It must
@@ -11,6 +12,9 @@ import { newProject } from '../helpers/scoredProject.ts';
 let project: Project;
 let classIds: number[];
 let ids: number[];
+// The filter's status of the i-th instance; the curator overrides every 7th (below).
+const STATUSES = ['pending', 'accepted', 'rejected', 'accepted', 'rejected'] as const;
+const statusOf = (i: number) => STATUSES[i % STATUSES.length]!;
 
 beforeAll(() => {
   project = newProject();
@@ -18,9 +22,7 @@ beforeAll(() => {
   classIds = ['a', 'b', 'c', 'empty'].map((name) => addClass(db, { name }).id);
   ids = addBareInstances(db, 300, classIds.slice(0, 3));
   const setStatus = db.prepare('UPDATE instances SET status = ? WHERE id = ?');
-  db.transaction(() =>
-    ids.forEach((id, i) => setStatus.run(['pending', 'accepted', 'rejected', 'accepted', 'rejected'][i % 5], id)),
-  )();
+  db.transaction(() => ids.forEach((id, i) => setStatus.run(statusOf(i), id)))();
   // The curator overrides every 7th instance: accepted on even ids, rejected on odd ones.
   const overridden = ids.filter((_, i) => i % 7 === 0);
   curate(db, { instanceIds: overridden.filter((id) => id % 2 === 0), action: 'accept' });
@@ -36,9 +38,8 @@ describe("the project's summary", () => {
       const counts = { pending: 0, accepted: 0, rejected: 0, overridden: 0 };
       ids.forEach((id, i) => {
         if (classIds[i % 3] !== classId) return;
-        const status = (['pending', 'accepted', 'rejected', 'accepted', 'rejected'] as const)[i % 5]!;
         const override = i % 7 === 0 ? (id % 2 === 0 ? 'accepted' : 'rejected') : undefined;
-        counts[override ?? status]++;
+        counts[override ?? statusOf(i)]++;
         if (override) counts.overridden++;
       });
       return counts;
@@ -49,11 +50,7 @@ describe("the project's summary", () => {
   });
 
   it('reads the (label, status, override) index alone', () => {
-    const plan = project.db
-      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${DECISION_COUNTS_SQL}`)
-      .all()
-      .map((r) => r.detail)
-      .join('\n');
+    const plan = queryPlan(project.db, DECISION_COUNTS_SQL);
     expect(plan).toMatch(/SCAN instances USING COVERING INDEX instances_label_decision/);
     expect(plan).not.toMatch(/TEMP B-TREE/);
   });
