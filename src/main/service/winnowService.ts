@@ -159,13 +159,13 @@ export function createEngine(
       return queue.describe();
     },
   };
+  // Each method to the engine's when it is one, else to the open project's (looked up at each call:
+  // opening another project replaces current.api).
+  type Handlers = Record<string, (request: never) => Promise<unknown>>;
   const api = Object.fromEntries(
     METHODS.map((method) => [
       method,
-      (request: never) =>
-        method in engineMethods
-          ? (engineMethods as Record<string, (r: never) => Promise<unknown>>)[method]!(request)
-          : (current.api as Record<string, (r: never) => Promise<unknown>>)[method]!(request),
+      (request: never) => ((method in engineMethods ? engineMethods : current.api) as Handlers)[method]!(request),
     ]),
   ) as unknown as WinnowApi;
   return {
