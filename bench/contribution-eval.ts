@@ -31,6 +31,7 @@ import type { RawImage } from '../src/main/models/generator.ts';
 import { fillGaussian, seededUniform } from '../src/main/models/random.ts';
 import { readIdxImages } from '../src/main/pipeline/idx.ts';
 import { concatSets } from '../src/main/pipeline/realData.ts';
+import { formatMeanSe, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -310,11 +311,7 @@ await lossEstimates(head, valSet, {
 });
 const lookaheadPerSecond = lookaheadN / ((performance.now() - lookaheadStart) / 1000);
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
-const fmt = (xs: number[], scale = 1, digits = 3) =>
-  `${(mean(xs) * scale).toFixed(digits)} ± ${(se(xs) * scale).toFixed(digits)}`;
+const fmt = (xs: number[], scale = 1, digits = 3) => formatMeanSe(meanSe(xs), digits, scale);
 
 const kinds = [...HEAD_KINDS, 'random'];
 const lines: string[] = [];

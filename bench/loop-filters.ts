@@ -26,6 +26,7 @@ import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipel
 import { loadCheckpoint } from '../src/main/store/features.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
 import { fashionTestSet } from './fashionTestSet.ts';
+import { formatMeanSe, mean, meanSe } from './stats.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
 const { values: args } = parseArgs({
@@ -180,12 +181,9 @@ for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)]) {
     };
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
 const cell = (runs: number[][], r: number) => {
   const xs = runs.map((run) => run[r]! * 100);
-  return `${mean(xs).toFixed(1)} ± ${se(xs).toFixed(1)}`;
+  return formatMeanSe(meanSe(xs), 1);
 };
 const names = Object.keys(results);
 const meanOver = (runs: number[][]) => mean(runs.flat()) * 100;
@@ -222,7 +220,10 @@ if (candidates.length > 0) {
         ? 'yes'
         : 'no'
       : 'not run';
-  const drops = rounds.slice(1).filter((r) => mean(at(best, r)) < mean(at(best, r - 1)) - se(at(best, r - 1)));
+  // With one seed there is no SE, and any drop counts.
+  const drops = rounds
+    .slice(1)
+    .filter((r) => mean(at(best, r)) < mean(at(best, r - 1)) - (meanSe(at(best, r - 1)).se || 0));
   lines.push(
     '',
     `Chosen on validation accuracy: ${best} (the shipped default is ${shipped ?? 'not among them'}). On test: above real-only at every round: ${beats(REAL_ONLY)}; above all-synthetic at every round: ${beats('all')}; rounds more than one SE below the one before: ${drops.length === 0 ? 'none' : drops.map((r) => r + 1).join(', ')}.`,

@@ -27,6 +27,7 @@ import { type ClassRow, listClasses, updateClass } from '../src/main/store/class
 import { getInstance } from '../src/main/store/instances.ts';
 import type { Project } from '../src/main/store/project.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses } from './judge.ts';
+import { formatMeanSe, mean, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -154,10 +155,7 @@ for (let s = 1; s <= SEEDS; s++) all.push(...(await runSeed(s)));
 await generator.dispose();
 await encoder.dispose();
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: readonly number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
-const fmt = (xs: readonly number[]) => (xs.length === 0 ? '–' : `${mean(xs).toFixed(3)} ± ${se(xs).toFixed(3)}`);
+const fmt = (xs: readonly number[]) => (xs.length === 0 ? '–' : formatMeanSe(meanSe(xs)));
 
 const names = [...new Set(all.map((r) => r.className))];
 const rows = names.map((name) => {

@@ -13,6 +13,7 @@ import { addClass } from '../src/main/store/classes.ts';
 import { curate } from '../src/main/store/curation.ts';
 import { initProject } from '../src/main/store/project.ts';
 import { addBareInstances } from '../test/helpers/bareInstances.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: { instances: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } },
@@ -35,10 +36,8 @@ try {
     await api.projectStatus({});
     times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor((times.length - 1) / 2)] ?? NaN;
   console.log(
-    `projectStatus on ${N.toLocaleString('en')} instances in 10 classes: median ${median.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (${times.length} calls)`,
+    `projectStatus on ${N.toLocaleString('en')} instances in 10 classes: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (${times.length} calls)`,
   );
   project.close();
 } finally {

@@ -26,6 +26,7 @@ import { type ClassRow, listClasses } from '../src/main/store/classes.ts';
 import { getInstance } from '../src/main/store/instances.ts';
 import type { Project } from '../src/main/store/project.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses } from './judge.ts';
+import { formatMeanSe, mean, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -138,10 +139,7 @@ async function trialOf(project: Project, cls: ClassRow, k: number, seed: number)
   return { seed, className: cls.name, confusedWith, evidence: proposal.evidence, batches, chosen: outcome.chosen };
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: readonly number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
-const fmt = (xs: readonly number[]) => (xs.length === 0 ? '–' : `${mean(xs).toFixed(3)} ± ${se(xs).toFixed(3)}`);
+const fmt = (xs: readonly number[]) => (xs.length === 0 ? '–' : formatMeanSe(meanSe(xs)));
 const signed = (xs: readonly number[]) => `${mean(xs) >= 0 ? '+' : ''}${fmt(xs)}`;
 
 function report(seedsDone: number): void {

@@ -22,7 +22,8 @@ import { recordScores } from '../src/main/store/scores.ts';
 import { saveFeatures } from '../src/main/store/features.ts';
 import { gaussianClusters } from './gaussianClusters.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
-import { reviewTimings, type FrameStats } from './reviewTimings.ts';
+import { reviewTimings } from './reviewTimings.ts';
+import { type FrameStats, frameStats, median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: { instances: { type: 'string', default: '100000' }, screens: { type: 'string', default: 'review,map' } },
@@ -95,7 +96,6 @@ await page.goto(url);
 await page.getByRole('link', { name: 'other' }).waitFor();
 
 const review = screens.has('review') ? await reviewTimings(page, url, 'bun') : undefined;
-const openTimes = review?.openTimes ?? [];
 const map = screens.has('map') ? await mapPasses() : undefined;
 
 /**
@@ -138,21 +138,14 @@ async function mapPasses() {
       '(() => { globalThis.mapFrames.running = false; return globalThis.mapFrames.deltas; })()',
     )) as number[];
     deltas.shift();
-    const sorted = [...deltas].sort((a, b) => a - b);
-    pans.push({
-      frames: deltas.length,
-      meanMs: deltas.reduce((a, b) => a + b, 0) / deltas.length,
-      p95Ms: sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0,
-      over50: deltas.filter((d) => d > 50).length,
-      seconds: (performance.now() - start) / 1000,
-    });
+    pans.push(frameStats(deltas, (performance.now() - start) / 1000));
   }
   const renderer = await page.evaluate(`(() => {
     const gl = document.createElement('canvas').getContext('webgl');
     const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
     return gl ? gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) : 'no WebGL';
   })()`);
-  return { opens: opens.sort((a, b) => a - b), pans, renderer: String(renderer) };
+  return { opens, pans, renderer: String(renderer) };
 }
 
 await browser.close();
@@ -160,13 +153,12 @@ await new Promise((done) => server.close(done));
 project.close();
 rmSync(dir, { recursive: true, force: true });
 
-const sortedOpen = [...openTimes].sort((a, b) => a - b);
 const row = (name: string, s: FrameStats) =>
   `| ${name} | ${s.frames} | ${s.meanMs.toFixed(1)} | ${s.p95Ms.toFixed(1)} | ${s.over50} | ${s.seconds.toFixed(1)} |`;
 console.log(`Seeded ${N} instances of one class in ${seedSeconds.toFixed(0)} s.`);
 if (review) {
   console.log(
-    `Opening the class (best and worst 12, images shown), 5 times: median ${sortedOpen[2]?.toFixed(0)} ms, max ${sortedOpen[4]?.toFixed(0)} ms.`,
+    `Opening the class (best and worst 12, images shown), 5 times: median ${median(review.openTimes).toFixed(0)} ms, max ${Math.max(...review.openTimes).toFixed(0)} ms.`,
   );
   console.log('\n| scroll pass | frames | mean frame (ms) | p95 frame (ms) | frames over 50 ms | seconds |');
   console.log('| --- | --- | --- | --- | --- | --- |');
@@ -180,7 +172,7 @@ if (map && mapLayout) {
     `\nEmbeddings map of ${N} instances: UMAP layout ${mapLayout.seconds.toFixed(0)} s (${mapLayout.fitted < N ? `fitted on ${mapLayout.fitted}, the rest placed by transform` : 'fitted on all'}), then cached.`,
   );
   console.log(
-    `Opening the Map screen from the cache (points fetched, drawn), 5 times: median ${map.opens[2]?.toFixed(0)} ms, max ${map.opens[4]?.toFixed(0)} ms. WebGL: ${map.renderer}.`,
+    `Opening the Map screen from the cache (points fetched, drawn), 5 times: median ${median(map.opens).toFixed(0)} ms, max ${Math.max(...map.opens).toFixed(0)} ms. WebGL: ${map.renderer}.`,
   );
   console.log(
     '\n| pan pass (mouse drag, 8 px per move) | frames | mean frame (ms) | p95 frame (ms) | frames over 50 ms | seconds |',

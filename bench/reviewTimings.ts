@@ -3,14 +3,7 @@
 // grid. Shared by bench/review-speed.ts (a seeded class of 100,000) and bench/scale.ts (an imported
 // project of up to a million).
 import type { Page } from 'playwright-core';
-
-export interface FrameStats {
-  readonly frames: number;
-  readonly meanMs: number;
-  readonly p95Ms: number;
-  readonly over50: number;
-  readonly seconds: number;
-}
+import { type FrameStats, frameStats } from './stats.ts';
 
 export interface ReviewTimings {
   /** Each opening of the class, in ms, in the order measured. */
@@ -75,7 +68,7 @@ export async function reviewTimings(page: Page, url: string, className: string, 
  * images; slower, every thumbnail is fetched and decoded.
  */
 async function scrollPass(page: Page, pxPerFrame: number, untilPx = Infinity): Promise<FrameStats> {
-  return page.evaluate(
+  const { deltas, seconds } = await page.evaluate(
     async ({ pxPerFrame, untilPx }) => {
       const { document, requestAnimationFrame } = globalThis as unknown as PageGlobals;
       const grid = document.querySelector('[aria-label="All instances"]');
@@ -93,16 +86,10 @@ async function scrollPass(page: Page, pxPerFrame: number, untilPx = Infinity): P
         };
         requestAnimationFrame(step);
       });
-      deltas.shift();
-      const sorted = [...deltas].sort((a, b) => a - b);
-      return {
-        frames: deltas.length,
-        meanMs: deltas.reduce((a, b) => a + b, 0) / deltas.length,
-        p95Ms: sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0,
-        over50: deltas.filter((d) => d > 50).length,
-        seconds: (performance.now() - start) / 1000,
-      };
+      deltas.shift(); // the first frame measures the wait before the pass, not a frame of it
+      return { deltas, seconds: (performance.now() - start) / 1000 };
     },
     { pxPerFrame, untilPx },
   );
+  return frameStats(deltas, seconds);
 }

@@ -22,6 +22,7 @@ import { createEngine } from '../src/main/service/winnowService.ts';
 import { openProject } from '../src/main/store/project.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
 import { type ReviewTimings, reviewTimings } from './reviewTimings.ts';
+import { type FrameStats, median } from './stats.ts';
 
 const STEPS = ['import', 'score', 'export', 'audit', 'review'] as const;
 type Step = (typeof STEPS)[number];
@@ -118,9 +119,8 @@ const out = resolve(root, args.out);
 const results: Measured[] = existsSync(`${out}.json`)
   ? (JSON.parse(readFileSync(`${out}.json`, 'utf8')) as Measured[]).filter((r) => !sizes.includes(r.size))
   : [];
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? NaN;
 
-const frames = (s: ReviewTimings['cold']) =>
+const frames = (s: FrameStats) =>
   `${s.frames} frames, mean ${s.meanMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms, ${s.over50} over 50 ms`;
 
 /**

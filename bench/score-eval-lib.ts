@@ -1,22 +1,9 @@
 // The arithmetic of bench/score-eval.ts, apart from its processes and files so that it is tested
-// (test/bench/scoreEvalLib.test.ts): mean ± SE, the raw-pixel baseline, and the leave-one-dataset-out
+// (test/bench/scoreEvalLib.test.ts): the raw-pixel baseline, and the leave-one-dataset-out
 // choice of settings.
 import { classPrototypes, prototypeSimilarity } from '../src/main/learn/labelQuality.ts';
 import type { TunableSetting } from './score-eval-settings.ts';
-
-export interface MeanSe {
-  readonly mean: number;
-  /** Standard error of the mean (sample standard deviation / √n); NaN for one value. */
-  readonly se: number;
-  readonly n: number;
-}
-
-export function meanSe(values: readonly number[]): MeanSe {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const variance = n < 2 ? NaN : values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n), n };
-}
+import { mean } from './stats.ts';
 
 /** Setting name → value; a setting left out is at Winnow's default. */
 export type Combo = Readonly<Record<string, number>>;
@@ -72,7 +59,7 @@ export function chooseLeaveOneOut(
       for (const v of s.candidates) {
         const values = others.flatMap((d) => aurocs(d, v === s.defaultValue ? {} : { [s.name]: v }, s.selectedBy));
         const finite = values.filter(Number.isFinite);
-        if (finite.length > 0) means.set(v, meanSe(finite).mean);
+        if (finite.length > 0) means.set(v, mean(finite));
       }
       evidence[heldOut][s.name] = Object.fromEntries([...means].map(([v, m]) => [String(v), m]));
       let best = s.defaultValue;

@@ -40,13 +40,12 @@ import {
   type Combo,
   comboFlags,
   comboKey,
-  meanSe,
-  type MeanSe,
   pixelPrototypeScores,
   sweepCombos,
 } from './score-eval-lib.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses, PIXELS, readGrey } from './judge.ts';
 import { TUNABLE_SETTINGS, type TunableSetting } from './score-eval-settings.ts';
+import { formatMeanSe, type MeanSe, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -366,7 +365,6 @@ const atDefaults = summarize(() => ({}));
 const encoderLine = (tasks[0]?.scoreOutput.get('')?.split('\n')[0] ?? '').split(' (')[0]!;
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'} × ${availableParallelism()}`;
 const command = `node bench/score-eval.ts ${process.argv.slice(2).join(' ')}`.trim();
-const fmt = (m: MeanSe) => `${m.mean.toFixed(3)} ± ${Number.isNaN(m.se) ? '–' : m.se.toFixed(3)}`;
 
 const md: string[] = [];
 md.push(
@@ -386,7 +384,7 @@ md.push(
   '',
   `| score | ${datasets.join(' | ')} |`,
   `| --- |${datasets.map(() => ' --- |').join('')}`,
-  ...kinds.map((k) => `| ${k} | ${datasets.map((d) => fmt(heldOut[d]![first]![k]!.auroc)).join(' | ')} |`),
+  ...kinds.map((k) => `| ${k} | ${datasets.map((d) => formatMeanSe(heldOut[d]![first]![k]!.auroc)).join(' | ')} |`),
   '',
 );
 for (const d of datasets) {
@@ -395,7 +393,7 @@ for (const d of datasets) {
   if (conditions.includes(GENERATED))
     md.push(
       `${GENERATED}: images made by \`winnow generate\` whose pseudo-label the judge (test accuracy ${(JUDGE_TEST_ACCURACY * 100).toFixed(1)}%) ` +
-        `disagrees with count as wrong: ${fmt(wrongShare(d, GENERATED))} of them. The judge's own errors cap these figures.`,
+        `disagrees with count as wrong: ${formatMeanSe(wrongShare(d, GENERATED))} of them. The judge's own errors cap these figures.`,
       '',
     );
   md.push(`| score | ${conditions.map((c) => `AUROC (${c}) | precision@k (${c})`).join(' | ')} |`);
@@ -405,7 +403,7 @@ for (const d of datasets) {
       `| ${k} | ${conditions
         .map((c) => {
           const r = heldOut[d]![c]![k]!;
-          return `${fmt(r.auroc)} | ${fmt(r.precisionAtK)}`;
+          return `${formatMeanSe(r.auroc)} | ${formatMeanSe(r.precisionAtK)}`;
         })
         .join(' | ')} |`,
     );

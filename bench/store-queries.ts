@@ -19,6 +19,7 @@ import { writeTransaction } from '../src/main/store/database.ts';
 import { initProject } from '../src/main/store/project.ts';
 import { recordScores, type ScoreEntry } from '../src/main/store/scores.ts';
 import { addBareInstances } from '../test/helpers/bareInstances.ts';
+import { quantile } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,8 +63,7 @@ for (const classCount of args.classes.split(',').map(Number)) {
       await work(classId);
       times.push(performance.now() - started);
     }
-    times.sort((a, b) => a - b);
-    const at = (q: number) => (times[Math.floor(q * (times.length - 1))] ?? 0).toFixed(2);
+    const at = (q: number) => quantile(times, q).toFixed(2);
     return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`;
   };
   const strips = (kind: ScoreKindName) => (classId: number) => api.classExtremes({ classId, n: 50, kind });

@@ -4,7 +4,6 @@ import {
   type Combo,
   comboFlags,
   comboKey,
-  meanSe,
   pixelPrototypeScores,
   sweepCombos,
 } from '../../bench/score-eval-lib.ts';
@@ -26,13 +25,6 @@ const damping: TunableSetting = {
 };
 
 describe('score-eval arithmetic', () => {
-  it('gives the mean and the standard error of the mean', () => {
-    const m = meanSe([1, 2, 3]);
-    expect(m.mean).toBe(2);
-    expect(m.se).toBeCloseTo(1 / Math.sqrt(3), 12);
-    expect(meanSe([0.9]).se).toBeNaN();
-  });
-
   it('sweeps each setting one at a time and names combos by their non-default values', () => {
     const combos = sweepCombos([eta, damping]);
     expect(combos).toEqual([{}, { eta: 0.5 }, { eta: 4 }, { damping: 0.01 }]);
