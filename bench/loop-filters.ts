@@ -9,9 +9,12 @@
 // starts from (its round −1 checkpoint): accepting nothing leaves it as it is.
 //
 //   node bench/loop-filters.ts [--seeds 3] [--jobs 3] [--rounds 5] [--per-round 200] [--only <part of a filter's name>]
+//                              [--wrong <share>]
 //
 // --jobs runs that many seeds at once, each in its own process (the loop is mostly single-threaded).
-// Writes bench/results/loop-filters.md and .json.
+// --wrong makes the generator often wrong: that share of its images drawn as the class's look-alike
+// (bench/lookAlikeGenerator.ts); the table then also says how many of the accepted images were.
+// Writes bench/results/loop-filters.md and .json (loop-filters-wrong<percent>.md and .json with --wrong).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +27,10 @@ import { loadEmbeddedModels } from '../src/main/models/embeddedModels.ts';
 import { createDemoProject } from '../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipeline/loop.ts';
 import { loadCheckpoint } from '../src/main/store/features.ts';
+import { effectiveStatus, type Instance, instancesOfRun } from '../src/main/store/instances.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
 import { fashionTestSet } from './fashionTestSet.ts';
+import { isSwapped, lookAlikeGenerator } from './lookAlikeGenerator.ts';
 import { formatMeanSe, mean, meanSe } from './stats.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
@@ -40,6 +45,8 @@ const { values: args } = parseArgs({
     jobs: { type: 'string', default: '1' },
     /** (A child's option) run this one seed. */
     seed: { type: 'string' },
+    /** The share of images the generator draws as the class's look-alike (0: the generator as it is). */
+    wrong: { type: 'string', default: '0' },
     /** Forget the finished runs kept in bench/results/loop-filters-runs/ and start over. */
     fresh: { type: 'boolean', default: false },
     /** Only summarise the finished runs. */
@@ -49,6 +56,9 @@ const { values: args } = parseArgs({
 const SEEDS = Number(args.seeds);
 const ROUNDS = Number(args.rounds);
 const PER_ROUND = Number(args['per-round']);
+const WRONG = Number(args.wrong);
+if (!(WRONG >= 0 && WRONG < 1)) throw new Error(`--wrong must be a share in [0, 1) (got ${args.wrong}).`);
+const RESULTS_NAME = WRONG > 0 ? `loop-filters-wrong${Math.round(WRONG * 100)}` : 'loop-filters';
 
 const share = (keep: number): AcceptanceRule => ({ kind: 'class-percentile', keep });
 /** The default ranking's candidate shares of each class kept, in the order they run. */
@@ -80,12 +90,20 @@ interface RunRecord {
   accuracy: number[];
   validation: number[];
   accepted: number[];
+  /** With --wrong, over every image the run made, by its final decision: of those accepted, the share
+   * drawn as a look-alike; of the look-alikes, the share rejected. */
+  lookAlikes?: { amongAccepted: number; rejected: number };
 }
 /**
  * Each finished run is kept as a file (per rounds × images, seed and filter), so a stopped bench goes
  * on where it stopped and seeds can run in separate processes; `--fresh` starts over.
  */
-const RUNS_DIR = resolve(import.meta.dirname, 'results', 'loop-filters-runs', `r${ROUNDS}-n${PER_ROUND}`);
+const RUNS_DIR = resolve(
+  import.meta.dirname,
+  'results',
+  'loop-filters-runs',
+  `r${ROUNDS}-n${PER_ROUND}${WRONG > 0 ? `-wrong${WRONG}` : ''}`,
+);
 const runFile = (seed: number, name: string) =>
   join(RUNS_DIR, `seed${seed}`, `${name.replace(/[^a-z0-9.]+/gi, '-').replace(/^-|-$/g, '')}.json`);
 const readRun = (seed: number, name: string): RunRecord | undefined =>
@@ -97,12 +115,26 @@ function writeRun(seed: number, name: string, record: RunRecord): void {
 }
 if (args.fresh) rmSync(RUNS_DIR, { recursive: true, force: true });
 
+function lookAlikeShares(made: readonly Instance[]): NonNullable<RunRecord['lookAlikes']> {
+  const swapped = (i: Instance) => i.seed !== null && isSwapped(i.seed, WRONG);
+  const accepted = made.filter((i) => effectiveStatus(i) === 'accepted');
+  const lookAlikes = made.filter(swapped);
+  return {
+    amongAccepted: accepted.filter(swapped).length / accepted.length,
+    rejected: lookAlikes.filter((i) => effectiveStatus(i) === 'rejected').length / lookAlikes.length,
+  };
+}
+
 async function runSeed(seed: number): Promise<void> {
   const todo = chosen.filter((f) => readRun(seed, f.name) === undefined);
   if (todo.length === 0) return;
-  const models = await loadEmbeddedModels();
+  const embedded = await loadEmbeddedModels();
+  const models = {
+    encoder: embedded.encoder,
+    generator: WRONG > 0 ? await lookAlikeGenerator(embedded.generator, WRONG) : embedded.generator,
+  };
   const testSet = await fashionTestSet(models.encoder);
-  const C = models.generator.classes.length;
+  const C = embedded.generator.classes.length;
   const testAccuracy = (weights: Float32Array) => accuracy({ classes: C, dim: models.encoder.dim, weights }, testSet);
   for (const f of todo) {
     const dir = join(tmpdir(), `winnow-loop-bench-${process.pid}-${seed}`);
@@ -132,6 +164,7 @@ async function runSeed(seed: number): Promise<void> {
       accuracy: rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)),
       validation: rounds.map((r) => metric(r, 'val_accuracy')),
       accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
+      ...(WRONG > 0 && { lookAlikes: lookAlikeShares(instancesOfRun(project.db, runId)) }),
     };
     writeRun(seed, f.name, record);
     project.close();
@@ -144,7 +177,7 @@ async function runSeed(seed: number): Promise<void> {
 /** Runs one seed in a child process (this script with --seed). */
 function runSeedInChild(seed: number): Promise<void> {
   const argv = [process.argv[1]!, '--seed', String(seed), '--rounds', String(ROUNDS)];
-  argv.push('--per-round', String(PER_ROUND), '--only', args.only);
+  argv.push('--per-round', String(PER_ROUND), '--only', args.only, '--wrong', String(WRONG));
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', fail);
@@ -169,6 +202,7 @@ interface Result {
   accuracy: number[][];
   validation: number[][];
   accepted: number[][];
+  lookAlikes: NonNullable<RunRecord['lookAlikes']>[];
 }
 const results: Record<string, Result> = {};
 for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)]) {
@@ -178,6 +212,7 @@ for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)]) {
       accuracy: runs.map((r) => r.accuracy),
       validation: runs.map((r) => r.validation),
       accepted: runs.map((r) => r.accepted),
+      lookAlikes: runs.flatMap((r) => r.lookAlikes ?? []),
     };
 }
 
@@ -186,18 +221,25 @@ const cell = (runs: number[][], r: number) => {
   return formatMeanSe(meanSe(xs), 1);
 };
 const names = Object.keys(results);
+/** With --wrong, two more columns: how clean the accepted images were, and how many look-alikes were caught. */
+const lookAlikeCells = (result: Result) =>
+  WRONG === 0
+    ? ''
+    : result.lookAlikes.length === 0
+      ? ' – | – |'
+      : ` ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.amongAccepted)), 1, 100)} | ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.rejected)), 1, 100)} |`;
 const meanOver = (runs: number[][]) => mean(runs.flat()) * 100;
 const lines = [
-  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models; this invocation took ${((performance.now() - started) / 60000).toFixed(1)} min. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images):`,
+  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}; this invocation took ${((performance.now() - started) / 60000).toFixed(1)} min. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
   '',
-  `| filter | seeds | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |`,
-  `| --- |${' --- |'.repeat(ROUNDS + 3)}`,
+  `| filter | seeds | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |${WRONG > 0 ? ' look-alikes among accepted | look-alikes rejected |' : ''}`,
+  `| --- |${' --- |'.repeat(ROUNDS + 3 + (WRONG > 0 ? 2 : 0))}`,
   ...names.map(
     (name) =>
       `| ${name} | ${results[name]!.accuracy.length} | ${Array.from({ length: ROUNDS }, (_, r) => cell(results[name]!.accuracy, r)).join(' | ')} | ${meanOver(results[name]!.validation).toFixed(1)} | ${Array.from(
         { length: ROUNDS },
         (_, r) => mean(results[name]!.accepted.map((a) => a[r]! * 100)).toFixed(0),
-      ).join(' / ')} |`,
+      ).join(' / ')} |${lookAlikeCells(results[name]!)}`,
   ),
 ];
 // The default ranking's rule, chosen on validation accuracy; then the goal's checks for it: above
@@ -233,6 +275,6 @@ console.log(lines.join('\n'));
 // A partial run (--only) is printed, not saved over the full results.
 if (args.only === '') {
   mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
-  writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.md'), `${lines.join('\n')}\n`);
-  writeFileSync(resolve(import.meta.dirname, 'results/loop-filters.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resolve(import.meta.dirname, `results/${RESULTS_NAME}.md`), `${lines.join('\n')}\n`);
+  writeFileSync(resolve(import.meta.dirname, `results/${RESULTS_NAME}.json`), `${JSON.stringify(results, null, 2)}\n`);
 }
