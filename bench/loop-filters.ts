@@ -84,7 +84,6 @@ const FILTERS: Filter[] = [
 const REAL_ONLY = 'none (real only)';
 
 const chosen = FILTERS.filter((f) => f.name.includes(args.only));
-const started = performance.now();
 /** One run's test and validation accuracy and accepted share, per round. */
 interface RunRecord {
   accuracy: number[];
@@ -93,6 +92,8 @@ interface RunRecord {
   /** With --wrong, over every image the run made, by its final decision: of those accepted, the share
    * drawn as a look-alike; of the look-alikes, the share rejected. */
   lookAlikes?: { amongAccepted: number; rejected: number };
+  /** Wall-clock seconds of the loop (absent in runs recorded before it was kept). */
+  seconds?: number;
 }
 /**
  * Each finished run is kept as a file (per rounds × images, seed and filter), so a stopped bench goes
@@ -140,6 +141,7 @@ async function runSeed(seed: number): Promise<void> {
     const dir = join(tmpdir(), `winnow-loop-bench-${process.pid}-${seed}`);
     rmSync(dir, { recursive: true, force: true });
     const project = await createDemoProject(dir);
+    const loopStarted = performance.now();
     const runId = await startLoop(project, models, {
       ...defaultLoopParams,
       rounds: ROUNDS,
@@ -148,6 +150,7 @@ async function runSeed(seed: number): Promise<void> {
       filter: f.filter,
       rule: f.rule,
     });
+    const seconds = (performance.now() - loopStarted) / 1000;
     const metrics = metricsOf(project.db, runId);
     const metric = (round: number, name: string) =>
       metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? NaN;
@@ -165,6 +168,7 @@ async function runSeed(seed: number): Promise<void> {
       validation: rounds.map((r) => metric(r, 'val_accuracy')),
       accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
       ...(WRONG > 0 && { lookAlikes: lookAlikeShares(instancesOfRun(project.db, runId)) }),
+      seconds,
     };
     writeRun(seed, f.name, record);
     project.close();
@@ -205,8 +209,10 @@ interface Result {
   lookAlikes: NonNullable<RunRecord['lookAlikes']>[];
 }
 const results: Record<string, Result> = {};
+const runMinutes: number[] = [];
 for (const name of [REAL_ONLY, ...chosen.map((f) => f.name)]) {
   const runs = seeds.flatMap((seed) => readRun(seed, name) ?? []);
+  runMinutes.push(...runs.flatMap((r) => (r.seconds === undefined ? [] : [r.seconds / 60])));
   if (runs.length > 0)
     results[name] = {
       accuracy: runs.map((r) => r.accuracy),
@@ -230,7 +236,7 @@ const lookAlikeCells = (result: Result) =>
       : ` ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.amongAccepted)), 1, 100)} | ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.rejected)), 1, 100)} |`;
 const meanOver = (runs: number[][]) => mean(runs.flat()) * 100;
 const lines = [
-  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}; this invocation took ${((performance.now() - started) / 60000).toFixed(1)} min. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
+  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}${runMinutes.length === 0 ? '' : `; a run took ${Math.min(...runMinutes).toFixed(0)}–${Math.max(...runMinutes).toFixed(0)} min (${runMinutes.length} runs that kept their time)`}. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
   '',
   `| filter | seeds | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |${WRONG > 0 ? ' look-alikes among accepted | look-alikes rejected |' : ''}`,
   `| --- |${' --- |'.repeat(ROUNDS + 3 + (WRONG > 0 ? 2 : 0))}`,
