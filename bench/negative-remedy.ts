@@ -27,7 +27,7 @@ import { type ClassRow, listClasses, updateClass } from '../src/main/store/class
 import { getInstance } from '../src/main/store/instances.ts';
 import type { Project } from '../src/main/store/project.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses } from './judge.ts';
-import { formatMeanSe, mean, meanSe } from './stats.ts';
+import { formatMeanSe, formatSignedMeanSe, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -168,7 +168,7 @@ const rows = names.map((name) => {
     negatives: [...new Set(paired.map((r) => r.negativePrompt))].join(' / ') || '–',
     without: fmt(of.map((r) => r.without)),
     with: fmt(paired.map((r) => r.with!)),
-    delta: deltas.length === 0 ? '–' : `${mean(deltas) >= 0 ? '+' : ''}${fmt(deltas)}`,
+    delta: deltas.length === 0 ? '–' : formatSignedMeanSe(meanSe(deltas)),
   };
 });
 /** Judged classes summed over seeds, the most frequent first: "shirt 216, t-shirt 40, …". */

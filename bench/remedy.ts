@@ -26,7 +26,7 @@ import { type ClassRow, listClasses } from '../src/main/store/classes.ts';
 import { getInstance } from '../src/main/store/instances.ts';
 import type { Project } from '../src/main/store/project.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses } from './judge.ts';
-import { formatMeanSe, mean, meanSe } from './stats.ts';
+import { formatMeanSe, formatSignedMeanSe, meanSe } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -140,7 +140,7 @@ async function trialOf(project: Project, cls: ClassRow, k: number, seed: number)
 }
 
 const fmt = (xs: readonly number[]) => (xs.length === 0 ? '–' : formatMeanSe(meanSe(xs)));
-const signed = (xs: readonly number[]) => `${mean(xs) >= 0 ? '+' : ''}${fmt(xs)}`;
+const signed = (xs: readonly number[]) => (xs.length === 0 ? '–' : formatSignedMeanSe(meanSe(xs)));
 
 function report(seedsDone: number): void {
   const kinds = [...new Set(all.flatMap((r) => r.batches.map((b) => b.kind)))];

@@ -26,6 +26,11 @@ export function formatMeanSe({ mean, se }: MeanSe, digits = 3, scale = 1): strin
   return `${(mean * scale).toFixed(digits)} ± ${Number.isNaN(se) ? '–' : (se * scale).toFixed(digits)}`;
 }
 
+/** A difference's mean ± SE, with '+' before a mean ≥ 0 so that gains and losses read alike. */
+export function formatSignedMeanSe(m: MeanSe, digits = 3): string {
+  return `${m.mean >= 0 ? '+' : ''}${formatMeanSe(m, digits)}`;
+}
+
 /** The q-quantile (0 ≤ q ≤ 1) by the lower nearest rank: the sorted values' element ⌊q·(n−1)⌋; NaN when empty. */
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

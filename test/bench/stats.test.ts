@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMeanSe, frameStats, mean, meanSe, median, quantile } from '../../bench/stats.ts';
+import { formatMeanSe, formatSignedMeanSe, frameStats, mean, meanSe, median, quantile } from '../../bench/stats.ts';
 
 describe('bench statistics', () => {
   it('gives the mean and the standard error of the mean, and no SE for one value', () => {
@@ -14,6 +14,9 @@ describe('bench statistics', () => {
   it('prints mean ± SE with the digits and scale asked for, and a dash for one seed', () => {
     expect(formatMeanSe(meanSe([0.5, 0.7]), 1, 100)).toBe('60.0 ± 10.0');
     expect(formatMeanSe(meanSe([0.25]))).toBe('0.250 ± –');
+    expect(formatSignedMeanSe(meanSe([0.1, 0.3]))).toBe('+0.200 ± 0.100');
+    expect(formatSignedMeanSe(meanSe([0, 0]))).toBe('+0.000 ± 0.000');
+    expect(formatSignedMeanSe(meanSe([-0.1, -0.3]))).toBe('-0.200 ± 0.100');
   });
 
   it('takes quantiles by the lower nearest rank of the sorted values, whatever their order', () => {
