@@ -41,8 +41,10 @@ export async function lookAlikeGenerator(inner: Generator, share: number): Promi
   const alike = await Promise.all(names.map((name) => encode(LOOK_ALIKES[name] as string)));
   const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * (b[i] as number), 0);
   // The class embeddings have one norm, so the largest inner product is the nearest class.
-  const nearest = (c: Float32Array) =>
-    own.reduce((best, e, k) => (dot(c, e) > dot(c, own[best] as Float32Array) ? k : best), 0);
+  const nearest = (c: Float32Array) => {
+    const products = own.map((e) => dot(c, e));
+    return products.indexOf(Math.max(...products));
+  };
   const swap = (item: GenerationItem): GenerationItem => {
     if (!isSwapped(item.seed, share)) return item;
     const k = nearest(item.conditioning);
