@@ -215,7 +215,7 @@ try {
   const md = [
     '# Generation workers: throughput and the single writer’s ceiling',
     '',
-    `Measured by \`node bench/workers.ts --images ${IMAGES} --steps ${STEPS} --batch ${BATCH} --workers ${WORKERS.join(',')} --ingest ${INGEST}\` on ${cpu} (shared), ${new Date().toISOString().slice(0, 10)}.`,
+    `Measured by \`node bench/workers.ts --images ${IMAGES} --steps ${STEPS} --batch ${BATCH} --workers ${WORKERS.join(',')} --ingest ${INGEST}\` on ${cpu}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `Generation: \`winnow generate --count ${IMAGES} --steps ${STEPS} --batch ${BATCH}\` with the embedded generator on the CPU; wall time of the coordinator's command (model loading included), workers started and waiting beforehand.`,
     '',
