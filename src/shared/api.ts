@@ -794,6 +794,8 @@ export interface RunDetail {
     readonly generated: number | null;
     readonly acceptedNew: number | null;
     readonly valAccuracy: number | null;
+    /** The rule the validated rule chose this round (ruleLabel's words); null under any other rule. */
+    readonly rule: string | null;
     /** Seconds each stage took, as the loop recorded them. */
     readonly seconds: Readonly<Record<string, number>>;
     readonly startedAt: string | null;

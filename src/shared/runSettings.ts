@@ -16,6 +16,7 @@ export const RULE_DEFAULTS = {
   'top-k': { kind: 'top-k', k: 20 },
   'class-percentile': { kind: 'class-percentile', keep: 0.7 },
   confident: { kind: 'confident' },
+  validated: { kind: 'validated' },
 } as const;
 
 /**
@@ -26,6 +27,43 @@ export const RULE_DEFAULTS = {
  * 79.3% for accepting everything); on the test images it is ahead of all-synthetic at every round.
  */
 export const DEFAULT_RULE = RULE_DEFAULTS.confident;
+
+/**
+ * The rules the validated rule chooses among, in order of preference on a tie: the default, then the
+ * top shares of each class that bench/loop-filters.ts compares it with. The one whose decisions
+ * train the head with the best accuracy on the project's validation split decides (each round, in
+ * the loop): the share a dataset needs is read from its own data, not fixed on the demo's.
+ */
+export const VALIDATED_CANDIDATES = [
+  DEFAULT_RULE,
+  ...[0.9, 0.8, 0.7, 0.6].map((keep) => ({ ...RULE_DEFAULTS['class-percentile'], keep })),
+] as const satisfies readonly ScoreRule[];
+
+/**
+ * The validated rule's record of each round, as metric names: each candidate's validation accuracy
+ * (`rule_val_accuracy:class-percentile 0.9`), and the one chosen (`rule_chosen:confident`, value 1).
+ */
+export const RULE_VAL_ACCURACY = 'rule_val_accuracy:';
+export const RULE_CHOSEN = 'rule_chosen:';
+
+/** A rule in a few words, as tables and metric names show it: `confident`, `class-percentile 0.9`, `threshold -0.05`. */
+export function ruleLabel(rule: AcceptanceRule): string {
+  switch (rule.kind) {
+    case 'threshold':
+      return `threshold ${rule.threshold}`;
+    case 'percentile':
+      return `percentile ${rule.keep} of ${rule.window}`;
+    case 'top-k':
+      return `top-k ${rule.k}`;
+    case 'class-percentile':
+    case 'random':
+      return `${rule.kind} ${rule.keep}`;
+    case 'confident':
+    case 'all':
+    case 'validated':
+      return rule.kind;
+  }
+}
 
 /** What decides acceptance by default in `winnow score` and `winnow run`: the default ranking. */
 export const DEFAULT_FILTER = DEFAULT_SCORE_KIND;
@@ -74,6 +112,8 @@ const RULE_SHAPES = {
   'top-k': z.strictObject({ kind: z.literal('top-k'), k: z.number().int().positive() }),
   'class-percentile': z.strictObject({ kind: z.literal('class-percentile'), keep: z.number().gt(0).max(1) }),
   confident: z.strictObject({ kind: z.literal('confident') }),
+  /** Chooses among VALIDATED_CANDIDATES on the validation split. */
+  validated: z.strictObject({ kind: z.literal('validated') }),
   all: z.strictObject({ kind: z.literal('all') }),
   random: z.strictObject({ kind: z.literal('random'), keep: z.number().min(0).max(1), seed: z.number().int() }),
 };
@@ -85,10 +125,13 @@ export const ruleSchema = z.discriminatedUnion('kind', [
   RULE_SHAPES['top-k'],
   RULE_SHAPES['class-percentile'],
   RULE_SHAPES.confident,
+  RULE_SHAPES.validated,
   RULE_SHAPES.all,
   RULE_SHAPES.random,
 ]);
 export type AcceptanceRule = z.infer<typeof ruleSchema>;
+/** The rules that decide from scores alone (every rule but the validated one, which trains a head per candidate). */
+export type ScoreRule = Exclude<AcceptanceRule, { kind: 'validated' }>;
 
 /** The rules a run's settings take from the UI and the API: those that decide on a score, with a share or a threshold. */
 export const runRuleSchema = z.discriminatedUnion('kind', [
@@ -96,5 +139,6 @@ export const runRuleSchema = z.discriminatedUnion('kind', [
   RULE_SHAPES.percentile,
   RULE_SHAPES['class-percentile'],
   RULE_SHAPES.confident,
+  RULE_SHAPES.validated,
 ]);
 export type RunRule = z.infer<typeof runRuleSchema>;

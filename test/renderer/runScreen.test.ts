@@ -8,6 +8,7 @@ const round = (index: number, startedAt: string | null, finishedAt: string | nul
   generated: null,
   acceptedNew: null,
   valAccuracy: null,
+  rule: null,
   seconds: {},
   startedAt,
   finishedAt,

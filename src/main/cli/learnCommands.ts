@@ -1,18 +1,18 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { decidingKind, defaultRuleFor, RULE_DEFAULTS } from '../../shared/runSettings.ts';
+import { decidingKind, defaultRuleFor, RULE_DEFAULTS, ruleLabel } from '../../shared/runSettings.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
-import { runMetrics } from '../pipeline/runReport.ts';
+import { runDetail } from '../pipeline/runReport.ts';
 import { defaultScoreOptions } from '../pipeline/scoreSet.ts';
 import { Jobs } from '../service/jobs.ts';
 import { loadChosenModels, type ModelChoice } from '../service/modelChoice.ts';
 import { scoreWith } from '../service/scoring.ts';
 import { ACQUISITIONS, LOOP_FILTERS, SCORE_KINDS, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { Project } from '../store/project.ts';
-import { listRounds, metricsOf } from '../store/runs.ts';
+import { metricsOf } from '../store/runs.ts';
 import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
 import { number, QUEUE_OPTION } from './parse.ts';
@@ -22,7 +22,8 @@ import type { WithProject } from './withProject.ts';
 
 /**
  * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
- * `class-percentile:0.7` (the top 70% of each class), `confident` (keep unless confident learning flags the label).
+ * `class-percentile:0.7` (the top 70% of each class), `confident` (keep unless confident learning flags the label),
+ * `validated` (whichever of `confident` and the top 90/80/70/60% of each class trains the best head on validation).
  */
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
@@ -40,12 +41,12 @@ export function parseRule(text: string): AcceptanceRule {
           ? { kind, k: value(a) }
           : kind === 'class-percentile'
             ? { kind, keep: value(a) }
-            : kind === 'confident' && a === undefined
+            : (kind === 'confident' || kind === 'validated') && a === undefined
               ? { kind }
               : undefined;
   if (rule === undefined)
     throw new InvalidArgumentError(
-      'use threshold:T, percentile:KEEP[:WINDOW], top-k:K, class-percentile:KEEP or confident.',
+      'use threshold:T, percentile:KEEP[:WINDOW], top-k:K, class-percentile:KEEP, confident or validated.',
     );
   // The loop's own schema holds the bounds; this only says them in the rule's terms.
   const checked = loopParamsSchema.shape.rule.safeParse(rule);
@@ -89,7 +90,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident (default: confident for quality, class-percentile:0.7 for other filters)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, whichever of confident and class-percentile 0.9–0.6 trains the best head on validation) (default: confident for quality, class-percentile:0.7 for other filters)',
       parseRule,
     )
     .addOption(
@@ -140,7 +141,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident (default: confident for quality, class-percentile:0.7 for other kinds)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (whichever of confident and class-percentile 0.9–0.6 trains the best head on validation) (default: confident for quality, class-percentile:0.7 for other kinds)',
       parseRule,
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
@@ -168,7 +169,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
               `Cross-validated accuracy of the real-data head: ${(100 * result.cvAccuracy).toFixed(1)}% (λ = ${result.lambda}).`,
             );
             console.log(
-              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${decidingKind(rule, options.by)}.`,
+              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${decidingKind(result.chosenRule ?? rule, options.by)}${result.chosenRule ? ` (the validated rule chose ${ruleLabel(result.chosenRule)})` : ''}.`,
             );
             return EXIT.ok;
           } finally {
@@ -347,30 +348,29 @@ async function runInForeground(
   }
 }
 
-/** Per round: what was made and accepted, the validation accuracy, and the seconds of each stage. */
+/**
+ * Per round: what was made and accepted, the validation accuracy, the seconds of each stage, and (the
+ * validated rule) the rule the round chose.
+ */
 function printRunTable(project: Project, runId: number): void {
   const stages = ['search', 'generate', 'embed', 'score', 'train', 'evaluate'];
-  const timings = new Map(
-    listRounds(project.db, runId).map((r) => [r.roundIndex, JSON.parse(r.timings) as Record<string, number>]),
-  );
-  const rounds = runMetrics(project.db, runId).rounds.filter((r) => r.valAccuracy !== null || r.generated !== null);
+  const rounds = runDetail(project.db, runId).rounds.filter((r) => r.valAccuracy !== null || r.generated !== null);
+  const chose = rounds.some((r) => r.rule !== null);
   console.log(`Run ${runId} done. Seconds per stage:`);
-  console.log(
-    ['round', 'generated', 'accepted', 'val acc', ...stages]
-      .map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(9)))
-      .join(''),
-  );
-  for (const r of rounds) {
-    const t = timings.get(r.round) ?? {};
-    const cells = [
+  const row = (cells: string[]) =>
+    console.log(
+      cells.map((c, i) => (i === 0 ? c.padEnd(6) : i <= 3 + stages.length ? c.padStart(9) : `  ${c}`)).join(''),
+    );
+  row(['round', 'generated', 'accepted', 'val acc', ...stages, ...(chose ? ['rule chosen'] : [])]);
+  for (const r of rounds)
+    row([
       r.round < 0 ? 'start' : String(r.round + 1),
       String(r.generated ?? '-'),
       String(r.acceptedNew ?? '-'),
       `${((r.valAccuracy ?? 0) * 100).toFixed(1)}%`,
-      ...stages.map((s) => (t[s] === undefined ? '-' : t[s].toFixed(1))),
-    ];
-    console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : c.padStart(9))).join(''));
-  }
+      ...stages.map((s) => (r.seconds[s] === undefined ? '-' : r.seconds[s].toFixed(1))),
+      ...(chose ? [r.rule ?? '-'] : []),
+    ]);
   const cv = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy');
   if (cv !== undefined) console.log(`Cross-validated accuracy of the real-data head: ${(100 * cv.value).toFixed(1)}%.`);
 }

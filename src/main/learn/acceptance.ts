@@ -1,8 +1,9 @@
 import { seededUniform } from '../models/random.ts';
 
-import type { AcceptanceRule } from '../../shared/runSettings.ts';
+import type { AcceptanceRule, ScoreRule } from '../../shared/runSettings.ts';
+import { accuracy, type FeatureSet, type SoftmaxHead } from './softmaxHead.ts';
 
-export type { AcceptanceRule };
+export type { AcceptanceRule, ScoreRule };
 
 /**
  * How automatic accept/reject decisions are made from a score ("higher = keep"); the rules' shapes
@@ -19,14 +20,17 @@ export type { AcceptanceRule };
  *   kind, negative exactly then; decidingKind in runSettings.ts picks it): no fixed share or number,
  *   each class's bar is set by how confident the head is on its real images;
  * - all: keep every instance (the "all synthetic" baseline);
- * - random: keep a random `keep` fraction, ignoring scores (the random baseline).
+ * - random: keep a random `keep` fraction, ignoring scores (the random baseline);
+ * - validated: each of VALIDATED_CANDIDATES decides, a head is trained on each one's decisions, and
+ *   the candidate whose head does best on the validation split wins (bestOnValidation below; the
+ *   loop and `winnow score` train the heads).
  */
 
 /** Scores seen so far, for the percentile rule; kept in checkpoints so a resumed run decides alike. */
 export type ScoreWindow = number[];
 
 export function decide(
-  rule: AcceptanceRule,
+  rule: ScoreRule,
   scores: Float32Array,
   labels: ArrayLike<number>,
   window: ScoreWindow = [],
@@ -70,4 +74,26 @@ export function indicesByLabel(labels: ArrayLike<number>): Map<number, number[]>
     byLabel.set(labels[i] as number, members);
   }
   return byLabel;
+}
+
+/** One candidate rule's decisions and the head trained on them. */
+export interface RuleTrial<R extends ScoreRule = ScoreRule> {
+  readonly rule: R;
+  readonly accepted: boolean[];
+  readonly head: SoftmaxHead;
+}
+
+/**
+ * The trial whose head is most accurate on the validation split, and each trial's accuracy. A tie
+ * goes to the earlier trial: candidates are listed in order of preference, the default first.
+ */
+export function bestOnValidation<T extends RuleTrial>(
+  trials: readonly T[],
+  validation: FeatureSet,
+): { best: T; accuracies: number[] } {
+  if (trials.length === 0) throw new Error('bestOnValidation needs at least one trial.');
+  const accuracies = trials.map((t) => accuracy(t.head, validation));
+  let best = 0;
+  for (let k = 1; k < trials.length; k++) if ((accuracies[k] as number) > (accuracies[best] as number)) best = k;
+  return { best: trials[best]!, accuracies };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ProgressEvent, type Stage, stageClock } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { type AcceptanceRule, decide, type ScoreWindow } from '../learn/acceptance.ts';
+import { bestOnValidation, decide, type RuleTrial, type ScoreRule, type ScoreWindow } from '../learn/acceptance.ts';
 import { acquisition } from '../learn/acquisition.ts';
 import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
@@ -33,10 +33,18 @@ import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
-import { decidingKind, RUN_DEFAULTS, ruleSchema } from '../../shared/runSettings.ts';
+import { decidingKind, RUN_DEFAULTS, ruleSchema, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
-import { concatFloat32, concatScored, recordScored, type ScoredInstances, scoreInstances } from './scoreStage.ts';
+import {
+  concatFloat32,
+  concatScored,
+  recordRuleChoice,
+  recordScored,
+  type RuleChoice,
+  type ScoredInstances,
+  scoreInstances,
+} from './scoreStage.ts';
 import { batchContributions, fitTrainedHead, type ScoringReference, scoringReference } from './scoring.ts';
 import { type GenerationBackend, type GenerationBatch, inProcessBackend, type Made } from './generationBackend.ts';
 import { generationScope } from './generationScope.ts';
@@ -192,12 +200,16 @@ function itemSeed(runSeed: number, round: number, classIndex: number, k: number)
   return (((runSeed * 131 + round) * 1009 + classIndex) * 100_003 + k) % 2_147_483_647;
 }
 
-function decisionRule(params: LoopParams): AcceptanceRule {
-  if (params.filter === 'all') return { kind: 'all' };
-  if (params.filter === 'none') return { kind: 'threshold', threshold: Infinity };
+/**
+ * The rules a round may decide with: the fixed policy of a fixed filter, the run's rule, or (the
+ * validated rule) each of its candidates, one of which the validation split picks.
+ */
+function decisionRules(params: LoopParams): readonly ScoreRule[] {
+  if (params.filter === 'all') return [{ kind: 'all' }];
+  if (params.filter === 'none') return [{ kind: 'threshold', threshold: Infinity }];
   if (params.filter === 'random')
-    return { kind: 'random', keep: params.rule.kind === 'random' ? params.rule.keep : 0.5, seed: params.seed };
-  return params.rule;
+    return [{ kind: 'random', keep: params.rule.kind === 'random' ? params.rule.keep : 0.5, seed: params.seed }];
+  return params.rule.kind === 'validated' ? VALIDATED_CANDIDATES : [params.rule];
 }
 
 async function runLoop(
@@ -358,7 +370,7 @@ interface Generated {
 
 /** One round: plan → generate → embed → score → decide → train → evaluate, committed at the end. */
 async function runRound(run: RunScope, round: number): Promise<void> {
-  const { project, models, runId, params, real, hooks, emit } = run;
+  const { project, models, runId, real, hooks, emit } = run;
   const { db } = project;
   const previous = loadCheckpoint(db, runId, round - 1);
   if (previous === undefined)
@@ -395,13 +407,9 @@ async function runRound(run: RunScope, round: number): Promise<void> {
     );
   const { instances, features } = await embedRun(context);
   const { scored, batch, cvAccuracy } = await context.timed('score', () => scoreRound(context, instances, features));
-  const { accepted, window } = decide(
-    decisionRule(params),
-    decisionScores(params, scored, batch),
-    scored.set.labels,
-    context.state.window,
+  const { accepted, window, head, acceptedTotal, choice } = await context.timed('train', () =>
+    decideAndTrain(context, scored, batch),
   );
-  const { head, acceptedTotal } = await context.timed('train', () => trainRound(context, scored, accepted));
   const metrics = await context.timed('evaluate', () => evaluate(head, real));
   writeTransaction(db, () => {
     assertRunLeaseHeld(db, runId);
@@ -415,6 +423,7 @@ async function runRound(run: RunScope, round: number): Promise<void> {
     recordMetric(db, runId, round, 'probes', generated.probes);
     recordMetric(db, runId, round, 'duplicates', generated.duplicates);
     for (const other of generated.duplicateOf) recordMetric(db, runId, round, `duplicate_of_run:${other}`, 1);
+    if (choice) recordRuleChoice(db, runId, round, choice);
     saveCheckpoint(db, runId, round, {
       head: head.weights,
       gradient: null,
@@ -679,31 +688,59 @@ async function scoreRound(
 }
 
 /**
- * The values the run's rule decides on: BSGAL's batch cosines, the kind the rule decides on (the
- * filter's, or the confident rule's own), or (for the fixed policies, which ignore it) the default ranking.
+ * The values a rule decides on: BSGAL's batch cosines, the kind the rule decides on (the filter's,
+ * or the confident rule's own), or (for the fixed policies, which ignore it) the default ranking.
  */
-function decisionScores(params: LoopParams, scored: ScoredInstances, batch: Float32Array | undefined): Float32Array {
+function decisionScores(
+  params: LoopParams,
+  rule: ScoreRule,
+  scored: ScoredInstances,
+  batch: Float32Array | undefined,
+): Float32Array {
   if (batch) return batch;
   const kind =
     params.filter === 'all' || params.filter === 'random' || params.filter === 'none'
       ? DEFAULT_SCORE_KIND
-      : decidingKind(params.rule, params.filter);
+      : decidingKind(rule, params.filter);
   return scored.scores[kind]!;
 }
 
-/** Train on real + every accepted instance of the project (a curator's override wins over the round's decision). */
-async function trainRound(
+/** A round's decisions and the head trained on them; `choice` says what the validated rule chose among. */
+interface Decided {
+  readonly accepted: boolean[];
+  readonly window: ScoreWindow;
+  readonly head: SoftmaxHead;
+  readonly acceptedTotal: number;
+  readonly choice?: RuleChoice;
+}
+
+/**
+ * Decide and train: each of the round's rules decides and a head is trained on real + every accepted
+ * instance of the project (a curator's override wins over the round's decision); with more than one
+ * rule (the validated rule), the one whose head does best on validation is the round's.
+ */
+async function decideAndTrain(
   r: RoundContext,
   scored: ScoredInstances,
-  accepted: readonly boolean[],
-): Promise<{ head: SoftmaxHead; acceptedTotal: number }> {
-  const decisions = new Map(scored.instances.map((inst, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
-  const keep = listInstances(r.project.db).filter(
-    (i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted',
-  );
-  const synthetic = await trainingSet(r.project, r.models.encoder, r.real, keep);
-  return {
-    head: fitTrainedHead(r.real.train, synthetic, r.real.classes.length, r.state.lambda),
-    acceptedTotal: keep.length,
-  };
+  batch: Float32Array | undefined,
+): Promise<Decided> {
+  const rules = decisionRules(r.params);
+  const project = listInstances(r.project.db);
+  const trials: (RuleTrial & { window: ScoreWindow; acceptedTotal: number })[] = [];
+  for (const rule of rules) {
+    const { accepted, window } = decide(
+      rule,
+      decisionScores(r.params, rule, scored, batch),
+      scored.set.labels,
+      r.state.window,
+    );
+    const decisions = new Map(scored.instances.map((inst, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
+    const keep = project.filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
+    const synthetic = await trainingSet(r.project, r.models.encoder, r.real, keep);
+    const head = fitTrainedHead(r.real.train, synthetic, r.real.classes.length, r.state.lambda);
+    trials.push({ rule, accepted, window, head, acceptedTotal: keep.length });
+  }
+  if (trials.length === 1) return trials[0]!;
+  const { best, accuracies } = bestOnValidation(trials, r.real.val);
+  return { ...best, choice: { rule: best.rule, trials: rules, accuracies } };
 }

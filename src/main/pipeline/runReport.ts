@@ -1,6 +1,7 @@
 import type { RunDetail, RunMetrics } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
 import { binEdges, countInBins } from '../../shared/histogram.ts';
+import { RULE_CHOSEN } from '../../shared/runSettings.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { Db } from '../store/database.ts';
 import { getRun, listRounds, metricsOf } from '../store/runs.ts';
@@ -40,18 +41,20 @@ function metricValues(db: Db, runId: number): (round: number, name: string) => n
 
 /**
  * What the run screen's table and comparison show of a run: the settings it was started with, and
- * per round (the start first) what was made and accepted, the validation accuracy, when it ran and
- * the seconds of each stage, as `winnow run` prints them.
+ * per round (the start first) what was made and accepted, the validation accuracy, the rule the
+ * validated rule chose, when it ran and the seconds of each stage, as `winnow run` prints them.
  */
 export function runDetail(db: Db, runId: number): RunDetail {
   const run = getRun(db, runId);
   if (run === undefined) throw new WinnowError(`There is no run with id ${runId}.`);
   const value = metricValues(db, runId);
+  const chosen = metricsOf(db, runId).filter((m) => m.name.startsWith(RULE_CHOSEN));
   const numbers = (round: number) => ({
     round,
     generated: value(round, 'generated'),
     acceptedNew: value(round, 'accepted_new'),
     valAccuracy: value(round, 'val_accuracy'),
+    rule: chosen.find((m) => m.roundIndex === round)?.name.slice(RULE_CHOSEN.length) ?? null,
   });
   return {
     runId,

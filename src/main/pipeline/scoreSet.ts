@@ -1,19 +1,19 @@
-import { type AcceptanceRule, decide } from '../learn/acceptance.ts';
-import { crossValidatedAccuracy, type CrossFitOptions } from '../learn/headFit.ts';
+import { type AcceptanceRule, bestOnValidation, decide, type RuleTrial, type ScoreRule } from '../learn/acceptance.ts';
+import { crossValidatedAccuracy, type CrossFitOptions, gather } from '../learn/headFit.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { writeTransaction } from '../store/database.ts';
-import { listInstanceKeys } from '../store/instances.ts';
+import { type InstanceKey, listInstanceKeys } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { featuresOf } from './featureCache.ts';
-import { allRealData, loadRealData } from './realData.ts';
-import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE } from '../../shared/runSettings.ts';
+import { allRealData, loadRealData, type RealData } from './realData.ts';
+import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
-import { recordScored, scoreInstances } from './scoreStage.ts';
+import { recordRuleChoice, recordScored, type RuleChoice, type ScoredInstances, scoreInstances } from './scoreStage.ts';
 import type { ClipModel } from '../models/clip.ts';
 import { WinnowError } from '../errors.ts';
-import { scoringReference } from './scoring.ts';
+import { fitTrainedHead, scoringReference } from './scoring.ts';
 
 export interface ScoreOptions {
   /** The score kind that decides ('clip' needs `clip`). */
@@ -40,6 +40,8 @@ export interface ScoreResult {
   /** Out-of-sample accuracy of the cross-fitted head on the labelled real images. */
   readonly cvAccuracy: number;
   readonly lambda: number;
+  /** The validated rule's pick among its candidates. */
+  readonly chosenRule?: ScoreRule;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function scoreProject(
     onProgress ? { onProgress } : {},
   );
   const scored = await scoreInstances(project, reference, real, instances, features, options.clip);
-  const { accepted } = decide(options.rule, scored.scores[decidingKind(options.rule, options.by)]!, scored.set.labels);
+  const { accepted, choice } = decideAll(options, scored, real, reference.fit.lambda);
   const cvAccuracy = crossValidatedAccuracy(reference.fit);
   const runId = createRun(
     db,
@@ -87,6 +89,7 @@ export async function scoreProject(
     recordMetric(db, runId, 0, 'accepted', accepted.filter(Boolean).length);
     recordMetric(db, runId, 0, 'cv_accuracy', cvAccuracy);
     recordMetric(db, runId, 0, 'lambda', reference.fit.lambda);
+    if (choice) recordRuleChoice(db, runId, 0, choice);
     finishRun(db, runId, 'done');
   });
   return {
@@ -95,5 +98,34 @@ export async function scoreProject(
     accepted: accepted.filter(Boolean).length,
     cvAccuracy,
     lambda: reference.fit.lambda,
+    ...(choice ? { chosenRule: choice.rule } : {}),
   };
+}
+
+/**
+ * The rule's decisions; the validated rule trains a head on the real training images plus what each
+ * candidate accepts (a curator's override wins) and keeps the candidate whose head does best on validation.
+ */
+function decideAll(
+  options: ScoreOptions,
+  scored: ScoredInstances<InstanceKey>,
+  real: RealData,
+  lambda: number,
+): { accepted: boolean[]; choice?: RuleChoice } {
+  const scoresFor = (rule: ScoreRule) => scored.scores[decidingKind(rule, options.by)]!;
+  if (options.rule.kind !== 'validated') return decide(options.rule, scoresFor(options.rule), scored.set.labels);
+  const dim = scored.set.features.length / Math.max(1, scored.instances.length);
+  const trials = VALIDATED_CANDIDATES.map((rule): RuleTrial => {
+    const { accepted } = decide(rule, scoresFor(rule), scored.set.labels);
+    const rows = scored.instances.flatMap((inst, k) =>
+      (inst.override ?? (accepted[k] ? 'accepted' : 'rejected')) === 'accepted' ? [k] : [],
+    );
+    const synthetic = {
+      features: gather(scored.set.features, rows, dim),
+      labels: Int32Array.from(rows, (k) => scored.set.labels[k] as number),
+    };
+    return { rule, accepted, head: fitTrainedHead(real.train, synthetic, real.classes.length, lambda) };
+  });
+  const { best, accuracies } = bestOnValidation(trials, real.val);
+  return { accepted: best.accepted, choice: { rule: best.rule, trials: VALIDATED_CANDIDATES, accuracies } };
 }

@@ -1,3 +1,4 @@
+import type { ScoreRule } from '../learn/acceptance.ts';
 import { headProbabilities } from '../learn/headFit.ts';
 import { mostProbable } from '../learn/labelQuality.ts';
 import type { FeatureSet } from '../learn/softmaxHead.ts';
@@ -5,8 +6,10 @@ import type { ClipModel } from '../models/clip.ts';
 import type { Db } from '../store/database.ts';
 import { type Instance, type InstanceKey, setStatus } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
+import { recordMetric } from '../store/runs.ts';
 import { recordScores } from '../store/scores.ts';
 import { type LabelSuggestion, recordSuggestions } from '../store/suggestions.ts';
+import { RULE_CHOSEN, RULE_VAL_ACCURACY, ruleLabel } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { clipScoresOf } from './clipScores.ts';
 import { concatArrays, concatSets, type RealData } from './realData.ts';
@@ -99,6 +102,21 @@ export function recordScored(
   recordScores(db, scoreEntries(scored.instances, { ...scored.scores, ...extra }, runId, roundIndex));
   recordSuggestions(db, suggestionsOf(scored, runId, roundIndex));
   scored.instances.forEach((inst, k) => setStatus(db, inst.id, accepted[k] ? 'accepted' : 'rejected'));
+}
+
+/** What the validated rule chose among: its candidates, each one's validation accuracy, and the pick. */
+export interface RuleChoice {
+  readonly rule: ScoreRule;
+  readonly trials: readonly ScoreRule[];
+  readonly accuracies: readonly number[];
+}
+
+/** The validated rule's choice as the run's metrics (names: RULE_VAL_ACCURACY and RULE_CHOSEN). */
+export function recordRuleChoice(db: Db, runId: number, round: number, choice: RuleChoice): void {
+  choice.trials.forEach((rule, k) =>
+    recordMetric(db, runId, round, `${RULE_VAL_ACCURACY}${ruleLabel(rule)}`, choice.accuracies[k]!),
+  );
+  recordMetric(db, runId, round, `${RULE_CHOSEN}${ruleLabel(choice.rule)}`, 1);
 }
 
 /** Each instance's suggested label, one at a time (as scoreEntries, to hold no array of a million objects). */

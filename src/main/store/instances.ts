@@ -177,13 +177,18 @@ export function listInstances(db: Db, filter: InstanceFilter = {}): Instance[] {
     .all({ status: filter.status ?? null, labelId: filter.labelId ?? null });
 }
 
-/** What scoring needs of an instance: `winnow score` reads only these, not whole rows, for a million of them. */
-export type InstanceKey = Pick<Instance, 'id' | 'labelId' | 'imageHash'>;
+/**
+ * What scoring needs of an instance (the override: what the validated rule's heads train on): `winnow
+ * score` reads only these, not whole rows, for a million of them.
+ */
+export type InstanceKey = Pick<Instance, 'id' | 'labelId' | 'imageHash' | 'override'>;
 
-/** Every instance's id, pseudo-label and image, in id order. */
+/** Every instance's id, pseudo-label, image and override, in id order. */
 export function listInstanceKeys(db: Db): InstanceKey[] {
   return db
-    .prepare<[], InstanceKey>('SELECT id, label_id AS labelId, image_hash AS imageHash FROM instances ORDER BY id')
+    .prepare<[], InstanceKey>(
+      'SELECT id, label_id AS labelId, image_hash AS imageHash, override FROM instances ORDER BY id',
+    )
     .all();
 }
 

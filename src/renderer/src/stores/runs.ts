@@ -61,10 +61,10 @@ export const useRunStore = defineStore('runs', {
   }),
   getters: {
     running: (s) => s.state?.job.state === 'running',
-    /** The acceptance rule's number: the threshold, or the share kept; the confident rule has none. */
+    /** The acceptance rule's number: the threshold, or the share kept; the confident and validated rules have none. */
     ruleValue: (s): number | null => {
       const rule = s.settings.rule ?? DEFAULT_RULE;
-      return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'confident' ? null : rule.keep;
+      return rule.kind === 'threshold' ? rule.threshold : 'keep' in rule ? rule.keep : null;
     },
     /** The clip filter needs a CLIP score model. */
     clipFilterUsable: (s) => s.settings.clip !== undefined,
@@ -197,8 +197,8 @@ export const useRunStore = defineStore('runs', {
     },
     setRuleValue(value: number) {
       const rule = this.settings.rule ?? DEFAULT_RULE;
-      if (rule.kind === 'confident') return;
-      this.settings.rule = rule.kind === 'threshold' ? { ...rule, threshold: value } : { ...rule, keep: value };
+      if (rule.kind === 'threshold') this.settings.rule = { ...rule, threshold: value };
+      else if ('keep' in rule) this.settings.rule = { ...rule, keep: value };
     },
     async start() {
       await guarded(this, async () => {
