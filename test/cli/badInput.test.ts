@@ -59,6 +59,7 @@ const GARBAGE: [command: string[], option: string, value: string][] = [
   [['run'], '--rule', 'top-k:0'],
   [['run'], '--rule', 'threshold:'],
   [['run'], '--rule', 'best'],
+  [['run'], '--rule', 'validated:0.5'],
   [['score'], '--vote-weight', 'abc'],
   [['score'], '--neighbours', '1.5'],
   [['score'], '--damping', 'x'],

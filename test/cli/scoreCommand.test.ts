@@ -3,24 +3,40 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { latestScores } from '../../src/main/store/scores.ts';
-import { openProject } from '../../src/main/store/project.ts';
+import { openProject, type Project } from '../../src/main/store/project.ts';
 import { metricsOf } from '../../src/main/store/runs.ts';
+import { RULE_CHOSEN, RULE_VAL_ACCURACY, ruleLabel, VALIDATED_CANDIDATES } from '../../src/shared/runSettings.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
 import { winnowCli as winnow } from '../helpers/winnowCli.ts';
 
+function latestRunId(project: Project): number {
+  return Math.max(
+    ...project.db
+      .prepare('SELECT id FROM runs')
+      .all()
+      .map((r) => (r as { id: number }).id),
+  );
+}
+
+/** A project with real train and validation images of two classes and 10 imported synthetic ones. */
+async function importedProject() {
+  const work = tempDir();
+  const env = { WINNOW_HOME: join(work, 'home') };
+  const dir = join(work, 'p');
+  await makeImageFolder(join(work, 'train'), { bun: 6, coat: 6 });
+  await makeImageFolder(join(work, 'val'), { bun: 4, coat: 4 }, 50);
+  await makeImageFolder(join(work, 'synthetic'), { bun: 5, coat: 5 }, 100);
+  expect(winnow(['init', dir], env).code).toBe(0);
+  winnow(['import', 'real', join(work, 'train'), '--split', 'train'], env);
+  winnow(['import', 'real', join(work, 'val'), '--split', 'val'], env);
+  expect(winnow(['import', 'synthetic', join(work, 'synthetic')], env).code).toBe(0);
+  return { work, env, dir };
+}
+
 describe('winnow score and export with the default ranking', () => {
   it('scores every kind and quality, decides by quality, and exports carry it as score', async () => {
-    const work = tempDir();
-    const env = { WINNOW_HOME: join(work, 'home') };
-    const dir = join(work, 'p');
-    await makeImageFolder(join(work, 'train'), { bun: 6, coat: 6 });
-    await makeImageFolder(join(work, 'val'), { bun: 4, coat: 4 }, 50);
-    await makeImageFolder(join(work, 'synthetic'), { bun: 5, coat: 5 }, 100);
-    expect(winnow(['init', dir], env).code).toBe(0);
-    winnow(['import', 'real', join(work, 'train'), '--split', 'train'], env);
-    winnow(['import', 'real', join(work, 'val'), '--split', 'val'], env);
-    expect(winnow(['import', 'synthetic', join(work, 'synthetic')], env).code).toBe(0);
+    const { work, env, dir } = await importedProject();
 
     const scored = winnow(['score', '--neighbours', '3', '--realism-weight', '0.5'], env);
     expect(scored.stderr).not.toMatch(/error/);
@@ -36,12 +52,7 @@ describe('winnow score and export with the default ranking', () => {
     expect([Number(decided![1]), Number(decided![2])]).toEqual([kept, 10 - kept]);
     expect(scores.size).toBe(10);
     for (const s of scores.values()) expect(Object.keys(s)).toEqual(expect.arrayContaining([...HEAD_SCORE_KINDS]));
-    const runId = Math.max(
-      ...project.db
-        .prepare('SELECT id FROM runs')
-        .all()
-        .map((r) => (r as { id: number }).id),
-    );
+    const runId = latestRunId(project);
     const metric = metricsOf(project.db, runId).find((m) => m.name === 'cv_accuracy');
     expect(metric?.value).toBeGreaterThanOrEqual(0);
     const qualities = [...scores.values()].map((s) => s.quality as number).sort((a, b) => a - b);
@@ -68,5 +79,36 @@ describe('winnow score and export with the default ranking', () => {
       const m = JSON.parse(line) as { score: number; scores: Record<string, number> };
       expect(m.score).toBe(m.scores.quality);
     }
+  });
+
+  it('--rule validated decides with the candidate whose head does best on validation, and says which', async () => {
+    const { env, dir } = await importedProject();
+    const scored = winnow(['score', '--rule', 'validated'], env);
+    expect(scored.code).toBe(0);
+    const said = scored.stdout.match(/(\d+) accepted, \d+ rejected by (\S+) \(the validated rule chose ([^)]+)\)\./);
+    expect(said).not.toBeNull();
+    const project = openProject(dir);
+    const runId = latestRunId(project);
+    const metrics = metricsOf(project.db, runId);
+    const tried = VALIDATED_CANDIDATES.map(
+      (rule) => metrics.find((m) => m.name === `${RULE_VAL_ACCURACY}${ruleLabel(rule)}`)!.value,
+    );
+    const pick = VALIDATED_CANDIDATES[tried.indexOf(Math.max(...tried))]!;
+    expect(said![3]).toBe(ruleLabel(pick));
+    expect(said![2]).toBe(pick.kind === 'confident' ? 'confident_margin' : 'quality');
+    // The decisions are the chosen rule's: confident learning's, or the top share of each of the two classes of 5.
+    const scores = [...latestScores(project.db).values()];
+    const kept =
+      pick.kind === 'confident'
+        ? scores.filter((s) => (s.confident_margin as number) >= 0).length
+        : 2 * Math.ceil(pick.keep * 5);
+    expect(Number(said![1])).toBe(kept);
+    expect(project.db.prepare("SELECT count(*) AS n FROM instances WHERE status = 'accepted'").get()).toEqual({
+      n: kept,
+    });
+    expect(metrics.filter((m) => m.name.startsWith(RULE_CHOSEN)).map((m) => m.name)).toEqual([
+      `${RULE_CHOSEN}${ruleLabel(pick)}`,
+    ]);
+    project.close();
   });
 });

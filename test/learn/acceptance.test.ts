@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/main/learn/acceptance.ts';
+import { bestOnValidation, decide } from '../../src/main/learn/acceptance.ts';
 import { acquisition } from '../../src/main/learn/acquisition.ts';
 import { allocateBudget } from '../../src/main/learn/budget.ts';
 import { searchConditioning } from '../../src/main/learn/conditioningSearch.ts';
-import { createHead } from '../../src/main/learn/softmaxHead.ts';
+import { createHead, type SoftmaxHead } from '../../src/main/learn/softmaxHead.ts';
 import { confidenceThresholds, confidentMargin } from '../../src/main/learn/labelQuality.ts';
 import { decidingKind, defaultRuleFor } from '../../src/shared/runSettings.ts';
 
@@ -20,6 +20,29 @@ describe('acceptance rules', () => {
       false,
       true,
     ]);
+  });
+
+  describe('the validated rule’s choice', () => {
+    // One feature; a head predicts class 1 where w·x + b > 0 (class 0's logit is 0).
+    const head = (w: number, b: number): SoftmaxHead => ({ classes: 2, dim: 1, weights: Float32Array.of(0, 0, w, b) });
+    const validation = { features: Float32Array.of(-2, -1, 1, 2), labels: Int32Array.of(0, 0, 1, 1) };
+    const trial = (keep: number, h: SoftmaxHead) => ({
+      rule: { kind: 'class-percentile' as const, keep },
+      accepted: [],
+      head: h,
+    });
+
+    it('keeps the trial whose head is most accurate on validation, and says each one’s accuracy', () => {
+      const trials = [trial(0.9, head(-1, 0)), trial(0.8, head(1, 0)), trial(0.7, head(1, -1.5))];
+      const { best, accuracies } = bestOnValidation(trials, validation);
+      expect(accuracies).toEqual([0, 1, 0.75]);
+      expect(best.rule.keep).toBe(0.8);
+    });
+
+    it('gives a tie to the earlier trial (the candidates are in order of preference, the default first)', () => {
+      const { best } = bestOnValidation([trial(0.9, head(1, -1.5)), trial(0.8, head(1, 1.5))], validation);
+      expect(best.rule.keep).toBe(0.9);
+    });
   });
 
   it('class percentile keeps the top share of each class, so no class goes in or out wholesale', () => {

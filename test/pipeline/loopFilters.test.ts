@@ -6,6 +6,8 @@ import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
+import { runDetail } from '../../src/main/pipeline/runReport.ts';
+import { RULE_CHOSEN, RULE_VAL_ACCURACY, ruleLabel, VALIDATED_CANDIDATES } from '../../src/shared/runSettings.ts';
 import { latestScoresOf, scoreHistory } from '../../src/main/store/scores.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
@@ -100,6 +102,41 @@ describe('the loop filters', () => {
     const metrics = metricsOf(project.db, runId);
     expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy')?.value).toBeGreaterThan(0);
     expect(metrics.find((m) => m.roundIndex === -1 && m.name === 'lambda')?.value).toBe(1e-2);
+    project.close();
+  });
+
+  it('the validated rule decides with the candidate whose head does best on validation, and records the choice', async () => {
+    const { project, runId, instances } = await run({ rule: { kind: 'validated' } });
+    const metrics = metricsOf(project.db, runId).filter((m) => m.roundIndex === 0);
+    // Each candidate's validation accuracy, in the candidates' order (metricsOf sorts by name).
+    const tried = VALIDATED_CANDIDATES.map(
+      (rule) => metrics.find((m) => m.name === `${RULE_VAL_ACCURACY}${ruleLabel(rule)}`)!.value,
+    );
+    expect(metrics.filter((m) => m.name.startsWith(RULE_VAL_ACCURACY))).toHaveLength(VALIDATED_CANDIDATES.length);
+    const chosen = metrics.filter((m) => m.name.startsWith(RULE_CHOSEN));
+    expect(chosen).toHaveLength(1);
+    // The first candidate with the best accuracy; the round's head is its head.
+    const best = Math.max(...tried);
+    const pick = VALIDATED_CANDIDATES[tried.indexOf(best)]!;
+    expect(chosen[0]!.name).toBe(`${RULE_CHOSEN}${ruleLabel(pick)}`);
+    expect(metrics.find((m) => m.name === 'val_accuracy')?.value).toBe(best);
+    expect(runDetail(project.db, runId).rounds.map((r) => r.rule)).toEqual([null, ruleLabel(pick)]);
+    // The decisions are the chosen rule's, on the scores the round recorded.
+    if (pick.kind === 'confident') {
+      const margins = latestScoresOf(project.db, 'confident_margin');
+      expect(instances.map((i) => i.status)).toEqual(
+        instances.map((i) => (margins.get(i.id)! >= 0 ? 'accepted' : 'rejected')),
+      );
+    } else {
+      const quality = latestScoresOf(project.db, 'quality');
+      for (const label of new Set(instances.map((i) => i.labelId))) {
+        const ofClass = instances.filter((i) => i.labelId === label);
+        const kept = ofClass.filter((i) => i.status === 'accepted').map((i) => quality.get(i.id)!);
+        const dropped = ofClass.filter((i) => i.status === 'rejected').map((i) => quality.get(i.id)!);
+        expect(kept).toHaveLength(Math.ceil(pick.keep * ofClass.length));
+        if (dropped.length > 0) expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...dropped));
+      }
+    }
     project.close();
   });
 });

@@ -112,6 +112,11 @@ describe("the run store's rule", () => {
     runs.setRuleKind('confident');
     runs.setRuleValue(0.5);
     expect(runs.settings.rule).toEqual({ kind: 'confident' });
+    // The validated rule chooses its own share: it has no number either.
+    runs.setRuleKind('validated');
+    expect(runs.ruleValue).toBeNull();
+    runs.setRuleValue(0.5);
+    expect(runs.settings.rule).toEqual({ kind: 'validated' });
   });
 });
 

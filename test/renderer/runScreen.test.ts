@@ -1,4 +1,7 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
+import RoundTable from '../../src/renderer/src/views/run/RoundTable.vue';
 import type { RunDetail } from '../../src/shared/api.ts';
 import { accuracyAxisMax, accuracyAxisMin } from '../../src/renderer/src/views/run/chartAxis.ts';
 import { roundSeconds, wholeRunEta } from '../../src/renderer/src/views/run/runEta.ts';
@@ -49,5 +52,32 @@ describe('the validation accuracy axis', () => {
     expect(accuracyAxisMax({ max: 0.861 })).toBeCloseTo(0.88, 12);
     expect(accuracyAxisMin({ min: 0.004 })).toBe(0);
     expect(accuracyAxisMax({ max: 0.995 })).toBe(1);
+  });
+});
+
+describe('the round table', () => {
+  const finished = (index: number, rule: string | null) => ({
+    ...round(index, '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z'),
+    valAccuracy: 0.8,
+    rule,
+  });
+  const columns = (run: RunDetail) =>
+    mount(RoundTable, { props: { detail: run } })
+      .findAll('th')
+      .map((th) => th.text());
+
+  it('says the rule each round chose under the validated rule', () => {
+    const table = mount(RoundTable, {
+      props: { detail: detail([finished(-1, null), finished(0, 'class-percentile 0.8')]) },
+    });
+    expect(table.findAll('th').at(-1)?.text()).toBe('rule chosen');
+    expect(table.findAll('tbody tr').map((tr) => tr.findAll('td').at(-1)?.text())).toEqual([
+      '-',
+      'class-percentile 0.8',
+    ]);
+  });
+
+  it('has no rule column under a fixed rule', () => {
+    expect(columns(detail([finished(-1, null), finished(0, null)]))).not.toContain('rule chosen');
   });
 });
