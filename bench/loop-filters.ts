@@ -27,11 +27,18 @@ import { loadEmbeddedModels } from '../src/main/models/embeddedModels.ts';
 import { createDemoProject } from '../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipeline/loop.ts';
 import { loadCheckpoint } from '../src/main/store/features.ts';
-import { effectiveStatus, type Instance, instancesOfRun } from '../src/main/store/instances.ts';
+import { effectiveStatus, instancesOfRun } from '../src/main/store/instances.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
 import { runDetail } from '../src/main/pipeline/runReport.ts';
 import { fashionTestSet } from './fashionTestSet.ts';
 import { isSwapped, lookAlikeGenerator } from './lookAlikeGenerator.ts';
+import {
+  aboveAtEveryRound,
+  bestOnValidation,
+  lookAlikeShares,
+  meanOverRounds,
+  roundsBelowPrevious,
+} from './loop-filters-lib.ts';
 import { formatMeanSe, mean, meanSe } from './stats.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
@@ -123,16 +130,6 @@ function writeRun(seed: number, name: string, record: RunRecord): void {
 }
 if (args.fresh) rmSync(RUNS_DIR, { recursive: true, force: true });
 
-function lookAlikeShares(made: readonly Instance[]): NonNullable<RunRecord['lookAlikes']> {
-  const swapped = (i: Instance) => i.seed !== null && isSwapped(i.seed, WRONG);
-  const accepted = made.filter((i) => effectiveStatus(i) === 'accepted');
-  const lookAlikes = made.filter(swapped);
-  return {
-    amongAccepted: accepted.filter(swapped).length / accepted.length,
-    rejected: lookAlikes.filter((i) => effectiveStatus(i) === 'rejected').length / lookAlikes.length,
-  };
-}
-
 async function runSeed(seed: number): Promise<void> {
   const todo = chosen.filter((f) => readRun(seed, f.name) === undefined);
   if (todo.length === 0) return;
@@ -174,7 +171,14 @@ async function runSeed(seed: number): Promise<void> {
       accuracy: rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)),
       validation: rounds.map((r) => metric(r, 'val_accuracy')),
       accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
-      ...(WRONG > 0 && { lookAlikes: lookAlikeShares(instancesOfRun(project.db, runId)) }),
+      ...(WRONG > 0 && {
+        lookAlikes: lookAlikeShares(
+          instancesOfRun(project.db, runId).map((i) => ({
+            accepted: effectiveStatus(i) === 'accepted',
+            lookAlike: i.seed !== null && isSwapped(i.seed, WRONG),
+          })),
+        ),
+      }),
       seconds,
       ...(f.rule.kind === 'validated' && { chosen: runDetail(project.db, runId).rounds.flatMap((r) => r.rule ?? []) }),
     };
@@ -245,7 +249,7 @@ const lookAlikeCells = (result: Result) =>
     : result.lookAlikes.length === 0
       ? ' – | – |'
       : ` ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.amongAccepted)), 1, 100)} | ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.rejected)), 1, 100)} |`;
-const meanOver = (runs: number[][]) => mean(runs.flat()) * 100;
+const meanOver = (runs: number[][]) => meanOverRounds(runs) * 100;
 const lines = [
   `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}${runMinutes.length === 0 ? '' : `; a run took ${Math.min(...runMinutes).toFixed(0)}–${Math.max(...runMinutes).toFixed(0)} min (${runMinutes.length} runs that kept their time)`}. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
   '',
@@ -268,21 +272,14 @@ const shipped = FILTERS.find(
   (f) => f.filter === DEFAULT_FILTER && JSON.stringify(f.rule) === JSON.stringify(DEFAULT_RULE),
 )?.name;
 if (candidates.length > 0) {
-  const best = candidates.reduce((a, b) =>
-    meanOver(results[b]!.validation) > meanOver(results[a]!.validation) ? b : a,
-  );
-  const at = (name: string, r: number) => results[name]?.accuracy.map((run) => run[r]! * 100) ?? [];
-  const rounds = Array.from({ length: ROUNDS }, (_, r) => r);
+  const best = bestOnValidation(candidates, (name) => results[name]!.validation);
   const beats = (other: string) =>
     results[other]?.accuracy.length
-      ? rounds.every((r) => mean(at(best, r)) > mean(at(other, r)))
+      ? aboveAtEveryRound(results[best]!.accuracy, results[other].accuracy, ROUNDS)
         ? 'yes'
         : 'no'
       : 'not run';
-  // With one seed there is no SE, and any drop counts.
-  const drops = rounds
-    .slice(1)
-    .filter((r) => mean(at(best, r)) < mean(at(best, r - 1)) - (meanSe(at(best, r - 1)).se || 0));
+  const drops = roundsBelowPrevious(results[best]!.accuracy, ROUNDS);
   lines.push(
     '',
     `Chosen on validation accuracy: ${best} (the shipped default is ${shipped ?? 'not among them'}). On test: above real-only at every round: ${beats(REAL_ONLY)}; above all-synthetic at every round: ${beats('all')}; rounds more than one SE below the one before: ${drops.length === 0 ? 'none' : drops.map((r) => r + 1).join(', ')}.`,
