@@ -8,13 +8,16 @@
 // validation accuracy (mean over rounds and seeds); the goal's checks are read for it. Real-only is the head every run
 // starts from (its round −1 checkpoint): accepting nothing leaves it as it is.
 //
-//   node bench/loop-filters.ts [--seeds 3] [--jobs 3] [--rounds 5] [--per-round 200] [--only <part of a filter's name>]
-//                              [--wrong <share>]
+//   node bench/loop-filters.ts [--seeds 3] [--from 1] [--jobs 3] [--rounds 5] [--per-round 200] [--wrong <share>]
+//                              [--only <part of a filter's name>[|<another>…]]
 //
 // --jobs runs that many seeds at once, each in its own process (the loop is mostly single-threaded).
 // --wrong makes the generator often wrong: that share of its images drawn as the class's look-alike
 // (bench/lookAlikeGenerator.ts); the table then also says how many of the accepted images were.
-// Writes bench/results/loop-filters.md and .json (loop-filters-wrong<percent>.md and .json with --wrong).
+// --from runs and summarises seeds from..seeds only: held-out seeds for a check of a change chosen
+// after seeing the first ones.
+// Writes bench/results/loop-filters.md and .json (loop-filters-wrong<percent>.md and .json with --wrong,
+// -seeds<from>-<seeds> added with --from).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,9 +48,11 @@ import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../sr
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
+    /** The first seed: seeds from..seeds run. */
+    from: { type: 'string', default: '1' },
     rounds: { type: 'string', default: String(RUN_DEFAULTS.rounds) },
     'per-round': { type: 'string', default: String(RUN_DEFAULTS.perRound) },
-    /** Only the filters whose name contains this text. */
+    /** Only the filters whose name contains this text (or one of several, separated by |). */
     only: { type: 'string', default: '' },
     /** Seeds run at once, each in a child process. */
     jobs: { type: 'string', default: '1' },
@@ -66,7 +71,8 @@ const ROUNDS = Number(args.rounds);
 const PER_ROUND = Number(args['per-round']);
 const WRONG = Number(args.wrong);
 if (!(WRONG >= 0 && WRONG < 1)) throw new Error(`--wrong must be a share in [0, 1) (got ${args.wrong}).`);
-const RESULTS_NAME = WRONG > 0 ? `loop-filters-wrong${Math.round(WRONG * 100)}` : 'loop-filters';
+const FROM = Number(args.from);
+const RESULTS_NAME = `loop-filters${WRONG > 0 ? `-wrong${Math.round(WRONG * 100)}` : ''}${FROM > 1 ? `-seeds${FROM}-${SEEDS}` : ''}`;
 
 const share = (keep: number): AcceptanceRule => ({ kind: 'class-percentile', keep });
 /** The default ranking's candidate shares of each class kept, in the order they run. */
@@ -95,7 +101,7 @@ const FILTERS: Filter[] = [
 ];
 const REAL_ONLY = 'none (real only)';
 
-const chosen = FILTERS.filter((f) => f.name.includes(args.only));
+const chosen = FILTERS.filter((f) => args.only.split('|').some((part) => f.name.includes(part)));
 /** One run's test and validation accuracy and accepted share, per round. */
 interface RunRecord {
   accuracy: number[];
@@ -206,7 +212,7 @@ if (args.seed !== undefined) {
   process.exit(0);
 }
 
-const seeds = Array.from({ length: SEEDS }, (_, k) => k + 1);
+const seeds = Array.from({ length: SEEDS - FROM + 1 }, (_, k) => FROM + k);
 const JOBS = Math.max(1, Number(args.jobs));
 if (!args['summary-only'])
   for (let first = 0; first < seeds.length; first += JOBS)
@@ -251,7 +257,7 @@ const lookAlikeCells = (result: Result) =>
       : ` ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.amongAccepted)), 1, 100)} | ${formatMeanSe(meanSe(result.lookAlikes.map((l) => l.rejected)), 1, 100)} |`;
 const meanOver = (runs: number[][]) => meanOverRounds(runs) * 100;
 const lines = [
-  `Seeds 1–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}${runMinutes.length === 0 ? '' : `; a run took ${Math.min(...runMinutes).toFixed(0)}–${Math.max(...runMinutes).toFixed(0)} min (${runMinutes.length} runs that kept their time)`}. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
+  `Seeds ${FROM}–${SEEDS} (the runs finished so far: see each row's seeds), ${ROUNDS} rounds × ${PER_ROUND} images, embedded models${WRONG > 0 ? `, the generator drawing ${Math.round(WRONG * 100)}% of its images as the class's look-alike (bench/lookAlikeGenerator.ts)` : ''}${runMinutes.length === 0 ? '' : `; a run took ${Math.min(...runMinutes).toFixed(0)}–${Math.max(...runMinutes).toFixed(0)} min (${runMinutes.length} runs that kept their time)`}. Test accuracy (%) after each round; validation accuracy (%, the loop's own split; mean over rounds); accepted (% of each round's images)${WRONG > 0 ? '; of every image the run made, by its final decision: look-alikes among those accepted (%), and look-alikes rejected (% of them)' : ''}:`,
   '',
   `| filter | seeds | ${Array.from({ length: ROUNDS }, (_, r) => `round ${r + 1}`).join(' | ')} | validation | accepted |${WRONG > 0 ? ' look-alikes among accepted | look-alikes rejected |' : ''}`,
   `| --- |${' --- |'.repeat(ROUNDS + 3 + (WRONG > 0 ? 2 : 0))}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestOnValidation, decide } from '../../src/main/learn/acceptance.ts';
+import { chooseOnValidation, decide } from '../../src/main/learn/acceptance.ts';
 import { acquisition } from '../../src/main/learn/acquisition.ts';
 import { allocateBudget } from '../../src/main/learn/budget.ts';
 import { searchConditioning } from '../../src/main/learn/conditioningSearch.ts';
@@ -20,29 +20,6 @@ describe('acceptance rules', () => {
       false,
       true,
     ]);
-  });
-
-  describe('the validated rule’s choice', () => {
-    // One feature; a head predicts class 1 where w·x + b > 0 (class 0's logit is 0).
-    const head = (w: number, b: number): SoftmaxHead => ({ classes: 2, dim: 1, weights: Float32Array.of(0, 0, w, b) });
-    const validation = { features: Float32Array.of(-2, -1, 1, 2), labels: Int32Array.of(0, 0, 1, 1) };
-    const trial = (keep: number, h: SoftmaxHead) => ({
-      rule: { kind: 'class-percentile' as const, keep },
-      accepted: [],
-      head: h,
-    });
-
-    it('keeps the trial whose head is most accurate on validation, and says each one’s accuracy', () => {
-      const trials = [trial(0.9, head(-1, 0)), trial(0.8, head(1, 0)), trial(0.7, head(1, -1.5))];
-      const { best, accuracies } = bestOnValidation(trials, validation);
-      expect(accuracies).toEqual([0, 1, 0.75]);
-      expect(best.rule.keep).toBe(0.8);
-    });
-
-    it('gives a tie to the earlier trial (the candidates are in order of preference, the default first)', () => {
-      const { best } = bestOnValidation([trial(0.9, head(1, -1.5)), trial(0.8, head(1, 1.5))], validation);
-      expect(best.rule.keep).toBe(0.9);
-    });
   });
 
   it('class percentile keeps the top share of each class, so no class goes in or out wholesale', () => {
@@ -151,5 +128,51 @@ describe('acquisition and conditioning search', () => {
     for (const c of result.conditionings) expect(Math.hypot(...c)).toBeLessThanOrEqual(0.5 + 1e-6);
     const start = await evaluate(result.conditionings.slice(0, 1));
     expect(start[0]).toBeGreaterThan(0.25); // well along the direction that pays
+  });
+});
+
+describe('the validated rule’s choice', () => {
+  // Ten validation images, one-hot features, so a head can be made to predict any class per image.
+  const n = 10;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  const validation = {
+    features: Float32Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 1 : 0)),
+    labels,
+  };
+  /** A head right on every image but those listed. */
+  const headWrongOn = (...wrong: number[]): SoftmaxHead => {
+    const weights = new Float32Array(2 * (n + 1));
+    labels.forEach((y, i) => (weights[(wrong.includes(i) ? 1 - y : y) * (n + 1) + i] = 1));
+    return { classes: 2, dim: n, weights };
+  };
+  const trial = (keep: number, head: SoftmaxHead) => ({
+    rule: { kind: 'class-percentile' as const, keep },
+    accepted: [],
+    head,
+  });
+
+  it('says each trial’s accuracy and keeps the best when it is ahead by more than one SE', () => {
+    // The best is right where the first is wrong on 2 images and never the other way:
+    // difference 0.2, its SE √(0.178 / 10) = 0.13.
+    const { chosen, accuracies } = chooseOnValidation(
+      [trial(0.9, headWrongOn(0, 1, 2)), trial(0.8, headWrongOn(0)), trial(0.7, headWrongOn(0, 5))],
+      validation,
+    );
+    expect(accuracies).toEqual([0.7, 0.9, 0.8]);
+    expect(chosen.rule.keep).toBe(0.8);
+  });
+
+  it('keeps the earliest trial within one SE of the best (the default comes first)', () => {
+    // The best is right on 2 images the first misses and wrong on 1 it gets: difference 0.1, SE 0.18.
+    const { chosen } = chooseOnValidation(
+      [trial(0.9, headWrongOn(0, 1)), trial(0.8, headWrongOn(0, 1, 2, 3)), trial(0.7, headWrongOn(2))],
+      validation,
+    );
+    expect(chosen.rule.keep).toBe(0.9);
+  });
+
+  it('gives an exact tie to the earlier trial', () => {
+    const { chosen } = chooseOnValidation([trial(0.9, headWrongOn(3)), trial(0.8, headWrongOn(4))], validation);
+    expect(chosen.rule.keep).toBe(0.9);
   });
 });

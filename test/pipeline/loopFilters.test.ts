@@ -105,7 +105,7 @@ describe('the loop filters', () => {
     project.close();
   });
 
-  it('the validated rule decides with the candidate whose head does best on validation, and records the choice', async () => {
+  it('the validated rule decides with the candidate the validation split chooses, and records the choice', async () => {
     const { project, runId, instances } = await run({ rule: { kind: 'validated' } });
     const metrics = metricsOf(project.db, runId).filter((m) => m.roundIndex === 0);
     // Each candidate's validation accuracy, in the candidates' order (metricsOf sorts by name).
@@ -115,11 +115,12 @@ describe('the loop filters', () => {
     expect(metrics.filter((m) => m.name.startsWith(RULE_VAL_ACCURACY))).toHaveLength(VALIDATED_CANDIDATES.length);
     const chosen = metrics.filter((m) => m.name.startsWith(RULE_CHOSEN));
     expect(chosen).toHaveLength(1);
-    // The first candidate with the best accuracy; the round's head is its head.
-    const best = Math.max(...tried);
-    const pick = VALIDATED_CANDIDATES[tried.indexOf(best)]!;
-    expect(chosen[0]!.name).toBe(`${RULE_CHOSEN}${ruleLabel(pick)}`);
-    expect(metrics.find((m) => m.name === 'val_accuracy')?.value).toBe(best);
+    // The round's head is the chosen candidate's, and no candidate is ahead of it by much (each
+    // accuracy is on the same 1,000 validation images; one SE of a difference is a point at most).
+    const accuracy = metrics.find((m) => m.name === 'val_accuracy')!.value;
+    const pick = VALIDATED_CANDIDATES.find((rule) => chosen[0]!.name === `${RULE_CHOSEN}${ruleLabel(rule)}`)!;
+    expect(tried[VALIDATED_CANDIDATES.indexOf(pick)]).toBe(accuracy);
+    expect(Math.max(...tried) - accuracy).toBeLessThan(0.02);
     expect(runDetail(project.db, runId).rounds.map((r) => r.rule)).toEqual([null, ruleLabel(pick)]);
     // The decisions are the chosen rule's, on the scores the round recorded.
     if (pick.kind === 'confident') {

@@ -23,7 +23,7 @@ import type { WithProject } from './withProject.ts';
 /**
  * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
  * `class-percentile:0.7` (the top 70% of each class), `confident` (keep unless confident learning flags the label),
- * `validated` (whichever of `confident` and the top 90/80/70/60% of each class trains the best head on validation).
+ * `validated` (of `confident` and the top 90/80/70/60% of each class, the first whose head is within one SE of the best on validation).
  */
 export function parseRule(text: string): AcceptanceRule {
   const [kind, a, b] = text.split(':');
@@ -90,7 +90,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, whichever of confident and class-percentile 0.9–0.6 trains the best head on validation) (default: confident for quality, class-percentile:0.7 for other filters)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: confident for quality, class-percentile:0.7 for other filters)',
       parseRule,
     )
     .addOption(
@@ -141,7 +141,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (whichever of confident and class-percentile 0.9–0.6 trains the best head on validation) (default: confident for quality, class-percentile:0.7 for other kinds)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: confident for quality, class-percentile:0.7 for other kinds)',
       parseRule,
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)

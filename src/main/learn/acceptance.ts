@@ -1,7 +1,7 @@
 import { seededUniform } from '../models/random.ts';
 
 import type { AcceptanceRule, ScoreRule } from '../../shared/runSettings.ts';
-import { accuracy, type FeatureSet, type SoftmaxHead } from './softmaxHead.ts';
+import { type FeatureSet, hits, type SoftmaxHead } from './softmaxHead.ts';
 
 export type { AcceptanceRule, ScoreRule };
 
@@ -22,8 +22,8 @@ export type { AcceptanceRule, ScoreRule };
  * - all: keep every instance (the "all synthetic" baseline);
  * - random: keep a random `keep` fraction, ignoring scores (the random baseline);
  * - validated: each of VALIDATED_CANDIDATES decides, a head is trained on each one's decisions, and
- *   the candidate whose head does best on the validation split wins (bestOnValidation below; the
- *   loop and `winnow score` train the heads).
+ *   the validation split chooses among them (chooseOnValidation below: the most preferred within one
+ *   SE of the best; the loop and `winnow score` train the heads).
  */
 
 /** Scores seen so far, for the percentile rule; kept in checkpoints so a resumed run decides alike. */
@@ -84,16 +84,36 @@ export interface RuleTrial<R extends ScoreRule = ScoreRule> {
 }
 
 /**
- * The trial whose head is most accurate on the validation split, and each trial's accuracy. A tie
- * goes to the earlier trial: candidates are listed in order of preference, the default first.
+ * The validated rule's choice among trials listed in order of preference (the default first): the
+ * earliest whose validation accuracy is within one standard error of the best's, the one-SE rule of
+ * model selection (Breiman et al., 1984; Hastie et al., ESL §7.10). The candidates' heads differ by
+ * a point or less on a validation split of a few hundred images, about the size of its noise, and
+ * the plain maximum follows that noise away from the default round after round (bench/loop-filters.ts,
+ * seeds 1–3). The SE is the paired difference's, image by image: both heads answer the same images.
  */
-export function bestOnValidation<T extends RuleTrial>(
+export function chooseOnValidation<T extends RuleTrial>(
   trials: readonly T[],
   validation: FeatureSet,
-): { best: T; accuracies: number[] } {
-  if (trials.length === 0) throw new Error('bestOnValidation needs at least one trial.');
-  const accuracies = trials.map((t) => accuracy(t.head, validation));
+): { chosen: T; accuracies: number[] } {
+  if (trials.length === 0) throw new Error('chooseOnValidation needs at least one trial.');
+  const hit = trials.map((t) => hits(t.head, validation));
+  const accuracies = hit.map((h) => (h.length === 0 ? 0 : h.reduce((a, b) => a + b, 0) / h.length));
   let best = 0;
   for (let k = 1; k < trials.length; k++) if ((accuracies[k] as number) > (accuracies[best] as number)) best = k;
-  return { best: trials[best]!, accuracies };
+  const chosen = trials.findIndex(
+    (_, k) => (accuracies[best] as number) - (accuracies[k] as number) <= pairedSe(hit[best]!, hit[k]!),
+  );
+  return { chosen: trials[chosen]!, accuracies };
+}
+
+/** The standard error of the mean of a − b, row by row (0 with fewer than two rows). */
+function pairedSe(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length;
+  if (n < 2) return 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += (a[i] as number) - (b[i] as number);
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += ((a[i] as number) - (b[i] as number) - mean) ** 2;
+  return Math.sqrt(squares / (n - 1) / n);
 }

@@ -106,11 +106,14 @@ function softmaxRow(
 }
 
 export function accuracy(head: SoftmaxHead, set: FeatureSet): number {
+  const hit = hits(head, set);
+  return hit.length === 0 ? 0 : hit.reduce((a, b) => a + b, 0) / hit.length;
+}
+
+/** 1 for each row the head predicts its label, else 0. */
+export function hits(head: SoftmaxHead, set: FeatureSet): Uint8Array {
   const p = predictProba(head, set.features);
-  let correct = 0;
-  for (let i = 0; i < set.labels.length; i++)
-    if (argmax(p, i * head.classes, head.classes) === set.labels[i]) correct++;
-  return set.labels.length === 0 ? 0 : correct / set.labels.length;
+  return Uint8Array.from(set.labels, (y, i) => (argmax(p, i * head.classes, head.classes) === y ? 1 : 0));
 }
 
 export function argmax(values: Float32Array, offset: number, length: number): number {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ProgressEvent, type Stage, stageClock } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { bestOnValidation, decide, type RuleTrial, type ScoreRule, type ScoreWindow } from '../learn/acceptance.ts';
+import { chooseOnValidation, decide, type RuleTrial, type ScoreRule, type ScoreWindow } from '../learn/acceptance.ts';
 import { acquisition } from '../learn/acquisition.ts';
 import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
@@ -717,7 +717,7 @@ interface Decided {
 /**
  * Decide and train: each of the round's rules decides and a head is trained on real + every accepted
  * instance of the project (a curator's override wins over the round's decision); with more than one
- * rule (the validated rule), the one whose head does best on validation is the round's.
+ * rule (the validated rule), the validation split chooses the round's (chooseOnValidation).
  */
 async function decideAndTrain(
   r: RoundContext,
@@ -741,6 +741,6 @@ async function decideAndTrain(
     trials.push({ rule, accepted, window, head, acceptedTotal: keep.length });
   }
   if (trials.length === 1) return trials[0]!;
-  const { best, accuracies } = bestOnValidation(trials, r.real.val);
-  return { ...best, choice: { rule: best.rule, trials: rules, accuracies } };
+  const { chosen, accuracies } = chooseOnValidation(trials, r.real.val);
+  return { ...chosen, choice: { rule: chosen.rule, trials: rules, accuracies } };
 }

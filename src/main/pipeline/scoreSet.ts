@@ -1,4 +1,10 @@
-import { type AcceptanceRule, bestOnValidation, decide, type RuleTrial, type ScoreRule } from '../learn/acceptance.ts';
+import {
+  type AcceptanceRule,
+  chooseOnValidation,
+  decide,
+  type RuleTrial,
+  type ScoreRule,
+} from '../learn/acceptance.ts';
 import { crossValidatedAccuracy, type CrossFitOptions, gather } from '../learn/headFit.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
@@ -104,7 +110,7 @@ export async function scoreProject(
 
 /**
  * The rule's decisions; the validated rule trains a head on the real training images plus what each
- * candidate accepts (a curator's override wins) and keeps the candidate whose head does best on validation.
+ * candidate accepts (a curator's override wins) and the validation split chooses (chooseOnValidation).
  */
 function decideAll(
   options: ScoreOptions,
@@ -126,6 +132,6 @@ function decideAll(
     };
     return { rule, accepted, head: fitTrainedHead(real.train, synthetic, real.classes.length, lambda) };
   });
-  const { best, accuracies } = bestOnValidation(trials, real.val);
-  return { accepted: best.accepted, choice: { rule: best.rule, trials: VALIDATED_CANDIDATES, accuracies } };
+  const { chosen, accuracies } = chooseOnValidation(trials, real.val);
+  return { accepted: chosen.accepted, choice: { rule: chosen.rule, trials: VALIDATED_CANDIDATES, accuracies } };
 }
