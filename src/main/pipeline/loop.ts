@@ -725,7 +725,7 @@ async function decideAndTrain(
   batch: Float32Array | undefined,
 ): Promise<Decided> {
   const rules = decisionRules(r.params);
-  const project = listInstances(r.project.db);
+  const everyInstance = listInstances(r.project.db);
   const trials: (RuleTrial & { window: ScoreWindow; acceptedTotal: number })[] = [];
   for (const rule of rules) {
     const { accepted, window } = decide(
@@ -735,7 +735,7 @@ async function decideAndTrain(
       r.state.window,
     );
     const decisions = new Map(scored.instances.map((inst, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
-    const keep = project.filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
+    const keep = everyInstance.filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
     const synthetic = await trainingSet(r.project, r.models.encoder, r.real, keep);
     const head = fitTrainedHead(r.real.train, synthetic, r.real.classes.length, r.state.lambda);
     trials.push({ rule, accepted, window, head, acceptedTotal: keep.length });
