@@ -42,7 +42,7 @@ describe('API validation errors as sentences', () => {
       "The acceptance rule's share to keep must be more than 0 (got 0): give a share such as 0.7.",
     );
     expect(await refusal('runStart', { ...start, rule: { kind: 'top', keep: 0.7 } })).toBe(
-      'The acceptance rule\'s kind must be one of "threshold", "percentile", "class-percentile", "confident" (got "top").',
+      'The acceptance rule\'s kind must be one of "threshold", "percentile", "class-percentile", "confident", "validated" (got "top").',
     );
   });
 
