@@ -86,10 +86,10 @@ export interface RuleTrial<R extends ScoreRule = ScoreRule> {
 /**
  * The validated rule's choice among trials listed in order of preference (the default first): the
  * earliest whose validation accuracy is within one standard error of the best's, the one-SE rule of
- * model selection (Breiman et al., 1984; Hastie et al., ESL §7.10). The candidates' heads differ by
- * a point or less on a validation split of a few hundred images, about the size of its noise, and
- * the plain maximum follows that noise away from the default round after round (bench/loop-filters.ts,
- * seeds 1–3). The SE is the paired difference's, image by image: both heads answer the same images.
+ * model selection (Breiman et al., 1984; Hastie et al., ESL §7.10). The candidates' heads differ
+ * little, about as much as the split's noise, and the plain maximum followed that noise away from
+ * the default (bench/results/loop-filters-validated-plain.md). The SE is the paired difference's,
+ * image by image: both heads answer the same images.
  */
 export function chooseOnValidation<T extends RuleTrial>(
   trials: readonly T[],
