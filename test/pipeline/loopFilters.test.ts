@@ -4,10 +4,23 @@ import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
-import { listInstances } from '../../src/main/store/instances.ts';
+import { instancesOfRun, listInstances } from '../../src/main/store/instances.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
 import { runDetail } from '../../src/main/pipeline/runReport.ts';
-import { RULE_CHOSEN, RULE_VAL_ACCURACY, ruleLabel, VALIDATED_CANDIDATES } from '../../src/shared/runSettings.ts';
+import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
+import { loadRealData } from '../../src/main/pipeline/realData.ts';
+import { fitTrainedHead } from '../../src/main/pipeline/scoring.ts';
+import { loadCheckpoint } from '../../src/main/store/features.ts';
+import {
+  decidingKind,
+  RULE_CHOSEN,
+  RULE_VAL_ACCURACY,
+  ruleLabel,
+  VALIDATED_CANDIDATES,
+} from '../../src/shared/runSettings.ts';
+import { decide, type ScoreRule } from '../../src/main/learn/acceptance.ts';
+import { rowsOf } from '../../src/main/learn/headFit.ts';
+import { accuracy as headAccuracy } from '../../src/main/learn/softmaxHead.ts';
 import { latestScoresOf, scoreHistory } from '../../src/main/store/scores.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
@@ -106,7 +119,12 @@ describe('the loop filters', () => {
   });
 
   it('the validated rule decides with the candidate the validation split chooses, and records the choice', async () => {
-    const { project, runId, instances } = await run({ rule: { kind: 'validated' } });
+    // After a run that rejected all it made: the project's instances the heads may train on are
+    // not the first ones, so each head's rows are picked out of the project's, not taken in order.
+    const { project } = await run({ filter: 'none' });
+    const runId = await startLoop(project, models, { ...quick, seed: 4, rule: { kind: 'validated' } });
+    const instances = instancesOfRun(project.db, runId);
+    expect(instances).toHaveLength(20);
     const metrics = metricsOf(project.db, runId).filter((m) => m.roundIndex === 0);
     // Each candidate's validation accuracy, in the candidates' order (metricsOf sorts by name).
     const tried = VALIDATED_CANDIDATES.map(
@@ -122,6 +140,7 @@ describe('the loop filters', () => {
     expect(tried[VALIDATED_CANDIDATES.indexOf(pick)]).toBe(accuracy);
     expect(Math.max(...tried) - accuracy).toBeLessThan(0.02);
     expect(runDetail(project.db, runId).rounds.map((r) => r.rule)).toEqual([null, ruleLabel(pick)]);
+    expect(listInstances(project.db, { status: 'accepted' }).every((i) => i.runId === runId)).toBe(true);
     // The decisions are the chosen rule's, on the scores the round recorded.
     if (pick.kind === 'confident') {
       const margins = latestScoresOf(project.db, 'confident_margin');
@@ -138,6 +157,29 @@ describe('the loop filters', () => {
         if (dropped.length > 0) expect(Math.min(...kept)).toBeGreaterThanOrEqual(Math.max(...dropped));
       }
     }
+    // Each candidate's head is trained on the real training images and exactly what it accepts (its
+    // recorded accuracy is that head's), and the round's head is the chosen candidate's.
+    const real = await loadRealData(project, models.encoder);
+    const features = await featuresOf(
+      project,
+      models.encoder,
+      instances.map((i) => i.imageHash),
+    );
+    const labels = Int32Array.from(instances, (i) => real.indexOf.get(i.labelId)!);
+    const lambda = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'lambda')!.value;
+    const headOf = (rule: ScoreRule) => {
+      const scores = latestScoresOf(project.db, decidingKind(rule, 'quality'));
+      const { accepted } = decide(
+        rule,
+        Float32Array.from(instances, (i) => scores.get(i.id)!),
+        labels,
+      );
+      const rows = instances.flatMap((_, k) => (accepted[k] ? [k] : []));
+      const synthetic = rowsOf({ features, labels }, rows, models.encoder.dim);
+      return fitTrainedHead(real.train, synthetic, real.classes.length, lambda);
+    };
+    expect(VALIDATED_CANDIDATES.map((rule) => headAccuracy(headOf(rule), real.val))).toEqual(tried);
+    expect(loadCheckpoint(project.db, runId, 0)!.head).toEqual(headOf(pick).weights);
     project.close();
   });
 });

@@ -337,9 +337,17 @@ export function gather(features: Float32Array, rows: readonly number[], dim: num
   return out;
 }
 
-export function subset(set: FeatureSet, folds: Int32Array, keep: (fold: number) => boolean, dim: number): FeatureSet {
-  const rows = indices(folds, keep);
+/** The given rows of a set, features and labels, in that order. */
+export function rowsOf(
+  set: FeatureSet,
+  rows: readonly number[],
+  dim: number,
+): { features: Float32Array; labels: Int32Array } {
   return { features: gather(set.features, rows, dim), labels: Int32Array.from(rows, (i) => set.labels[i] as number) };
+}
+
+export function subset(set: FeatureSet, folds: Int32Array, keep: (fold: number) => boolean, dim: number): FeatureSet {
+  return rowsOf(set, indices(folds, keep), dim);
 }
 
 /** Fold k's training set: the real images outside fold k, then the extra instances (standardised). */

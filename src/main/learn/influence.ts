@@ -1,5 +1,5 @@
 import { affineStack, forEachAffineChunk } from './affineProducts.ts';
-import { type CrossFittedHead, foldTrainingSet, gather, type HeadFit, indices, logisticProblem } from './headFit.ts';
+import { type CrossFittedHead, foldTrainingSet, type HeadFit, indices, logisticProblem, rowsOf } from './headFit.ts';
 import { INFLUENCE_DEFAULTS } from './learnDefaults.ts';
 import { lossEstimates } from './lossEstimate.ts';
 import {
@@ -76,8 +76,7 @@ export function influenceReference(fit: CrossFittedHead, options: InfluenceOptio
       residual = Math.max(residual, relativeResidual);
       return x;
     };
-    const heldFeatures = gather(fit.real.features, held, D);
-    const heldLabels = Int32Array.from(held, (i) => fit.real.labels[i]!);
+    const { features: heldFeatures, labels: heldLabels } = rowsOf(fit.real, held, D);
     directions.push(
       solve(lossGradient(headFit, heldFeatures, heldLabels, classBalancedWeights(heldLabels, C)), warm?.directions[k]),
     );
@@ -132,13 +131,13 @@ export async function crossFittedLookahead(fit: CrossFittedHead, set: FeatureSet
   const { dim: D } = fit;
   const out = new Float32Array(set.labels.length);
   const total = fit.real.labels.length;
-  const heldOut = fit.foldHeads.map((_, k) => {
-    const held = indices(fit.folds, (f) => f === k);
-    return {
-      features: gather(fit.real.features, held, D),
-      labels: Int32Array.from(held, (i) => fit.real.labels[i]!),
-    };
-  });
+  const heldOut = fit.foldHeads.map((_, k) =>
+    rowsOf(
+      fit.real,
+      indices(fit.folds, (f) => f === k),
+      D,
+    ),
+  );
   await forEachStandardizedChunk(fit.standardizer, set, async (start, chunk) => {
     for (const [k, real] of heldOut.entries()) {
       const gain = await lossEstimates(fit.foldHeads[k]!.head, real, chunk, eta);

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { type ProgressEvent, type Stage, stageClock } from '../../shared/progress.ts';
 import { WinnowError } from '../errors.ts';
-import { chooseOnValidation, decide, type RuleTrial, type ScoreRule, type ScoreWindow } from '../learn/acceptance.ts';
+import { chooseOnValidation, decide, type ScoreRule, type ScoreWindow } from '../learn/acceptance.ts';
 import { acquisition } from '../learn/acquisition.ts';
 import { allocateBudget } from '../learn/budget.ts';
 import { searchConditioning } from '../learn/conditioningSearch.ts';
-import { crossValidatedAccuracy } from '../learn/headFit.ts';
+import { crossValidatedAccuracy, rowsOf } from '../learn/headFit.ts';
 import { HEAD_FIT_DEFAULTS, SCORING_DEFAULTS } from '../learn/learnDefaults.ts';
 import { accuracy, argmax, type FeatureSet, predictProba, type SoftmaxHead } from '../learn/softmaxHead.ts';
 import type { Generator } from '../models/generator.ts';
@@ -726,8 +726,7 @@ async function decideAndTrain(
 ): Promise<Decided> {
   const rules = decisionRules(r.params);
   const everyInstance = listInstances(r.project.db);
-  const trials: (RuleTrial & { window: ScoreWindow; acceptedTotal: number })[] = [];
-  for (const rule of rules) {
+  const decided = rules.map((rule) => {
     const { accepted, window } = decide(
       rule,
       decisionScores(r.params, rule, scored, batch),
@@ -735,11 +734,30 @@ async function decideAndTrain(
       r.state.window,
     );
     const decisions = new Map(scored.instances.map((inst, k) => [inst.id, accepted[k] ? 'accepted' : 'rejected']));
-    const keep = everyInstance.filter((i) => (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted');
-    const synthetic = await trainingSet(r.project, r.models.encoder, r.real, keep);
+    // Positions in everyInstance of what the head trains on.
+    const keep = everyInstance.flatMap((i, k) =>
+      (i.override ?? decisions.get(i.id) ?? i.status) === 'accepted' ? [k] : [],
+    );
+    return { rule, accepted, window, keep };
+  });
+  // The features are read once, for every instance some rule keeps; each head trains on its rows.
+  const kept = [...new Set(decided.flatMap((d) => d.keep))].sort((a, b) => a - b);
+  const keptSet = await trainingSet(
+    r.project,
+    r.models.encoder,
+    r.real,
+    kept.map((k) => everyInstance[k]!),
+  );
+  const rowOf = new Map(kept.map((k, row) => [k, row]));
+  const trials = decided.map(({ keep, ...d }) => {
+    const synthetic = rowsOf(
+      keptSet,
+      keep.map((k) => rowOf.get(k)!),
+      r.models.encoder.dim,
+    );
     const head = fitTrainedHead(r.real.train, synthetic, r.real.classes.length, r.state.lambda);
-    trials.push({ rule, accepted, window, head, acceptedTotal: keep.length });
-  }
+    return { ...d, head, acceptedTotal: keep.length };
+  });
   if (trials.length === 1) return trials[0]!;
   const { chosen, accuracies } = chooseOnValidation(trials, r.real.val);
   return { ...chosen, choice: { rule: chosen.rule, trials: rules, accuracies } };

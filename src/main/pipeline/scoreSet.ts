@@ -5,7 +5,7 @@ import {
   type RuleTrial,
   type ScoreRule,
 } from '../learn/acceptance.ts';
-import { crossValidatedAccuracy, type CrossFitOptions, gather } from '../learn/headFit.ts';
+import { crossValidatedAccuracy, type CrossFitOptions, rowsOf } from '../learn/headFit.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import type { ImageEncoder } from '../models/imageEncoder.ts';
 import { writeTransaction } from '../store/database.ts';
@@ -126,10 +126,7 @@ function decideAll(
     const rows = scored.instances.flatMap((inst, k) =>
       (inst.override ?? (accepted[k] ? 'accepted' : 'rejected')) === 'accepted' ? [k] : [],
     );
-    const synthetic = {
-      features: gather(scored.set.features, rows, dim),
-      labels: Int32Array.from(rows, (k) => scored.set.labels[k] as number),
-    };
+    const synthetic = rowsOf(scored.set, rows, dim);
     return { rule, accepted, head: fitTrainedHead(real.train, synthetic, real.classes.length, lambda) };
   });
   const { chosen, accuracies } = chooseOnValidation(trials, real.val);

@@ -5,7 +5,7 @@ import {
   type CrossFittedHead,
   crossFitHead,
   fitLogistic,
-  gather,
+  rowsOf,
   headProbabilities,
   indices,
   logisticProblem,
@@ -68,11 +68,14 @@ export async function scoringReference(
 ): Promise<ScoringReference> {
   const fit = crossFitHead(real, classes, warmStart ? { ...head, warmStart: warmStart.fit } : head);
   const heldOutGradients = fit.foldHeads.map((f, k) => {
-    const held = indices(fit.folds, (fold) => fold === k);
-    return meanGradient(f.head, {
-      features: gather(fit.real.features, held, fit.dim),
-      labels: Int32Array.from(held, (i) => fit.real.labels[i] as number),
-    });
+    return meanGradient(
+      f.head,
+      rowsOf(
+        fit.real,
+        indices(fit.folds, (fold) => fold === k),
+        fit.dim,
+      ),
+    );
   });
   return {
     fit,
