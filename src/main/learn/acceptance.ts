@@ -1,7 +1,7 @@
 import { seededUniform } from '../models/random.ts';
 
 import type { AcceptanceRule, ScoreRule } from '../../shared/runSettings.ts';
-import { type FeatureSet, hits, type SoftmaxHead } from './softmaxHead.ts';
+import { type FeatureSet, hitRate, hits, type SoftmaxHead } from './softmaxHead.ts';
 
 export type { AcceptanceRule, ScoreRule };
 
@@ -97,7 +97,7 @@ export function chooseOnValidation<T extends RuleTrial>(
 ): { chosen: T; accuracies: number[] } {
   if (trials.length === 0) throw new Error('chooseOnValidation needs at least one trial.');
   const hit = trials.map((t) => hits(t.head, validation));
-  const accuracies = hit.map((h) => (h.length === 0 ? 0 : h.reduce((a, b) => a + b, 0) / h.length));
+  const accuracies = hit.map(hitRate);
   let best = 0;
   for (let k = 1; k < trials.length; k++) if ((accuracies[k] as number) > (accuracies[best] as number)) best = k;
   const chosen = trials.findIndex(

@@ -106,7 +106,11 @@ function softmaxRow(
 }
 
 export function accuracy(head: SoftmaxHead, set: FeatureSet): number {
-  const hit = hits(head, set);
+  return hitRate(hits(head, set));
+}
+
+/** The share of rows predicted right (0 for no rows). */
+export function hitRate(hit: Uint8Array): number {
   return hit.length === 0 ? 0 : hit.reduce((a, b) => a + b, 0) / hit.length;
 }
 

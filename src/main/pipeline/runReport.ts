@@ -4,7 +4,7 @@ import { binEdges, countInBins } from '../../shared/histogram.ts';
 import { RULE_CHOSEN } from '../../shared/runSettings.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../shared/scoreKinds.ts';
 import type { Db } from '../store/database.ts';
-import { getRun, listRounds, metricsOf } from '../store/runs.ts';
+import { getRun, listRounds, type Metric, metricsOf } from '../store/runs.ts';
 import { decisionsPerClass, roundScores } from '../store/runReport.ts';
 
 /**
@@ -13,7 +13,7 @@ import { decisionsPerClass, roundScores } from '../store/runReport.ts';
  * and the run's instances per class and decision.
  */
 export function runMetrics(db: Db, runId: number, kind: ScoreKindName = DEFAULT_SCORE_KIND): RunMetrics {
-  const value = metricValues(db, runId);
+  const value = metricValues(metricsOf(db, runId));
   const scores = roundScores(db, runId, kind);
   const bins = binEdges(
     kind,
@@ -33,9 +33,8 @@ export function runMetrics(db: Db, runId: number, kind: ScoreKindName = DEFAULT_
   return { runId, kind, rounds, bins, perClass };
 }
 
-/** A run's metric of a name in a round (null: not recorded). */
-function metricValues(db: Db, runId: number): (round: number, name: string) => number | null {
-  const metrics = metricsOf(db, runId);
+/** A run's metric of a name in a round (null: not recorded), from its metrics (metricsOf). */
+function metricValues(metrics: readonly Metric[]): (round: number, name: string) => number | null {
   return (round, name) => metrics.find((m) => m.roundIndex === round && m.name === name)?.value ?? null;
 }
 
@@ -47,8 +46,9 @@ function metricValues(db: Db, runId: number): (round: number, name: string) => n
 export function runDetail(db: Db, runId: number): RunDetail {
   const run = getRun(db, runId);
   if (run === undefined) throw new WinnowError(`There is no run with id ${runId}.`);
-  const value = metricValues(db, runId);
-  const chosen = metricsOf(db, runId).filter((m) => m.name.startsWith(RULE_CHOSEN));
+  const metrics = metricsOf(db, runId);
+  const value = metricValues(metrics);
+  const chosen = metrics.filter((m) => m.name.startsWith(RULE_CHOSEN));
   const numbers = (round: number) => ({
     round,
     generated: value(round, 'generated'),

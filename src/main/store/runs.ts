@@ -138,9 +138,16 @@ export function recordMetric(db: Db, runId: number, roundIndex: number, name: st
   ).run(runId, roundIndex, name, value);
 }
 
-export function metricsOf(db: Db, runId: number): { roundIndex: number; name: string; value: number }[] {
+/** One recorded number of a run: a round's (−1: the run's start) metric by name. */
+export interface Metric {
+  readonly roundIndex: number;
+  readonly name: string;
+  readonly value: number;
+}
+
+export function metricsOf(db: Db, runId: number): Metric[] {
   return db
-    .prepare<[number], { roundIndex: number; name: string; value: number }>(
+    .prepare<[number], Metric>(
       'SELECT round_index AS roundIndex, name, value FROM metrics WHERE run_id = ? ORDER BY round_index, name',
     )
     .all(runId);
