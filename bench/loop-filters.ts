@@ -95,8 +95,8 @@ const FILTERS: Filter[] = [
   { name: 'contribution, threshold −0.05 (BSGAL)', filter: 'contribution', rule: RULE_DEFAULTS.threshold },
   { name: 'contribution_lookahead, class-percentile 0.7', filter: 'contribution_lookahead', rule: share(0.7) },
   // Chooses among the rows above of the default ranking each round, on the same validation split
-  // the table's validation column reads: its column is the chosen maximum, so it is left out of the
-  // choice below, and test is the comparison that counts for it.
+  // the table's validation column reads: its column is of heads chosen on it, so it is left out of
+  // the choice below, and test is the comparison that counts for it.
   { name: `${DEFAULT_FILTER}, validated`, filter: DEFAULT_FILTER, rule: RULE_DEFAULTS.validated },
 ];
 const REAL_ONLY = 'none (real only)';
@@ -295,7 +295,7 @@ for (const [name, result] of Object.entries(results))
   if (result.chosen.length > 0)
     lines.push(
       '',
-      `${name} chose, per round (seeds separated by ;): ${result.chosen.map((rounds) => rounds.join(' / ')).join('; ')}. Its validation column is the best of its candidates' on that split, so it is not compared on it.`,
+      `${name} chose, per round (seeds separated by ;): ${result.chosen.map((rounds) => rounds.join(' / ')).join('; ')}. Its validation column is of heads chosen on that split, so it is not compared on it.`,
     );
 console.log(lines.join('\n'));
 // A partial run (--only) is printed, not saved over the full results.
