@@ -175,4 +175,15 @@ describe('the validated rule’s choice', () => {
     const { chosen } = chooseOnValidation([trial(0.9, headWrongOn(3)), trial(0.8, headWrongOn(4))], validation);
     expect(chosen.rule.keep).toBe(0.9);
   });
+
+  it('holds the run’s last choice while it is within one SE of the best, and leaves it when it is not', () => {
+    // As above: the first (0.9) is within one SE of the best (0.7); the held third is the best.
+    const close = [trial(0.9, headWrongOn(0, 1)), trial(0.8, headWrongOn(0, 1, 2, 3)), trial(0.7, headWrongOn(2))];
+    expect(chooseOnValidation(close, validation, 2).chosen.rule.keep).toBe(0.7);
+    const held = [trial(0.9, headWrongOn(2)), trial(0.8, headWrongOn(0, 1, 2, 3)), trial(0.7, headWrongOn(0, 1))];
+    expect(chooseOnValidation(held, validation, 2).chosen.rule.keep).toBe(0.7);
+    // More than one SE behind the best (as in the first test): the earliest within one SE instead.
+    const far = [trial(0.9, headWrongOn(0, 1, 2)), trial(0.8, headWrongOn(0)), trial(0.7, headWrongOn(0, 5))];
+    expect(chooseOnValidation(far, validation, 0).chosen.rule.keep).toBe(0.8);
+  });
 });

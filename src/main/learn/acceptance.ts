@@ -90,19 +90,26 @@ export interface RuleTrial<R extends ScoreRule = ScoreRule> {
  * little, about as much as the split's noise, and the plain maximum followed that noise away from
  * the default (bench/results/loop-filters-validated-plain.md). The SE is the paired difference's,
  * image by image: both heads answer the same images.
+ *
+ * `held`, the trial a run chose the round before, comes first: a run keeps its rule while it stays
+ * within one SE of the best, so a choice is changed by evidence, not by one split's noise (the
+ * switches that cost 1.3 and 2.5 points in bench/results/loop-filters-wrong40-seeds4-6.md).
  */
 export function chooseOnValidation<T extends RuleTrial>(
   trials: readonly T[],
   validation: FeatureSet,
+  held?: number,
 ): { chosen: T; accuracies: number[] } {
   if (trials.length === 0) throw new Error('chooseOnValidation needs at least one trial.');
   const hit = trials.map((t) => hits(t.head, validation));
   const accuracies = hit.map(hitRate);
   let best = 0;
   for (let k = 1; k < trials.length; k++) if ((accuracies[k] as number) > (accuracies[best] as number)) best = k;
-  const chosen = trials.findIndex(
-    (_, k) => (accuracies[best] as number) - (accuracies[k] as number) <= pairedSe(hit[best]!, hit[k]!),
-  );
+  const withinOneSe = (k: number) =>
+    (accuracies[best] as number) - (accuracies[k] as number) <= pairedSe(hit[best]!, hit[k]!);
+  const order = [...trials.keys()];
+  if (held !== undefined) order.unshift(...order.splice(held, 1));
+  const chosen = order.find(withinOneSe)!;
   return { chosen: trials[chosen]!, accuracies };
 }
 

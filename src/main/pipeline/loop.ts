@@ -33,7 +33,7 @@ import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
 import { allRealData, loadRealData, type RealData } from './realData.ts';
-import { decidingKind, RUN_DEFAULTS, ruleSchema, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
+import { decidingKind, RUN_DEFAULTS, ruleLabel, ruleSchema, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
 import {
@@ -117,6 +117,8 @@ interface LoopState {
   readonly window: ScoreWindow;
   /** The head's λ, chosen by cross-validation once at the run's start (the search is the slow part). */
   readonly lambda: number;
+  /** The validated rule's choice in the last round (its ruleLabel), which the next round holds if it can. */
+  readonly chosenRule?: string;
 }
 
 /**
@@ -427,7 +429,11 @@ async function runRound(run: RunScope, round: number): Promise<void> {
     saveCheckpoint(db, runId, round, {
       head: head.weights,
       gradient: null,
-      state: { window, lambda: context.state.lambda } satisfies LoopState,
+      state: {
+        window,
+        lambda: context.state.lambda,
+        ...(choice ? { chosenRule: ruleLabel(choice.rule) } : {}),
+      } satisfies LoopState,
     });
     setRoundStage(db, runId, round, 'evaluate', timings);
     finishRound(db, runId, round);
@@ -717,7 +723,8 @@ interface Decided {
 /**
  * Decide and train: each of the round's rules decides and a head is trained on real + every accepted
  * instance of the project (a curator's override wins over the round's decision); with more than one
- * rule (the validated rule), the validation split chooses the round's (chooseOnValidation).
+ * rule (the validated rule), the validation split chooses the round's (chooseOnValidation), holding
+ * the run's last choice while it stays within one standard error of the best.
  */
 async function decideAndTrain(
   r: RoundContext,
@@ -759,6 +766,7 @@ async function decideAndTrain(
     return { ...d, head, acceptedTotal: keep.length };
   });
   if (trials.length === 1) return trials[0]!;
-  const { chosen, accuracies } = chooseOnValidation(trials, r.real.val);
+  const held = rules.findIndex((rule) => ruleLabel(rule) === r.state.chosenRule);
+  const { chosen, accuracies } = chooseOnValidation(trials, r.real.val, held < 0 ? undefined : held);
   return { ...chosen, choice: { rule: chosen.rule, trials: rules, accuracies } };
 }
