@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
 import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { defaultLoopParams, type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { defaultLoopParams, type LoopParams, resumeLoop, startLoop } from '../../src/main/pipeline/loop.ts';
 import { instancesOfRun, listInstances } from '../../src/main/store/instances.ts';
 import { getRun, metricsOf } from '../../src/main/store/runs.ts';
 import { runDetail } from '../../src/main/pipeline/runReport.ts';
 import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
 import { loadRealData } from '../../src/main/pipeline/realData.ts';
 import { fitTrainedHead } from '../../src/main/pipeline/scoring.ts';
-import { loadCheckpoint } from '../../src/main/store/features.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/main/store/features.ts';
+import type { Project } from '../../src/main/store/project.ts';
 import {
   decidingKind,
   RULE_CHOSEN,
@@ -18,7 +19,7 @@ import {
   ruleLabel,
   VALIDATED_CANDIDATES,
 } from '../../src/shared/runSettings.ts';
-import { decide, type ScoreRule } from '../../src/main/learn/acceptance.ts';
+import { chooseOnValidation, decide, type ScoreRule } from '../../src/main/learn/acceptance.ts';
 import { rowsOf } from '../../src/main/learn/headFit.ts';
 import { accuracy as headAccuracy } from '../../src/main/learn/softmaxHead.ts';
 import { latestScoresOf, scoreHistory } from '../../src/main/store/scores.ts';
@@ -159,27 +160,71 @@ describe('the loop filters', () => {
     }
     // Each candidate's head is trained on the real training images and exactly what it accepts (its
     // recorded accuracy is that head's), and the round's head is the chosen candidate's.
-    const real = await loadRealData(project, models.encoder);
-    const features = await featuresOf(
-      project,
-      models.encoder,
-      instances.map((i) => i.imageHash),
-    );
-    const labels = Int32Array.from(instances, (i) => real.indexOf.get(i.labelId)!);
-    const lambda = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'lambda')!.value;
-    const headOf = (rule: ScoreRule) => {
-      const scores = latestScoresOf(project.db, decidingKind(rule, 'quality'));
-      const { accepted } = decide(
-        rule,
-        Float32Array.from(instances, (i) => scores.get(i.id)!),
-        labels,
-      );
-      const rows = instances.flatMap((_, k) => (accepted[k] ? [k] : []));
-      const synthetic = rowsOf({ features, labels }, rows, models.encoder.dim);
-      return fitTrainedHead(real.train, synthetic, real.classes.length, lambda);
-    };
+    const { real, headOf } = await candidateHeads(project, runId);
     expect(VALIDATED_CANDIDATES.map((rule) => headAccuracy(headOf(rule), real.val))).toEqual(tried);
     expect(loadCheckpoint(project.db, runId, 0)!.head).toEqual(headOf(pick).weights);
     project.close();
   });
+
+  it('the validated rule holds the run’s last choice while it is within one SE of the best', async () => {
+    const project = await createDemoProject(join(tempDir(), 'demo'));
+    // Stopped after its first round, so the choice it holds can be set before the second.
+    const stop = new AbortController();
+    const settings = { ...quick, rounds: 2, seed: 6, rule: { kind: 'validated' } } as const;
+    await expect(
+      startLoop(project, models, settings, {
+        signal: stop.signal,
+        onProgress: (e) => e.stage === 'evaluate' && e.round === 0 && e.done === e.total && stop.abort(),
+      }),
+    ).rejects.toThrow();
+    const runId = getRun(project.db, 1)!.id;
+    const chosenIn = (round: number) =>
+      metricsOf(project.db, runId)
+        .find((m) => m.roundIndex === round && m.name.startsWith(RULE_CHOSEN))!
+        .name.slice(RULE_CHOSEN.length);
+    const first = loadCheckpoint(project.db, runId, 0)!;
+    expect(first.state).toMatchObject({ chosenRule: chosenIn(0) });
+    const last = VALIDATED_CANDIDATES.length - 1;
+    saveCheckpoint(project.db, runId, 0, {
+      ...first,
+      state: { ...(first.state as object), chosenRule: ruleLabel(VALIDATED_CANDIDATES[last]) },
+    });
+    await resumeLoop(project, models);
+    const { real, headOf } = await candidateHeads(project, runId);
+    const trials = VALIDATED_CANDIDATES.map((rule) => ({ rule, accepted: [], head: headOf(rule) }));
+    const held = chooseOnValidation(trials, real.val, last).chosen.rule;
+    // On these heads the hold changes the choice: without it, an earlier candidate would decide.
+    expect(chooseOnValidation(trials, real.val).chosen.rule).not.toBe(held);
+    expect(chosenIn(1)).toBe(ruleLabel(held));
+    expect(loadCheckpoint(project.db, runId, 1)!.state).toMatchObject({ chosenRule: ruleLabel(held) });
+    project.close();
+  });
 });
+
+/**
+ * The head each validated candidate trains in a run's last round: the real training images and
+ * exactly what the candidate accepts of the run's instances, on the scores that round recorded.
+ */
+async function candidateHeads(project: Project, runId: number) {
+  const instances = instancesOfRun(project.db, runId);
+  const real = await loadRealData(project, models.encoder);
+  const features = await featuresOf(
+    project,
+    models.encoder,
+    instances.map((i) => i.imageHash),
+  );
+  const labels = Int32Array.from(instances, (i) => real.indexOf.get(i.labelId)!);
+  const lambda = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'lambda')!.value;
+  const headOf = (rule: ScoreRule) => {
+    const scores = latestScoresOf(project.db, decidingKind(rule, 'quality'));
+    const { accepted } = decide(
+      rule,
+      Float32Array.from(instances, (i) => scores.get(i.id)!),
+      labels,
+    );
+    const rows = instances.flatMap((_, k) => (accepted[k] ? [k] : []));
+    const synthetic = rowsOf({ features, labels }, rows, models.encoder.dim);
+    return fitTrainedHead(real.train, synthetic, real.classes.length, lambda);
+  };
+  return { real, headOf };
+}
