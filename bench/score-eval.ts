@@ -28,8 +28,7 @@
 //
 // --quick: one seed (a smoke run). Needs /usr/bin/python3 and the Debian packages listed in
 // tools/datasets/README.md. Writes bench/results/score-eval.md and .json.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +42,15 @@ import {
   pixelPrototypeScores,
   sweepCombos,
 } from './score-eval-lib.ts';
+import {
+  buildSet,
+  checkDatasets,
+  exportManifest,
+  type ManifestRow,
+  projectWithReal,
+  readTruth,
+  winnowCli,
+} from './labelled-sets.ts';
 import { JUDGE_TEST_ACCURACY, judgeClasses, PIXELS, readGrey } from './judge.ts';
 import { TUNABLE_SETTINGS, type TunableSetting } from './score-eval-settings.ts';
 import { formatMeanSe, type MeanSe, meanSe } from './stats.ts';
@@ -61,11 +69,6 @@ const { values: args } = parseArgs({
 });
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'winnow.js');
-const BUILDER = join(ROOT, 'tools', 'datasets', 'build_datasets.py');
-const PYTHON = '/usr/bin/python3';
-/** Builder arguments per dataset: the digits have at most 183 images per class. */
-const DATASETS: Record<string, readonly string[]> = { fashion: [], digits: ['--val', '50'], fonts: [] };
 const SEEDS = args.quick ? 1 : Number(args.seeds);
 const datasets = args.datasets.split(',');
 const noiseRates = args.noise.split(',').map(Number);
@@ -76,24 +79,11 @@ const conditionsOf = (dataset: string) => [
   ...noiseRates.map(noiseLabel),
   ...(dataset === 'fashion' && !args['skip-generated'] ? [GENERATED] : []),
 ];
-for (const d of datasets)
-  if (!(d in DATASETS)) throw new Error(`Unknown dataset ${d}: use ${Object.keys(DATASETS).join(', ')}.`);
+checkDatasets(datasets);
 mkdirSync(args.work, { recursive: true });
 /** A fresh folder of this run's sets, projects and exports (removed at the end unless --keep). */
 const WORK = mkdtempSync(join(resolve(args.work), 'winnow-score-eval-'));
-// Winnow's own state (current project) goes here, not into the user's.
-const env = { ...process.env, WINNOW_HOME: join(WORK, 'home') };
-
-function winnow(argv: readonly string[], project?: string): { stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...(project ? ['--project', project] : []), ...argv], {
-    env,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (r.status !== 0)
-    throw new Error(`winnow ${argv.join(' ')} exited with ${r.status}:\n${r.stdout}\n${r.stderr}`.trim());
-  return { stdout: r.stdout, stderr: r.stderr };
-}
+const winnow = winnowCli(WORK);
 
 // Settings whose flag this build's `winnow score` does not take stay at Winnow's default.
 const scoreHelp = winnow(['score', '--help']).stdout;
@@ -103,20 +93,6 @@ for (const s of unavailable)
   console.error(`note: \`winnow score\` takes no ${s.flag}: ${s.name} stays at Winnow's default.`);
 const encoderFlags = args.encoder ? ['--encoder', args.encoder] : [];
 
-interface TruthRow {
-  readonly file: string;
-  readonly label: string;
-  readonly true_label: string;
-  readonly wrong: boolean;
-}
-interface ManifestRow {
-  readonly file_name: string | null;
-  readonly image_hash: string;
-  readonly label: string;
-  readonly source_path: string | null;
-  readonly score?: number;
-  readonly scores: Record<string, number>;
-}
 type Detection = Record<string, { auroc: number; precisionAtK: number }>;
 interface Task {
   readonly dataset: string;
@@ -147,37 +123,6 @@ async function realPixels(dir: string, splits: readonly string[], classes: reado
   return { pixels: Float32Array.from(pixels), labels: Int32Array.from(labels) };
 }
 
-/** Builds a dataset folder with tools/datasets/build_datasets.py; returns its classes. */
-function build(dataset: string, dir: string, seed: number, noise: number): string[] {
-  const built = spawnSync(
-    PYTHON,
-    [
-      BUILDER,
-      '--dataset',
-      dataset,
-      '--out',
-      dir,
-      '--seed',
-      String(seed),
-      '--noise',
-      String(noise),
-      ...DATASETS[dataset]!,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (built.status !== 0) throw new Error(`Building ${dir} failed:\n${built.stderr}`);
-  return (JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as { classes: string[] }).classes;
-}
-
-/** A new project with the set's real training and validation images. */
-function projectWithReal(name: string, dir: string): string {
-  const project = join(WORK, 'projects', name);
-  winnow(['init', project]);
-  winnow(['import', 'real', join(dir, 'real', 'train'), '--split', 'train'], project);
-  winnow(['import', 'real', join(dir, 'real', 'val'), '--split', 'val'], project);
-  return project;
-}
-
 /** The raw-pixel baselines of pool images (files, with their given labels) against the set's real images. */
 async function pixelBaselines(
   dir: string,
@@ -202,12 +147,9 @@ async function pixelBaselines(
 async function prepareInjected(dataset: string, noise: number, seed: number): Promise<Task> {
   const name = `${dataset}-noise${noise}-seed${seed}`;
   const dir = join(WORK, 'data', name);
-  const classes = build(dataset, dir, seed, noise);
-  const truth = readFileSync(join(dir, 'truth.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as TruthRow);
-  const project = projectWithReal(name, dir);
+  const classes = buildSet(dataset, dir, seed, noise);
+  const truth = readTruth(dir);
+  const project = projectWithReal(winnow, join(WORK, 'projects', name), dir);
   winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
   return {
     dataset,
@@ -231,8 +173,8 @@ async function prepareInjected(dataset: string, noise: number, seed: number): Pr
 async function prepareGenerated(seed: number): Promise<Task> {
   const name = `fashion-generated-seed${seed}`;
   const dir = join(WORK, 'data', name);
-  const classes = build('fashion', dir, seed, 0);
-  const project = projectWithReal(name, dir);
+  const classes = buildSet('fashion', dir, seed, 0);
+  const project = projectWithReal(winnow, join(WORK, 'projects', name), dir);
   const epsilons = [0, 1, 2];
   for (const [c, cls] of classes.entries())
     for (const [j, epsilon] of epsilons.entries()) {
@@ -244,11 +186,7 @@ async function prepareGenerated(seed: number): Promise<Task> {
       );
     }
   const out = join(WORK, 'exports', `${name}-images`);
-  winnow(['export', out, '--status', 'all', '--format', 'imagefolder', 'jsonl'], project);
-  const rows = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as ManifestRow);
+  const rows = exportManifest(winnow, project, out, ['imagefolder', 'jsonl']);
   const files = rows.map((r) => join(out, r.file_name!));
   const judged = await judgeClasses(files);
   const task: Task = {
@@ -280,11 +218,7 @@ function scoreRun(task: Task, combo: Combo): Detection {
   const scored = winnow(['score', ...encoderFlags, ...comboFlags(combo, settings)], task.project);
   const out = join(WORK, 'exports', `${task.dataset}-${task.condition}-${task.seed}-${key || 'default'}`);
   rmSync(out, { recursive: true, force: true });
-  winnow(['export', out, '--status', 'all', '--format', 'jsonl'], task.project);
-  const rows = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as ManifestRow);
+  const rows = exportManifest(winnow, task.project, out);
   rmSync(out, { recursive: true, force: true });
   const byKey = new Map(rows.map((r) => [task.keyOf(r), r]));
   const kinds = new Map<string, Float32Array>();

@@ -187,7 +187,7 @@ describe('the loop filters', () => {
     const last = VALIDATED_CANDIDATES.length - 1;
     saveCheckpoint(project.db, runId, 0, {
       ...first,
-      state: { ...(first.state as object), chosenRule: ruleLabel(VALIDATED_CANDIDATES[last]) },
+      state: { ...(first.state as object), chosenRule: ruleLabel(VALIDATED_CANDIDATES[last]!) },
     });
     await resumeLoop(project, models);
     const { real, headOf } = await candidateHeads(project, runId);
