@@ -36,19 +36,3 @@ export function roundsBelowPrevious(runs: SeedRounds, rounds: number): number[] 
       return meanAt(runs, r) < before.mean - (before.se || 0);
     });
 }
-
-/**
- * With an often-wrong generator, over every image a run made and its final decision: of those
- * accepted, the share drawn as a look-alike; of the look-alikes, the share rejected.
- */
-export function lookAlikeShares(made: readonly { readonly accepted: boolean; readonly lookAlike: boolean }[]): {
-  amongAccepted: number;
-  rejected: number;
-} {
-  const accepted = made.filter((i) => i.accepted);
-  const lookAlikes = made.filter((i) => i.lookAlike);
-  return {
-    amongAccepted: accepted.filter((i) => i.lookAlike).length / accepted.length,
-    rejected: lookAlikes.filter((i) => !i.accepted).length / lookAlikes.length,
-  };
-}

@@ -30,19 +30,13 @@ import { loadEmbeddedModels } from '../src/main/models/embeddedModels.ts';
 import { createDemoProject } from '../src/main/pipeline/demo.ts';
 import { defaultLoopParams, type LoopParams, startLoop } from '../src/main/pipeline/loop.ts';
 import { loadCheckpoint } from '../src/main/store/features.ts';
-import { effectiveStatus, instancesOfRun } from '../src/main/store/instances.ts';
+import { effectiveStatus, type Instance, instancesOfRun } from '../src/main/store/instances.ts';
 import { metricsOf } from '../src/main/store/runs.ts';
 import { runDetail } from '../src/main/pipeline/runReport.ts';
 import { fashionTestSet } from './fashionTestSet.ts';
 import { isSwapped, lookAlikeGenerator } from './lookAlikeGenerator.ts';
-import {
-  aboveAtEveryRound,
-  bestOnValidation,
-  lookAlikeShares,
-  meanOverRounds,
-  roundsBelowPrevious,
-} from './loop-filters-lib.ts';
-import { formatMeanSe, mean, meanSe } from './stats.ts';
+import { aboveAtEveryRound, bestOnValidation, meanOverRounds, roundsBelowPrevious } from './loop-filters-lib.ts';
+import { decisionShares, formatMeanSe, mean, meanSe } from './stats.ts';
 import { DEFAULT_FILTER, DEFAULT_RULE, RULE_DEFAULTS, RUN_DEFAULTS } from '../src/shared/runSettings.ts';
 
 const { values: args } = parseArgs({
@@ -177,14 +171,7 @@ async function runSeed(seed: number): Promise<void> {
       accuracy: rounds.map((r) => testAccuracy(loadCheckpoint(project.db, runId, r)!.head)),
       validation: rounds.map((r) => metric(r, 'val_accuracy')),
       accepted: rounds.map((r) => metric(r, 'accepted_new') / PER_ROUND),
-      ...(WRONG > 0 && {
-        lookAlikes: lookAlikeShares(
-          instancesOfRun(project.db, runId).map((i) => ({
-            accepted: effectiveStatus(i) === 'accepted',
-            lookAlike: i.seed !== null && isSwapped(i.seed, WRONG),
-          })),
-        ),
-      }),
+      ...(WRONG > 0 && { lookAlikes: lookAlikeShares(instancesOfRun(project.db, runId)) }),
       seconds,
       ...(f.rule.kind === 'validated' && { chosen: runDetail(project.db, runId).rounds.flatMap((r) => r.rule ?? []) }),
     };
@@ -249,6 +236,17 @@ const cell = (runs: number[][], r: number) => {
 };
 const names = Object.keys(results);
 /** With --wrong, two more columns: how clean the accepted images were, and how many look-alikes were caught. */
+/** Over every image a run made and its final decision: the look-alikes among those accepted, and those rejected. */
+function lookAlikeShares(made: readonly Instance[]): NonNullable<RunRecord['lookAlikes']> {
+  const shares = decisionShares(
+    made.map((i) => ({
+      accepted: effectiveStatus(i) === 'accepted',
+      wrong: i.seed !== null && isSwapped(i.seed, WRONG),
+    })),
+  );
+  return { amongAccepted: shares.wrongAmongAccepted, rejected: shares.wrongRejected };
+}
+
 const lookAlikeCells = (result: Result) =>
   WRONG === 0
     ? ''

@@ -59,3 +59,37 @@ export function frameStats(deltas: readonly number[], seconds: number): FrameSta
     seconds,
   };
 }
+
+/**
+ * A filter's decisions against the truth, over items each accepted or not and each wrong or not:
+ * the share accepted; of those accepted, the share wrong; of the wrong, the share rejected; of the
+ * right, the share rejected (NaN where a group is empty).
+ */
+/** An item a filter decided on, and whether its label is wrong. */
+export interface Decided {
+  readonly accepted: boolean;
+  readonly wrong: boolean;
+}
+
+export function decisionShares(items: readonly Decided[]): {
+  accepted: number;
+  wrongAmongAccepted: number;
+  wrongRejected: number;
+  rightRejected: number;
+} {
+  const share = (of: readonly Decided[], p: (i: Decided) => boolean) => of.filter(p).length / of.length;
+  const accepted = items.filter((i) => i.accepted);
+  const rejected = (i: Decided) => !i.accepted;
+  return {
+    accepted: accepted.length / items.length,
+    wrongAmongAccepted: share(accepted, (i) => i.wrong),
+    wrongRejected: share(
+      items.filter((i) => i.wrong),
+      rejected,
+    ),
+    rightRejected: share(
+      items.filter((i) => !i.wrong),
+      rejected,
+    ),
+  };
+}

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   aboveAtEveryRound,
   bestOnValidation,
-  lookAlikeShares,
   meanOverRounds,
   roundsBelowPrevious,
 } from '../../bench/loop-filters-lib.ts';
@@ -45,17 +44,5 @@ describe("loop-filters' summary arithmetic", () => {
     ];
     expect(roundsBelowPrevious(runs, 3)).toEqual([2]);
     expect(roundsBelowPrevious([[0.8, 0.799]], 2)).toEqual([1]);
-  });
-
-  it('says how many of the accepted were look-alikes and how many look-alikes were rejected', () => {
-    const made = [
-      { accepted: true, lookAlike: false },
-      { accepted: true, lookAlike: false },
-      { accepted: true, lookAlike: true },
-      { accepted: false, lookAlike: true },
-      { accepted: false, lookAlike: true },
-      { accepted: false, lookAlike: false },
-    ];
-    expect(lookAlikeShares(made)).toEqual({ amongAccepted: 1 / 3, rejected: 2 / 3 });
   });
 });

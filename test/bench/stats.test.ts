@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatMeanSe, formatSignedMeanSe, frameStats, mean, meanSe, median, quantile } from '../../bench/stats.ts';
+import {
+  decisionShares,
+  formatMeanSe,
+  formatSignedMeanSe,
+  frameStats,
+  mean,
+  meanSe,
+  median,
+  quantile,
+} from '../../bench/stats.ts';
 
 describe('bench statistics', () => {
   it('gives the mean and the standard error of the mean, and no SE for one value', () => {
@@ -33,5 +42,22 @@ describe('bench statistics', () => {
   it('summarises frame times: count, mean, p95 and frames over 50 ms', () => {
     const deltas = [16, 17, 60, 16, 51, 16, 16, 17, 16, 50];
     expect(frameStats(deltas, 2.5)).toEqual({ frames: 10, meanMs: 27.5, p95Ms: 51, over50: 2, seconds: 2.5 });
+  });
+
+  it('says what share was accepted, how many of those were wrong, and how many wrong and right were rejected', () => {
+    const items = [
+      { accepted: true, wrong: false },
+      { accepted: true, wrong: false },
+      { accepted: true, wrong: true },
+      { accepted: false, wrong: true },
+      { accepted: false, wrong: true },
+      { accepted: false, wrong: false },
+    ];
+    expect(decisionShares(items)).toEqual({
+      accepted: 3 / 6,
+      wrongAmongAccepted: 1 / 3,
+      wrongRejected: 2 / 3,
+      rightRejected: 1 / 3,
+    });
   });
 });
