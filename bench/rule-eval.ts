@@ -1,0 +1,129 @@
+// How each acceptance rule's decisions separate wrong labels on the labelled sets of
+// bench/score-eval.ts (bench/labelled-sets.ts: Fashion-MNIST's test images, digits and letters,
+// 20% or 40% of a 1,000-image pool given a wrong label). Nothing in Winnow was chosen on these
+// decisions. For each set the harness does what a user does, through Winnow's CLI in child
+// processes: `winnow init`, `import real` (training and validation splits), `import synthetic`,
+// then for each rule `winnow score --rule <rule>` (the default ranking, `quality`) and `export
+// --status all --format jsonl`; it reads each instance's decision and compares it with the truth.
+// Per rule, mean ± SE over seeds: the share accepted, wrong labels among the accepted, wrong labels
+// rejected, right labels rejected; for the validated rule, the candidate it chose on each set.
+//
+//   node bench/rule-eval.ts [--seeds 3] [--datasets fashion,digits,fonts] [--noise 0.2,0.4]
+//                           [--rules confident,validated,...] [--work <parent dir>] [--keep]
+//
+// Needs /usr/bin/python3 and the Debian packages listed in tools/datasets/README.md. Writes
+// bench/results/rule-eval.md and .json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { buildSet, checkDatasets, exportManifest, projectWithReal, readTruth, winnowCli } from './labelled-sets.ts';
+import { decisionShares, formatMeanSe, meanSe } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '3' },
+    datasets: { type: 'string', default: 'fashion,digits,fonts' },
+    noise: { type: 'string', default: '0.2,0.4' },
+    /** `winnow score --rule` values: the default, the validated rule, and the candidates it chooses among. */
+    rules: {
+      type: 'string',
+      default:
+        'confident,validated,class-percentile:0.9,class-percentile:0.8,class-percentile:0.7,class-percentile:0.6',
+    },
+    work: { type: 'string', default: tmpdir() },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const SEEDS = Number(args.seeds);
+const datasets = args.datasets.split(',');
+const noiseRates = args.noise.split(',').map(Number);
+const rules = args.rules.split(',');
+checkDatasets(datasets);
+mkdirSync(args.work, { recursive: true });
+/** A fresh folder of this run's sets, projects and exports (removed at the end unless --keep). */
+const WORK = mkdtempSync(join(resolve(args.work), 'winnow-rule-eval-'));
+const winnow = winnowCli(WORK);
+
+type Shares = ReturnType<typeof decisionShares>;
+/** One set's figures: rule → its decisions' shares, and what the validated rule chose. */
+interface SetResult {
+  readonly dataset: string;
+  readonly noise: number;
+  readonly seed: number;
+  readonly shares: Record<string, Shares>;
+  readonly chosen?: string;
+}
+
+/** The rule `winnow score --rule validated` says it chose ("… (the validated rule chose class-percentile 0.7)."). */
+function chosenByValidated(printed: string, project: string): string {
+  const chosen = /the validated rule chose ([^)]+)\)/.exec(printed)?.[1];
+  if (chosen === undefined)
+    throw new Error(`${project}: \`winnow score --rule validated\` said no choice:\n${printed}`);
+  return chosen;
+}
+
+const started = performance.now();
+const results: SetResult[] = [];
+for (const dataset of datasets)
+  for (const noise of noiseRates)
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const t0 = performance.now();
+      const name = `${dataset}-noise${noise}-seed${seed}`;
+      const dir = join(WORK, 'data', name);
+      buildSet(dataset, dir, seed, noise);
+      const wrongOf = new Map(readTruth(dir).map((t) => [resolve(dir, t.file), t.wrong]));
+      const project = projectWithReal(winnow, join(WORK, 'projects', name), dir);
+      winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
+      const shares: Record<string, Shares> = {};
+      let chosen: string | undefined;
+      for (const rule of rules) {
+        const printed = winnow(['score', '--rule', rule], project).stdout;
+        const out = join(WORK, 'exports', `${name}-${rule}`);
+        const rows = exportManifest(winnow, project, out);
+        rmSync(out, { recursive: true, force: true });
+        shares[rule] = decisionShares(
+          rows.map((r) => {
+            const wrong = wrongOf.get(resolve(r.source_path ?? ''));
+            if (wrong === undefined) throw new Error(`${r.source_path} of ${project} is not in the set's truth.jsonl.`);
+            return { accepted: r.status === 'accepted', wrong };
+          }),
+        );
+        if (rule === 'validated') chosen = chosenByValidated(printed, project);
+      }
+      results.push({ dataset, noise, seed, shares, ...(chosen !== undefined && { chosen }) });
+      console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+const minutes = (performance.now() - started) / 60_000;
+
+const percent = (values: number[]) => formatMeanSe(meanSe(values), 1, 100);
+const lines = [
+  '# Acceptance rules on sets with known wrong labels',
+  '',
+  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; mean ± SE over ${SEEDS} seeds.`,
+];
+for (const dataset of datasets)
+  for (const noise of noiseRates) {
+    const sets = results.filter((r) => r.dataset === dataset && r.noise === noise);
+    lines.push('', `## ${dataset}, ${Math.round(noise * 100)}% wrong labels`, '');
+    lines.push(
+      '| rule | accepted | wrong among accepted | wrong rejected | right rejected |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const rule of rules) {
+      const of = (k: keyof Shares) => percent(sets.map((s) => s.shares[rule]![k]));
+      lines.push(
+        `| ${rule} | ${of('accepted')} | ${of('wrongAmongAccepted')} | ${of('wrongRejected')} | ${of('rightRejected')} |`,
+      );
+    }
+    const chosen = sets.flatMap((s) => s.chosen ?? []);
+    if (chosen.length > 0) lines.push('', `The validated rule chose: ${chosen.join(', ')} (seeds 1–${SEEDS}).`);
+  }
+const resultsDir = resolve(import.meta.dirname, 'results');
+writeFileSync(join(resultsDir, 'rule-eval.md'), `${lines.join('\n')}\n`);
+writeFileSync(join(resultsDir, 'rule-eval.json'), `${JSON.stringify({ minutes, results }, null, 2)}\n`);
+console.log(lines.join('\n'));
+if (args.keep) console.error(`kept ${WORK}`);
+else rmSync(WORK, { recursive: true, force: true });
