@@ -102,7 +102,7 @@ const percent = (values: number[]) => formatMeanSe(meanSe(values), 1, 100);
 const lines = [
   '# Acceptance rules on sets with known wrong labels',
   '',
-  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; mean ± SE over ${SEEDS} seeds.`,
+  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')} --rules ${rules.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; mean ± SE over ${SEEDS} seeds.`,
 ];
 for (const dataset of datasets)
   for (const noise of noiseRates) {
