@@ -32,8 +32,9 @@ export const DEFAULT_RULE = RULE_DEFAULTS.confident;
  * The rules the validated rule chooses among, in order of preference on a tie: the default, then the
  * top shares of each class that bench/loop-filters.ts compares it with. Each decides, a head is
  * trained on each one's decisions, and the earliest whose head is within one standard error of the
- * best on the project's validation split decides (each round, in the loop; learn/acceptance.ts's
- * chooseOnValidation): the share a dataset needs is read from its own data, not fixed on the demo's.
+ * best on the project's validation split decides (each round, in the loop, where a run holds its
+ * last choice while that one is within one SE; learn/acceptance.ts's chooseOnValidation): the share
+ * a dataset needs is read from its own data, not fixed on the demo's.
  */
 export const VALIDATED_CANDIDATES = [
   DEFAULT_RULE,

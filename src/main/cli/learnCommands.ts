@@ -90,7 +90,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: confident for quality, class-percentile:0.7 for other filters)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, of confident and class-percentile 0.9–0.6, the choice of the round before while its head is within one SE of the best on validation, else the first that is) (default: confident for quality, class-percentile:0.7 for other filters)',
       parseRule,
     )
     .addOption(
