@@ -71,10 +71,7 @@ export interface TruthRow {
 }
 
 export function readTruth(dir: string): TruthRow[] {
-  return readFileSync(join(dir, 'truth.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as TruthRow);
+  return readJsonLines<TruthRow>(join(dir, 'truth.jsonl'));
 }
 
 /** A new project at `project` with the set's real training and validation images. */
@@ -99,8 +96,12 @@ export interface ManifestRow {
 /** Every instance of the project, exported as JSON lines to `out` and read back. */
 export function exportManifest(winnow: WinnowCli, project: string, out: string, formats = ['jsonl']): ManifestRow[] {
   winnow(['export', out, '--status', 'all', '--format', ...formats], project);
-  return readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+  return readJsonLines<ManifestRow>(join(out, 'manifest.jsonl'));
+}
+
+function readJsonLines<T>(path: string): T[] {
+  return readFileSync(path, 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as ManifestRow);
+    .map((l) => JSON.parse(l) as T);
 }

@@ -60,17 +60,17 @@ export function frameStats(deltas: readonly number[], seconds: number): FrameSta
   };
 }
 
-/**
- * A filter's decisions against the truth, over items each accepted or not and each wrong or not:
- * the share accepted; of those accepted, the share wrong; of the wrong, the share rejected; of the
- * right, the share rejected (NaN where a group is empty).
- */
 /** An item a filter decided on, and whether its label is wrong. */
 export interface Decided {
   readonly accepted: boolean;
   readonly wrong: boolean;
 }
 
+/**
+ * A filter's decisions against the truth, over items each accepted or not and each wrong or not:
+ * the share accepted; of those accepted, the share wrong; of the wrong, the share rejected; of the
+ * right, the share rejected (NaN where a group is empty).
+ */
 export function decisionShares(items: readonly Decided[]): {
   accepted: number;
   wrongAmongAccepted: number;

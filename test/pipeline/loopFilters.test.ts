@@ -171,13 +171,16 @@ describe('the loop filters', () => {
     // Stopped after its first round, so the choice it holds can be set before the second.
     const stop = new AbortController();
     const settings = { ...quick, rounds: 2, seed: 6, rule: { kind: 'validated' } } as const;
+    let runId = -1;
     await expect(
       startLoop(project, models, settings, {
         signal: stop.signal,
-        onProgress: (e) => e.stage === 'evaluate' && e.round === 0 && e.done === e.total && stop.abort(),
+        onProgress: (e) => {
+          runId = e.runId;
+          if (e.stage === 'evaluate' && e.round === 0 && e.done === e.total) stop.abort();
+        },
       }),
     ).rejects.toThrow();
-    const runId = getRun(project.db, 1)!.id;
     const chosenIn = (round: number) =>
       metricsOf(project.db, runId)
         .find((m) => m.roundIndex === round && m.name.startsWith(RULE_CHOSEN))!
