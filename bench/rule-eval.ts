@@ -57,14 +57,6 @@ interface SetResult {
   readonly chosen?: string;
 }
 
-/** The rule `winnow score --rule validated` says it chose ("… (the validated rule chose class-percentile 0.7)."). */
-function chosenByValidated(printed: string, project: string): string {
-  const chosen = /the validated rule chose ([^)]+)\)/.exec(printed)?.[1];
-  if (chosen === undefined)
-    throw new Error(`${project}: \`winnow score --rule validated\` said no choice:\n${printed}`);
-  return chosen;
-}
-
 const started = performance.now();
 const results: SetResult[] = [];
 for (const dataset of datasets)
@@ -80,7 +72,9 @@ for (const dataset of datasets)
       const shares: Record<string, Shares> = {};
       let chosen: string | undefined;
       for (const rule of rules) {
-        const printed = winnow(['score', '--rule', rule], project).stdout;
+        const report = JSON.parse(winnow(['score', '--rule', rule, '--json'], project).stdout) as {
+          chosenRule: string | null;
+        };
         const out = join(WORK, 'exports', `${name}-${rule}`);
         const rows = exportManifest(winnow, project, out);
         rmSync(out, { recursive: true, force: true });
@@ -91,7 +85,7 @@ for (const dataset of datasets)
             return { accepted: r.status === 'accepted', wrong };
           }),
         );
-        if (rule === 'validated') chosen = chosenByValidated(printed, project);
+        if (report.chosenRule !== null) chosen = report.chosenRule;
       }
       results.push({ dataset, noise, seed, shares, ...(chosen !== undefined && { chosen }) });
       console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);

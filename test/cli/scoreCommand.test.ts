@@ -110,5 +110,29 @@ describe('winnow score and export with the default ranking', () => {
       `${RULE_CHOSEN}${ruleLabel(pick)}`,
     ]);
     project.close();
+
+    // --json reports the same decision, and every candidate with the validation accuracy its run recorded.
+    const json = winnow(['score', '--rule', 'validated', '--json'], env);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as Record<string, unknown>;
+    const again = openProject(dir);
+    const jsonRun = latestRunId(again);
+    const recorded = metricsOf(again.db, jsonRun);
+    again.close();
+    expect(report).toEqual({
+      runId: jsonRun,
+      scored: 10,
+      accepted: kept,
+      rejected: 10 - kept,
+      rule: 'validated',
+      decidedBy: said![2],
+      chosenRule: said![3],
+      candidates: VALIDATED_CANDIDATES.map((rule) => ({
+        rule: ruleLabel(rule),
+        validationAccuracy: recorded.find((m) => m.name === `${RULE_VAL_ACCURACY}${ruleLabel(rule)}`)!.value,
+      })),
+      cvAccuracy: recorded.find((m) => m.name === 'cv_accuracy')!.value,
+      lambda: recorded.find((m) => m.name === 'lambda')!.value,
+    });
   });
 });

@@ -6,7 +6,7 @@ import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.t
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
 import { runDetail } from '../pipeline/runReport.ts';
-import { defaultScoreOptions } from '../pipeline/scoreSet.ts';
+import { defaultScoreOptions, type ScoreResult } from '../pipeline/scoreSet.ts';
 import { Jobs } from '../service/jobs.ts';
 import { loadChosenModels, type ModelChoice } from '../service/modelChoice.ts';
 import { scoreWith } from '../service/scoring.ts';
@@ -146,9 +146,16 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score')
+    .option('--json', 'print the result as JSON (with the validated rule, every candidate and its validation accuracy)')
     .action(
       async (
-        options: { by: ScoreKindName; rule?: AcceptanceRule; encoder: string; clip?: string } & ScoringSettings,
+        options: {
+          by: ScoreKindName;
+          rule?: AcceptanceRule;
+          encoder: string;
+          clip?: string;
+          json?: boolean;
+        } & ScoringSettings,
         command: Command,
       ) =>
         withProject(command, 'write', async (project) => {
@@ -165,11 +172,16 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
               },
             );
             bar.stop();
+            const report = scoreReport(result, rule, options.by);
+            if (options.json) {
+              console.log(JSON.stringify(report, null, 2));
+              return EXIT.ok;
+            }
             console.log(
-              `Cross-validated accuracy of the real-data head: ${(100 * result.cvAccuracy).toFixed(1)}% (λ = ${result.lambda}).`,
+              `Cross-validated accuracy of the real-data head: ${(100 * report.cvAccuracy).toFixed(1)}% (λ = ${report.lambda}).`,
             );
             console.log(
-              `Scored ${result.scored} instances (run ${result.runId}): ${result.accepted} accepted, ${result.scored - result.accepted} rejected by ${decidingKind(result.chosenRule ?? rule, options.by)}${result.chosenRule ? ` (the validated rule chose ${ruleLabel(result.chosenRule)})` : ''}.`,
+              `Scored ${report.scored} instances (run ${report.runId}): ${report.accepted} accepted, ${report.rejected} rejected by ${report.decidedBy}${report.chosenRule ? ` (the validated rule chose ${report.chosenRule})` : ''}.`,
             );
             return EXIT.ok;
           } finally {
@@ -178,6 +190,26 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
         }),
     );
   addScoringOptions(score);
+}
+
+/** What `winnow score` reports, in words or as `--json`: rules by their labels (ruleLabel), as the run's metrics name them. */
+function scoreReport(result: ScoreResult, rule: AcceptanceRule, by: ScoreKindName) {
+  const { choice } = result;
+  return {
+    runId: result.runId,
+    scored: result.scored,
+    accepted: result.accepted,
+    rejected: result.scored - result.accepted,
+    rule: ruleLabel(rule),
+    /** The score kind that decided: the rule's own for `confident`, else `--by`'s. */
+    decidedBy: decidingKind(choice?.rule ?? rule, by),
+    chosenRule: choice ? ruleLabel(choice.rule) : null,
+    candidates: choice
+      ? choice.trials.map((trial, k) => ({ rule: ruleLabel(trial), validationAccuracy: choice.accuracies[k]! }))
+      : [],
+    cvAccuracy: result.cvAccuracy,
+    lambda: result.lambda,
+  };
 }
 
 /** The scores' tunables (learnDefaults.ts), as flags of `score` and `run`. */

@@ -46,8 +46,8 @@ export interface ScoreResult {
   /** Out-of-sample accuracy of the cross-fitted head on the labelled real images. */
   readonly cvAccuracy: number;
   readonly lambda: number;
-  /** The validated rule's pick among its candidates. */
-  readonly chosenRule?: ScoreRule;
+  /** Under the validated rule: its candidates, each one's validation accuracy, and its pick. */
+  readonly choice?: RuleChoice;
 }
 
 /**
@@ -104,7 +104,7 @@ export async function scoreProject(
     accepted: accepted.filter(Boolean).length,
     cvAccuracy,
     lambda: reference.fit.lambda,
-    ...(choice ? { chosenRule: choice.rule } : {}),
+    ...(choice ? { choice } : {}),
   };
 }
 
