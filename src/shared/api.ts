@@ -794,6 +794,8 @@ export interface RunDetail {
     readonly generated: number | null;
     readonly acceptedNew: number | null;
     readonly valAccuracy: number | null;
+    /** Accuracy on the project's test split, held out from everything; null where it has none. */
+    readonly testAccuracy: number | null;
     /** The rule the validated rule chose this round (ruleLabel's words); null under any other rule. */
     readonly rule: string | null;
     /** Seconds each stage took, as the loop recorded them. */
@@ -840,6 +842,8 @@ export interface RunMetrics {
   readonly rounds: readonly {
     readonly round: number;
     readonly valAccuracy: number | null;
+    /** Accuracy on the project's test split, held out from everything; null where it has none. */
+    readonly testAccuracy: number | null;
     readonly generated: number | null;
     readonly acceptedNew: number | null;
     /** Histogram of `kind` over the instances scored in this round: counts over `bins`. */

@@ -48,6 +48,10 @@ export const VALIDATED_CANDIDATES = [
 export const RULE_VAL_ACCURACY = 'rule_val_accuracy:';
 export const RULE_CHOSEN = 'rule_chosen:';
 
+/** What a test accuracy is, where a run or a scoring pass reports one (the UI's tooltips and notes). */
+export const TEST_SPLIT_NOTE =
+  "accuracy on the project's test split, which nothing fits, scores or chooses on: the independent figure";
+
 /** A rule in a few words, as tables and metric names show it: `confident`, `class-percentile 0.9`, `threshold -0.05`. */
 export function ruleLabel(rule: AcceptanceRule): string {
   switch (rule.kind) {

@@ -7,7 +7,14 @@ import { openProject, type Project } from '../../src/main/store/project.ts';
 import { metricsOf } from '../../src/main/store/runs.ts';
 import { RULE_CHOSEN, RULE_VAL_ACCURACY, ruleLabel, VALIDATED_CANDIDATES } from '../../src/shared/runSettings.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
-import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
+import { makeImageFolder, tempDir, writeFashionTestFolder } from '../helpers/fixtures.ts';
+import { accuracy } from '../../src/main/learn/softmaxHead.ts';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { resourcesDir } from '../../src/main/models/embeddedModels.ts';
+import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
+import { emptySet, loadRealData } from '../../src/main/pipeline/realData.ts';
+import { fitTrainedHead } from '../../src/main/pipeline/scoring.ts';
+import { listInstances } from '../../src/main/store/instances.ts';
 import { winnowCli as winnow } from '../helpers/winnowCli.ts';
 
 function latestRunId(project: Project): number {
@@ -133,6 +140,61 @@ describe('winnow score and export with the default ranking', () => {
       })),
       cvAccuracy: recorded.find((m) => m.name === 'cv_accuracy')!.value,
       lambda: recorded.find((m) => m.name === 'lambda')!.value,
+      test: null,
     });
+  });
+});
+
+describe('winnow score on a project with a test split', () => {
+  it('reports what the accepted instances do for a head on the held-out images, as fitTrainedHead gives it', async () => {
+    const work = tempDir();
+    const env = { WINNOW_HOME: join(work, 'home') };
+    const dir = join(work, 'p');
+    expect(winnow(['init', dir], env).code).toBe(0);
+    // Disjoint draws of Fashion-MNIST's test images: 3 train, 3 validation, 4 test and 6 "synthetic" per class.
+    for (const [split, perClass, skip] of [
+      ['train', 3, 0],
+      ['val', 3, 3],
+      ['test', 4, 6],
+    ] as const) {
+      await writeFashionTestFolder(join(work, split), perClass, skip);
+      expect(winnow(['--project', dir, 'import', 'real', join(work, split), '--split', split], env).code).toBe(0);
+    }
+    await writeFashionTestFolder(join(work, 'synthetic'), 6, 10);
+    expect(winnow(['--project', dir, 'import', 'synthetic', join(work, 'synthetic')], env).code).toBe(0);
+
+    const scored = winnow(['--project', dir, 'score', '--json'], env);
+    expect(scored.code).toBe(0);
+    const report = JSON.parse(scored.stdout) as { lambda: number; test: unknown; runId: number };
+
+    const project = openProject(dir);
+    const encoder = await EmbeddedEncoder.load(join(resourcesDir(), 'models', 'fmnist-backbone'));
+    const real = await loadRealData(project, encoder);
+    const accepted = listInstances(project.db, { status: 'accepted' }).sort((a, b) => a.id - b.id);
+    expect(accepted.length).toBeGreaterThan(0);
+    const synthetic = {
+      features: await featuresOf(
+        project,
+        encoder,
+        accepted.map((i) => i.imageHash),
+      ),
+      labels: Int32Array.from(accepted, (i) => real.indexOf.get(i.labelId)!),
+    };
+    const test = {
+      images: 40,
+      realOnly: accuracy(fitTrainedHead(real.train, emptySet(), 10, report.lambda), real.test),
+      withAccepted: accuracy(fitTrainedHead(real.train, synthetic, 10, report.lambda), real.test),
+    };
+    expect(report.test).toEqual(test);
+    const metrics = metricsOf(project.db, report.runId);
+    expect(metrics.find((m) => m.name === 'test_accuracy')?.value).toBe(test.withAccepted);
+    expect(metrics.find((m) => m.name === 'test_accuracy_real_only')?.value).toBe(test.realOnly);
+    await encoder.dispose();
+    project.close();
+
+    const said = winnow(['--project', dir, 'score'], env).stdout;
+    expect(said).toContain(
+      `Test split (40 real images, held out from all of it): a head trained on the real training images and the accepted instances reaches ${(100 * test.withAccepted).toFixed(1)}%, on the real training images alone ${(100 * test.realOnly).toFixed(1)}%.`,
+    );
   });
 });

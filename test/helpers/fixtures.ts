@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll } from 'vitest';
+import { resourcesDir } from '../../src/main/models/embeddedModels.ts';
+import { demoClassName } from '../../src/main/pipeline/demo.ts';
+import { readIdxImages } from '../../src/main/pipeline/idx.ts';
 
 const made: string[] = [];
 
@@ -38,5 +41,31 @@ export async function makeImageFolder(root: string, counts: Record<string, numbe
   for (const [label, n] of Object.entries(counts)) {
     await mkdir(join(root, label), { recursive: true });
     for (let i = 0; i < n; i++) await writePng(join(root, label, `${label}-${i}.png`), seed++);
+  }
+}
+
+/**
+ * Writes an ImageFolder of `perClass` embedded Fashion-MNIST test images of each class (after its
+ * first `skip`), under the demo's class names: real images the demo's train and validation splits do not hold.
+ */
+export async function writeFashionTestFolder(root: string, perClass: number, skip = 0): Promise<void> {
+  const data = join(resourcesDir(), 'data', 'fashion-mnist');
+  const names = (JSON.parse(readFileSync(join(data, 'classes.json'), 'utf8')) as string[]).map(demoClassName);
+  const { images, labels } = readIdxImages(
+    join(data, 'test-images-idx3-ubyte.gz'),
+    join(data, 'test-labels-idx1-ubyte.gz'),
+  );
+  const seen = new Array<number>(names.length).fill(0);
+  for (let i = 0; i < labels.length && seen.some((n) => n < skip + perClass); i++) {
+    const label = labels[i] as number;
+    seen[label]! += 1;
+    if (seen[label]! <= skip || seen[label]! > skip + perClass) continue;
+    const dir = join(root, names[label]!);
+    await mkdir(dir, { recursive: true });
+    const pixels = Buffer.from(images.data.subarray(i * 784, (i + 1) * 784));
+    await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(dir, `${i}.png`));
   }
 }

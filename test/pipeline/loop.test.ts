@@ -24,7 +24,8 @@ import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
 import { SCORING_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
-import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
+import { makeImageFolder, tempDir, writeFashionTestFolder } from '../helpers/fixtures.ts';
+import { accuracy } from '../../src/main/learn/softmaxHead.ts';
 import { QUICK_LOOP, tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 
@@ -35,7 +36,10 @@ const quick: LoopParams = { ...QUICK_LOOP, rounds: 2, seed: 5 };
 
 describe('the generative active-learning loop', () => {
   it('runs every stage of every round and persists instances, scores, decisions, metrics and checkpoints', async () => {
-    const project = await createDemoProject(join(tempDir(), 'demo'));
+    const work = tempDir();
+    const project = await createDemoProject(join(work, 'demo'));
+    await writeFashionTestFolder(join(work, 'test'), 4);
+    await importReal(project, join(work, 'test'), 'test');
     const events: ProgressEvent[] = [];
     const runId = await startLoop(project, models, quick, { onProgress: (e) => events.push(e) });
     const { db } = project;
@@ -65,6 +69,15 @@ describe('the generative active-learning loop', () => {
       expect(metrics.some((m) => m.roundIndex === round && m.name === 'val_accuracy')).toBe(true);
     expect(metrics.find((m) => m.roundIndex === 0 && m.name === 'probes')?.value).toBeGreaterThan(0);
     expect(loadCheckpoint(db, runId, 1)?.head.length).toBe(10 * 17);
+    // The test split: each round's head (its checkpoint) measured on the 40 held-out images.
+    const { test, val } = await loadRealData(project, models.encoder);
+    expect(test.labels).toHaveLength(40);
+    for (const round of [-1, 0, 1]) {
+      const head = { classes: 10, dim: models.encoder.dim, weights: loadCheckpoint(db, runId, round)!.head };
+      const recorded = (name: string) => metrics.find((m) => m.roundIndex === round && m.name === name)?.value;
+      expect(recorded('test_accuracy')).toBe(accuracy(head, test));
+      expect(recorded('val_accuracy')).toBe(accuracy(head, val));
+    }
     const stages = new Set(events.map((e) => e.stage));
     for (const stage of ['prepare', 'generate', 'embed', 'score', 'evaluate']) expect(stages).toContain(stage);
     expect(events.filter((e) => e.stage === 'generate').every((e) => e.round !== undefined && e.done <= e.total)).toBe(
@@ -108,6 +121,8 @@ describe('the generative active-learning loop', () => {
       )!.value;
       expect(stored).toBeCloseTo(expected, 4);
     }
+    // The demo has no test split: no test accuracy is recorded, rather than one of nothing.
+    expect(metricsOf(project.db, runId).filter((m) => m.name.startsWith('test_'))).toEqual([]);
     project.close();
   });
 

@@ -17,7 +17,14 @@ function metrics({ kind = 'quality' }: { kind?: ScoreKindName }): RunMetrics {
     runId: 1,
     kind,
     rounds: [
-      { round: 0, valAccuracy: 0.5, generated: 3, acceptedNew: 2, histogram: countInBins(bins, values[kind] ?? []) },
+      {
+        round: 0,
+        valAccuracy: 0.5,
+        testAccuracy: null,
+        generated: 3,
+        acceptedNew: 2,
+        histogram: countInBins(bins, values[kind] ?? []),
+      },
     ],
     bins,
     perClass: [],

@@ -2,6 +2,7 @@
 import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import RoundTable from '../../src/renderer/src/views/run/RoundTable.vue';
+import RunCompare from '../../src/renderer/src/views/run/RunCompare.vue';
 import type { RunDetail } from '../../src/shared/api.ts';
 import { accuracyAxisMax, accuracyAxisMin } from '../../src/renderer/src/views/run/chartAxis.ts';
 import { roundSeconds, wholeRunEta } from '../../src/renderer/src/views/run/runEta.ts';
@@ -11,6 +12,7 @@ const round = (index: number, startedAt: string | null, finishedAt: string | nul
   generated: null,
   acceptedNew: null,
   valAccuracy: null,
+  testAccuracy: null,
   rule: null,
   seconds: {},
   startedAt,
@@ -79,5 +81,56 @@ describe('the round table', () => {
 
   it('has no rule column under a fixed rule', () => {
     expect(columns(detail([finished(-1, null), finished(0, null)]))).not.toContain('rule chosen');
+  });
+
+  it('shows the test split’s accuracy beside validation’s where the run measured one, and no column where it did not', () => {
+    expect(columns(detail([finished(-1, null), finished(0, null)]))).not.toContain('test acc');
+    const table = mount(RoundTable, {
+      props: {
+        detail: detail([
+          { ...finished(-1, null), testAccuracy: 0.7125 },
+          { ...finished(0, null), testAccuracy: 0.75 },
+        ]),
+      },
+    });
+    const heads = table.findAll('th').map((th) => th.text());
+    expect(heads.slice(3, 5)).toEqual(['val acc', 'test acc']);
+    expect(
+      table.findAll('tbody tr').map((tr) =>
+        tr
+          .findAll('td')
+          .map((td) => td.text())
+          .slice(3, 5),
+      ),
+    ).toEqual([
+      ['80.0%', '71.3%'],
+      ['80.0%', '75.0%'],
+    ]);
+  });
+});
+
+describe('the run comparison', () => {
+  const measured = (runId: number, val: number, test: number | null): RunDetail => ({
+    ...detail([{ ...round(0, null, null), valAccuracy: val, testAccuracy: test }]),
+    runId,
+  });
+  const table = (a: RunDetail, b: RunDetail) =>
+    mount(RunCompare, { props: { a, b } }).find('table[aria-label="Metrics side by side"]');
+
+  it('sets the test accuracies and their difference beside validation’s where either run has them', () => {
+    const metrics = table(measured(1, 0.8, 0.7), measured(2, 0.81, 0.725));
+    expect(
+      metrics
+        .findAll('th')
+        .map((th) => th.text())
+        .slice(1, 7),
+    ).toEqual(['val acc #1', 'val acc #2', 'Δ points', 'test acc #1', 'test acc #2', 'Δ test']);
+    expect(
+      metrics
+        .findAll('tbody td')
+        .map((td) => td.text())
+        .slice(1, 7),
+    ).toEqual(['80.0%', '81.0%', '+1.0', '70.0%', '72.5%', '+2.5']);
+    expect(table(measured(1, 0.8, null), measured(2, 0.81, null)).text()).not.toContain('test acc');
   });
 });

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { decidingKind, defaultRuleFor, RULE_DEFAULTS, ruleLabel } from '../../shared/runSettings.ts';
+import { decidingKind, defaultRuleFor, RULE_DEFAULTS, ruleLabel, TEST_SPLIT_NOTE } from '../../shared/runSettings.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
@@ -183,6 +183,10 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
             console.log(
               `Scored ${report.scored} instances (run ${report.runId}): ${report.accepted} accepted, ${report.rejected} rejected by ${report.decidedBy}${report.chosenRule ? ` (the validated rule chose ${report.chosenRule})` : ''}.`,
             );
+            if (report.test)
+              console.log(
+                `Test split (${report.test.images} real images, held out from all of it): a head trained on the real training images and the accepted instances reaches ${(100 * report.test.withAccepted).toFixed(1)}%, on the real training images alone ${(100 * report.test.realOnly).toFixed(1)}%.`,
+              );
             return EXIT.ok;
           } finally {
             bar.stop();
@@ -209,6 +213,7 @@ function scoreReport(result: ScoreResult, rule: AcceptanceRule, by: ScoreKindNam
       : [],
     cvAccuracy: result.cvAccuracy,
     lambda: result.lambda,
+    test: result.test ?? null,
   };
 }
 
@@ -381,28 +386,39 @@ async function runInForeground(
 }
 
 /**
- * Per round: what was made and accepted, the validation accuracy, the seconds of each stage, and (the
+ * Per round: what was made and accepted, the validation (and test) accuracy, the seconds of each stage, and (the
  * validated rule) the rule the round chose.
  */
 function printRunTable(project: Project, runId: number): void {
   const stages = ['search', 'generate', 'embed', 'score', 'train', 'evaluate'];
   const rounds = runDetail(project.db, runId).rounds.filter((r) => r.valAccuracy !== null || r.generated !== null);
   const chose = rounds.some((r) => r.rule !== null);
+  const tested = rounds.some((r) => r.testAccuracy !== null);
+  const numbers = (tested ? 5 : 4) + stages.length;
+  const pct = (x: number | null) => `${((x ?? 0) * 100).toFixed(1)}%`;
   console.log(`Run ${runId} done. Seconds per stage:`);
   const row = (cells: string[]) =>
-    console.log(
-      cells.map((c, i) => (i === 0 ? c.padEnd(6) : i <= 3 + stages.length ? c.padStart(9) : `  ${c}`)).join(''),
-    );
-  row(['round', 'generated', 'accepted', 'val acc', ...stages, ...(chose ? ['rule chosen'] : [])]);
+    console.log(cells.map((c, i) => (i === 0 ? c.padEnd(6) : i < numbers ? c.padStart(9) : `  ${c}`)).join(''));
+  row([
+    'round',
+    'generated',
+    'accepted',
+    'val acc',
+    ...(tested ? ['test acc'] : []),
+    ...stages,
+    ...(chose ? ['rule chosen'] : []),
+  ]);
   for (const r of rounds)
     row([
       r.round < 0 ? 'start' : String(r.round + 1),
       String(r.generated ?? '-'),
       String(r.acceptedNew ?? '-'),
-      `${((r.valAccuracy ?? 0) * 100).toFixed(1)}%`,
+      pct(r.valAccuracy),
+      ...(tested ? [pct(r.testAccuracy)] : []),
       ...stages.map((s) => (r.seconds[s] === undefined ? '-' : r.seconds[s].toFixed(1))),
       ...(chose ? [r.rule ?? '-'] : []),
     ]);
   const cv = metricsOf(project.db, runId).find((m) => m.roundIndex === -1 && m.name === 'cv_accuracy');
   if (cv !== undefined) console.log(`Cross-validated accuracy of the real-data head: ${(100 * cv.value).toFixed(1)}%.`);
+  if (tested) console.log(`test acc: ${TEST_SPLIT_NOTE}.`);
 }

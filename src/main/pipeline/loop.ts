@@ -32,7 +32,7 @@ import { featuresOf } from './featureCache.ts';
 import { classPrompt } from './classPrompts.ts';
 import { recordGenerated } from './generate.ts';
 import { duplicatesWarning } from './duplicatesWarning.ts';
-import { allRealData, loadRealData, type RealData } from './realData.ts';
+import { allRealData, emptySet, loadRealData, type RealData } from './realData.ts';
 import { decidingKind, RUN_DEFAULTS, ruleLabel, ruleSchema, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import { ACQUISITIONS, DEFAULT_SCORE_KIND, LOOP_FILTERS } from '../../shared/scoreKinds.ts';
 import type { ClipModel } from '../models/clip.ts';
@@ -295,10 +295,6 @@ async function trainingSet(
   };
 }
 
-function emptySet(): FeatureSet {
-  return { features: new Float32Array(0), labels: new Int32Array(0) };
-}
-
 function headFrom(weights: Float32Array, C: number, D: number): SoftmaxHead {
   return { classes: C, dim: D, weights: Float32Array.from(weights) };
 }
@@ -315,7 +311,7 @@ function perClassAccuracy(head: SoftmaxHead, set: FeatureSet): number[] {
   return hits.map((h, c) => (counts[c] === 0 ? 0 : h / (counts[c] as number)));
 }
 
-/** Validation accuracy (overall and per class) and loss of a head. */
+/** Validation accuracy (overall and per class) and loss of a head, and its test accuracy where the project has a test split. */
 function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
   const p = predictProba(head, real.val.features);
   let loss = 0;
@@ -326,6 +322,7 @@ function evaluate(head: SoftmaxHead, real: RealData): Record<string, number> {
     val_loss: loss / real.val.labels.length,
   };
   perClassAccuracy(head, real.val).forEach((a, c) => (metrics[`val_accuracy:${real.classes[c]?.name}`] = a));
+  if (real.test.labels.length > 0) metrics.test_accuracy = accuracy(head, real.test);
   return metrics;
 }
 

@@ -13,6 +13,11 @@ export interface RealData {
   readonly indexOf: ReadonlyMap<number, number>;
   readonly train: FeatureSet;
   readonly val: FeatureSet;
+  /**
+   * The test split (often empty): held out from everything that fits, scores or chooses, so its
+   * accuracy is the one independent figure a run and a scoring pass report.
+   */
+  readonly test: FeatureSet;
 }
 
 async function splitSet(
@@ -31,7 +36,7 @@ async function splitSet(
 }
 
 /**
- * Loads real train and validation features. Contribution needs real validation data (its gradient
+ * Loads real train, validation and test features. Contribution needs real validation data (its gradient
  * is what "helps" means), so a project without any gets an error saying how to add it.
  */
 export async function loadRealData(project: Project, encoder: ImageEncoder): Promise<RealData> {
@@ -51,7 +56,13 @@ export async function loadRealData(project: Project, encoder: ImageEncoder): Pro
     );
   }
   const train = await splitSet(project, encoder, 'train', indexOf);
-  return { classes, indexOf, train, val };
+  const test = await splitSet(project, encoder, 'test', indexOf);
+  return { classes, indexOf, train, val, test };
+}
+
+/** No images: the synthetic part of a head trained on real images alone. */
+export function emptySet(): FeatureSet {
+  return { features: new Float32Array(0), labels: new Int32Array(0) };
 }
 
 /** Concatenates feature sets (flat arrays of the same dimension). */

@@ -8,7 +8,7 @@ import { getRun, listRounds, type Metric, metricsOf } from '../store/runs.ts';
 import { decisionsPerClass, roundScores } from '../store/runReport.ts';
 
 /**
- * What the run screen charts: validation accuracy and counts per round, the histogram of one score
+ * What the run screen charts: validation (and test) accuracy and counts per round, the histogram of one score
  * kind in each round (for cosine contribution, BSGAL's Figure 2) over bins common to all rounds,
  * and the run's instances per class and decision.
  */
@@ -22,6 +22,7 @@ export function runMetrics(db: Db, runId: number, kind: ScoreKindName = DEFAULT_
   const rounds = [-1, ...listRounds(db, runId).map((r) => r.roundIndex)].map((round) => ({
     round,
     valAccuracy: value(round, 'val_accuracy'),
+    testAccuracy: value(round, 'test_accuracy'),
     generated: value(round, 'generated'),
     acceptedNew: value(round, 'accepted_new'),
     histogram: countInBins(
@@ -40,7 +41,7 @@ function metricValues(metrics: readonly Metric[]): (round: number, name: string)
 
 /**
  * What the run screen's table and comparison show of a run: the settings it was started with, and
- * per round (the start first) what was made and accepted, the validation accuracy, the rule the
+ * per round (the start first) what was made and accepted, the validation and test accuracy, the rule the
  * validated rule chose, when it ran and the seconds of each stage, as `winnow run` prints them.
  */
 export function runDetail(db: Db, runId: number): RunDetail {
@@ -54,6 +55,7 @@ export function runDetail(db: Db, runId: number): RunDetail {
     generated: value(round, 'generated'),
     acceptedNew: value(round, 'accepted_new'),
     valAccuracy: value(round, 'val_accuracy'),
+    testAccuracy: value(round, 'test_accuracy'),
     rule: chosen.find((m) => m.roundIndex === round)?.name.slice(RULE_CHOSEN.length) ?? null,
   });
   return {

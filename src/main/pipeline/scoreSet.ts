@@ -12,8 +12,9 @@ import { writeTransaction } from '../store/database.ts';
 import { type InstanceKey, listInstanceKeys } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
+import { accuracy, type FeatureSet } from '../learn/softmaxHead.ts';
 import { featuresOf } from './featureCache.ts';
-import { allRealData, loadRealData, type RealData } from './realData.ts';
+import { allRealData, emptySet, loadRealData, type RealData } from './realData.ts';
 import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { recordRuleChoice, recordScored, type RuleChoice, type ScoredInstances, scoreInstances } from './scoreStage.ts';
@@ -48,6 +49,19 @@ export interface ScoreResult {
   readonly lambda: number;
   /** Under the validated rule: its candidates, each one's validation accuracy, and its pick. */
   readonly choice?: RuleChoice;
+  /** Where the project has a test split: what the accepted instances do for a head on held-out real images. */
+  readonly test?: TestReport;
+}
+
+/**
+ * Accuracy on the test split (which nothing fits, scores or chooses on) of a head trained as the loop
+ * trains one (fitTrainedHead, the run's λ): on the real training images alone, and with the accepted
+ * instances (a curator's override wins) added.
+ */
+export interface TestReport {
+  readonly images: number;
+  readonly realOnly: number;
+  readonly withAccepted: number;
 }
 
 /**
@@ -82,6 +96,7 @@ export async function scoreProject(
   );
   const scored = await scoreInstances(project, reference, real, instances, features, options.clip);
   const { accepted, choice } = decideAll(options, scored, real, reference.fit.lambda);
+  const test = testReport(scored, accepted, real, reference.fit.lambda);
   const cvAccuracy = crossValidatedAccuracy(reference.fit);
   const runId = createRun(
     db,
@@ -96,6 +111,10 @@ export async function scoreProject(
     recordMetric(db, runId, 0, 'cv_accuracy', cvAccuracy);
     recordMetric(db, runId, 0, 'lambda', reference.fit.lambda);
     if (choice) recordRuleChoice(db, runId, 0, choice);
+    if (test) {
+      recordMetric(db, runId, 0, 'test_accuracy', test.withAccepted);
+      recordMetric(db, runId, 0, 'test_accuracy_real_only', test.realOnly);
+    }
     finishRun(db, runId, 'done');
   });
   return {
@@ -105,6 +124,31 @@ export async function scoreProject(
     cvAccuracy,
     lambda: reference.fit.lambda,
     ...(choice ? { choice } : {}),
+    ...(test ? { test } : {}),
+  };
+}
+
+/** The instances a decision keeps, a curator's override winning, as a training set. */
+function acceptedSet(scored: ScoredInstances<InstanceKey>, accepted: readonly boolean[]): FeatureSet {
+  const dim = scored.set.features.length / Math.max(1, scored.instances.length);
+  const rows = scored.instances.flatMap((inst, k) =>
+    (inst.override ?? (accepted[k] ? 'accepted' : 'rejected')) === 'accepted' ? [k] : [],
+  );
+  return rowsOf(scored.set, rows, dim);
+}
+
+function testReport(
+  scored: ScoredInstances<InstanceKey>,
+  accepted: readonly boolean[],
+  real: RealData,
+  lambda: number,
+): TestReport | undefined {
+  if (real.test.labels.length === 0) return undefined;
+  const C = real.classes.length;
+  return {
+    images: real.test.labels.length,
+    realOnly: accuracy(fitTrainedHead(real.train, emptySet(), C, lambda), real.test),
+    withAccepted: accuracy(fitTrainedHead(real.train, acceptedSet(scored, accepted), C, lambda), real.test),
   };
 }
 
@@ -120,14 +164,13 @@ function decideAll(
 ): { accepted: boolean[]; choice?: RuleChoice } {
   const scoresFor = (rule: ScoreRule) => scored.scores[decidingKind(rule, options.by)]!;
   if (options.rule.kind !== 'validated') return decide(options.rule, scoresFor(options.rule), scored.set.labels);
-  const dim = scored.set.features.length / Math.max(1, scored.instances.length);
   const trials = VALIDATED_CANDIDATES.map((rule): RuleTrial => {
     const { accepted } = decide(rule, scoresFor(rule), scored.set.labels);
-    const rows = scored.instances.flatMap((inst, k) =>
-      (inst.override ?? (accepted[k] ? 'accepted' : 'rejected')) === 'accepted' ? [k] : [],
-    );
-    const synthetic = rowsOf(scored.set, rows, dim);
-    return { rule, accepted, head: fitTrainedHead(real.train, synthetic, real.classes.length, lambda) };
+    return {
+      rule,
+      accepted,
+      head: fitTrainedHead(real.train, acceptedSet(scored, accepted), real.classes.length, lambda),
+    };
   });
   const { chosen, accuracies } = chooseOnValidation(trials, real.val);
   return { accepted: chosen.accepted, choice: { rule: chosen.rule, trials: VALIDATED_CANDIDATES, accuracies } };
