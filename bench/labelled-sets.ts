@@ -3,7 +3,7 @@
 // (real training and validation images per class, and a pool of "synthetic" images of which a
 // share carry a wrong label, listed in truth.jsonl); a project is made from it as a user would.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -16,6 +16,13 @@ export const DATASETS: Readonly<Record<string, readonly string[]>> = {
   fashion: [],
   digits: ['--val', '50'],
   fonts: [],
+};
+
+/** The same with a real test split: 100 images per class; the digits give 20 of their validation images' place to it. */
+const WITH_TEST: Readonly<Record<string, readonly string[]>> = {
+  fashion: ['--test', '100'],
+  digits: ['--val', '30', '--test', '20'],
+  fonts: ['--test', '100'],
 };
 
 export function checkDatasets(names: readonly string[]): void {
@@ -40,8 +47,8 @@ export function winnowCli(work: string): WinnowCli {
   };
 }
 
-/** Builds a dataset folder with tools/datasets/build_datasets.py; returns its classes. */
-export function buildSet(dataset: string, dir: string, seed: number, noise: number): string[] {
+/** Builds a dataset folder with tools/datasets/build_datasets.py (with a real test split if asked); returns its classes. */
+export function buildSet(dataset: string, dir: string, seed: number, noise: number, withTest = false): string[] {
   const built = spawnSync(
     PYTHON,
     [
@@ -54,7 +61,7 @@ export function buildSet(dataset: string, dir: string, seed: number, noise: numb
       String(seed),
       '--noise',
       String(noise),
-      ...DATASETS[dataset]!,
+      ...(withTest ? WITH_TEST : DATASETS)[dataset]!,
     ],
     { encoding: 'utf8' },
   );
@@ -74,11 +81,12 @@ export function readTruth(dir: string): TruthRow[] {
   return readJsonLines<TruthRow>(join(dir, 'truth.jsonl'));
 }
 
-/** A new project at `project` with the set's real training and validation images. */
+/** A new project at `project` with the set's real training, validation and (where built) test images. */
 export function projectWithReal(winnow: WinnowCli, project: string, dir: string): string {
   winnow(['init', project]);
-  winnow(['import', 'real', join(dir, 'real', 'train'), '--split', 'train'], project);
-  winnow(['import', 'real', join(dir, 'real', 'val'), '--split', 'val'], project);
+  for (const split of ['train', 'val', 'test'])
+    if (existsSync(join(dir, 'real', split)))
+      winnow(['import', 'real', join(dir, 'real', split), '--split', split], project);
   return project;
 }
 

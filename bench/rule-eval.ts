@@ -1,12 +1,16 @@
 // How each acceptance rule's decisions separate wrong labels on the labelled sets of
 // bench/score-eval.ts (bench/labelled-sets.ts: Fashion-MNIST's test images, digits and letters,
 // 20% or 40% of a 1,000-image pool given a wrong label). Nothing in Winnow was chosen on these
-// decisions. For each set the harness does what a user does, through Winnow's CLI in child
-// processes: `winnow init`, `import real` (training and validation splits), `import synthetic`,
-// then for each rule `winnow score --rule <rule>` (the default ranking, `quality`) and `export
-// --status all --format jsonl`; it reads each instance's decision and compares it with the truth.
-// Per rule, mean ± SE over seeds: the share accepted, wrong labels among the accepted, wrong labels
-// rejected, right labels rejected; for the validated rule, the candidate it chose on each set.
+// decisions. Each set is built with a real test split (100 images per class; the digits 20, their
+// validation split 30 instead of 50), which Winnow never fits, scores or chooses on. For each set
+// the harness does what a user does, through Winnow's CLI in child processes: `winnow init`,
+// `import real` (training, validation and test splits), `import synthetic`, then for each rule
+// `winnow score --rule <rule> --json` (the default ranking, `quality`) and `export --status all
+// --format jsonl`; it reads each instance's decision and compares it with the truth. Per rule, mean
+// ± SE over seeds: the share accepted, wrong labels among the accepted, wrong labels rejected,
+// right labels rejected, and the test accuracy of a head trained on the real training images and
+// the accepted instances (`winnow score`'s test report; beside it the real images alone); for the
+// validated rule, the candidate it chose on each set.
 //
 //   node bench/rule-eval.ts [--seeds 3] [--datasets fashion,digits,fonts] [--noise 0.2,0.4]
 //                           [--rules confident,validated,...] [--work <parent dir>] [--keep]
@@ -54,6 +58,10 @@ interface SetResult {
   readonly noise: number;
   readonly seed: number;
   readonly shares: Record<string, Shares>;
+  /** rule → test accuracy of the head on real training images and that rule's accepted instances. */
+  readonly testAccuracy: Record<string, number>;
+  /** Test accuracy of the head on the real training images alone. */
+  readonly realOnly: number;
   readonly chosen?: string;
 }
 
@@ -65,16 +73,22 @@ for (const dataset of datasets)
       const t0 = performance.now();
       const name = `${dataset}-noise${noise}-seed${seed}`;
       const dir = join(WORK, 'data', name);
-      buildSet(dataset, dir, seed, noise);
+      buildSet(dataset, dir, seed, noise, true);
       const wrongOf = new Map(readTruth(dir).map((t) => [resolve(dir, t.file), t.wrong]));
       const project = projectWithReal(winnow, join(WORK, 'projects', name), dir);
       winnow(['import', 'synthetic', join(dir, 'synthetic')], project);
       const shares: Record<string, Shares> = {};
+      const testAccuracy: Record<string, number> = {};
+      let realOnly = NaN;
       let chosen: string | undefined;
       for (const rule of rules) {
         const report = JSON.parse(winnow(['score', '--rule', rule, '--json'], project).stdout) as {
           chosenRule: string | null;
+          test: { realOnly: number; withAccepted: number } | null;
         };
+        if (report.test === null) throw new Error(`${project} has no test split: \`winnow score\` reported none.`);
+        testAccuracy[rule] = report.test.withAccepted;
+        realOnly = report.test.realOnly;
         const out = join(WORK, 'exports', `${name}-${rule}`);
         const rows = exportManifest(winnow, project, out);
         rmSync(out, { recursive: true, force: true });
@@ -87,7 +101,7 @@ for (const dataset of datasets)
         );
         if (report.chosenRule !== null) chosen = report.chosenRule;
       }
-      results.push({ dataset, noise, seed, shares, ...(chosen !== undefined && { chosen }) });
+      results.push({ dataset, noise, seed, shares, testAccuracy, realOnly, ...(chosen !== undefined && { chosen }) });
       console.error(`${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
 const minutes = (performance.now() - started) / 60_000;
@@ -96,22 +110,28 @@ const percent = (values: number[]) => formatMeanSe(meanSe(values), 1, 100);
 const lines = [
   '# Acceptance rules on sets with known wrong labels',
   '',
-  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')} --rules ${rules.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; mean ± SE over ${SEEDS} seeds.`,
+  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')} --rules ${rules.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; test accuracy (%) of a head trained on the real training images and the accepted instances, on the set's real test split, and its difference from the ${rules[0]} rule's (points, paired by seed); mean ± SE over ${SEEDS} seeds.`,
 ];
 for (const dataset of datasets)
   for (const noise of noiseRates) {
     const sets = results.filter((r) => r.dataset === dataset && r.noise === noise);
     lines.push('', `## ${dataset}, ${Math.round(noise * 100)}% wrong labels`, '');
     lines.push(
-      '| rule | accepted | wrong among accepted | wrong rejected | right rejected |',
-      '| --- | --- | --- | --- | --- |',
+      `| rule | accepted | wrong among accepted | wrong rejected | right rejected | test acc | Δ test vs ${rules[0]} |`,
+      '| --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const rule of rules) {
       const of = (k: keyof Shares) => percent(sets.map((s) => s.shares[rule]![k]));
+      const test = percent(sets.map((s) => s.testAccuracy[rule]!));
+      const delta =
+        rule === rules[0] ? '–' : percent(sets.map((s) => s.testAccuracy[rule]! - s.testAccuracy[rules[0]!]!));
       lines.push(
-        `| ${rule} | ${of('accepted')} | ${of('wrongAmongAccepted')} | ${of('wrongRejected')} | ${of('rightRejected')} |`,
+        `| ${rule} | ${of('accepted')} | ${of('wrongAmongAccepted')} | ${of('wrongRejected')} | ${of('rightRejected')} | ${test} | ${delta} |`,
       );
     }
+    lines.push(
+      `| real images alone | – | – | – | – | ${percent(sets.map((s) => s.realOnly))} | ${percent(sets.map((s) => s.realOnly - s.testAccuracy[rules[0]!]!))} |`,
+    );
     const chosen = sets.flatMap((s) => s.chosen ?? []);
     if (chosen.length > 0) lines.push('', `The validated rule chose: ${chosen.join(', ')} (seeds 1–${SEEDS}).`);
   }

@@ -5,6 +5,7 @@ Writes, deterministically from --seed, one ImageFolder set:
 
   OUT/real/train/<class>/<n>.png   real images with their true labels (--train per class)
   OUT/real/val/<class>/<n>.png     real images with their true labels (--val per class)
+  OUT/real/test/<class>/<n>.png    real images with their true labels (--test per class; none by default)
   OUT/synthetic/<label>/<n>.png    the "synthetic" pool (--pool per class before the noise): a
                                    share --noise of it carries a wrong label, a uniformly random
                                    other class; the folder is the label Winnow is told
@@ -200,7 +201,7 @@ def write(path, pixels):
 
 def build(args):
     rng = np.random.default_rng(args.seed)
-    need_per_class = args.train + args.val + args.pool
+    need_per_class = args.train + args.val + args.pool + args.test
     source = {}
     if args.dataset == 'fashion':
         images, labels, classes = load_fashion(rng)
@@ -210,22 +211,25 @@ def build(args):
         images, labels, classes, source = load_fonts(rng, need_per_class)
     images, labels = unique(images, labels)
     C = len(classes)
-    splits = {'train': [], 'val': [], 'pool': []}
+    splits = {'train': [], 'val': [], 'pool': [], 'test': []}
     for c in range(C):
         members = rng.permutation(np.flatnonzero(labels == c))
         if len(members) < need_per_class:
             sys.exit(
                 f'error: class {classes[c]} of {args.dataset} has {len(members)} distinct images, fewer than '
-                f'--train + --val + --pool = {need_per_class}. Fix: ask for fewer per class.'
+                f'--train + --val + --pool + --test = {need_per_class}. Fix: ask for fewer per class.'
             )
         splits['train'] += list(members[: args.train])
         splits['val'] += list(members[args.train : args.train + args.val])
-        splits['pool'] += list(members[args.train + args.val : need_per_class])
+        pool_end = args.train + args.val + args.pool
+        splits['pool'] += list(members[args.train + args.val : pool_end])
+        # Drawn after the pool, so a set built without a test split has the same images with one.
+        splits['test'] += list(members[pool_end:need_per_class])
 
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)
-    for split in ('train', 'val'):
+    for split in ('train', 'val', 'test'):
         for n, i in enumerate(splits[split]):
             write(out / 'real' / split / classes[labels[i]] / f'{n:05d}.png', images[i])
 
@@ -246,7 +250,7 @@ def build(args):
         'classes': classes,
         'seed': args.seed,
         'noise': args.noise,
-        'per_class': {'train': args.train, 'val': args.val, 'pool': args.pool},
+        'per_class': {'train': args.train, 'val': args.val, 'pool': args.pool, 'test': args.test},
         'pool_size': len(pool),
         'wrong': int(wrong.sum()),
         'image': [SIZE, SIZE, 1],
@@ -265,6 +269,7 @@ def main():
     p.add_argument('--train', type=int, default=20, help='real training images per class')
     p.add_argument('--val', type=int, default=100, help='real validation images per class')
     p.add_argument('--pool', type=int, default=100, help='pool images per class (before the noise)')
+    p.add_argument('--test', type=int, default=0, help='real test images per class (held out: never imported as train or val)')
     args = p.parse_args()
     if not 0 <= args.noise < 1:
         p.error('--noise must be in [0, 1)')
