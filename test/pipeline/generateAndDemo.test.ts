@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('demo project', () => {
-  it('holds the embedded Fashion-MNIST subset: 10 classes, 20 train and 100 validation images each', () => {
+  it('holds the embedded Fashion-MNIST subset: 10 classes, 20 train, 100 validation and 100 test images each', () => {
     const summary = summarize(project.db);
     expect(summary.classes.map((c) => c.name)).toEqual([
       't-shirt',
@@ -39,7 +39,7 @@ describe('demo project', () => {
       'bag',
       'ankle boot',
     ]);
-    for (const c of summary.classes) expect(c.real).toEqual({ train: 20, val: 100, test: 0 });
+    for (const c of summary.classes) expect(c.real).toEqual({ train: 20, val: 100, test: 100 });
   });
 
   it('is what the app opens on first start, and the current project after that', async () => {

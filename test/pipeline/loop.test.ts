@@ -24,7 +24,7 @@ import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
 import { SCORING_DEFAULTS } from '../../src/main/learn/learnDefaults.ts';
-import { makeImageFolder, tempDir, writeFashionTestFolder } from '../helpers/fixtures.ts';
+import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
 import { accuracy } from '../../src/main/learn/softmaxHead.ts';
 import { QUICK_LOOP, tinyLoopModelsForThisFile } from '../helpers/tinyLoopModels.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
@@ -36,10 +36,7 @@ const quick: LoopParams = { ...QUICK_LOOP, rounds: 2, seed: 5 };
 
 describe('the generative active-learning loop', () => {
   it('runs every stage of every round and persists instances, scores, decisions, metrics and checkpoints', async () => {
-    const work = tempDir();
-    const project = await createDemoProject(join(work, 'demo'));
-    await writeFashionTestFolder(join(work, 'test'), 4);
-    await importReal(project, join(work, 'test'), 'test');
+    const project = await createDemoProject(join(tempDir(), 'demo'));
     const events: ProgressEvent[] = [];
     const runId = await startLoop(project, models, quick, { onProgress: (e) => events.push(e) });
     const { db } = project;
@@ -69,9 +66,9 @@ describe('the generative active-learning loop', () => {
       expect(metrics.some((m) => m.roundIndex === round && m.name === 'val_accuracy')).toBe(true);
     expect(metrics.find((m) => m.roundIndex === 0 && m.name === 'probes')?.value).toBeGreaterThan(0);
     expect(loadCheckpoint(db, runId, 1)?.head.length).toBe(10 * 17);
-    // The test split: each round's head (its checkpoint) measured on the 40 held-out images.
+    // The demo's test split: each round's head (its checkpoint) measured on the 1,000 held-out images.
     const { test, val } = await loadRealData(project, models.encoder);
-    expect(test.labels).toHaveLength(40);
+    expect(test.labels).toHaveLength(1000);
     for (const round of [-1, 0, 1]) {
       const head = { classes: 10, dim: models.encoder.dim, weights: loadCheckpoint(db, runId, round)!.head };
       const recorded = (name: string) => metrics.find((m) => m.roundIndex === round && m.name === name)?.value;
@@ -88,6 +85,7 @@ describe('the generative active-learning loop', () => {
 
   it('online scoring scores an accepted instance with heads that never trained on it (the other half of the accepted)', async () => {
     const project = await createDemoProject(join(tempDir(), 'demo'));
+    project.db.prepare("DELETE FROM real_samples WHERE split = 'test'").run(); // a project without a test split
     let acceptedBeforeRound2: Instance[] = [];
     const runId = await startLoop(project, models, quick, {
       onProgress: (e) => {
@@ -121,7 +119,7 @@ describe('the generative active-learning loop', () => {
       )!.value;
       expect(stored).toBeCloseTo(expected, 4);
     }
-    // The demo has no test split: no test accuracy is recorded, rather than one of nothing.
+    // Without a test split no test accuracy is recorded, rather than one of nothing.
     expect(metricsOf(project.db, runId).filter((m) => m.name.startsWith('test_'))).toEqual([]);
     project.close();
   });

@@ -16,30 +16,40 @@ export function demoClassName(fashionMnistName: string): string {
   return (fashionMnistName.split('/')[0] as string).toLowerCase();
 }
 
+/** Test images per class the demo holds: the first of each class in the official test split's order. */
+const DEMO_TEST_PER_CLASS = 100;
+
 /**
  * Creates the demo project from the embedded Fashion-MNIST subset: 10 classes, 20 labelled real
- * training images and 100 validation images per class, prompt templates for the embedded generator.
+ * training images and 100 validation images per class (from the official train split), 100 test
+ * images per class (from the test split, which no embedded model was trained on), prompt templates
+ * for the embedded generator.
  */
 export async function createDemoProject(dir: string): Promise<Project> {
   const data = join(resourcesDir(), 'data', 'fashion-mnist');
   const names = JSON.parse(readFileSync(join(data, 'classes.json'), 'utf8')) as string[];
   const project = initProject(dir, 'Fashion-MNIST demo');
   try {
-    const splits: [Split, string][] = [
-      ['train', 'demo-train'],
-      ['val', 'demo-val'],
+    const splits: [Split, string, number][] = [
+      ['train', 'demo-train', Infinity],
+      ['val', 'demo-val', Infinity],
+      ['test', 'test', DEMO_TEST_PER_CLASS],
     ];
     const rows: { hash: string; label: number; split: Split; image: Awaited<ReturnType<typeof storeRawImage>> }[] = [];
-    for (const [split, prefix] of splits) {
+    for (const [split, prefix, perClass] of splits) {
       const { images, labels } = readIdxImages(
         join(data, `${prefix}-images-idx3-ubyte.gz`),
         join(data, `${prefix}-labels-idx1-ubyte.gz`),
       );
       const [n, height, width] = images.dims as [number, number, number];
+      const taken = new Array<number>(names.length).fill(0);
       for (let i = 0; i < n; i++) {
+        const label = labels[i] as number;
+        if (taken[label]! >= perClass) continue;
+        taken[label]! += 1;
         const pixels = images.data.subarray(i * height * width, (i + 1) * height * width);
         const image = await storeRawImage(project.images, { width, height, channels: 1, pixels });
-        rows.push({ hash: image.hash, label: labels[i] as number, split, image });
+        rows.push({ hash: image.hash, label, split, image });
       }
     }
     writeTransaction(project.db, () => {
