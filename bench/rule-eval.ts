@@ -13,10 +13,11 @@
 // validated rule, the candidate it chose on each set.
 //
 //   node bench/rule-eval.ts [--seeds 3] [--datasets fashion,digits,fonts] [--noise 0.2,0.4]
-//                           [--rules confident,validated,...] [--work <parent dir>] [--keep]
+//                           [--rules confident,validated,...] [--from 1] [--out rule-eval]
+//                           [--work <parent dir>] [--keep]
 //
 // Needs /usr/bin/python3 and the Debian packages listed in tools/datasets/README.md. Writes
-// bench/results/rule-eval.md and .json.
+// bench/results/<out>.md and .json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +29,10 @@ import { decisionShares, formatMeanSe, meanSe } from './stats.ts';
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
+    /** The first seed: a later block of seeds is a fresh sample of sets. */
+    from: { type: 'string', default: '1' },
+    /** The results' file name in bench/results/ (.md and .json). */
+    out: { type: 'string', default: 'rule-eval' },
     datasets: { type: 'string', default: 'fashion,digits,fonts' },
     noise: { type: 'string', default: '0.2,0.4' },
     /** `winnow score --rule` values: the default, the validated rule, and the candidates it chooses among. */
@@ -42,6 +47,8 @@ const { values: args } = parseArgs({
 });
 
 const SEEDS = Number(args.seeds);
+const FIRST = Number(args.from);
+const seedRange = `seeds ${FIRST}–${FIRST + SEEDS - 1}`;
 const datasets = args.datasets.split(',');
 const noiseRates = args.noise.split(',').map(Number);
 const rules = args.rules.split(',');
@@ -69,7 +76,7 @@ const started = performance.now();
 const results: SetResult[] = [];
 for (const dataset of datasets)
   for (const noise of noiseRates)
-    for (let seed = 1; seed <= SEEDS; seed++) {
+    for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
       const t0 = performance.now();
       const name = `${dataset}-noise${noise}-seed${seed}`;
       const dir = join(WORK, 'data', name);
@@ -110,7 +117,7 @@ const percent = (values: number[]) => formatMeanSe(meanSe(values), 1, 100);
 const lines = [
   '# Acceptance rules on sets with known wrong labels',
   '',
-  `\`node bench/rule-eval.ts --seeds ${SEEDS} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')} --rules ${rules.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; test accuracy (%) of a head trained on the real training images and the accepted instances, on the set's real test split, and its difference from the ${rules[0]} rule's (points, paired by seed); mean ± SE over ${SEEDS} seeds.`,
+  `\`node bench/rule-eval.ts --seeds ${SEEDS} --from ${FIRST} --out ${args.out} --datasets ${datasets.join(',')} --noise ${noiseRates.join(',')} --rules ${rules.join(',')}\`: ${minutes.toFixed(1)} min. Each set's pool (1,000 images, or the digits' fewer) scored by \`winnow score --rule <rule>\` (the default ranking, \`quality\`); % of the pool accepted, wrong labels among the accepted, % of the wrong labels rejected, % of the right labels rejected; test accuracy (%) of a head trained on the real training images and the accepted instances, on the set's real test split, and its difference from the ${rules[0]} rule's (points, paired by seed); mean ± SE over ${SEEDS} seeds (${seedRange}).`,
 ];
 for (const dataset of datasets)
   for (const noise of noiseRates) {
@@ -133,11 +140,11 @@ for (const dataset of datasets)
       `| real images alone | – | – | – | – | ${percent(sets.map((s) => s.realOnly))} | ${percent(sets.map((s) => s.realOnly - s.testAccuracy[rules[0]!]!))} |`,
     );
     const chosen = sets.flatMap((s) => s.chosen ?? []);
-    if (chosen.length > 0) lines.push('', `The validated rule chose: ${chosen.join(', ')} (seeds 1–${SEEDS}).`);
+    if (chosen.length > 0) lines.push('', `The validated rule chose: ${chosen.join(', ')} (${seedRange}).`);
   }
 const resultsDir = resolve(import.meta.dirname, 'results');
-writeFileSync(join(resultsDir, 'rule-eval.md'), `${lines.join('\n')}\n`);
-writeFileSync(join(resultsDir, 'rule-eval.json'), `${JSON.stringify({ minutes, results }, null, 2)}\n`);
+writeFileSync(join(resultsDir, `${args.out}.md`), `${lines.join('\n')}\n`);
+writeFileSync(join(resultsDir, `${args.out}.json`), `${JSON.stringify({ minutes, results }, null, 2)}\n`);
 console.log(lines.join('\n'));
 if (args.keep) console.error(`kept ${WORK}`);
 else rmSync(WORK, { recursive: true, force: true });
