@@ -12,7 +12,7 @@ import { writeTransaction } from '../store/database.ts';
 import { type InstanceKey, listInstanceKeys } from '../store/instances.ts';
 import type { Project } from '../store/project.ts';
 import { createRun, finishRun, recordMetric } from '../store/runs.ts';
-import { accuracy, type FeatureSet } from '../learn/softmaxHead.ts';
+import { accuracy, type FeatureSet, type SoftmaxHead } from '../learn/softmaxHead.ts';
 import { featuresOf } from './featureCache.ts';
 import { allRealData, emptySet, loadRealData, type RealData } from './realData.ts';
 import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
@@ -95,8 +95,8 @@ export async function scoreProject(
     onProgress ? { onProgress } : {},
   );
   const scored = await scoreInstances(project, reference, real, instances, features, options.clip);
-  const { accepted, choice } = decideAll(options, scored, real, reference.fit.lambda);
-  const test = testReport(scored, accepted, real, reference.fit.lambda);
+  const { accepted, choice, head } = decideAll(options, scored, real, reference.fit.lambda);
+  const test = testReport(scored, accepted, real, reference.fit.lambda, head);
   const cvAccuracy = crossValidatedAccuracy(reference.fit);
   const runId = createRun(
     db,
@@ -137,31 +137,35 @@ function acceptedSet(scored: ScoredInstances<InstanceKey>, accepted: readonly bo
   return rowsOf(scored.set, rows, dim);
 }
 
+/** `trained`: the head on the real training images and the accepted instances, where the decision already fitted it. */
 function testReport(
   scored: ScoredInstances<InstanceKey>,
   accepted: readonly boolean[],
   real: RealData,
   lambda: number,
+  trained: SoftmaxHead | undefined,
 ): TestReport | undefined {
   if (real.test.labels.length === 0) return undefined;
   const C = real.classes.length;
+  const withAccepted = trained ?? fitTrainedHead(real.train, acceptedSet(scored, accepted), C, lambda);
   return {
     images: real.test.labels.length,
     realOnly: accuracy(fitTrainedHead(real.train, emptySet(), C, lambda), real.test),
-    withAccepted: accuracy(fitTrainedHead(real.train, acceptedSet(scored, accepted), C, lambda), real.test),
+    withAccepted: accuracy(withAccepted, real.test),
   };
 }
 
 /**
  * The rule's decisions; the validated rule trains a head on the real training images plus what each
- * candidate accepts (a curator's override wins) and the validation split chooses (chooseOnValidation).
+ * candidate accepts (a curator's override wins) and the validation split chooses (chooseOnValidation);
+ * it returns the chosen candidate's head.
  */
 function decideAll(
   options: ScoreOptions,
   scored: ScoredInstances<InstanceKey>,
   real: RealData,
   lambda: number,
-): { accepted: boolean[]; choice?: RuleChoice } {
+): { accepted: boolean[]; choice?: RuleChoice; head?: SoftmaxHead } {
   const scoresFor = (rule: ScoreRule) => scored.scores[decidingKind(rule, options.by)]!;
   if (options.rule.kind !== 'validated') return decide(options.rule, scoresFor(options.rule), scored.set.labels);
   const trials = VALIDATED_CANDIDATES.map((rule): RuleTrial => {
@@ -173,5 +177,9 @@ function decideAll(
     };
   });
   const { chosen, accuracies } = chooseOnValidation(trials, real.val);
-  return { accepted: chosen.accepted, choice: { rule: chosen.rule, trials: VALIDATED_CANDIDATES, accuracies } };
+  return {
+    accepted: chosen.accepted,
+    choice: { rule: chosen.rule, trials: VALIDATED_CANDIDATES, accuracies },
+    head: chosen.head,
+  };
 }
