@@ -57,6 +57,12 @@ export const useRunStore = defineStore('runs', {
     message: null as string | null,
     error: null as string | null,
     unsubscribe: null as (() => void) | null,
+    /**
+     * How many times each fetch has been asked for. Progress events come faster than the engine
+     * answers and answers can arrive out of order: one to an older ask is dropped, or it would put
+     * back what a newer one replaced (a finished round shown unfinished, a done run shown running).
+     */
+    asked: { state: 0, run: 0, compared: 0 },
     stopRefreshing: null as (() => void) | null,
   }),
   getters: {
@@ -72,8 +78,11 @@ export const useRunStore = defineStore('runs', {
   },
   actions: {
     async load() {
+      const ask = ++this.asked.state;
       await guarded(this, async () => {
-        this.state = await api.runState({});
+        const state = await api.runState({});
+        if (ask !== this.asked.state) return;
+        this.state = state;
         // No job: no progress to show (its `finished` event may have been missed while disconnected).
         if (this.state.job.state !== 'running') this.progress = null;
         else if (this.state.job.last) this.progress = this.state.job.last;
@@ -125,12 +134,14 @@ export const useRunStore = defineStore('runs', {
     },
     async select(runId: number) {
       this.selected = runId;
+      const ask = ++this.asked.run;
       await guarded(this, async () => {
         // Each on its own: the charts show even when the table cannot be had, and the other way round.
         const [metrics, detail] = await Promise.allSettled([
           api.runMetrics({ runId, kind: this.kind }),
           api.runDetail({ runId }),
         ]);
+        if (ask !== this.asked.run) return;
         if (metrics.status === 'fulfilled') this.metrics = metrics.value;
         if (detail.status === 'fulfilled') this.detail = detail.value;
         const failed = [metrics, detail].find((r) => r.status === 'rejected');
@@ -142,9 +153,11 @@ export const useRunStore = defineStore('runs', {
     async compare(runId: number | null) {
       this.compareWith = runId;
       this.compareDetail = null;
+      const ask = ++this.asked.compared;
       if (runId === null) return;
       await guarded(this, async () => {
-        this.compareDetail = await api.runDetail({ runId });
+        const detail = await api.runDetail({ runId });
+        if (ask === this.asked.compared) this.compareDetail = detail;
       });
     },
     /**

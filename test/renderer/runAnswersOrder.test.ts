@@ -1,0 +1,126 @@
+// @vitest-environment happy-dom
+import { createPinia, setActivePinia } from 'pinia';
+import { describe, expect, it, vi } from 'vitest';
+import type { RunDetail, RunState } from '../../src/shared/api.ts';
+
+// The run store under progress events that come faster than the engine answers: each event of a new
+// round fetches the run state and the run's detail, and the answer to an older fetch may arrive
+// after a newer one's. The server's answers here are snapshots taken when asked, released when the
+// test says, as a busy engine's would be.
+const round = (index: number, finished: boolean): RunDetail['rounds'][number] => ({
+  round: index,
+  generated: finished ? 20 : null,
+  acceptedNew: finished ? 15 : null,
+  valAccuracy: finished ? 0.8 : null,
+  testAccuracy: null,
+  rule: null,
+  seconds: {},
+  startedAt: '2026-01-01T00:00:00Z',
+  finishedAt: finished ? '2026-01-01T00:00:09Z' : null,
+});
+let detail: RunDetail = {
+  runId: 1,
+  status: 'running',
+  startedAt: '2026-01-01T00:00:00Z',
+  finishedAt: null,
+  settings: {},
+  models: {},
+  rounds: [round(0, false)],
+};
+let runState: RunState = {
+  job: { state: 'running', runId: 1, last: { stage: 'generate', done: 0, total: 20, round: 0, runId: 1 } },
+  runs: [{ id: 1, status: 'running', startedAt: '2026-01-01T00:00:00Z', finishedAt: null }],
+};
+const answers: Record<string, (request: { runId?: number }) => unknown> = {
+  runState: () => runState,
+  runDetail: ({ runId }) => (runId === 1 ? detail : { ...detail, runId, status: 'done' }),
+  runMetrics: () => ({ runId: 1, kind: 'quality', rounds: [], bins: [], perClass: [] }),
+  projectStatus: () => ({
+    dir: '/p',
+    name: 'p',
+    schemaVersion: 4,
+    classes: [],
+    runs: 1,
+    unfinishedRuns: [],
+    exports: 0,
+  }),
+};
+
+/** Answers taken but not yet sent, by method, in the order asked. */
+const held: Record<string, (() => void)[]> = {};
+let holding = false;
+vi.stubGlobal('fetch', async (url: string, init?: { method?: string; body?: string }) => {
+  if (init?.method === 'HEAD') return new Response(null, { status: 200 });
+  const method = url.replace('/api/', '');
+  const body = JSON.stringify({ ok: true, value: answers[method]!(JSON.parse(init?.body ?? '{}')) });
+  if (holding) await new Promise<void>((release) => (held[method] ??= []).push(release));
+  return new Response(body, { status: 200 });
+});
+vi.stubGlobal(
+  'EventSource',
+  class {
+    close() {}
+  },
+);
+
+const { useRunStore } = await import('../../src/renderer/src/stores/runs.ts');
+
+/** Lets the store's pending work run until it waits on the server again. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Sends the held answers of a method: the newest first, then the rest (the out-of-order case). */
+const releaseNewestFirst = async (method: string) => {
+  const waiting = held[method]!.splice(0);
+  for (const release of waiting.reverse()) {
+    release();
+    await settle();
+  }
+};
+
+describe('the run store, when answers arrive out of order', () => {
+  it('keeps the newest answer: a finished round stays finished, a done run stays done', async () => {
+    setActivePinia(createPinia());
+    const runs = useRunStore();
+    await runs.load();
+    expect(runs.detail?.rounds[0]?.finishedAt).toBeNull();
+
+    // Round 1 begins while round 0's fetches are still unanswered; round 0 has finished meanwhile.
+    holding = true;
+    void runs.onEvent({ type: 'progress', event: { runId: 1, round: 1, rounds: 3, stage: 'plan', done: 0, total: 1 } });
+    await settle();
+    await releaseNewestFirst('runState');
+    detail = { ...detail, rounds: [round(0, true), round(1, false)] };
+    void runs.onEvent({ type: 'progress', event: { runId: 1, round: 2, rounds: 3, stage: 'plan', done: 0, total: 1 } });
+    await settle();
+    await releaseNewestFirst('runState');
+    await releaseNewestFirst('runMetrics');
+    await releaseNewestFirst('runDetail');
+    expect(runs.detail?.rounds.map((r) => r.finishedAt !== null)).toEqual([true, false]);
+
+    // The run ends; the state fetched for the last progress event answers after the finished one's.
+    void runs.onEvent({ type: 'progress', event: { runId: 1, round: 3, rounds: 3, stage: 'plan', done: 0, total: 1 } });
+    await settle();
+    runState = {
+      job: { state: 'idle' },
+      runs: [{ id: 1, status: 'done', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:30Z' }],
+    };
+    void runs.onEvent({ type: 'finished', runId: 1, status: 'done' });
+    await settle();
+    await releaseNewestFirst('runState');
+    holding = false;
+    for (const method of Object.keys(held)) await releaseNewestFirst(method);
+    expect(runs.running).toBe(false);
+    expect(runs.progress).toBeNull();
+  });
+
+  it('shows the run last chosen for comparison, whichever answer comes last', async () => {
+    holding = true;
+    const runs = useRunStore();
+    void runs.compare(2);
+    void runs.compare(3);
+    await settle();
+    await releaseNewestFirst('runDetail');
+    holding = false;
+    expect(runs.compareWith).toBe(3);
+    expect(runs.compareDetail?.runId).toBe(3);
+  });
+});
