@@ -2,8 +2,11 @@ import { defineStore } from 'pinia';
 import type { AuditPopulation, AuditSummary, InstanceSummary } from '../../../shared/api.ts';
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, guarded } from '../api.ts';
+import { newestAnswer } from './newestAnswer.ts';
 
 type Verdict = 'correct' | 'incorrect';
+/** The summary (of another score kind or population, or after a verdict): only the newest answer shows. */
+const askSummary = newestAnswer();
 
 /** One class's part of the drawn sample: how many items were drawn and how many are judged. */
 export interface StratumProgress {
@@ -130,7 +133,9 @@ export const useAuditStore = defineStore('audit', {
       await guarded(this, () => this.fetchSummary());
     },
     async fetchSummary() {
-      this.summary = await api.auditSummary({ kind: this.kind, population: this.population, seed: this.seed });
+      const current = askSummary();
+      const summary = await api.auditSummary({ kind: this.kind, population: this.population, seed: this.seed });
+      if (current()) this.summary = summary;
     },
   },
 });

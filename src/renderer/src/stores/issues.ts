@@ -8,8 +8,12 @@ import type {
   SuggestedInstanceSummary,
 } from '../../../shared/api.ts';
 import { api, guarded } from '../api.ts';
+import { newestAnswer } from './newestAnswer.ts';
 
 export const CELL_PAGE = 200;
+/** The matrix (another status filter) and a cell's instances (another cell): only the newest answer shows. */
+const askMatrix = newestAnswer();
+const askCell = newestAnswer();
 /** How often a remedy being applied is asked how far it got. */
 const REMEDY_POLL_MS = 400;
 /** A curated decision to filter by, or any (''). */
@@ -56,7 +60,10 @@ export const useIssuesStore = defineStore('issues', {
     /** Loads the matrix and, when a cell is open, its first page again. */
     async refresh() {
       await guarded(this, async () => {
-        this.matrix = await api.labelIssues(this.statusFilter());
+        const current = askMatrix();
+        const matrix = await api.labelIssues(this.statusFilter());
+        if (!current()) return;
+        this.matrix = matrix;
         if (this.cell) await this.loadCell(0);
       });
     },
@@ -76,7 +83,9 @@ export const useIssuesStore = defineStore('issues', {
     },
     async loadCell(offset: number) {
       if (!this.cell) return;
+      const current = askCell();
       const page = await api.labelIssueInstances({ ...this.cell, offset, limit: CELL_PAGE, ...this.statusFilter() });
+      if (!current()) return;
       this.total = page.total;
       this.items = offset === 0 ? [...page.items] : [...this.items, ...page.items];
       // Instances that left the cell (relabelled) leave the selection too.

@@ -10,6 +10,7 @@ import type {
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, describeError } from '../api.ts';
 import { describeBatch } from '../views/review/batchText.ts';
+import { newestAnswer } from './newestAnswer.ts';
 import { useProjectStore } from './project.ts';
 
 export const PAGE_SIZE = 240;
@@ -24,8 +25,9 @@ const SELECT_ALL_PAGE = 1000;
 const loading = new Map<number, Promise<void>>();
 /** Bumped by each refresh: a page asked for under the previous filters or order is dropped when it comes. */
 let listing = 0;
-/** The latest detail asked for: an answer to an earlier request (stepping fast) is dropped. */
-let detailRequest = 0;
+/** The grid's and strips' listing, and the instance detail (stepping fast): only the newest answer shows. */
+const askListing = newestAnswer();
+const askDetail = newestAnswer();
 
 interface FilterState {
   readonly status: '' | 'pending' | 'accepted' | 'rejected';
@@ -135,6 +137,7 @@ export const useReviewStore = defineStore('review', {
     async refresh() {
       const classId = this.classId;
       if (classId === null) return;
+      const current = askListing();
       await this.run(async () => {
         // The strips come first: they are two walks of one index; the grid's first page may need a sort.
         const page = api.classPage({
@@ -148,15 +151,20 @@ export const useReviewStore = defineStore('review', {
         // The strips obey the same filters as the grid.
         const { kind, ...filter } = this.statusFilter();
         const extremes = await api.classExtremes({ classId, n: EXTREMES, kind, ...filter });
+        const first = await page;
+        if (!current()) return;
         this.best = [...extremes.best];
         this.worst = [...extremes.worst];
-        const first = await page;
         listing++;
         loading.clear();
         this.total = first.total;
         this.pages = { 0: [...first.items] };
         this.remember([...this.best, ...this.worst, ...first.items]);
-        if (this.detail) this.detail = await api.instanceDetail({ id: this.detail.id });
+        if (this.detail) {
+          const currentDetail = askDetail();
+          const detail = await api.instanceDetail({ id: this.detail.id });
+          if (currentDetail()) this.detail = detail;
+        }
       });
     },
     async setOrder(order: Order) {
@@ -281,11 +289,11 @@ export const useReviewStore = defineStore('review', {
       void this.showDetail(id);
     },
     async showDetail(id: number) {
-      const request = ++detailRequest;
+      const current = askDetail();
       const detail = await this.run(() => api.instanceDetail({ id }));
       // Features exist once the instance is scored; before that there is nothing to compare.
       const nearest = await api.nearestReal({ id, k: 6 }).catch(() => undefined);
-      if (request !== detailRequest) return;
+      if (!current()) return;
       if (detail) this.detail = detail;
       this.nearestReal = [...(nearest?.items ?? [])];
     },

@@ -22,9 +22,19 @@ import {
 import { DEFAULT_SCORE_KIND, type ScoreKindName } from '../../../shared/scoreKinds.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
+import { newestAnswer } from './newestAnswer.ts';
 import { useProjectStore } from './project.ts';
 
 type StartRequest = Exclude<Request<'runStart'>, { resume: true }>;
+
+/**
+ * The run state, the selected run's metrics and detail, the compared run's detail: progress events
+ * ask for them faster than the engine answers (a finished round shown unfinished, a done run shown
+ * running, were an older answer to win).
+ */
+const askState = newestAnswer();
+const askRun = newestAnswer();
+const askCompared = newestAnswer();
 
 /**
  * The run screen: settings for a new run (with the models it uses: the embedded ones unless
@@ -57,12 +67,6 @@ export const useRunStore = defineStore('runs', {
     message: null as string | null,
     error: null as string | null,
     unsubscribe: null as (() => void) | null,
-    /**
-     * How many times each fetch has been asked for. Progress events come faster than the engine
-     * answers and answers can arrive out of order: one to an older ask is dropped, or it would put
-     * back what a newer one replaced (a finished round shown unfinished, a done run shown running).
-     */
-    asked: { state: 0, run: 0, compared: 0 },
     stopRefreshing: null as (() => void) | null,
   }),
   getters: {
@@ -78,10 +82,10 @@ export const useRunStore = defineStore('runs', {
   },
   actions: {
     async load() {
-      const ask = ++this.asked.state;
+      const current = askState();
       await guarded(this, async () => {
         const state = await api.runState({});
-        if (ask !== this.asked.state) return;
+        if (!current()) return;
         this.state = state;
         // No job: no progress to show (its `finished` event may have been missed while disconnected).
         if (this.state.job.state !== 'running') this.progress = null;
@@ -134,14 +138,14 @@ export const useRunStore = defineStore('runs', {
     },
     async select(runId: number) {
       this.selected = runId;
-      const ask = ++this.asked.run;
+      const current = askRun();
       await guarded(this, async () => {
         // Each on its own: the charts show even when the table cannot be had, and the other way round.
         const [metrics, detail] = await Promise.allSettled([
           api.runMetrics({ runId, kind: this.kind }),
           api.runDetail({ runId }),
         ]);
-        if (ask !== this.asked.run) return;
+        if (!current()) return;
         if (metrics.status === 'fulfilled') this.metrics = metrics.value;
         if (detail.status === 'fulfilled') this.detail = detail.value;
         const failed = [metrics, detail].find((r) => r.status === 'rejected');
@@ -153,11 +157,11 @@ export const useRunStore = defineStore('runs', {
     async compare(runId: number | null) {
       this.compareWith = runId;
       this.compareDetail = null;
-      const ask = ++this.asked.compared;
+      const current = askCompared();
       if (runId === null) return;
       await guarded(this, async () => {
         const detail = await api.runDetail({ runId });
-        if (ask === this.asked.compared) this.compareDetail = detail;
+        if (current()) this.compareDetail = detail;
       });
     },
     /**

@@ -3,10 +3,10 @@ import { createPinia, setActivePinia } from 'pinia';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunDetail, RunState } from '../../src/shared/api.ts';
 
-// The run store under progress events that come faster than the engine answers: each event of a new
-// round fetches the run state and the run's detail, and the answer to an older fetch may arrive
-// after a newer one's. The server's answers here are snapshots taken when asked, released when the
-// test says, as a busy engine's would be.
+// The stores under events and clicks that ask faster than the engine answers: the answer to an
+// older fetch may arrive after a newer one's, and must not put back what the newer one showed. The
+// server's answers here are snapshots taken when asked, released when the test says, as a busy
+// engine's would be.
 const round = (index: number, finished: boolean): RunDetail['rounds'][number] => ({
   round: index,
   generated: finished ? 20 : null,
@@ -31,7 +31,17 @@ let runState: RunState = {
   job: { state: 'running', runId: 1, last: { stage: 'generate', done: 0, total: 20, round: 0, runId: 1 } },
   runs: [{ id: 1, status: 'running', startedAt: '2026-01-01T00:00:00Z', finishedAt: null }],
 };
-const answers: Record<string, (request: { runId?: number }) => unknown> = {
+/** An instance of a class, as the review grid lists it. */
+const item = (labelId: number, id: number) => ({ id, labelId, status: 'pending' });
+type Asked = { runId?: number; labelId?: number; classId?: number; kind?: string; status?: string };
+const answers: Record<string, (request: Asked) => unknown> = {
+  classPage: ({ labelId }) => ({ total: 1, items: [item(labelId!, labelId! * 100)] }),
+  classExtremes: ({ classId }) => ({ best: [item(classId!, classId! * 100 + 1)], worst: [] }),
+  tagList: () => ({ tags: [] }),
+  viewList: () => ({ views: [] }),
+  auditSummary: ({ kind }) => ({ kind }),
+  labelIssues: ({ status }) => ({ status: status ?? 'any', cells: [] }),
+  labelIssueInstances: ({ labelId }) => ({ total: 1, items: [item(labelId!, labelId! * 100)] }),
   runState: () => runState,
   runDetail: ({ runId }) => (runId === 1 ? detail : { ...detail, runId, status: 'done' }),
   runMetrics: () => ({ runId: 1, kind: 'quality', rounds: [], bins: [], perClass: [] }),
@@ -64,6 +74,9 @@ vi.stubGlobal(
 );
 
 const { useRunStore } = await import('../../src/renderer/src/stores/runs.ts');
+const { useReviewStore } = await import('../../src/renderer/src/stores/review.ts');
+const { useAuditStore } = await import('../../src/renderer/src/stores/audit.ts');
+const { useIssuesStore } = await import('../../src/renderer/src/stores/issues.ts');
 
 /** Lets the store's pending work run until it waits on the server again. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -76,8 +89,8 @@ const releaseNewestFirst = async (method: string) => {
   }
 };
 
-describe('the run store, when answers arrive out of order', () => {
-  it('keeps the newest answer: a finished round stays finished, a done run stays done', async () => {
+describe('when answers arrive out of order', () => {
+  it('the run store keeps the newest: a finished round stays finished, a done run stays done', async () => {
     setActivePinia(createPinia());
     const runs = useRunStore();
     await runs.load();
@@ -112,7 +125,7 @@ describe('the run store, when answers arrive out of order', () => {
     expect(runs.progress).toBeNull();
   });
 
-  it('shows the run last chosen for comparison, whichever answer comes last', async () => {
+  it('the run screen shows the run last chosen for comparison', async () => {
     holding = true;
     const runs = useRunStore();
     void runs.compare(2);
@@ -122,5 +135,32 @@ describe('the run store, when answers arrive out of order', () => {
     holding = false;
     expect(runs.compareWith).toBe(3);
     expect(runs.compareDetail?.runId).toBe(3);
+  });
+
+  it('the review screen shows the class last opened, the audit the kind last chosen, label issues the status and cell', async () => {
+    const review = useReviewStore();
+    const audit = useAuditStore();
+    const issues = useIssuesStore();
+    holding = true;
+    void review.open(1);
+    await settle();
+    void review.open(2);
+    void audit.setKind('quality');
+    void audit.setKind('contribution');
+    void issues.setStatus('accepted');
+    void issues.setStatus('');
+    void issues.open({ labelId: 3, suggestedId: 4 });
+    void issues.open({ labelId: 5, suggestedId: 6 });
+    await settle();
+    for (const method of ['classExtremes', 'classPage', 'auditSummary', 'labelIssues', 'labelIssueInstances'])
+      await releaseNewestFirst(method);
+    holding = false;
+    for (const method of Object.keys(held)) await releaseNewestFirst(method);
+    expect(review.classId).toBe(2);
+    expect(review.best.map((i) => i.labelId)).toEqual([2]);
+    expect(review.pages[0]?.map((i) => i.labelId)).toEqual([2]);
+    expect(audit.summary).toEqual({ kind: 'contribution' });
+    expect(issues.matrix).toEqual({ status: 'any', cells: [] });
+    expect(issues.items.map((i) => i.labelId)).toEqual([5]);
   });
 });
