@@ -34,6 +34,7 @@ let runState: RunState = {
 /** An instance of a class, as the review grid lists it. */
 const item = (labelId: number, id: number) => ({ id, labelId, status: 'pending' });
 type Asked = { runId?: number; labelId?: number; classId?: number; kind?: string; status?: string };
+let projectRuns = 1;
 const answers: Record<string, (request: Asked) => unknown> = {
   classPage: ({ labelId }) => ({ total: 1, items: [item(labelId!, labelId! * 100)] }),
   classExtremes: ({ classId }) => ({ best: [item(classId!, classId! * 100 + 1)], worst: [] }),
@@ -41,6 +42,9 @@ const answers: Record<string, (request: Asked) => unknown> = {
   viewList: () => ({ views: [] }),
   auditSummary: ({ kind }) => ({ kind }),
   labelIssues: ({ status }) => ({ status: status ?? 'any', cells: [] }),
+  viewInstances: ({ status }) => ({ ids: [status === 'rejected' ? 20 : 10], scores: [0.5] }),
+  remedyProposal: ({ classId }) => ({ classId }),
+  remedyState: () => ({ state: 'idle' }),
   labelIssueInstances: ({ labelId }) => ({ total: 1, items: [item(labelId!, labelId! * 100)] }),
   runState: () => runState,
   runDetail: ({ runId }) => (runId === 1 ? detail : { ...detail, runId, status: 'done' }),
@@ -50,7 +54,7 @@ const answers: Record<string, (request: Asked) => unknown> = {
     name: 'p',
     schemaVersion: 4,
     classes: [],
-    runs: 1,
+    runs: projectRuns,
     unfinishedRuns: [],
     exports: 0,
   }),
@@ -77,6 +81,8 @@ const { useRunStore } = await import('../../src/renderer/src/stores/runs.ts');
 const { useReviewStore } = await import('../../src/renderer/src/stores/review.ts');
 const { useAuditStore } = await import('../../src/renderer/src/stores/audit.ts');
 const { useIssuesStore } = await import('../../src/renderer/src/stores/issues.ts');
+const { useMapStore } = await import('../../src/renderer/src/stores/map.ts');
+const { useProjectStore } = await import('../../src/renderer/src/stores/project.ts');
 
 /** Lets the store's pending work run until it waits on the server again. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -162,5 +168,34 @@ describe('when answers arrive out of order', () => {
     expect(audit.summary).toEqual({ kind: 'contribution' });
     expect(issues.matrix).toEqual({ status: 'any', cells: [] });
     expect(issues.items.map((i) => i.labelId)).toEqual([5]);
+  });
+
+  it('the map shows the view last chosen, label issues the class last asked, the project its newest counts', async () => {
+    const map = useMapStore();
+    map.points = { real: 0, id: [10, 20] } as unknown as typeof map.points;
+    const view = (id: number, status: 'accepted' | 'rejected') => ({
+      id,
+      name: status,
+      view: { kind: 'quality', status },
+    });
+    map.views = [view(1, 'accepted'), view(2, 'rejected')] as unknown as typeof map.views;
+    const issues = useIssuesStore();
+    const project = useProjectStore();
+    holding = true;
+    void map.applyView(1);
+    void map.applyView(2);
+    void issues.loadRemedy(7);
+    void issues.loadRemedy(8);
+    void project.refreshStatus();
+    projectRuns = 2;
+    void project.refreshStatus();
+    await settle();
+    for (const method of ['viewInstances', 'remedyProposal', 'projectStatus']) await releaseNewestFirst(method);
+    holding = false;
+    for (const method of Object.keys(held)) await releaseNewestFirst(method);
+    expect(map.viewId).toBe(2);
+    expect([...map.inView!]).toEqual([0, 1]);
+    expect(issues.remedy).toEqual({ classId: 8 });
+    expect(project.status?.runs).toBe(2);
   });
 });

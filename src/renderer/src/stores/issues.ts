@@ -14,6 +14,8 @@ export const CELL_PAGE = 200;
 /** The matrix (another status filter) and a cell's instances (another cell): only the newest answer shows. */
 const askMatrix = newestAnswer();
 const askCell = newestAnswer();
+/** A class's remedy proposal: another class chosen meanwhile is the one shown. */
+const askRemedy = newestAnswer();
 /** How often a remedy being applied is asked how far it got. */
 const REMEDY_POLL_MS = 400;
 /** A curated decision to filter by, or any (''). */
@@ -118,8 +120,10 @@ export const useIssuesStore = defineStore('issues', {
     },
     /** Reads the remedy proposal of a class, and the remedy job (following it when it goes). */
     async loadRemedy(classId: number) {
+      const current = askRemedy();
       await guarded(this, async () => {
         const proposal = await api.remedyProposal({ classId });
+        if (!current()) return;
         this.remedy = proposal;
         this.remedyNegative = proposal.negativePrompt ?? '';
         this.remedyJob = await api.remedyState({});

@@ -3,8 +3,11 @@ import { markRaw } from 'vue';
 import type { MapPoints, MapStage, Responses, SavedView, SavedViewSettings } from '../../../shared/api.ts';
 import { api, guarded, onEngineEvent } from '../api.ts';
 import type { ColourBy, PointScores } from '../views/map/encoding.ts';
+import { newestAnswer } from './newestAnswer.ts';
 
 type Action = 'accept' | 'reject' | 'clear';
+/** The saved view's instances: a view chosen while another's were coming is the one shown. */
+const askView = newestAnswer();
 
 /**
  * The embeddings map's state: the points (held raw: 100,000 points' columns need no reactivity),
@@ -74,6 +77,7 @@ export const useMapStore = defineStore('map', {
      * be selected; the others are drawn faint. Colouring by score uses the view's kind.
      */
     async applyView(id: number | null) {
+      const current = askView();
       const points = this.points;
       const view = this.views.find((v) => v.id === id);
       this.viewId = view?.id ?? null;
@@ -85,6 +89,7 @@ export const useMapStore = defineStore('map', {
       // The map has no order: it shows every point the view's filters keep.
       const filter = Object.fromEntries(Object.entries(view.view).filter(([key]) => key !== 'order'));
       const kept = await api.viewInstances(filter as Omit<SavedViewSettings, 'order'>);
+      if (!current()) return;
       const indexOf = new Map<number, number>();
       for (let i = points.real; i < points.id.length; i++) indexOf.set(points.id[i] as number, i);
       const inView = new Uint8Array(points.id.length);

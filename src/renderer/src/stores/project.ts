@@ -2,6 +2,10 @@ import { defineStore } from 'pinia';
 import type { ProjectStatus, Responses } from '../../../shared/api.ts';
 import { api, describeError, onEngineEvent } from '../api.ts';
 import { onReconnect } from '../connection.ts';
+import { newestAnswer } from './newestAnswer.ts';
+
+/** The project's counts, asked again by every run's or import's end: the newest answer shows. */
+const askStatus = newestAnswer();
 
 /** The project's synthetic instances, whatever their decision. */
 export function syntheticCount(status: ProjectStatus): number {
@@ -23,7 +27,9 @@ export const useProjectStore = defineStore('project', {
   actions: {
     async load() {
       try {
-        this.status = await api.projectStatus({});
+        const current = askStatus();
+        const status = await api.projectStatus({});
+        if (current()) this.status = status;
         this.recent = [...(await api.projectList({})).recent];
         this.error = null;
       } catch (error) {
@@ -39,7 +45,9 @@ export const useProjectStore = defineStore('project', {
     /** The project's counts fetched anew (after a run or an import changed them); a failure leaves the last ones. */
     async refreshStatus() {
       try {
-        this.status = await api.projectStatus({});
+        const current = askStatus();
+        const status = await api.projectStatus({});
+        if (current()) this.status = status;
       } catch {
         // The connection banner says the engine is unreachable; the store loads again when it is back.
       }
