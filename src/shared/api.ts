@@ -178,7 +178,7 @@ export const requestSchemas = {
         /** Default: a seed no earlier run of the project used (a repeated seed remakes the same images). */
         seed: z.number().int().min(0).optional(),
         filter: z.enum(LOOP_FILTERS),
-        /** Default: defaultRuleFor(filter) (runSettings.ts): confident learning's rule for the default ranking. */
+        /** Default: defaultRuleFor(filter, 'run') (runSettings.ts): confident learning's rule for the default ranking. */
         rule: runRuleSchema.optional(),
         acquisition: z.enum(ACQUISITIONS),
         scoring: z.enum(['online', 'offline']),

@@ -20,13 +20,24 @@ export const RULE_DEFAULTS = {
 } as const;
 
 /**
- * The default rule: keep every instance unless confident learning flags its label. It sets no share
- * or number: each class's bar is how confident the head is on its real images, so a class whose
- * images are right keeps nearly all of them. Chosen on the loop's validation split among the default
- * ranking's rules (bench/loop-filters.ts: 79.8% against 79.4% for the top 70% or 90% of each class,
- * 79.3% for accepting everything); on the test images it is ahead of all-synthetic at every round.
+ * The loop's default rule (`winnow run`, the run form): keep every instance unless confident learning
+ * flags its label. It sets no share or number: each class's bar is how confident the head is on its
+ * real images, so a class whose images are right keeps nearly all of them. Chosen on the loop's
+ * validation split among the default ranking's rules (bench/loop-filters.ts: 79.8% against 79.4% for
+ * the top 70% or 90% of each class, 79.3% for accepting everything); on the test images it is ahead
+ * of all-synthetic at every round. The validated rule matched it in the loop and bought nothing
+ * there (bench/results/loop-filters-seeds7-9.md), at five head fits a round instead of one.
  */
 export const DEFAULT_RULE = RULE_DEFAULTS.confident;
+
+/**
+ * `winnow score`'s default rule: chosen on the project's validation split among VALIDATED_CANDIDATES.
+ * An imported set's share of wrong labels is unknown, and on labelled sets of three domains with 20%
+ * or 40% of them wrong it beat the confident rule on held-out test images, as the test fixed before
+ * the run (commit ac54fce) required: +1.2 ± 0.3 points pooled over 36 sets, no setting below −0.3
+ * (bench/results/rule-eval-seeds10-15.md). Its cost: five head fits per scoring pass instead of one.
+ */
+export const SCORE_DEFAULT_RULE = RULE_DEFAULTS.validated;
 
 /**
  * The rules the validated rule chooses among, in order of preference on a tie: the default, then the
@@ -75,14 +86,15 @@ export function ruleLabel(rule: AcceptanceRule): string {
 export const DEFAULT_FILTER = DEFAULT_SCORE_KIND;
 
 /**
- * The rule a filter decides with when none is given: the default rule for the default ranking (and
- * the fixed policies, which ignore it); the top share of each class for any other kind, since the
- * confident rule reads confident learning's test and not the filter's score.
+ * The rule a filter decides with when none is given, in the loop (`run`) or one scoring pass
+ * (`score`): that command's default rule for the default ranking (and the fixed policies, which
+ * ignore it); the top share of each class for any other kind, since the confident rule, and so the
+ * validated rule's first candidate, reads confident learning's test and not the filter's score.
  */
-export function defaultRuleFor(filter: string): RunRule {
-  return filter === DEFAULT_FILTER || filter === 'all' || filter === 'random' || filter === 'none'
-    ? DEFAULT_RULE
-    : RULE_DEFAULTS['class-percentile'];
+export function defaultRuleFor(filter: string, command: 'run' | 'score'): RunRule {
+  if (filter !== DEFAULT_FILTER && filter !== 'all' && filter !== 'random' && filter !== 'none')
+    return RULE_DEFAULTS['class-percentile'];
+  return command === 'score' ? SCORE_DEFAULT_RULE : DEFAULT_RULE;
 }
 
 /** The kind the confident rule decides on, whatever ranks the instances: confident learning's test. */

@@ -42,10 +42,10 @@ async function importedProject() {
 }
 
 describe('winnow score and export with the default ranking', () => {
-  it('scores every kind and quality, decides by quality, and exports carry it as score', async () => {
+  it('scores every kind and quality, decides by --rule confident, and exports carry quality as score', async () => {
     const { work, env, dir } = await importedProject();
 
-    const scored = winnow(['score', '--neighbours', '3', '--realism-weight', '0.5'], env);
+    const scored = winnow(['score', '--rule', 'confident', '--neighbours', '3', '--realism-weight', '0.5'], env);
     expect(scored.stderr).not.toMatch(/error/);
     expect(scored.code).toBe(0);
     expect(scored.stdout).toMatch(/Cross-validated accuracy of the real-data head: \d+\.\d% \(λ = [\d.e-]+\)/);
@@ -54,7 +54,7 @@ describe('winnow score and export with the default ranking', () => {
 
     const project = openProject(dir);
     const scores = latestScores(project.db);
-    // The default rule keeps exactly the instances confident learning does not flag.
+    // The confident rule keeps exactly the instances confident learning does not flag.
     const kept = [...scores.values()].filter((s) => (s.confident_margin as number) >= 0).length;
     expect([Number(decided![1]), Number(decided![2])]).toEqual([kept, 10 - kept]);
     expect(scores.size).toBe(10);
@@ -88,9 +88,9 @@ describe('winnow score and export with the default ranking', () => {
     }
   });
 
-  it('--rule validated decides with the candidate the validation split chooses, and says which', async () => {
+  it('with no --rule, the validated rule decides with the candidate the validation split chooses, and says which', async () => {
     const { env, dir } = await importedProject();
-    const scored = winnow(['score', '--rule', 'validated'], env);
+    const scored = winnow(['score'], env);
     expect(scored.code).toBe(0);
     const said = scored.stdout.match(/(\d+) accepted, \d+ rejected by (\S+) \(the validated rule chose ([^)]+)\)\./);
     expect(said).not.toBeNull();
@@ -119,7 +119,7 @@ describe('winnow score and export with the default ranking', () => {
     project.close();
 
     // --json reports the same decision, and every candidate with the validation accuracy its run recorded.
-    const json = winnow(['score', '--rule', 'validated', '--json'], env);
+    const json = winnow(['score', '--json'], env);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
     const again = openProject(dir);

@@ -64,10 +64,13 @@ describe('acceptance rules', () => {
     // The rule reads confident learning's kind whatever the filter; other rules read the filter's.
     expect(decidingKind({ kind: 'confident' }, 'quality')).toBe('confident_margin');
     expect(decidingKind({ kind: 'threshold' }, 'contribution')).toBe('contribution');
-    // With no rule given, the default ranking decides by it; any other kind by its own top share.
-    expect(defaultRuleFor('quality')).toEqual({ kind: 'confident' });
-    expect(defaultRuleFor('all')).toEqual({ kind: 'confident' });
-    expect(defaultRuleFor('contribution')).toEqual({ kind: 'class-percentile', keep: 0.7 });
+    // With no rule given, the default ranking decides by the loop's rule in a run and by the
+    // validated rule in one scoring pass; any other kind by its own top share in either.
+    expect(defaultRuleFor('quality', 'run')).toEqual({ kind: 'confident' });
+    expect(defaultRuleFor('all', 'run')).toEqual({ kind: 'confident' });
+    expect(defaultRuleFor('contribution', 'run')).toEqual({ kind: 'class-percentile', keep: 0.7 });
+    expect(defaultRuleFor('quality', 'score')).toEqual({ kind: 'validated' });
+    expect(defaultRuleFor('contribution', 'score')).toEqual({ kind: 'class-percentile', keep: 0.7 });
   });
 
   it('top-k keeps the k best of each class', () => {

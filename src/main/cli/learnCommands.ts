@@ -141,7 +141,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: confident for quality, class-percentile:0.7 for other kinds)',
+      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: validated for quality, class-percentile:0.7 for other kinds)',
       parseRule,
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
@@ -160,7 +160,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
       ) =>
         withProject(command, 'write', async (project) => {
           const bar = progressBar('embedding');
-          const rule = options.rule ?? defaultRuleFor(options.by);
+          const rule = options.rule ?? defaultRuleFor(options.by, 'score');
           try {
             const result = await scoreWith(
               project,
@@ -290,7 +290,7 @@ function checkedParams(options: RunOptions, command: Command): LoopSettings {
     perRound: options.perRound,
     seed: options.seed,
     filter: options.filter,
-    rule: options.rule ?? defaultRuleFor(options.filter),
+    rule: options.rule ?? defaultRuleFor(options.filter, 'run'),
     scoring: options.scoring,
     granularity: options.granularity,
     acquisition: options.acquisition,

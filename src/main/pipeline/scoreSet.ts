@@ -15,7 +15,7 @@ import { createRun, finishRun, recordMetric } from '../store/runs.ts';
 import { accuracy, type FeatureSet, type SoftmaxHead } from '../learn/softmaxHead.ts';
 import { featuresOf } from './featureCache.ts';
 import { allRealData, emptySet, loadRealData, type RealData } from './realData.ts';
-import { decidingKind, DEFAULT_FILTER, DEFAULT_RULE, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
+import { decidingKind, DEFAULT_FILTER, SCORE_DEFAULT_RULE, VALIDATED_CANDIDATES } from '../../shared/runSettings.ts';
 import type { ScoreKindName } from '../../shared/scoreKinds.ts';
 import { recordRuleChoice, recordScored, type RuleChoice, type ScoredInstances, scoreInstances } from './scoreStage.ts';
 import type { ClipModel } from '../models/clip.ts';
@@ -36,7 +36,7 @@ export interface ScoreOptions {
 
 export const defaultScoreOptions: ScoreOptions = {
   by: DEFAULT_FILTER,
-  rule: DEFAULT_RULE,
+  rule: SCORE_DEFAULT_RULE,
   settings: SCORING_DEFAULTS,
 };
 

@@ -299,7 +299,7 @@ function createApi(
       else {
         const { generator, encoder, clip, ...settings } = request;
         void jobs.start(
-          { ...defaultLoopParams, ...settings, rule: settings.rule ?? defaultRuleFor(settings.filter) },
+          { ...defaultLoopParams, ...settings, rule: settings.rule ?? defaultRuleFor(settings.filter, 'run') },
           { generator: generator ?? EMBEDDED, encoder: encoder ?? EMBEDDED, ...(clip === undefined ? {} : { clip }) },
         );
       }

@@ -204,8 +204,8 @@ export const useRunStore = defineStore('runs', {
      */
     setFilter(filter: StartRequest['filter']) {
       const rule = this.settings.rule ?? DEFAULT_RULE;
-      if (JSON.stringify(rule) === JSON.stringify(defaultRuleFor(this.settings.filter)))
-        this.settings.rule = { ...defaultRuleFor(filter) };
+      if (JSON.stringify(rule) === JSON.stringify(defaultRuleFor(this.settings.filter, 'run')))
+        this.settings.rule = { ...defaultRuleFor(filter, 'run') };
       this.settings.filter = filter;
     },
     /** A rule of another kind, with that kind's usual number (BSGAL's threshold, or keeping 70%). */
