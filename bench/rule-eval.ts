@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'rule-eval' },
     datasets: { type: 'string', default: 'fashion,digits,fonts' },
     noise: { type: 'string', default: '0.2,0.4' },
-    /** `winnow score --rule` values: the default, the validated rule, and the candidates it chooses among. */
+    /** `winnow score --rule` values: the confident rule (the loop's default), the validated rule (`winnow score`'s), and the candidates it chooses among. */
     rules: {
       type: 'string',
       default:
