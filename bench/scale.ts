@@ -6,7 +6,9 @@
 // instances and the grid's frame times (bench/reviewTimings.ts, as bench/review-speed.ts measures).
 //
 //   npx electron-vite build && nice -n 10 node bench/scale.ts --size 30000,100000 \
-//     [--steps import,score,export,audit,review] [--out bench/results/scale]
+//     [--steps import,score,export,audit,review] [--rule confident] [--out bench/results/scale]
+//
+// --rule: `winnow score --rule`'s value (default: none given, so `winnow score`'s default rule).
 //
 // Writes <out>.json and <out>.md (one table, a row per size and step).
 import { spawnSync } from 'node:child_process';
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '1000000' },
     steps: { type: 'string', default: STEPS.join(',') },
     out: { type: 'string', default: 'bench/results/scale' },
+    rule: { type: 'string' },
   },
 });
 const sizes = args.size.split(',').map(Number);
@@ -170,7 +173,7 @@ for (const size of sizes) {
     };
     if (steps.has('import')) record('import', ['import', 'synthetic', folder]);
     rmSync(folder, { recursive: true, force: true });
-    if (steps.has('score')) record('score', ['score']);
+    if (steps.has('score')) record('score', ['score', ...(args.rule === undefined ? [] : ['--rule', args.rule])]);
     if (steps.has('export')) record('export', ['export', join(work, 'export'), '--status', 'all']);
     rmSync(join(work, 'export'), { recursive: true, force: true });
     if (steps.has('audit')) record('audit', ['audit', '--population', 'all']);
