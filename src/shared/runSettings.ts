@@ -40,8 +40,8 @@ export const DEFAULT_RULE = RULE_DEFAULTS.confident;
 export const SCORE_DEFAULT_RULE = RULE_DEFAULTS.validated;
 
 /**
- * The rules the validated rule chooses among, in order of preference on a tie: the default, then the
- * top shares of each class that bench/loop-filters.ts compares it with. Each decides, a head is
+ * The rules the validated rule chooses among, in order of preference on a tie: the confident rule
+ * (the loop's default), then the top shares of each class that bench/loop-filters.ts compares it with. Each decides, a head is
  * trained on each one's decisions, and the earliest whose head is within one standard error of the
  * best on the project's validation split decides (each round, in the loop, where a run holds its
  * last choice while that one is within one SE; learn/acceptance.ts's chooseOnValidation): the share

@@ -1,7 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ProgressEvent } from '../../shared/progress.ts';
 import type { AcceptanceRule } from '../learn/acceptance.ts';
-import { decidingKind, defaultRuleFor, RULE_DEFAULTS, ruleLabel, TEST_SPLIT_NOTE } from '../../shared/runSettings.ts';
+import {
+  decidingKind,
+  DEFAULT_FILTER,
+  defaultRuleFor,
+  RULE_DEFAULTS,
+  ruleLabel,
+  TEST_SPLIT_NOTE,
+} from '../../shared/runSettings.ts';
 import { SCORING_DEFAULTS, type ScoringSettings } from '../learn/learnDefaults.ts';
 import { EMBEDDED } from '../models/modelLoader.ts';
 import { defaultLoopParams, type LoopParams, loopParamsSchema, type LoopSettings } from '../pipeline/loop.ts';
@@ -19,6 +26,12 @@ import { number, QUEUE_OPTION } from './parse.ts';
 import { checkQueueUrl } from '../queue/redisConnection.ts';
 import { queueReporter } from './queueReport.ts';
 import type { WithProject } from './withProject.ts';
+
+/** `--rule`'s default as help says it, read from defaultRuleFor so it cannot drift from what runs. */
+function defaultRuleHelp(command: 'run' | 'score', others: string): string {
+  const { keep } = RULE_DEFAULTS['class-percentile'];
+  return `(default: ${ruleLabel(defaultRuleFor(DEFAULT_FILTER, command))} for ${DEFAULT_FILTER}, class-percentile:${keep} for other ${others})`;
+}
 
 /**
  * `threshold:T` (BSGAL: -0.05), `percentile:0.7:2000` (keep the top 70% of the last 2,000 scores), `top-k:20`,
@@ -90,7 +103,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, of confident and class-percentile 0.9–0.6, the choice of the round before while its head is within one SE of the best on validation, else the first that is) (default: confident for quality, class-percentile:0.7 for other filters)',
+      `threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (each round, of confident and class-percentile 0.9–0.6, the choice of the round before while its head is within one SE of the best on validation, else the first that is) ${defaultRuleHelp('run', 'filters')}`,
       parseRule,
     )
     .addOption(
@@ -141,7 +154,7 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     )
     .option(
       '--rule <rule>',
-      'threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) (default: validated for quality, class-percentile:0.7 for other kinds)',
+      `threshold:T | percentile:KEEP[:WINDOW] | top-k:K | class-percentile:KEEP | confident | validated (of confident and class-percentile 0.9–0.6, the first whose head is within one SE of the best on validation) ${defaultRuleHelp('score', 'kinds')}`,
       parseRule,
     )
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
