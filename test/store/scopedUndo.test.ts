@@ -51,6 +51,16 @@ describe('undo and redo scoped to a class', () => {
     expect(undoLastActionInClass(db, shirt)?.action).toBe('accept');
   });
 
+  it('records an instance named twice in one action once, and its undo restores it', () => {
+    // "Select all" pages through a listing; a re-score between pages can repeat an id.
+    const [a, b] = instances(shirt, 2) as [number, number];
+    curate(db, { instanceIds: [a, b, a], action: 'accept' });
+    expect(undoLastActionInClass(db, shirt)).toMatchObject({ action: 'accept', count: 2 });
+    expect([state(a).override, state(b).override]).toEqual([null, null]);
+    expect(redoLastUndoneInClass(db, shirt)).toMatchObject({ action: 'accept', count: 2 });
+    expect([state(a).override, state(b).override]).toEqual(['accepted', 'accepted']);
+  });
+
   it('a relabel touches both classes; redo goes back through several undos in order', () => {
     const [a, b] = instances(shirt, 2) as [number, number];
     curate(db, { instanceIds: [a], action: 'reject' });

@@ -102,7 +102,10 @@ function existing(db: Db, id: number) {
 
 /**
  * Applies and records, in one transaction as one batch, the change `change` works out for each
- * item (undefined: nothing to change on it). Returns the batch id, or undefined when nothing changed.
+ * item (undefined: nothing to change on it). An instance is recorded once: a later item naming an
+ * instance already in the batch (a "select all" that paged over a re-scored listing repeats ids) is
+ * left out, so the batch's count is its instances and its undo restores each from before the batch.
+ * Returns the batch id.
  */
 function recordBatch<T>(
   db: Db,
@@ -115,9 +118,11 @@ function recordBatch<T>(
   );
   writeTransaction(db, () => {
     const at = now();
+    const recorded = new Set<number>();
     for (const item of items) {
       const step = change(item);
-      if (step === undefined) continue;
+      if (step === undefined || recorded.has(step.id)) continue;
+      recorded.add(step.id);
       apply(db, step.id, step.after);
       record.run(step.id, step.action, JSON.stringify(step.before), JSON.stringify(step.after), batch, at);
     }
