@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { QUIET_STORE_MS } from '../../src/main/store/crashLeftovers.ts';
+import { writeTransaction } from '../../src/main/store/database.ts';
+import { beginPendingImport, dropPendingImport } from '../../src/main/store/importStaging.ts';
 import { leaseOf } from '../../src/main/store/leases.ts';
 import { openProject } from '../../src/main/store/project.ts';
 import { createRun, finishRun, getRun, listRuns } from '../../src/main/store/runs.ts';
@@ -111,5 +113,25 @@ describe('what killed processes leave is cleaned on the next open', () => {
     expect(existsSync(old[1]!)).toBe(true);
     expect(listRuns(later.db).map((r) => r.status)).toEqual(['done']);
     later.close();
+  });
+
+  it('an image a live import counts on is kept, though the store looks quiet, until the import ends', async () => {
+    const dir = join(tempDir(), 'demo');
+    (await createDemoProject(dir)).close();
+    // A re-import finds the file a killed import stored an hour ago and does not write it again:
+    // the store stays quiet, and the file has no `images` row until the import commits.
+    const importer = openProject(dir);
+    const importId = writeTransaction(importer.db, () => beginPendingImport(importer.db));
+    const [, orphan] = leaveLeftovers(dir, longAgo);
+    const other = openProject(dir);
+    expect(existsSync(orphan!)).toBe(true);
+    other.close();
+    // The import ends (here without committing that file); an hour on (removing the temp file
+    // changed its folder), the next open removes it.
+    writeTransaction(importer.db, () => dropPendingImport(importer.db, importId));
+    importer.close();
+    utimesSync(dirname(orphan!), longAgo, longAgo);
+    openProject(dir).close();
+    expect(existsSync(orphan!)).toBe(false);
   });
 });

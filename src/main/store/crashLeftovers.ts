@@ -1,7 +1,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { busyTimeout, type Db, writeTransaction, WriteLockBusyError } from './database.ts';
-import { dropStaleImports } from './importStaging.ts';
+import { anyPendingImport, dropStaleImports } from './importStaging.ts';
 import { anyLiveLease, markInterruptedRuns } from './leases.ts';
 import { getSetting, setSetting } from './settings.ts';
 
@@ -9,7 +9,9 @@ import { getSetting, setSetting } from './settings.ts';
 export const STALE_TEMP_MS = 10 * 60_000;
 /**
  * Orphan images (files no `images` row names) are removed only once the image store has had no new
- * file for this long: an import stores all its files before the one transaction that records them.
+ * file for this long and no import is pending: an import stores all its files before the one
+ * transaction that records them, and a file it finds already stored (left by a killed import) is
+ * not written again, so the store can look quiet while a live import counts on that file.
  */
 export const QUIET_STORE_MS = 60 * 60_000;
 
@@ -103,7 +105,7 @@ function staleStoreFiles(imagesDir: string, db: Db, at: number): string[] {
   const changed = folders.filter((f) => f.changed > cleanedUpTo);
   if (changed.length === 0) return [];
   const newest = Math.max(...folders.map((f) => f.changed));
-  const quiet = at - newest >= QUIET_STORE_MS;
+  const quiet = at - newest >= QUIET_STORE_MS && !anyPendingImport(db);
   // One folder's stored hashes at a time (a range of the primary key): a million images' would be
   // hundreds of MB for every command that opens the project after an import.
   const storedIn = (prefix: string) =>
@@ -127,7 +129,8 @@ function staleStoreFiles(imagesDir: string, db: Db, at: number): string[] {
       removed.push(path);
     }
   }
-  // Orphans can only be judged once the store is quiet: until then, read these folders again next time.
+  // Orphans can only be judged once the store is quiet and no import is pending: until then, read
+  // these folders again next time.
   if (quiet) setSetting(db, CLEANED_UP_TO, newest);
   return removed;
 }

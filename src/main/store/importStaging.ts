@@ -72,6 +72,11 @@ export function dropStaleImports(db: Db): number[] {
   return stale;
 }
 
+/** Whether any import is pending (after dropStaleImports: one whose process is alive). */
+export function anyPendingImport(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM pending_imports LIMIT 1').get() !== undefined;
+}
+
 /** Stages files of a pending import (inside the caller's transaction). */
 export function stageFiles<R>(db: Db, importId: number, files: Iterable<StagedFile<R>>): void {
   const insert = db.prepare(
