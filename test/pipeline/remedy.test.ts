@@ -145,14 +145,27 @@ describe('trialRemedies', () => {
     suggestForShirts([...Array(5).fill('shirt'), ...Array(15).fill('t-shirt')]);
     updateClass(project.db, shirt.id, { negativePrompt: 'coat' });
     const stages = new Set<string>();
+    // What any other reader (a run, the Classes screen, another process) finds while batches are made.
+    const seenMidTrial = new Set<string>();
     const outcome = await trialRemedies(
       project,
       models,
       { classId: shirt.id, count: 4, seed: 500, prompting: { followsStyle: true } },
-      { onProgress: (stage) => stages.add(stage) },
+      {
+        onProgress: (stage) => {
+          if (stage === 'generate') {
+            const { negativePrompt, guidanceScale, disambiguation } = getClass(project.db, shirt.id);
+            seenMidTrial.add(JSON.stringify([negativePrompt, guidanceScale, disambiguation]));
+            // A curator's edit made during the trial is kept.
+            if (!stages.has('generate')) updateClass(project.db, shirt.id, { budgetWeight: 0.8 });
+          }
+          stages.add(stage);
+        },
+      },
       SCORE,
     );
     expect([...stages]).toEqual(['generate', 'score']);
+    expect([...seenMidTrial]).toEqual([JSON.stringify(['coat', null, ''])]);
     expect(outcome).toMatchObject({ className: 'shirt', confusedWith: 't-shirt', seed: 500 });
     expect(outcome.before).toEqual({ agreeing: 5, suggested: 20 });
     expect(outcome.trials.map((t) => [t.kind, t.change])).toEqual([
@@ -195,7 +208,7 @@ describe('trialRemedies', () => {
     expect(after.negativePrompt).toBe(chosen === 'negative' ? 'coat, t-shirt' : 'coat');
     expect(after.guidanceScale).toBe(chosen === 'guidance' ? 4 : null);
     expect(after.disambiguation).toBe(chosen === 'disambiguation' ? 'not a t-shirt' : '');
-    expect(after.budgetWeight).toBe(1);
+    expect(after.budgetWeight).toBe(0.8);
     if (chosen === null) {
       expect(outcome).toMatchObject({ applied: null, undo: null });
       expect(outcome.verdict).toBe('No remedy tried raised agreement; left as is.');

@@ -23,6 +23,11 @@ export interface GenerateRequest {
   /** Conditioning perturbation radius ε (0: the prompt's conditioning as it is). */
   readonly epsilon?: number;
   readonly batchSize?: number;
+  /**
+   * The class's generation settings for this request only, over its own (a remedy trial's batch):
+   * the class itself is not changed, so no other process or screen ever sees them.
+   */
+  readonly classSettings?: Partial<Pick<ClassRow, 'negativePrompt' | 'guidanceScale' | 'disambiguation'>>;
 }
 
 export interface GenerateResult {
@@ -52,8 +57,8 @@ export async function generateInstances(
   } = {},
 ): Promise<GenerateResult> {
   const { db } = project;
-  const cls = findClass(db, request.className);
-  if (cls === undefined) {
+  const found = findClass(db, request.className);
+  if (found === undefined) {
     throw new WinnowError(
       `"${request.className}" is not a class of this project.`,
       `Use one of: ${
@@ -63,6 +68,7 @@ export async function generateInstances(
       }.`,
     );
   }
+  const cls = { ...found, ...request.classSettings };
   if (!Number.isInteger(request.count) || request.count < 1)
     throw new WinnowError(`--count must be a positive whole number, not ${request.count}.`);
   // The request's scale, else the class's own (a remedy may set it), else the generator's default.

@@ -212,9 +212,9 @@ export interface RemedyRequest {
 
 /**
  * Tries each remedy the generator can take: a batch of `count` instances of the class without a
- * remedy and one with each (same seeds), with the class's settings changed only while its batch is
- * made; then scores the project as `winnow score` does and compares the head's agreement over each
- * batch. The remedy that raised it most is applied (the class keeps its setting); none, if none did.
+ * remedy and one with each (same seeds), each batch made with its remedy as a setting of that request
+ * alone (the class is not changed while the trial runs); then scores the project as `winnow score`
+ * does and compares the head's agreement over each batch. The remedy that raised it most is applied (the class keeps its setting); none, if none did.
  * Every batch stays in the project with its provenance. `scoreOptions` are `winnow score`'s.
  */
 export async function trialRemedies(
@@ -244,27 +244,24 @@ export async function trialRemedies(
   const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
   const batches = [null, ...tried];
   const made: { runId: number; instanceIds: readonly number[] }[] = [];
-  try {
-    for (const [b, row] of batches.entries()) {
-      // The class as it was, with this batch's remedy only.
-      updateClass(db, original.id, {
-        ...settingsOf(original),
-        ...(row === null ? {} : { [row.setting]: valueOf(row) }),
-      });
-      made.push(
-        await generateInstances(
-          project,
-          models.generator,
-          { className: original.name, count: request.count, seed },
-          {
-            ...(hooks.signal ? { signal: hooks.signal } : {}),
-            onProgress: (done, total) => hooks.onProgress?.('generate', b * total + done, batches.length * total),
-          },
-        ),
-      );
-    }
-  } finally {
-    updateClass(db, original.id, settingsOf(original));
+  for (const [b, row] of batches.entries()) {
+    // The class as it was, with this batch's remedy only.
+    made.push(
+      await generateInstances(
+        project,
+        models.generator,
+        {
+          className: original.name,
+          count: request.count,
+          seed,
+          classSettings: { ...settingsOf(original), ...(row === null ? {} : { [row.setting]: valueOf(row) }) },
+        },
+        {
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
+          onProgress: (done, total) => hooks.onProgress?.('generate', b * total + done, batches.length * total),
+        },
+      ),
+    );
   }
   const scored = await scoreProject(project, models.encoder, scoreOptions, (done, total) =>
     hooks.onProgress?.('score', done, total),
@@ -312,12 +309,7 @@ export async function trialRemedies(
   };
 }
 
-/** The remedy settings of a class as they are, to put back. */
-function settingsOf(cls: ClassRow): Pick<ClassRow, RemedySetting> {
-  return {
-    negativePrompt: cls.negativePrompt,
-    guidanceScale: cls.guidanceScale,
-    disambiguation: cls.disambiguation,
-    budgetWeight: cls.budgetWeight,
-  };
+/** The generation settings of a class as they were when the trial began, under each batch's remedy. */
+function settingsOf(cls: ClassRow): Pick<ClassRow, 'negativePrompt' | 'guidanceScale' | 'disambiguation'> {
+  return { negativePrompt: cls.negativePrompt, guidanceScale: cls.guidanceScale, disambiguation: cls.disambiguation };
 }
