@@ -7,7 +7,7 @@ import { embeddedModels, registeredModels, registerModel } from '../service/mode
 import { EXECUTION_PROVIDERS, PROVIDER_VARIABLE, processProvider } from '../models/providers.ts';
 import { generateWith } from '../service/generating.ts';
 import { promptSuggestionsFor } from '../service/prompts.ts';
-import { findClass, updateClass } from '../store/classes.ts';
+import { addPromptTemplates, findClass } from '../store/classes.ts';
 import { WinnowError } from '../errors.ts';
 import { isProject } from '../store/project.ts';
 import { projectStatus } from '../service/winnowService.ts';
@@ -152,9 +152,9 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
             );
           if (options.add !== undefined) {
             const chosen = result.suggestions.slice(0, options.add).map((s) => s.template ?? s.prompt);
-            const templates = [...new Set([...cls.promptTemplates, ...chosen])];
-            updateClass(project.db, cls.id, { promptTemplates: templates });
-            console.log(`Added ${templates.length - cls.promptTemplates.length} prompts to ${cls.name}.`);
+            // To the templates stored now: the class may have been edited while suggestions were made.
+            const added = addPromptTemplates(project.db, cls.id, chosen);
+            console.log(`Added ${added} prompts to ${cls.name}.`);
           }
           return EXIT.ok;
         }),

@@ -1,6 +1,6 @@
 import { WinnowError } from '../errors.ts';
 import { now } from './clock.ts';
-import type { Db } from './database.ts';
+import { type Db, writeTransaction } from './database.ts';
 
 export interface ClassRow {
   readonly id: number;
@@ -119,19 +119,32 @@ export function addClass(db: Db, input: NewClass): ClassRow {
   return getClass(db, Number(id));
 }
 
+/** Changes the given settings of a class, the others as stored now (read under the write lock). */
 export function updateClass(db: Db, id: number, changes: Partial<Omit<NewClass, 'name'>>): ClassRow {
-  const current = getClass(db, id);
-  db.prepare(
-    'UPDATE classes SET prompt_templates = ?, negative_prompt = ?, disambiguation = ?, budget_weight = ?, guidance_scale = ? WHERE id = ?',
-  ).run(
-    JSON.stringify(changes.promptTemplates ?? current.promptTemplates),
-    changes.negativePrompt ?? current.negativePrompt,
-    changes.disambiguation ?? current.disambiguation,
-    changes.budgetWeight ?? current.budgetWeight,
-    changes.guidanceScale === undefined ? current.guidanceScale : changes.guidanceScale,
-    id,
-  );
-  return getClass(db, id);
+  return writeTransaction(db, () => {
+    const current = getClass(db, id);
+    db.prepare(
+      'UPDATE classes SET prompt_templates = ?, negative_prompt = ?, disambiguation = ?, budget_weight = ?, guidance_scale = ? WHERE id = ?',
+    ).run(
+      JSON.stringify(changes.promptTemplates ?? current.promptTemplates),
+      changes.negativePrompt ?? current.negativePrompt,
+      changes.disambiguation ?? current.disambiguation,
+      changes.budgetWeight ?? current.budgetWeight,
+      changes.guidanceScale === undefined ? current.guidanceScale : changes.guidanceScale,
+      id,
+    );
+    return getClass(db, id);
+  });
+}
+
+/** Adds prompt templates a class lacks to the ones it has now; returns how many were added. */
+export function addPromptTemplates(db: Db, id: number, templates: readonly string[]): number {
+  return writeTransaction(db, () => {
+    const { promptTemplates } = getClass(db, id);
+    const next = [...new Set([...promptTemplates, ...templates])];
+    updateClass(db, id, { promptTemplates: next });
+    return next.length - promptTemplates.length;
+  });
 }
 
 /**
