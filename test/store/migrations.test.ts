@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WinnowError } from '../../src/main/errors.ts';
 import { type Db, migrate, openDatabase, schemaVersion } from '../../src/main/store/database.ts';
@@ -256,6 +257,37 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(latestSchemaVersion);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ok'").get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('wait for another process upgrading the same project, and skip what it applied', async () => {
+    const file = join(tempDir(), 'winnow.db');
+    const db = openDatabase(file, { create: true });
+    migrate(db, latestSchemaVersion - 1); // a project made by the Winnow before
+    const last = migrations.at(-1)!;
+    // Another Winnow opening it at the same moment: it takes the lock first and applies the last migration.
+    const other = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(${JSON.stringify(file)});
+         db.exec('BEGIN IMMEDIATE');
+         console.log('locked');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+         db.exec(${JSON.stringify(last.sql)});
+         db.pragma('user_version = ${last.version}');
+         db.exec('COMMIT');`,
+      ],
+      { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((locked) => other.stdout.once('data', locked));
+    migrate(db);
+    await new Promise((done) => other.on('exit', done));
+    expect(schemaVersion(db)).toBe(latestSchemaVersion);
+    const fromEmpty = freshDb();
+    migrate(fromEmpty);
+    expect(schemaOf(db)).toEqual(schemaOf(fromEmpty));
+    db.close();
+    fromEmpty.close();
   });
 
   it('refuse a database made by a newer Winnow, naming the versions and the fix', () => {

@@ -163,6 +163,9 @@ export function migrate(db: Db, target: number = latestSchemaVersion, all: reado
     if (migration.rebuildsTables) db.pragma('foreign_keys = OFF');
     try {
       writeTransaction(db, () => {
+        // Another process opening the project at the same time may have applied it while this one
+        // waited for the lock.
+        if (schemaVersion(db) >= migration.version) return;
         db.exec(migration.sql);
         if (migration.rebuildsTables && (db.pragma('foreign_key_check') as unknown[]).length > 0)
           throw new Error(`Migration ${migration.version} left rows that break a foreign key.`);
