@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WinnowError } from '../../src/main/errors.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
-import { addClass, checkClassName, listClasses } from '../../src/main/store/classes.ts';
+import { addClass, checkClassName, findClass, listClasses, renameClass } from '../../src/main/store/classes.ts';
 import { initProject } from '../../src/main/store/project.ts';
 import { tempDir, writePng } from '../helpers/fixtures.ts';
 
@@ -76,6 +76,36 @@ describe('class names that are folder names on Windows', () => {
       expect(report.imported).toBe(1);
       expect(report.skipped).toHaveLength(4);
       expect(listClasses(project.db).map((c) => c.name)).toEqual(['shirt']);
+    } finally {
+      project.close();
+    }
+  });
+
+  it('keeps one class per folder on macOS and Windows: no two names differ only in Unicode case or composition', async () => {
+    const project = initProject(join(tempDir(), 'p'));
+    try {
+      const apples = addClass(project.db, { name: 'Äpfel' });
+      expect(() => addClass(project.db, { name: 'äpfel' })).toThrow(
+        'Class "äpfel" already exists as "Äpfel" (one folder on macOS and Windows).',
+      );
+      // "café" with é as one character, and as e plus a combining accent (as macOS names files).
+      const cafe = addClass(project.db, { name: 'cafe\u0301' });
+      expect(cafe.name).toBe('caf\u00e9');
+      expect(() => addClass(project.db, { name: 'CAF\u00c9' })).toThrow(/already exists as "café"/);
+      expect(findClass(project.db, 'cafe\u0301')?.id).toBe(cafe.id);
+      expect(findClass(project.db, 'ÄPFEL')?.id).toBe(apples.id);
+      expect(() => renameClass(project.db, cafe.id, 'ÄPFEL')).toThrow(/already exists as "Äpfel"/);
+      expect(renameClass(project.db, apples.id, 'äpfel').name).toBe('äpfel'); // its own name, recased
+      expect(listClasses(project.db).map((c) => c.name)).toEqual(['äpfel', 'café']);
+      // An ImageFolder import's folders that are one folder elsewhere go to one class.
+      const folder = join(tempDir(), 'train');
+      for (const [i, label] of ['Äpfel', 'ÄPFEL', 'cafe\u0301', 'CAFÉ'].entries()) {
+        mkdirSync(join(folder, label), { recursive: true });
+        await writePng(join(folder, label, `${i}.png`), i);
+      }
+      const report = await importReal(project, folder, 'train');
+      expect([report.imported, report.classesCreated]).toEqual([4, []]);
+      expect(listClasses(project.db).map((c) => c.name)).toEqual(['äpfel', 'café']);
     } finally {
       project.close();
     }

@@ -87,9 +87,12 @@ export function listClasses(db: Db): ClassRow[] {
   return db.prepare<[], ClassRecord>(`${SELECT} ORDER BY id`).all().map(fromRecord);
 }
 
+/** The class of this name, or of one that is the same folder on macOS and Windows (sameFolderAs). */
 export function findClass(db: Db, name: string): ClassRow | undefined {
-  const r = db.prepare<[string], ClassRecord>(`${SELECT} WHERE name = ?`).get(name);
-  return r === undefined ? undefined : fromRecord(r);
+  const r = db.prepare<[string], ClassRecord>(`${SELECT} WHERE name = ?`).get(stored(name));
+  if (r !== undefined) return fromRecord(r);
+  // NOCASE has compared A–Z already; other letters need sameFolderAs (a scan: classes are few).
+  return /[^\0-\x7f]/u.test(name) ? sameFolderAs(db, name) : undefined;
 }
 
 export function getClass(db: Db, id: number): ClassRow {
@@ -98,17 +101,35 @@ export function getClass(db: Db, id: number): ClassRow {
   return fromRecord(r);
 }
 
+/** A class name as stored and looked up: Unicode NFC, so "café" typed composed or not (macOS names files decomposed) is one class. */
+const stored = (name: string) => name.normalize('NFC');
+
+/**
+ * The class whose name would be the same folder on a case-insensitive file system (macOS's and
+ * Windows' defaults): compared after Unicode lowercasing, where SQLite's NOCASE folds only A–Z.
+ */
+function sameFolderAs(db: Db, name: string): ClassRow | undefined {
+  const key = stored(name).toLowerCase();
+  return listClasses(db).find((c) => stored(c.name).toLowerCase() === key);
+}
+
+function nameTaken(name: string, by: ClassRow, fix: string): WinnowError {
+  return new WinnowError(
+    `Class "${name}" already exists${by.name === name ? '' : ` as "${by.name}" (one folder on macOS and Windows)`}.`,
+    fix,
+  );
+}
+
 export function addClass(db: Db, input: NewClass): ClassRow {
   checkClassName(input.name);
-  if (findClass(db, input.name) !== undefined) {
-    throw new WinnowError(`Class "${input.name}" already exists.`, 'Choose another name or edit the existing class.');
-  }
+  const taken = sameFolderAs(db, input.name);
+  if (taken !== undefined) throw nameTaken(input.name, taken, 'Choose another name or edit the existing class.');
   const id = db
     .prepare(
       'INSERT INTO classes (name, prompt_templates, negative_prompt, disambiguation, budget_weight, guidance_scale, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
     .run(
-      input.name,
+      stored(input.name),
       JSON.stringify(input.promptTemplates ?? ['a photo of a {label}']),
       input.negativePrompt ?? '',
       input.disambiguation ?? '',
@@ -154,10 +175,9 @@ export function addPromptTemplates(db: Db, id: number, templates: readonly strin
 export function renameClass(db: Db, id: number, name: string): ClassRow {
   const current = getClass(db, id);
   checkClassName(name);
-  const other = findClass(db, name);
-  if (other !== undefined && other.id !== id) {
-    throw new WinnowError(`Class "${name}" already exists.`, `Choose another name for "${current.name}".`);
-  }
-  db.prepare('UPDATE classes SET name = ? WHERE id = ?').run(name, id);
+  const other = sameFolderAs(db, name);
+  if (other !== undefined && other.id !== id)
+    throw nameTaken(name, other, `Choose another name for "${current.name}".`);
+  db.prepare('UPDATE classes SET name = ? WHERE id = ?').run(stored(name), id);
   return getClass(db, id);
 }
