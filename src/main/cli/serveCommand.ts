@@ -22,19 +22,29 @@ export function addServeCommand(program: Command): void {
       const queue = QueueChoice.forUser(options.queue);
       const explicit = command.optsWithGlobals<{ project?: string }>().project;
       const project = openProject(explicit ?? (await currentOrDemoProjectDir()));
-      const { url, server } = await serve({
-        engine: createEngine(project, { queue }),
-        port: options.port,
-        host: options.host,
-      }).catch((error: unknown) => {
-        project.close();
-        throw error;
-      });
+      const engine = createEngine(project, { queue });
+      const { url, server } = await serve({ engine, port: options.port, host: options.host }).catch(
+        (error: unknown) => {
+          project.close();
+          throw error;
+        },
+      );
       console.log(`Serving ${project.dir}\nOpen ${url}\n(Ctrl-C stops the server.)`);
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => server.close(() => resolve()));
-        process.once('SIGTERM', () => server.close(() => resolve()));
+        const stop = () => {
+          // A second Ctrl-C finds no handler and ends the process at once.
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
-      project.close();
+      console.error(
+        'Stopping: a run going is paused (resume it later), an import going is dropped. Ctrl-C again quits at once.',
+      );
+      // An open page's event stream never ends on its own: close() alone would wait for it.
+      server.closeAllConnections();
+      await Promise.all([new Promise((closed) => server.close(closed)), engine.close()]);
     });
 }

@@ -57,7 +57,7 @@ export async function importChunked<R, T>(
   project: Project,
   walk: () => AsyncIterable<ImageFolderEntry>,
   importer: Importer<R, T>,
-  { onProgress, chunkSize = DEFAULT_IMPORT_CHUNK }: ImportOptions = {},
+  { onProgress, chunkSize = DEFAULT_IMPORT_CHUNK, signal }: ImportOptions = {},
 ): Promise<T & { skipped: Skipped[]; chunks: number }> {
   const { db } = project;
   const total = await count(walk());
@@ -72,6 +72,7 @@ export async function importChunked<R, T>(
     onProgress?.(0, total, 'read');
     let chunk: { path: string; row: R }[] = [];
     const flush = async () => {
+      signal?.throwIfAborted();
       const base = done;
       const ingested = await ingestFiles(chunk, project.images, (d) => onProgress?.(base + d, total, 'read'));
       skipped.push(...ingested.skipped);
@@ -99,6 +100,7 @@ export async function importChunked<R, T>(
       if (chunk.length >= chunkSize) await flush();
     }
     if (chunk.length > 0) await flush();
+    signal?.throwIfAborted();
     writeTransaction(db, () => markImportCommitting(db, importId));
     const result = writeTransaction(db, () => {
       const { write, finish } = importer.commit();

@@ -263,6 +263,7 @@ export async function trialRemedies(
       ),
     );
   }
+  hooks.signal?.throwIfAborted();
   const scored = await scoreProject(project, models.encoder, scoreOptions, (done, total) =>
     hooks.onProgress?.('score', done, total),
   );

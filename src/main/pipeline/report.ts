@@ -23,4 +23,6 @@ export interface ImportOptions {
   readonly onProgress?: ImportProgress;
   /** Files read, stored and staged at a time: what an import holds in memory (default: DEFAULT_IMPORT_CHUNK). */
   readonly chunkSize?: number;
+  /** Stops the import between chunks, before its commit: nothing of it is kept. */
+  readonly signal?: AbortSignal;
 }

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { ImportJob, ImportState, ImportSummary, Request } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
+import { BackgroundTask } from './backgroundTask.ts';
 import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
-import type { ImportProgress, ImportReport } from '../pipeline/report.ts';
+import type { ImportOptions, ImportReport } from '../pipeline/report.ts';
 import type { Project } from '../store/project.ts';
 import { type ClassSummary, summarize } from '../store/summary.ts';
 
@@ -69,6 +70,7 @@ function summaryOf(
  */
 export class Imports {
   private current: ImportState = { state: 'idle' };
+  private readonly task = new BackgroundTask();
 
   private readonly project: Project;
   /** Whether a run is going: an import then waits, since the loop reads what an import adds. */
@@ -113,18 +115,29 @@ export class Imports {
       running.done = done;
       running.total = total;
     };
-    void this.run(job, onProgress);
+    this.task.start((signal) => this.run(job, { onProgress, signal }));
   }
 
-  private async run(job: ImportJob, onProgress: ImportProgress): Promise<void> {
+  /** Stops the import going, if any, before its commit (nothing of it is kept); resolves once it has ended. */
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  private async run(job: ImportJob, options: ImportOptions): Promise<void> {
     try {
       const before = countsByClass(this.project, job);
       const report =
         job.split === null
-          ? await importSynthetic(this.project, job.folder, { onProgress })
-          : await importReal(this.project, job.folder, job.split, { onProgress });
+          ? await importSynthetic(this.project, job.folder, options)
+          : await importReal(this.project, job.folder, job.split, options);
       this.current = { state: 'done', job, report: summaryOf(report, before, countsByClass(this.project, job)) };
-    } catch (error) {
+    } catch (caught) {
+      const error = options.signal?.aborted
+        ? new WinnowError(
+            'The import was stopped before it finished; nothing of it was kept.',
+            'Import the folder again.',
+          )
+        : caught;
       const e = error as Error;
       if (!(error instanceof WinnowError)) console.error(error);
       this.current = {

@@ -56,6 +56,8 @@ export class Jobs {
     stopAs: 'paused' | 'cancelled';
     models: ModelChoice;
   } | null = null;
+  /** The end of the latest run started. */
+  private ending: Promise<JobOutcome> = Promise.resolve({ runId: null, status: 'done' });
 
   constructor(
     project: Project,
@@ -113,7 +115,7 @@ export class Jobs {
       },
       onWarning: (message: string) => this.events.emit('warning', message),
     };
-    return (async (): Promise<JobOutcome> => {
+    this.ending = (async (): Promise<JobOutcome> => {
       let models: LoopModels | undefined;
       try {
         const queueUrl = this.queueUrl();
@@ -143,6 +145,13 @@ export class Jobs {
         await Promise.all([disposeAll([models?.generator, models?.encoder, models?.clip]), hooks.backend?.close()]);
       }
     })();
+    return this.ending;
+  }
+
+  /** Pauses the run going, if any (it resumes later), and resolves once it has stopped. */
+  async pause(): Promise<void> {
+    if (this.current !== null) this.stop('paused');
+    await this.ending;
   }
 
   stop(as: 'paused' | 'cancelled'): void {

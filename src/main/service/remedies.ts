@@ -5,6 +5,7 @@ import type { LoopModels } from '../pipeline/loop.ts';
 import { type RemedyRequest, trialRemedies } from '../pipeline/remedy.ts';
 import { getClass } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
+import { BackgroundTask } from './backgroundTask.ts';
 import { generatorPrompting } from './generatorPrompting.ts';
 import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
 
@@ -16,6 +17,7 @@ import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from
  */
 export class Remedies {
   private current: RemedyState = { state: 'idle' };
+  private readonly task = new BackgroundTask();
   private readonly project: Project;
   /** Why the project is busy (a run or an import going), or undefined when a remedy may start. */
   private readonly busy: () => string | undefined;
@@ -57,21 +59,38 @@ export class Remedies {
       total: null as number | null,
     };
     this.current = running;
-    void this.run(choice, { ...remedy, prompting }, (stage, done, total) =>
-      Object.assign(running, { stage, done, total }),
+    this.task.start((signal) =>
+      this.run(choice, { ...remedy, prompting }, signal, (stage, done, total) =>
+        Object.assign(running, { stage, done, total }),
+      ),
     );
+  }
+
+  /** Stops the trial going, if any (the class is left as it was); resolves once it has ended. */
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async run(
     choice: ModelChoice,
     request: RemedyRequest,
+    signal: AbortSignal,
     onProgress: (stage: 'generate' | 'score', done: number, total: number) => void,
   ): Promise<void> {
     let models: LoopModels | undefined;
     try {
       models = await this.loadModels(choice);
-      this.current = { state: 'done', outcome: await trialRemedies(this.project, models, request, { onProgress }) };
-    } catch (error) {
+      this.current = {
+        state: 'done',
+        outcome: await trialRemedies(this.project, models, request, { signal, onProgress }),
+      };
+    } catch (caught) {
+      const error = signal.aborted
+        ? new WinnowError(
+            'The remedy trial was stopped before it finished; the class is as it was.',
+            'Apply the remedy again (the batches made so far stay in the project, with their provenance).',
+          )
+        : caught;
       const e = error as Error;
       if (!(error instanceof WinnowError)) console.error(error);
       this.current = {

@@ -76,6 +76,12 @@ export interface Engine {
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** The open project's image store (it changes when another project is opened). */
   images(): ImageStore;
+  /**
+   * Before the process ends: pauses a run going (it resumes later), stops an import (nothing of it
+   * is kept) and a remedy trial (the class is left as it was), waits until each has ended, then
+   * closes the project.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -175,6 +181,10 @@ export function createEngine(
       return () => listeners.delete(listener);
     },
     images: () => current.project.images,
+    async close() {
+      await Promise.all([current.jobs.pause(), current.imports.stop(), current.remedies.stop()]);
+      current.project.close();
+    },
   };
 }
 
