@@ -30,6 +30,18 @@ describe('project directory', () => {
     expect(() => initProject(dir)).toThrow(/is not empty/);
   });
 
+  it('creates missing parent folders, and names a folder it cannot create with the fix', () => {
+    const dir = tempDir();
+    initProject(join(dir, 'a', 'b', 'p')).close();
+    expect(existsSync(join(dir, 'a', 'b', 'p', 'images'))).toBe(true);
+    writeFileSync(join(dir, 'file'), 'x');
+    expect(() => initProject(join(dir, 'file', 'p'))).toThrow(
+      new RegExp(`^Cannot create the folder ${join(dir, 'file', 'p')}: ENOTDIR`),
+    );
+    // Under /proc, Node's own recursive mkdir never returns; this refuses at once.
+    if (process.platform === 'linux') expect(() => initProject('/proc/1/winnow-p')).toThrow(/Cannot create the folder/);
+  });
+
   it('refuses a SQLite file that is not a Winnow database', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'winnow.db'), '');

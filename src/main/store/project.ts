@@ -9,7 +9,7 @@ import {
   readSync,
   statSync,
 } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { WinnowError } from '../errors.ts';
 import { type Db, migrate, openDatabase, schemaVersion, writeTransaction } from './database.ts';
 import { cleanUpLeftovers } from './crashLeftovers.ts';
@@ -45,7 +45,7 @@ export function initProject(dir: string, name: string = basename(resolve(dir))):
       throw new WinnowError(`${root} is not empty.`, 'Choose a new or empty directory for the project.');
     }
   }
-  mkdirSync(join(root, IMAGES_DIR), { recursive: true });
+  makeFolders(join(root, IMAGES_DIR));
   const db = openDatabase(join(root, DATABASE_FILE), { create: true });
   migrate(db);
   writeTransaction(db, () => {
@@ -53,6 +53,24 @@ export function initProject(dir: string, name: string = basename(resolve(dir))):
     setSetting(db, 'createdAt', new Date().toISOString());
   });
   return wrap(root, db);
+}
+
+/**
+ * Creates a folder and its missing parents one level at a time: Node's recursive mkdirSync spins
+ * forever under /proc (ENOENT for a parent that exists). A failure names the folder and the fix.
+ */
+function makeFolders(path: string): void {
+  if (existsSync(path) || dirname(path) === path) return;
+  makeFolders(dirname(path));
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(path).isDirectory()) return;
+    throw new WinnowError(
+      `Cannot create the folder ${path}: ${(error as Error).message}.`,
+      'Choose a project folder you can write to, whose parent folders are folders (not files).',
+    );
+  }
 }
 
 export interface OpenOptions {
@@ -114,7 +132,7 @@ export function openProject(dir: string, options: OpenOptions = {}): Project {
     throw databaseFailure(file, error);
   }
   if (!readonly) {
-    mkdirSync(images, { recursive: true });
+    makeFolders(images);
     cleanUpLeftovers(root, images, db);
   }
   return wrap(root, db);
