@@ -73,6 +73,49 @@ describe('acceptance rules', () => {
     expect(defaultRuleFor('contribution', 'score')).toEqual({ kind: 'class-percentile', keep: 0.7 });
   });
 
+  it('rejects an instance whose score is NaN under every rule that reads scores, and ranks the others without it', () => {
+    // Class 1's realism could not be computed (fewer than two real images): NaN.
+    const s = Float32Array.of(0.9, 0.5, 0.1, NaN, NaN, 0.4, 0.2, NaN);
+    const y = [0, 0, 0, 1, 1, 1, 1, 1];
+    const kept = (rule: Parameters<typeof decide>[0]) => decide(rule, s, y).accepted;
+    expect(kept({ kind: 'class-percentile', keep: 0.5 })).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+    ]);
+    expect(kept({ kind: 'top-k', k: 1 })).toEqual([true, false, false, false, false, true, false, false]);
+    const percentile = decide({ kind: 'percentile', keep: 0.4, window: 100 }, s, y);
+    expect(percentile.accepted).toEqual([true, true, false, false, false, false, false, false]);
+    // The window keeps numbers only: a checkpoint (JSON) would turn a NaN into null, then 0.
+    expect(percentile.window).toEqual(Array.from(Float32Array.of(0.9, 0.5, 0.1, 0.4, 0.2)));
+    expect(kept({ kind: 'threshold', threshold: -1 })).toEqual(Array.from(s, (v) => !Number.isNaN(v)));
+  });
+
+  it('a share keeps keep·n rounded up, not one more where the product rounds just past a whole number', () => {
+    // 0.55 × 100 = 55.00000000000001 and 0.07 × 100 = 7.000000000000001 in floating point.
+    const hundred = Float32Array.from({ length: 100 }, (_, i) => i);
+    const one = new Array(100).fill(0);
+    for (const [keep, count] of [
+      [0.55, 55],
+      [0.07, 7],
+      [0.7, 70],
+      [0.555, 56],
+    ] as const) {
+      expect(decide({ kind: 'class-percentile', keep }, hundred, one).accepted.filter(Boolean), `${keep}`).toHaveLength(
+        count,
+      );
+      expect(
+        decide({ kind: 'percentile', keep, window: 100 }, hundred, one).accepted.filter(Boolean),
+        `${keep}`,
+      ).toHaveLength(count);
+    }
+  });
+
   it('top-k keeps the k best of each class', () => {
     expect(decide({ kind: 'top-k', k: 1 }, scores, labels).accepted).toEqual([true, false, false, false, false, true]);
   });

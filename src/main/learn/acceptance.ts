@@ -29,6 +29,21 @@ export type { AcceptanceRule, ScoreRule };
 /** Scores seen so far, for the percentile rule; kept in checkpoints so a resumed run decides alike. */
 export type ScoreWindow = number[];
 
+/**
+ * How many of n a share `keep` keeps: keep·n rounded up, but not past a whole number that float
+ * rounding overshot (0.55 × 100 = 55.00000000000001 keeps 55, not 56).
+ */
+function keptCount(keep: number, n: number): number {
+  return Math.ceil(keep * n * (1 - 1e-12));
+}
+
+/** Highest first; a NaN (a score that could not be computed) is never ranked: callers leave it out. */
+const highestFirst = (a: number, b: number) => (a < b ? 1 : a > b ? -1 : 0);
+
+/**
+ * A score that is NaN (realism for a class with fewer than two real images, say) is not known: its
+ * instance is rejected by every rule that reads scores, and is never ranked or kept in a window.
+ */
 export function decide(
   rule: ScoreRule,
   scores: Float32Array,
@@ -47,18 +62,19 @@ export function decide(
       return { accepted: Array.from(scores, () => uniform() < rule.keep), window };
     }
     case 'percentile': {
-      const next = [...window, ...scores].slice(-rule.window);
-      const sorted = [...next].sort((a, b) => b - a);
-      const cut = sorted[Math.max(0, Math.ceil(rule.keep * sorted.length) - 1)] ?? -Infinity;
+      const next = [...window, ...Array.from(scores).filter((s) => !Number.isNaN(s))].slice(-rule.window);
+      const sorted = [...next].sort(highestFirst);
+      const cut = sorted[Math.max(0, keptCount(rule.keep, sorted.length) - 1)] ?? -Infinity;
       return { accepted: Array.from(scores, (s) => s >= cut), window: next };
     }
     case 'top-k':
     case 'class-percentile': {
       const accepted = new Array<boolean>(scores.length).fill(false);
       for (const members of indicesByLabel(labels).values()) {
-        members.sort((a, b) => (scores[b] as number) - (scores[a] as number));
-        const k = rule.kind === 'top-k' ? rule.k : Math.ceil(rule.keep * members.length);
-        for (const i of members.slice(0, k)) accepted[i] = true;
+        const scored = members.filter((i) => !Number.isNaN(scores[i]));
+        scored.sort((a, b) => highestFirst(scores[a] as number, scores[b] as number));
+        const k = rule.kind === 'top-k' ? rule.k : keptCount(rule.keep, scored.length);
+        for (const i of scored.slice(0, k)) accepted[i] = true;
       }
       return { accepted, window };
     }
