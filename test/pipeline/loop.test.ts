@@ -1,3 +1,4 @@
+import { WinnowError } from '../../src/main/errors.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -166,6 +167,19 @@ describe('the generative active-learning loop', () => {
     await expect(startLoop(project, models, quick).catch((e) => e.fix)).resolves.toMatch(
       /winnow import real <ImageFolder> --split val/,
     );
+    project.close();
+  });
+
+  it('names the fix when the project has validation images but no training images', async () => {
+    const work = tempDir();
+    const project = initProject(join(work, 'p'));
+    await makeImageFolder(join(work, 'real'), { shirt: 2, coat: 2 });
+    await importReal(project, join(work, 'real'), 'val');
+    // It stopped with "Invalid typed array length: Infinity" once the first head had no features.
+    const error = await startLoop(project, models, quick).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WinnowError);
+    expect((error as WinnowError).message).toMatch(/no real training images/);
+    expect((error as WinnowError).fix).toMatch(/--split train/);
     project.close();
   });
 

@@ -37,7 +37,8 @@ async function splitSet(
 
 /**
  * Loads real train, validation and test features. Contribution needs real validation data (its gradient
- * is what "helps" means), so a project without any gets an error saying how to add it.
+ * is what "helps" means) and every head real training data, so a project without either gets an
+ * error saying how to add it.
  */
 export async function loadRealData(project: Project, encoder: ImageEncoder): Promise<RealData> {
   const classes = listClasses(project.db);
@@ -56,6 +57,12 @@ export async function loadRealData(project: Project, encoder: ImageEncoder): Pro
     );
   }
   const train = await splitSet(project, encoder, 'train', indexOf);
+  if (train.labels.length === 0) {
+    throw new WinnowError(
+      "The project has no real training images, and every head (the scores' and the trained classifier) starts from them.",
+      'Import some with `winnow import real <ImageFolder> --split train` (the default split).',
+    );
+  }
   const test = await splitSet(project, encoder, 'test', indexOf);
   return { classes, indexOf, train, val, test };
 }
