@@ -338,7 +338,8 @@ interface RunScope {
   readonly backend: GenerationBackend;
   /**
    * The previous round's scoring references, by half (online scoring): the next round's fits and
-   * solves start from them. In memory only: a resumed run starts cold, with the same results.
+   * solves start from them. In memory only: a resumed run starts cold, so its heads equal an
+   * uninterrupted run's to the fits' tolerance (‖∇J‖ ≤ 1e-6), not bit for bit.
    */
   readonly references: Map<number, ScoringReference>;
 }
