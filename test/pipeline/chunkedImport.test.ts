@@ -1,11 +1,16 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { importChunked } from '../../src/main/pipeline/chunkedImport.ts';
+import { walkImageFolder } from '../../src/main/pipeline/imageFolder.ts';
 import { importReal } from '../../src/main/pipeline/importReal.ts';
 import { importSynthetic } from '../../src/main/pipeline/importSynthetic.ts';
 import { listInstances } from '../../src/main/store/instances.ts';
-import { stagedCount } from '../../src/main/store/importStaging.ts';
-import { initProject, type Project } from '../../src/main/store/project.ts';
+import { dropStaleImports, stagedCount } from '../../src/main/store/importStaging.ts';
+import { writeTransaction } from '../../src/main/store/database.ts';
+import { HEARTBEAT_INTERVAL_MS } from '../../src/main/store/leases.ts';
+import { LEASE_TIMEOUT_MS } from '../../src/main/store/processLiveness.ts';
+import { initProject, openProject, type Project } from '../../src/main/store/project.ts';
 import { listRuns } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
 import { makeImageFolder, tempDir } from '../helpers/fixtures.ts';
@@ -87,5 +92,37 @@ describe('an import in chunks', () => {
     project.images.put = put;
     expect((await importSynthetic(project, synthetic, { chunkSize: 7 })).imported).toBe(49);
     expect(listInstances(project.db)).toHaveLength(49);
+  });
+
+  it('keeps beating while a step outlasts the liveness timeout, so another open does not drop it', async () => {
+    const { project, synthetic } = await fixture();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      let begun!: () => void;
+      const beginning = new Promise<void>((resolve) => (begun = resolve));
+      let release!: () => void;
+      const stalled = new Promise<void>((resolve) => (release = resolve));
+      const importing = importChunked(project, () => walkImageFolder(synthetic), {
+        // A metadata step (or a chunk on a slow disk) that takes longer than LEASE_TIMEOUT_MS.
+        begin: async () => {
+          begun();
+          await stalled;
+        },
+        rowOf: () => ({ row: {} }),
+        commit: () => ({ write: () => undefined, finish: (imported) => ({ imported }) }),
+      });
+      await beginning;
+      vi.advanceTimersByTime(LEASE_TIMEOUT_MS + 2 * HEARTBEAT_INTERVAL_MS);
+      // Another process opens the project: its clean-up drops pending imports that look dead.
+      const other = openProject(project.dir);
+      expect(writeTransaction(other.db, () => dropStaleImports(other.db))).toEqual([]);
+      expect(other.db.prepare('SELECT count(*) AS n FROM pending_imports').get()).toEqual({ n: 1 });
+      other.close();
+      release();
+      expect((await importing).imported).toBe(49);
+    } finally {
+      vi.useRealTimers();
+      project.close();
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   stagedPage,
   stagedPathOf,
 } from '../store/importStaging.ts';
+import { HEARTBEAT_INTERVAL_MS } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import { type ImageFolderEntry, type ImageFolderFile, isSkipped } from './imageFolder.ts';
 import { duplicateReason, ingestFiles } from './ingest.ts';
@@ -63,6 +64,15 @@ export async function importChunked<R, T>(
   const total = await count(walk());
   writeTransaction(db, () => dropStaleImports(db));
   const importId = writeTransaction(db, () => beginPendingImport(db));
+  // Alive while it works, not only when a chunk is saved: a slow chunk or metadata step must not
+  // look dead to another process opening the project (which would drop its staging).
+  const beat = setInterval(() => {
+    try {
+      heartbeatPendingImport(db, importId);
+    } catch {
+      // Busy past the timeout: the next beat tries again, well within LEASE_TIMEOUT_MS.
+    }
+  }, HEARTBEAT_INTERVAL_MS).unref();
   const skipped: Skipped[] = [];
   let done = 0;
   let seq = 0;
@@ -77,7 +87,6 @@ export async function importChunked<R, T>(
       const ingested = await ingestFiles(chunk, project.images, (d) => onProgress?.(base + d, total, 'read'));
       skipped.push(...ingested.skipped);
       writeTransaction(db, () => {
-        heartbeatPendingImport(db, importId);
         for (const { item, image } of ingested.ingested) {
           const reason = duplicateReason(db, image.hash, stagedPathOf(db, importId, image.hash));
           // Staged one by one: a later file of the same chunk with the same image must find this one.
@@ -133,6 +142,8 @@ export async function importChunked<R, T>(
       // The project cannot be written (the disk is full, say): the staging is dropped by the next import.
     }
     throw error;
+  } finally {
+    clearInterval(beat);
   }
 }
 
