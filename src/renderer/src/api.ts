@@ -88,12 +88,19 @@ export function onEngineEvent(listener: (event: EngineEvent) => void): () => voi
 
 const carrier = transport();
 
+/**
+ * A request as plain data, as JSON carries it over HTTP. Electron's IPC copies a request by the
+ * structured clone algorithm, which refuses a Proxy ("An object could not be cloned"), and a
+ * store's state (an array or object of it in a request) is Vue's reactive Proxy.
+ */
+const plain = (request: unknown): unknown => (request === undefined ? request : JSON.parse(JSON.stringify(request)));
+
 /** The typed API: each method returns its response or throws an ApiCallError with the fix. */
 export const api = Object.fromEntries(
   METHODS.map((method) => [
     method,
     async (request: Request<Method>) => {
-      const result = await (carrier[method] as (r: unknown) => Promise<Result<Responses[Method]>>)(request);
+      const result = await (carrier[method] as (r: unknown) => Promise<Result<Responses[Method]>>)(plain(request));
       if (!result.ok) throw new ApiCallError(result.error, result.fix);
       return result.value;
     },
