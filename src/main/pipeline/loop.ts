@@ -197,9 +197,14 @@ export async function resumeLoop(project: Project, models: LoopModels, hooks: Lo
   return run.id;
 }
 
-/** Each planned image's noise seed: unique within a run, the same when a round is resumed. */
-function itemSeed(runSeed: number, round: number, classIndex: number, k: number): number {
-  return (((runSeed * 131 + round) * 1009 + classIndex) * 100_003 + k) % 2_147_483_647;
+/**
+ * Each planned image's noise seed: unique within a run, the same when a round is resumed. In exact
+ * (BigInt) arithmetic: in doubles the product passed 2^53 from a run seed of about 681,000, and
+ * neighbouring images got one seed (made as duplicates, then dropped). Below that, the same seeds.
+ */
+export function itemSeed(runSeed: number, round: number, classIndex: number, k: number): number {
+  const mixed = ((BigInt(runSeed) * 131n + BigInt(round)) * 1009n + BigInt(classIndex)) * 100_003n + BigInt(k);
+  return Number(mixed % 2_147_483_647n);
 }
 
 /**
