@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DDIM_SAMPLING } from '../../src/main/models/ddim.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
-import { type LoopParams, startLoop } from '../../src/main/pipeline/loop.ts';
+import { type LoopParams, resumeLoop, startLoop } from '../../src/main/pipeline/loop.ts';
 import { scoreProject } from '../../src/main/pipeline/scoreSet.ts';
 import { curate } from '../../src/main/store/curation.ts';
 import { loadCheckpoint } from '../../src/main/store/features.ts';
@@ -19,7 +19,7 @@ import {
 import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
 import { allRealData, loadRealData } from '../../src/main/pipeline/realData.ts';
 import { scoreAll, scoringReference } from '../../src/main/pipeline/scoring.ts';
-import { initProject, openProject } from '../../src/main/store/project.ts';
+import { initProject, openProject, type Project } from '../../src/main/store/project.ts';
 import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
@@ -181,6 +181,41 @@ describe('the generative active-learning loop', () => {
     expect((error as WinnowError).message).toMatch(/no real training images/);
     expect((error as WinnowError).fix).toMatch(/--split train/);
     project.close();
+  });
+
+  it('a round resumed with a class half made makes each image as an uninterrupted round does', async () => {
+    // One image a batch (as Stable Diffusion commits): a pause can leave a class half made.
+    const oneByOne = Object.assign(Object.create(models.generator) as typeof models.generator, {
+      defaults: { ...models.generator.defaults, batchSize: 1 },
+    });
+    // Four candidates, two kept: images alternate between two searched conditionings.
+    const settings = { ...quick, rounds: 1, perRound: 30, candidates: 4 };
+    const made = (project: Project) =>
+      new Map(listInstances(project.db).map((i) => [`${i.classId}/${i.seed}`, `${i.perturbation} ${i.imageHash}`]));
+    const whole = await createDemoProject(join(tempDir(), 'whole'));
+    await startLoop(whole, { ...models, generator: oneByOne }, settings);
+    // Paused once the first image of the first class with several is made: that class is half made,
+    // with an odd number of its images.
+    const order = listInstances(whole.db).map((i) => i.classId);
+    const first = order.findIndex((c, k) => c !== order[k - 1] && c === order[k + 1]);
+    const paused = await createDemoProject(join(tempDir(), 'paused'));
+    const stop = new AbortController();
+    await expect(
+      startLoop(paused, { ...models, generator: oneByOne }, settings, {
+        signal: stop.signal,
+        onProgress: (e) => {
+          if (e.stage === 'generate' && e.done >= first + 1) stop.abort();
+        },
+      }),
+    ).rejects.toThrow();
+    const count = (project: Project, classId: number) =>
+      listInstances(project.db).filter((i) => i.classId === classId).length;
+    expect(count(paused, order[first]!)).toBe(1);
+    expect(count(whole, order[first]!)).toBeGreaterThan(1);
+    await resumeLoop(paused, { ...models, generator: oneByOne });
+    expect(made(paused)).toEqual(made(whole));
+    whole.close();
+    paused.close();
   });
 
   it('resumes after the process is killed mid-round: nothing lost, nothing duplicated', async () => {

@@ -476,14 +476,24 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   let duplicates = 0;
   const duplicateOf = new Set<number>();
   const scope = generationScope(db, `run${r.runId}-round${round}`);
-  const classes: { cls: ClassRow; prompt: string; batch: GenerationBatch; perturbation: Perturbation }[] = [];
+  const classes: {
+    cls: ClassRow;
+    prompt: string;
+    batch: GenerationBatch;
+    perturbation: Perturbation;
+    /** Each planned seed's place in the class's round plan. */
+    placeOf: ReadonlyMap<number, number>;
+  }[] = [];
   for (let c = 0; c < r.real.classes.length; c++) {
     const cls = r.real.classes[c]!;
     // The run's scale, else the class's own (a remedy may set it), else the generator's default.
     const guidanceScale = params.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
-    const planned = Array.from({ length: counts[c] ?? 0 }, (_, k) => itemSeed(params.seed, round, c, k)).filter(
-      (s) => !already.has(s),
-    );
+    // A resumed round plans what is left; each image keeps its place in the whole plan, which picks
+    // its searched conditioning, so it is made as an uninterrupted round makes it.
+    const planned = Array.from({ length: counts[c] ?? 0 }, (_, place) => ({
+      seed: itemSeed(params.seed, round, c, place),
+      place,
+    })).filter(({ seed }) => !already.has(seed));
     if (planned.length === 0) continue;
     r.hooks.signal?.throwIfAborted();
     const template = cls.promptTemplates[round % cls.promptTemplates.length] ?? 'a photo of a {label}';
@@ -497,7 +507,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
       bases: [encoding.conditioning],
       negative,
       epsilon: params.epsilon,
-      items: planned.map((seed, k) => ({
+      items: planned.map(({ seed }, k) => ({
         seed,
         base: 0,
         ...(conditioned.conditionings ? { conditioning: conditioned.conditionings[k]! } : {}),
@@ -507,11 +517,16 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
       batchSize: generator.defaults.batchSize,
       features: { encoderId: models.encoder.id, dim: models.encoder.dim },
     };
-    classes.push({ cls, prompt: encoding.prompt, batch, perturbation: conditioned.perturbation });
+    classes.push({
+      cls,
+      prompt: encoding.prompt,
+      batch,
+      perturbation: conditioned.perturbation,
+      placeOf: new Map(planned.map(({ seed, place }) => [seed, place])),
+    });
   }
   const record = (index: number, stored: readonly Made[]) => {
-    const { cls, prompt, batch, perturbation } = classes[index]!;
-    const position = new Map(batch.items.map((item, k) => [item.seed, k]));
+    const { cls, prompt, batch, perturbation, placeOf } = classes[index]!;
     writeTransaction(db, () => {
       assertRunLeaseHeld(db, r.runId);
       for (const { image } of stored) {
@@ -525,7 +540,7 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
           image,
           prompt,
           seed,
-          perturbation: perturbation(seed, position.get(seed)!),
+          perturbation: perturbation(seed, placeOf.get(seed)!),
         })),
         {
           epsilon: params.epsilon,
@@ -554,8 +569,11 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   return { made, alreadyMade: already.size, probes, duplicates, duplicateOf };
 }
 
-/** The perturbation an image's provenance records: its seed's random direction, or the search's pick. */
-type Perturbation = (seed: number, k: number) => string | null;
+/**
+ * The perturbation an image's provenance records: its seed's random direction, or the search's pick
+ * for its place in the class's round plan.
+ */
+type Perturbation = (seed: number, place: number) => string | null;
 
 /**
  * Each planned image's conditioning for class `c`: the prompt's, perturbed at random (or not at all
@@ -566,7 +584,7 @@ async function conditionClass(
   c: number,
   base: Float32Array,
   negative: Float32Array | undefined,
-  planned: readonly number[],
+  planned: readonly { readonly seed: number; readonly place: number }[],
   sampling: { readonly guidanceScale: number; readonly steps: number },
 ): Promise<{
   /** Undefined: each image's is the base perturbed by ε along its seed's random direction. */
@@ -605,9 +623,13 @@ async function conditionClass(
     }),
   );
   return {
-    conditionings: planned.map((_, k) => found.conditionings[k % found.conditionings.length]!),
-    perturbation: (_s, k) =>
-      JSON.stringify({ kind: 'search', acquisition: params.acquisition, value: found.values[k % found.values.length] }),
+    conditionings: planned.map(({ place }) => found.conditionings[place % found.conditionings.length]!),
+    perturbation: (_s, place) =>
+      JSON.stringify({
+        kind: 'search',
+        acquisition: params.acquisition,
+        value: found.values[place % found.values.length],
+      }),
     probes: found.probes,
   };
 }
