@@ -5,6 +5,7 @@ import { removeModel } from '../models/modelRegistry.ts';
 import { createDemoProject } from '../pipeline/demo.ts';
 import { embeddedModels, registeredModels, registerModel } from '../service/models.ts';
 import { EXECUTION_PROVIDERS, PROVIDER_VARIABLE, processProvider } from '../models/providers.ts';
+import { randomNoiseSeed } from '../pipeline/generate.ts';
 import { generateWith } from '../service/generating.ts';
 import { promptSuggestionsFor } from '../service/prompts.ts';
 import { addPromptTemplates, findClass } from '../store/classes.ts';
@@ -54,9 +55,12 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         withProject(command, 'write', async (project) => {
           if (options.queue !== undefined) checkQueueUrl(options.queue);
           const bar = progressBar('generating');
+          // Chosen here when not given, so that a stopped command can say how to finish it.
+          const seed = options.seed ?? randomNoiseSeed();
           const controller = new AbortController();
           const cancel = () => controller.abort();
           process.once('SIGINT', cancel);
+          process.once('SIGTERM', cancel);
           try {
             const result = await generateWith(
               project,
@@ -68,7 +72,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
                 ...(options.batch !== undefined ? { batchSize: options.batch } : {}),
                 ...(options.guidance !== undefined ? { guidanceScale: options.guidance } : {}),
                 ...(options.steps !== undefined ? { steps: options.steps } : {}),
-                ...(options.seed !== undefined ? { seed: options.seed } : {}),
+                seed,
               },
               {
                 signal: controller.signal,
@@ -93,9 +97,17 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
                 `${result.duplicates} were identical to existing instances (same seed and settings) and were not added again.`,
               );
             return EXIT.ok;
+          } catch (error) {
+            if (!controller.signal.aborted) throw error;
+            bar.stop();
+            console.error(
+              `Stopped; the images made so far are kept. To make the rest, run the same command with --seed ${seed} (what is made already is not made again).`,
+            );
+            return EXIT.failed;
           } finally {
             bar.stop();
             process.off('SIGINT', cancel);
+            process.off('SIGTERM', cancel);
           }
         }),
     );

@@ -39,6 +39,9 @@ export interface GenerateResult {
   readonly unknownWords: Readonly<Record<string, readonly string[]>>;
 }
 
+/** A first noise seed for a request that names none. */
+export const randomNoiseSeed = (): number => Math.floor(Math.random() * 2 ** 31);
+
 /**
  * Generates `count` instances of a class from its prompt templates (cycled), stores each PNG with
  * its provenance (prompt, seed, ε, generator, parameters) and pseudo-label = the class. Each batch
@@ -75,7 +78,7 @@ export async function generateInstances(
   const guidanceScale = request.guidanceScale ?? cls.guidanceScale ?? generator.defaults.guidanceScale;
   const steps = request.steps ?? generator.defaults.steps;
   const epsilon = request.epsilon ?? 0;
-  const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = request.seed ?? randomNoiseSeed();
   if (epsilon < 0 || !Number.isFinite(epsilon)) throw new WinnowError(`--epsilon must be ≥ 0, not ${epsilon}.`);
   if (!Number.isInteger(steps) || steps < 1)
     throw new WinnowError(`--steps must be a positive whole number, not ${steps}.`);

@@ -13,7 +13,7 @@ import { type ClassRow, getClass, listClasses, updateClass } from '../store/clas
 import type { Db } from '../store/database.ts';
 import type { Project } from '../store/project.ts';
 import { suggestionMatrix, suggestionOf } from '../store/suggestions.ts';
-import { generateInstances } from './generate.ts';
+import { generateInstances, randomNoiseSeed } from './generate.ts';
 import { defaultScoreOptions, type ScoreOptions, scoreProject } from './scoreSet.ts';
 
 /**
@@ -241,7 +241,7 @@ export async function trialRemedies(
       ? request.negativePrompt.trim()
       : row.value(original, confusedWith, defaultGuidance);
   const tried = triedKinds(request.prompting);
-  const seed = request.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = request.seed ?? randomNoiseSeed();
   const batches = [null, ...tried];
   const made: { runId: number; instanceIds: readonly number[] }[] = [];
   for (const [b, row] of batches.entries()) {
