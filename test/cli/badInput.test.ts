@@ -76,6 +76,11 @@ const GARBAGE: [command: string[], option: string, value: string][] = [
   [['prompts', '--class', 'shirt'], '--add', 'abc'],
   [['serve'], '--port', 'abc'],
   [['serve'], '--port', '-1'],
+  [['serve'], '--port', '70000'],
+  [['serve'], '--queue', 'http://x'],
+  [['run', '--rounds', '1', '--per-round', '1'], '--queue', 'http://x'],
+  [['generate', '--class', 'shirt', '--count', '1'], '--queue', 'not a url'],
+  [['worker'], '--queue', 'http://x'],
 ];
 
 describe('bad CLI input is bad usage: exit 2 and a message naming the option, never a stack', () => {

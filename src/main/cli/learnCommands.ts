@@ -22,8 +22,7 @@ import type { Project } from '../store/project.ts';
 import { metricsOf } from '../store/runs.ts';
 import { describeProvider, EXIT } from './output.ts';
 import { progressBar } from './progress.ts';
-import { number, QUEUE_OPTION } from './parse.ts';
-import { checkQueueUrl } from '../queue/redisConnection.ts';
+import { number, QUEUE_OPTION, queueUrl } from './parse.ts';
 import { queueReporter } from './queueReport.ts';
 import type { WithProject } from './withProject.ts';
 
@@ -129,9 +128,8 @@ export function addLearnCommands(program: Command, withProject: WithProject): vo
     .option('--encoder <name>', `the head's backbone: a registered CLIP model, or ${EMBEDDED}`, EMBEDDED)
     .option('--clip <name>', 'a registered CLIP model: adds the clip score (and --filter clip)')
     .option('--resume', 'go on with the latest unfinished run, with its own settings')
-    .option('--queue <url>', QUEUE_OPTION)
+    .option('--queue <url>', QUEUE_OPTION, queueUrl)
     .action(async (options: RunOptions, command: Command) => {
-      if (options.queue !== undefined) checkQueueUrl(options.queue);
       const params = options.resume ? resumeAlone(command) : checkedParams(options, command);
       const choice: ModelChoice = {
         generator: options.generator,

@@ -15,8 +15,7 @@ import { projectStatus } from '../service/winnowService.ts';
 import { setCurrentProject, winnowHome } from '../workspace.ts';
 import { describeProvider, EXIT, formatSummary } from './output.ts';
 import { progressBar } from './progress.ts';
-import { number, QUEUE_OPTION } from './parse.ts';
-import { checkQueueUrl } from '../queue/redisConnection.ts';
+import { number, QUEUE_OPTION, queueUrl } from './parse.ts';
 import { queueReporter } from './queueReport.ts';
 import type { WithProject } from './withProject.ts';
 
@@ -36,7 +35,7 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
       number('int', 1),
     )
     .option('--model <name>', `a registered Stable Diffusion model (winnow models), or ${EMBEDDED}`, EMBEDDED)
-    .option('--queue <url>', QUEUE_OPTION)
+    .option('--queue <url>', QUEUE_OPTION, queueUrl)
     .action(
       async (
         options: {
@@ -53,7 +52,6 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
         command: Command,
       ) =>
         withProject(command, 'write', async (project) => {
-          if (options.queue !== undefined) checkQueueUrl(options.queue);
           const bar = progressBar('generating');
           // Chosen here when not given, so that a stopped command can say how to finish it.
           const seed = options.seed ?? randomNoiseSeed();

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import type { WinnowError } from '../errors.ts';
+import { checkQueueUrl } from '../queue/redisConnection.ts';
 
 /**
  * A commander option parser for a number (`float`) or a whole number (`int`), at least `min` when
@@ -16,6 +18,23 @@ export function number(kind: 'int' | 'float', min?: number, bound: 'inclusive' |
     }
     return n;
   };
+}
+
+/** A TCP port: 0 (any free port) to 65535. */
+export function port(value: string): number {
+  const n = number('int', 0)(value);
+  if (n > 65_535) throw new InvalidArgumentError('expected a port, 0 to 65535.');
+  return n;
+}
+
+/** A --queue value, checked as a Redis URL when parsed: a wrong one is bad usage (exit 2). */
+export function queueUrl(value: string): string {
+  try {
+    return checkQueueUrl(value);
+  } catch (error) {
+    const e = error as WinnowError;
+    throw new InvalidArgumentError(`${e.message} ${e.fix ?? ''}`.trim());
+  }
 }
 
 /** The help of every command's --queue (run, generate, serve). */

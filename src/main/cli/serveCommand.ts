@@ -3,20 +3,20 @@ import { currentOrDemoProjectDir } from '../pipeline/demo.ts';
 import { serve } from '../server/server.ts';
 import { createEngine } from '../service/winnowService.ts';
 import { openProject } from '../store/project.ts';
-import { number, QUEUE_OPTION } from './parse.ts';
+import { port, QUEUE_OPTION, queueUrl } from './parse.ts';
 import { QueueChoice } from '../queue/queueChoice.ts';
 
 export function addServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve the workstation UI and its API over HTTP (for a browser, or an engine on a GPU server)')
-    .option('--port <p>', 'port (0: any free port)', number('int', 0), 7777)
+    .option('--port <p>', 'port (0: any free port)', port, 7777)
     .option(
       '--host <h>',
       'address to listen on; keep 127.0.0.1 unless behind an SSH tunnel or proxy you trust',
       '127.0.0.1',
     )
-    .option('--queue <url>', QUEUE_OPTION)
+    .option('--queue <url>', QUEUE_OPTION, queueUrl)
     .action(async (options: { port: number; host: string; queue?: string }, command: Command) => {
       // Checked (its form) before the project is opened; without --queue, the Run screen's choice.
       const queue = QueueChoice.forUser(options.queue);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startWorker } from '../queue/worker.ts';
 import { checkRedisReachable, displayUrl } from '../queue/redisConnection.ts';
 import { EXIT } from './output.ts';
-import { number } from './parse.ts';
+import { number, queueUrl } from './parse.ts';
 
 export function addWorkerCommand(program: Command): void {
   program
@@ -10,7 +10,7 @@ export function addWorkerCommand(program: Command): void {
     .description(
       "take generation jobs from a queue on Redis (a coordinator's `winnow run --queue` or `generate --queue`), make them with this machine's models and GPU, and return the PNGs; runs until Ctrl-C",
     )
-    .requiredOption('--queue <url>', 'the Redis URL: redis://[user:password@]host:port, or rediss:// for TLS')
+    .requiredOption('--queue <url>', 'the Redis URL: redis://[user:password@]host:port, or rediss:// for TLS', queueUrl)
     .option('--concurrency <n>', 'jobs at once (each a whole generator batch; 1 per GPU is usual)', number('int', 1), 1)
     .option(
       '--stall-seconds <s>',
