@@ -20,7 +20,7 @@ import { featuresOf } from '../../src/main/pipeline/featureCache.ts';
 import { allRealData, loadRealData } from '../../src/main/pipeline/realData.ts';
 import { scoreAll, scoringReference } from '../../src/main/pipeline/scoring.ts';
 import { initProject, openProject, type Project } from '../../src/main/store/project.ts';
-import { getRun, listRounds, metricsOf } from '../../src/main/store/runs.ts';
+import { getRun, listRounds, metricsOf, setRoundStage } from '../../src/main/store/runs.ts';
 import { scoreHistory } from '../../src/main/store/scores.ts';
 import type { ProgressEvent } from '../../src/shared/progress.ts';
 import { HEAD_SCORE_KINDS } from '../../src/shared/scoreKinds.ts';
@@ -212,8 +212,19 @@ describe('the generative active-learning loop', () => {
       listInstances(project.db).filter((i) => i.classId === classId).length;
     expect(count(paused, order[first]!)).toBe(1);
     expect(count(whole, order[first]!)).toBeGreaterThan(1);
+    // The round's seconds so far (set to a known figure): the resumed part adds to them.
+    const runId = listInstances(paused.db)[0]!.runId!;
+    const { stage } = listRounds(paused.db, runId)[0]!;
+    setRoundStage(paused.db, runId, 0, stage, { plan: 100, search: 200, generate: 300 });
     await resumeLoop(paused, { ...models, generator: oneByOne });
     expect(made(paused)).toEqual(made(whole));
+    const timings = JSON.parse(listRounds(paused.db, runId)[0]!.timings) as Record<string, number>;
+    expect([timings.plan! > 100, timings.search! > 200, timings.generate! > 300, timings.score! < 100]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     whole.close();
     paused.close();
   });

@@ -383,7 +383,9 @@ async function runRound(run: RunScope, round: number): Promise<void> {
       `Run ${runId} has no checkpoint for round ${round - 1}; it cannot go on.`,
       'Start a new run.',
     );
-  const timings: Record<string, number> = {};
+  // A resumed round adds to the seconds its first part recorded: its stages' times are the whole round's.
+  const stored = listRounds(db, runId).find((r) => r.roundIndex === round)?.timings;
+  const timings = JSON.parse(stored ?? '{}') as Record<string, number>;
   const context: RoundContext = {
     ...run,
     round,
