@@ -53,9 +53,10 @@ const summary: AuditSummary = {
   incorrect: [{ id: 7, imageHash: 'a'.repeat(64), judgedLabelId: SHIRT, labelId: TSHIRT }],
 };
 const calls: [string, unknown][] = [];
+let sampleItems: InstanceSummary[] = [item];
 const ok = (value: unknown) => ({ ok: true, value });
 const fake = {
-  auditSample: async (request: unknown) => (calls.push(['auditSample', request]), ok({ items: [item] })),
+  auditSample: async (request: unknown) => (calls.push(['auditSample', request]), ok({ items: sampleItems })),
   auditVerdict: async (request: { labelId?: number }) => (
     calls.push(['auditVerdict', request]),
     ok({ id: 1, labelId: request.labelId ?? SHIRT })
@@ -94,5 +95,31 @@ describe('the Audit view', () => {
     expect(rows[1]).toEqual(['shirt', '30', '1', '0', '0.0%', '0.0% – 79.0%', '1']);
     expect(rows[3]?.at(-1)).toBe('1');
     view.unmount();
+  });
+
+  it('judges the item shown once: a second Y before the first is answered, a held Y or Ctrl+Y judge nothing more', async () => {
+    setActivePinia(createPinia());
+    useProjectStore().status = {
+      classes: [SHIRT, TSHIRT].map((id) => ({
+        id,
+        name: id === SHIRT ? 'shirt' : 't-shirt',
+        real: { train: 5, val: 5, test: 0 },
+        synthetic: { pending: 0, accepted: 3, rejected: 1, overridden: 0 },
+      })),
+    } as unknown as ProjectStatus;
+    sampleItems = [item, { ...item, id: 8 }, { ...item, id: 9 }];
+    calls.length = 0;
+    const view = mount(AuditView, { attachTo: document.body });
+    await view.get('button').trigger('click');
+    await flushPromises();
+    for (const init of [{}, {}, { repeat: true }, { ctrlKey: true }] as KeyboardEventInit[])
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: 'y', ...init }));
+    await flushPromises();
+    expect(calls.filter(([method]) => method === 'auditVerdict')).toEqual([
+      ['auditVerdict', { id: 7, verdict: 'correct', labelId: SHIRT }],
+    ]);
+    expect(view.get('.question').text()).toBe('Is this a shirt?'); // the next item, 8, is shown
+    view.unmount();
+    sampleItems = [item];
   });
 });

@@ -30,6 +30,12 @@ describe('review shortcuts', () => {
     expect(commandOf(press('a', { altKey: true }), false)).toBeUndefined();
   });
 
+  it('take an action once per press: a held key repeats moving and zooming only', () => {
+    for (const key of ['a', 'r', 'c', 'u']) expect(commandOf(press(key, { repeat: true }), false), key).toBeUndefined();
+    expect(commandOf(press('ArrowRight', { repeat: true }), true)).toBe('next');
+    expect(commandOf(press('-', { repeat: true }), true)).toBe('zoomOut');
+  });
+
   it('keep the viewer keys to the viewer', () => {
     for (const key of ['ArrowRight', 'j']) {
       expect(commandOf(press(key), true)).toBe('next');

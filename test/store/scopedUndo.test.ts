@@ -61,6 +61,15 @@ describe('undo and redo scoped to a class', () => {
     expect([state(a).override, state(b).override]).toEqual(['accepted', 'accepted']);
   });
 
+  it('records no step for an action that changes nothing, so one undo takes back the change', () => {
+    const [a] = instances(shirt, 1) as [number];
+    curate(db, { instanceIds: [a], action: 'reject' });
+    curate(db, { instanceIds: [a], action: 'accept' });
+    curate(db, { instanceIds: [a], action: 'accept' }); // pressed twice
+    expect(undoLastActionInClass(db, shirt)).toMatchObject({ action: 'accept', count: 1 });
+    expect(state(a).override).toBe('rejected');
+  });
+
   it('a relabel touches both classes; redo goes back through several undos in order', () => {
     const [a, b] = instances(shirt, 2) as [number, number];
     curate(db, { instanceIds: [a], action: 'reject' });

@@ -90,7 +90,10 @@ function curateBatch(
   return recordBatch(db, actions, ({ id, action, labelId }) => {
     const instance = existing(db, id);
     const before: DecisionState = { override: instance.override, labelId: instance.labelId };
-    return { id, action, before, after: nextState(action, before, labelId) };
+    const after = nextState(action, before, labelId);
+    // An action that changes nothing (accept of an accepted instance: a key pressed twice) is no undo step.
+    if (after.override === before.override && after.labelId === before.labelId) return undefined;
+    return { id, action, before, after };
   });
 }
 

@@ -35,7 +35,8 @@ export function reloadOnReconnect(load: () => unknown): void {
 export function reportAnswer(status: number): void {
   const was = connection.state;
   connection.state = status === 401 ? 'signedOut' : 'connected';
-  if (was === 'unreachable' && connection.state === 'connected') for (const listener of reconnected) listener();
+  // A copy: a listener may remove itself, which would skip the next one in the live array.
+  if (was === 'unreachable' && connection.state === 'connected') for (const listener of [...reconnected]) listener();
 }
 
 /**

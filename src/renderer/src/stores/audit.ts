@@ -33,6 +33,8 @@ export const useAuditStore = defineStore('audit', {
     /** Ids in the order verdicts were given, for undo. */
     history: [] as number[],
     cursor: 0,
+    /** A verdict or undo is on its way: another waits for it (two quick Ys would judge one item twice). */
+    marking: false,
     summary: null as AuditSummary | null,
     /** The instance of the latest relabel made here, until it is undone. */
     relabelled: null as number | null,
@@ -74,16 +76,19 @@ export const useAuditStore = defineStore('audit', {
     },
     async mark(verdict: Verdict) {
       const item = this.sample[this.cursor];
-      if (!item) return;
+      if (!item || this.marking) return;
+      this.marking = true;
       await guarded(this, async () => {
         const recorded = await api.auditVerdict({ id: item.id, verdict, labelId: item.labelId });
         this.verdicts[item.id] = { verdict, labelId: recorded.labelId };
         this.history.push(item.id);
         this.cursor = Math.min(this.sample.length - 1, this.cursor + 1);
         await this.fetchSummary();
-      });
+      }).finally(() => (this.marking = false));
     },
     async undo() {
+      if (this.marking) return;
+      this.marking = true;
       await guarded(this, async () => {
         const undone = await api.auditUndo({});
         const id = this.history.pop();
@@ -95,7 +100,7 @@ export const useAuditStore = defineStore('audit', {
           );
         }
         await this.fetchSummary();
-      });
+      }).finally(() => (this.marking = false));
     },
     /** Another population: a sample of the former one no longer fits, so it is put away. */
     async setPopulation(population: AuditPopulation) {

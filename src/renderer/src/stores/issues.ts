@@ -144,9 +144,9 @@ export const useIssuesStore = defineStore('issues', {
         this.remedyUndone = false;
         this.remedyAppliedByHand = [];
         await this.followRemedy();
+        await this.refresh(); // guarded: it clears the error, so the job's failure is set after it
         const job = this.remedyJob;
         if (job.state === 'failed') this.error = job.fix ? `${job.error} ${job.fix}` : job.error;
-        await this.refresh();
         this.remedy = await api.remedyProposal({ classId });
       });
     },

@@ -207,7 +207,7 @@ export const useReviewStore = defineStore('review', {
         if (result && asked === listing) {
           this.pages[page] = [...result.items];
           this.remember(result.items);
-        }
+        } else if (!result && asked === listing) delete this.pages[page]; // failed: asked again when next in view
       })();
       loading.set(page, done);
       return done;
@@ -353,7 +353,8 @@ export const useReviewStore = defineStore('review', {
       if (done) {
         await Promise.all([this.refresh(), this.loadTags()]);
         this.toast = null;
-        this.message = `Tagged ${done.changed} "${tag.trim()}"${done.changed < ids.length ? ` (${ids.length - done.changed} had it)` : ''}. Undo: U`;
+        const had = done.changed < ids.length ? ` (${ids.length - done.changed} had it)` : '';
+        this.message = `Tagged ${done.changed} "${tag.trim()}"${had}.${done.batch === null ? '' : ' Undo: U'}`;
       }
     },
     /** Removes a tag from one instance (the detail's ×), as one undoable action. */
@@ -361,6 +362,7 @@ export const useReviewStore = defineStore('review', {
       const done = await this.run(() => api.tagRemove({ ids: [id], tags: [tag] }));
       if (done) {
         await Promise.all([this.refresh(), this.loadTags()]);
+        this.toast = null; // a new action ends the redo history a toast may offer
         this.message = `Removed "${tag}". Undo: U`;
       }
     },

@@ -28,6 +28,8 @@ export interface Shortcut {
   readonly description: string;
   /** Where it works: anywhere on the review screen, or only while the viewer is open. */
   readonly where: 'review' | 'viewer';
+  /** Whether a held key repeats it (moving, zooming); an action is taken once per press. */
+  readonly repeats?: true;
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
@@ -78,10 +80,23 @@ export const SHORTCUTS: readonly Shortcut[] = [
     keys: ['ArrowLeft', 'k'],
     description: 'Previous instance in the current order',
     where: 'viewer',
+    repeats: true,
   },
-  { command: 'next', keys: ['ArrowRight', 'j'], description: 'Next instance in the current order', where: 'viewer' },
-  { command: 'zoomIn', keys: ['+', '='], description: 'Zoom in (also the mouse wheel; drag to pan)', where: 'viewer' },
-  { command: 'zoomOut', keys: ['-'], description: 'Zoom out', where: 'viewer' },
+  {
+    command: 'next',
+    keys: ['ArrowRight', 'j'],
+    description: 'Next instance in the current order',
+    where: 'viewer',
+    repeats: true,
+  },
+  {
+    command: 'zoomIn',
+    keys: ['+', '='],
+    description: 'Zoom in (also the mouse wheel; drag to pan)',
+    where: 'viewer',
+    repeats: true,
+  },
+  { command: 'zoomOut', keys: ['-'], description: 'Zoom out', where: 'viewer', repeats: true },
   { command: 'fit', keys: ['0'], description: 'Fit the image to the window again', where: 'viewer' },
 ];
 
@@ -103,11 +118,16 @@ export function matchesKeys(event: KeyboardEvent, keys: string): boolean {
   return event.key === key;
 }
 
-/** The command a key press asks for, among those that work where the user is; undefined for none. */
+/**
+ * The command a key press asks for, among those that work where the user is; undefined for none,
+ * and for a held key's repeats of an action (holding A would accept again and again, each an undo step).
+ */
 export function commandOf(event: KeyboardEvent, viewerOpen: boolean): ReviewCommand | undefined {
   if (isFormControl(event.target)) return undefined;
-  return SHORTCUTS.find((s) => (viewerOpen || s.where === 'review') && s.keys.some((k) => matchesKeys(event, k)))
-    ?.command;
+  const shortcut = SHORTCUTS.find(
+    (s) => (viewerOpen || s.where === 'review') && s.keys.some((k) => matchesKeys(event, k)),
+  );
+  return shortcut === undefined || (event.repeat && !shortcut.repeats) ? undefined : shortcut.command;
 }
 
 /** A key combination as the help overlay writes it. */
