@@ -2,7 +2,8 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
-import type { AuditSummary, InstanceSummary, ProjectStatus } from '../../src/shared/api.ts';
+import { auditableStatus } from './auditableStatus.ts';
+import type { AuditSummary, InstanceSummary } from '../../src/shared/api.ts';
 
 // The Audit view against a fake transport standing in for `window.winnow`: a verdict is sent with
 // the label the item was shown as, and the view says which label each verdict judged.
@@ -72,15 +73,7 @@ const { default: AuditView } = await import('../../src/renderer/src/views/audit/
 describe('the Audit view', () => {
   it('sends the label it showed with each verdict and says which label each verdict judged', async () => {
     setActivePinia(createPinia());
-    useProjectStore().status = {
-      // A project with real and synthetic images: no first-run guidance in the way.
-      classes: [SHIRT, TSHIRT].map((id) => ({
-        id,
-        name: id === SHIRT ? 'shirt' : 't-shirt',
-        real: { train: 5, val: 5, test: 0 },
-        synthetic: { pending: 0, accepted: 3, rejected: 1, overridden: 0 },
-      })),
-    } as unknown as ProjectStatus;
+    useProjectStore().status = auditableStatus(SHIRT, TSHIRT);
     const view = mount(AuditView, { attachTo: document.body });
     await view.get('button').trigger('click'); // Draw a stratified sample
     await flushPromises();
@@ -99,14 +92,7 @@ describe('the Audit view', () => {
 
   it('judges the item shown once: a second Y before the first is answered, a held Y or Ctrl+Y judge nothing more', async () => {
     setActivePinia(createPinia());
-    useProjectStore().status = {
-      classes: [SHIRT, TSHIRT].map((id) => ({
-        id,
-        name: id === SHIRT ? 'shirt' : 't-shirt',
-        real: { train: 5, val: 5, test: 0 },
-        synthetic: { pending: 0, accepted: 3, rejected: 1, overridden: 0 },
-      })),
-    } as unknown as ProjectStatus;
+    useProjectStore().status = auditableStatus(SHIRT, TSHIRT);
     sampleItems = [item, { ...item, id: 8 }, { ...item, id: 9 }];
     calls.length = 0;
     const view = mount(AuditView, { attachTo: document.body });

@@ -2,7 +2,8 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
-import type { AuditSummary, InstanceSummary, ProjectStatus } from '../../src/shared/api.ts';
+import { auditableStatus } from './auditableStatus.ts';
+import type { AuditSummary, InstanceSummary } from '../../src/shared/api.ts';
 
 // The Audit view against a fake transport: the completion state once every class's sample is
 // judged, the population asked of the engine, and a one-choice relabel through `curate`.
@@ -62,15 +63,7 @@ const { default: AuditView } = await import('../../src/renderer/src/views/audit/
 describe('the Audit view’s completion and relabel', () => {
   it('says when every class’s sample is judged, shows the weighted estimate, and relabels in one choice', async () => {
     setActivePinia(createPinia());
-    useProjectStore().status = {
-      // A project with real and synthetic images: no first-run guidance in the way.
-      classes: [SHIRT, TSHIRT].map((id) => ({
-        id,
-        name: id === SHIRT ? 'shirt' : 't-shirt',
-        real: { train: 5, val: 5, test: 0 },
-        synthetic: { pending: 0, accepted: 3, rejected: 1, overridden: 0 },
-      })),
-    } as unknown as ProjectStatus;
+    useProjectStore().status = auditableStatus(SHIRT, TSHIRT);
     const view = mount(AuditView, { attachTo: document.body });
     await view.get('button').trigger('click'); // Draw a stratified sample
     await flushPromises();
