@@ -280,6 +280,21 @@ export const useReviewStore = defineStore('review', {
     async step(delta: number) {
       if (this.viewer) await this.openViewer(this.viewer.source, this.viewer.index + delta);
     },
+    /**
+     * After a change, the viewer's place: the instance shown where it still is, else what holds its
+     * place now (a status filter drops a decided instance and the next moves up: stepping on from
+     * the old place would skip it).
+     */
+    async keepViewerPlace() {
+      const v = this.viewer;
+      if (v === null) return;
+      const list = this.viewerList(v.source);
+      if (v.source === 'grid' && !this.selectionOnly && v.index < list.length && list.at(v.index) === undefined)
+        await this.loadPage(Math.floor(v.index / PAGE_SIZE));
+      if (list.at(v.index)?.id === v.id) return;
+      if (list.length === 0) return this.closeViewer();
+      await this.openViewer(v.source, Math.min(v.index, list.length - 1));
+    },
     closeViewer() {
       this.viewer = null;
     },
@@ -303,6 +318,7 @@ export const useReviewStore = defineStore('review', {
       const done = await this.run(() => api.curate({ ids, action: 'relabel', labelId }));
       if (done) {
         await this.refresh();
+        await this.keepViewerPlace();
         this.toast = null;
         this.message = `Relabelled ${ids.length}. Undo: U`;
       }
@@ -314,6 +330,7 @@ export const useReviewStore = defineStore('review', {
       const done = await this.run(() => api.curate({ ids, action }));
       if (done) {
         await this.refresh();
+        await this.keepViewerPlace();
         this.toast = null;
         this.message = `${action === 'clear' ? 'Cleared' : action === 'accept' ? 'Accepted' : 'Rejected'} ${ids.length}. Undo: U`;
       }
