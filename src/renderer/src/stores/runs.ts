@@ -117,11 +117,14 @@ export const useRunStore = defineStore('runs', {
     },
     async onEvent(event: EngineEvent) {
       if (event.type === 'progress') {
-        const newRound = this.progress?.round !== event.event.round || this.selected !== event.event.runId;
+        const runId = event.event.runId;
+        const newRun = this.progress?.runId !== runId;
+        const newRound = newRun || this.progress?.round !== event.event.round;
         this.progress = event.event;
         if (newRound) {
           await this.load();
-          await this.select(event.event.runId);
+          // A run that starts is shown; a past run the user opened meanwhile stays open.
+          if (newRun || this.selected === runId) await this.select(runId);
         }
       } else if (event.type === 'queue') {
         this.queue = event.status;
