@@ -147,7 +147,10 @@ export const useIssuesStore = defineStore('issues', {
         await this.refresh(); // guarded: it clears the error, so the job's failure is set after it
         const job = this.remedyJob;
         if (job.state === 'failed') this.error = job.fix ? `${job.error} ${job.fix}` : job.error;
-        this.remedy = await api.remedyProposal({ classId });
+        // Unless another class's panel was opened while the trial ran (then that one stays).
+        const current = askRemedy();
+        const proposal = await api.remedyProposal({ classId });
+        if (current() && this.remedy?.classId === classId) this.remedy = proposal;
       });
     },
     /** Puts back the class setting the applied remedy changed. */
