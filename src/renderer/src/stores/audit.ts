@@ -33,7 +33,10 @@ export const useAuditStore = defineStore('audit', {
     /** Ids in the order verdicts were given, for undo. */
     history: [] as number[],
     cursor: 0,
-    /** A verdict or undo is on its way: another waits for it (two quick Ys would judge one item twice). */
+    /**
+     * A verdict or undo is on its way: another key is ignored until it is answered (two quick Ys
+     * would judge one item twice). The next item shows once it is: the summary is fetched after.
+     */
     marking: false,
     summary: null as AuditSummary | null,
     /** The instance of the latest relabel made here, until it is undone. */
@@ -79,28 +82,36 @@ export const useAuditStore = defineStore('audit', {
       if (!item || this.marking) return;
       this.marking = true;
       await guarded(this, async () => {
-        const recorded = await api.auditVerdict({ id: item.id, verdict, labelId: item.labelId });
-        this.verdicts[item.id] = { verdict, labelId: recorded.labelId };
-        this.history.push(item.id);
-        this.cursor = Math.min(this.sample.length - 1, this.cursor + 1);
+        try {
+          const recorded = await api.auditVerdict({ id: item.id, verdict, labelId: item.labelId });
+          this.verdicts[item.id] = { verdict, labelId: recorded.labelId };
+          this.history.push(item.id);
+          this.cursor = Math.min(this.sample.length - 1, this.cursor + 1);
+        } finally {
+          this.marking = false;
+        }
         await this.fetchSummary();
-      }).finally(() => (this.marking = false));
+      });
     },
     async undo() {
       if (this.marking) return;
       this.marking = true;
       await guarded(this, async () => {
-        const undone = await api.auditUndo({});
-        const id = this.history.pop();
-        if (undone.id !== null && id !== undefined) {
-          delete this.verdicts[id];
-          this.cursor = Math.max(
-            0,
-            this.sample.findIndex((s) => s.id === id),
-          );
+        try {
+          const undone = await api.auditUndo({});
+          const id = this.history.pop();
+          if (undone.id !== null && id !== undefined) {
+            delete this.verdicts[id];
+            this.cursor = Math.max(
+              0,
+              this.sample.findIndex((s) => s.id === id),
+            );
+          }
+        } finally {
+          this.marking = false;
         }
         await this.fetchSummary();
-      }).finally(() => (this.marking = false));
+      });
     },
     /** Another population: a sample of the former one no longer fits, so it is put away. */
     async setPopulation(population: AuditPopulation) {
