@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedEncoder } from '../../src/main/models/embeddedEncoder.ts';
+import { EmbeddedGenerator } from '../../src/main/models/embeddedGenerator.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
 import { generateInstances } from '../../src/main/pipeline/generate.ts';
 import {
@@ -12,6 +14,7 @@ import {
   triedKinds,
 } from '../../src/main/pipeline/remedy.ts';
 import { defaultScoreOptions, scoreProject } from '../../src/main/pipeline/scoreSet.ts';
+import { Remedies } from '../../src/main/service/remedies.ts';
 import { type ClassRow, findClass, getClass, updateClass } from '../../src/main/store/classes.ts';
 import { writeTransaction } from '../../src/main/store/database.ts';
 import { getInstance, listInstances } from '../../src/main/store/instances.ts';
@@ -244,5 +247,40 @@ describe('trialRemedies', () => {
       ),
     ).rejects.toThrow(/negative prompt is empty/);
     expect(listInstances(project.db).filter((i) => i.classId === shirt.id)).toHaveLength(shirts);
+  });
+});
+
+describe('a remedy trial the engine stops (its close, on Ctrl-C in winnow serve)', () => {
+  it('ends as stopped, says so with the fix, and leaves the class as it was', async () => {
+    // Every shirt the file made so far suggests t-shirt: one confusion, a remedy to try.
+    const shirts = listInstances(project.db).filter((i) => i.classId === shirt.id);
+    writeTransaction(project.db, () =>
+      recordSuggestions(
+        project.db,
+        shirts.map((i) => ({
+          instanceId: i.id,
+          labelId: id('t-shirt'),
+          probability: 0.9,
+          runId: null,
+          roundIndex: null,
+        })),
+      ),
+    );
+    const before = getClass(project.db, shirt.id);
+    // Its own models: a trial disposes what it loaded.
+    const load = async () => ({
+      generator: await EmbeddedGenerator.load(join(models.resources, 'models/fmnist-ddpm')),
+      encoder: await EmbeddedEncoder.load(join(models.resources, 'models/fmnist-backbone')),
+    });
+    const remedies = new Remedies(project, () => undefined, load);
+    remedies.start({ classId: shirt.id, count: 1000 });
+    while (remedies.state.state === 'running' && remedies.state.done === 0)
+      await new Promise((wait) => setTimeout(wait, 20));
+    await remedies.stop();
+    expect(remedies.state).toMatchObject({
+      state: 'failed',
+      error: 'The remedy trial was stopped before it finished; the class is as it was.',
+    });
+    expect(getClass(project.db, shirt.id)).toEqual(before);
   });
 });
