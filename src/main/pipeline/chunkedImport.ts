@@ -12,7 +12,7 @@ import {
   stagedPage,
   stagedPathOf,
 } from '../store/importStaging.ts';
-import { HEARTBEAT_INTERVAL_MS } from '../store/leases.ts';
+import { beatEvery } from '../store/leases.ts';
 import type { Project } from '../store/project.ts';
 import { type ImageFolderEntry, type ImageFolderFile, isSkipped } from './imageFolder.ts';
 import { duplicateReason, ingestFiles } from './ingest.ts';
@@ -66,13 +66,7 @@ export async function importChunked<R, T>(
   const importId = writeTransaction(db, () => beginPendingImport(db));
   // Alive while it works, not only when a chunk is saved: a slow chunk or metadata step must not
   // look dead to another process opening the project (which would drop its staging).
-  const beat = setInterval(() => {
-    try {
-      heartbeatPendingImport(db, importId);
-    } catch {
-      // Busy past the timeout: the next beat tries again, well within LEASE_TIMEOUT_MS.
-    }
-  }, HEARTBEAT_INTERVAL_MS).unref();
+  const beat = beatEvery(() => heartbeatPendingImport(db, importId));
   const skipped: Skipped[] = [];
   let done = 0;
   let seq = 0;

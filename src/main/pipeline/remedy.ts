@@ -214,7 +214,8 @@ export interface RemedyRequest {
  * Tries each remedy the generator can take: a batch of `count` instances of the class without a
  * remedy and one with each (same seeds), each batch made with its remedy as a setting of that request
  * alone (the class is not changed while the trial runs); then scores the project as `winnow score`
- * does and compares the head's agreement over each batch. The remedy that raised it most is applied (the class keeps its setting); none, if none did.
+ * does and compares the head's agreement over each batch. The remedy that raised it most is applied
+ * (the class keeps its setting); none, if none did.
  * Every batch stays in the project with its provenance. `scoreOptions` are `winnow score`'s.
  */
 export async function trialRemedies(

@@ -77,25 +77,33 @@ export function takeRunLease(db: Db, runId: number): AbortSignal {
   return startHeartbeat(db, runId, token);
 }
 
-function startHeartbeat(db: Db, runId: number, token: string): AbortSignal {
-  stopHeartbeat(db, runId);
-  const lost = new AbortController();
-  const beat = () => {
-    if (!db.open) return stopHeartbeat(db, runId);
+/**
+ * Calls `renew` every HEARTBEAT_INTERVAL_MS (a run's lease, a pending import's liveness) until the
+ * returned timer is cleared. unref: a heartbeat never keeps a finished process alive.
+ */
+export function beatEvery(renew: () => void): NodeJS.Timeout {
+  return setInterval(() => {
     try {
-      const renewed = db
-        .prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ?')
-        .run(now(), runId, token).changes;
-      if (renewed === 0) {
-        stopHeartbeat(db, runId);
-        lost.abort(lostError(db, runId));
-      }
+      renew();
     } catch {
       // Busy past the timeout: the next beat tries again, well within LEASE_TIMEOUT_MS.
     }
-  };
-  // unref: a heartbeat never keeps a finished process alive.
-  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS).unref();
+  }, HEARTBEAT_INTERVAL_MS).unref();
+}
+
+function startHeartbeat(db: Db, runId: number, token: string): AbortSignal {
+  stopHeartbeat(db, runId);
+  const lost = new AbortController();
+  const timer = beatEvery(() => {
+    if (!db.open) return stopHeartbeat(db, runId);
+    const renewed = db
+      .prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ?')
+      .run(now(), runId, token).changes;
+    if (renewed === 0) {
+      stopHeartbeat(db, runId);
+      lost.abort(lostError(db, runId));
+    }
+  });
   held.set(key(db, runId), { token, timer, lost });
   return lost.signal;
 }
