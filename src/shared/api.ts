@@ -213,7 +213,8 @@ export const requestSchemas = {
   /**
    * Candidate prompts for a class (what `winnow prompts` prints): context and style templates on its
    * disambiguated name, those an OpenAI-compatible endpoint suggests (its key: the engine's
-   * `WINNOW_LLM_API_KEY`, never sent by the UI), ranked by a registered CLIP model when given.
+   * `WINNOW_LLM_API_KEY`, never sent by the UI, and sent only to `WINNOW_LLM_ENDPOINT`'s origin), ranked
+   * by a registered CLIP model when given.
    */
   promptSuggestions: z
     .object({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Responses } from '../../src/shared/api.ts';
 import { CONTEXT_TEMPLATES, STYLE_TEMPLATES } from '../../src/main/pipeline/promptSuggestions.ts';
 import { serve } from '../../src/main/server/server.ts';
+import { endpointKey } from '../../src/main/service/prompts.ts';
 import { createEngine } from '../../src/main/service/winnowService.ts';
 import { addClass } from '../../src/main/store/classes.ts';
 import { initProject, type Project } from '../../src/main/store/project.ts';
@@ -12,7 +13,8 @@ import { tempDir } from '../helpers/fixtures.ts';
 
 // Prompt suggestions through the API, over `winnow serve`: the templates on a class's disambiguated
 // name, ranked by a registered CLIP model, an OpenAI-compatible endpoint's (a fake one here, given the
-// engine's WINNOW_LLM_API_KEY), and the templates alone, with the reason, when the endpoint fails.
+// engine's WINNOW_LLM_API_KEY, which goes only to WINNOW_LLM_ENDPOINT's origin), and the templates
+// alone, with the reason, when the endpoint fails.
 const CLIP = resolve(import.meta.dirname, '../fixtures/models/tiny-clip');
 const SD = resolve(import.meta.dirname, '../fixtures/models/tiny-sd');
 const TEMPLATES: readonly string[] = [...CONTEXT_TEMPLATES, ...STYLE_TEMPLATES];
@@ -55,9 +57,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => llm.listen(0, '127.0.0.1', done));
   llmUrl = `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`;
+  process.env.WINNOW_LLM_ENDPOINT = llmUrl;
 });
 afterAll(async () => {
   delete process.env.WINNOW_LLM_API_KEY;
+  delete process.env.WINNOW_LLM_ENDPOINT;
   await new Promise((done) => llm.close(done));
   await new Promise((done) => server.close(done));
   project.close();
@@ -165,6 +169,40 @@ describe('prompt suggestions over the API', () => {
       },
     ]);
     expect(suggestions).toHaveLength(TEMPLATES.length + 2);
+  });
+
+  it("sends the key to $WINNOW_LLM_ENDPOINT's origin only, and says so when an endpoint without it fails", async () => {
+    // The same fake server under another origin (host name), then a path the server refuses.
+    const elsewhere = llmUrl.replace('127.0.0.1', 'localhost');
+    asked.length = 0;
+    const answered = await suggest({ endpoint: { url: elsewhere, model: 'x' }, count: 2 });
+    expect(answered.endpointError).toBeUndefined();
+    expect(answered.suggestions.filter((s) => s.source === 'endpoint')).toHaveLength(2);
+    const refused = await suggest({ endpoint: { url: `${elsewhere}/nope`, model: 'x' } });
+    expect(refused.endpointError).toBe(
+      `${elsewhere}/nope/chat/completions answered 404 Not Found; $WINNOW_LLM_API_KEY was not sent: it goes only to $WINNOW_LLM_ENDPOINT's ${new URL(llmUrl).origin}`,
+    );
+    expect(asked.map((a) => a.authorization)).toEqual([undefined, undefined]);
+
+    // Another path of the key's own origin gets it.
+    asked.length = 0;
+    await suggest({ endpoint: { url: `${llmUrl}/nope`, model: 'x' } });
+    expect(asked.map((a) => a.authorization)).toEqual(['Bearer test-key']);
+  });
+
+  it('withholds the key when no endpoint is named for it, or the name is no URL', () => {
+    const key = { WINNOW_LLM_API_KEY: 'k' };
+    expect(endpointKey('https://api.example.com/v1', {})).toEqual({});
+    expect(endpointKey('https://api.example.com/v1', key).withheld).toMatch(
+      /^\$WINNOW_LLM_API_KEY was not sent: set \$WINNOW_LLM_ENDPOINT to the endpoint the key is for/,
+    );
+    expect(endpointKey('https://api.example.com/v1', { ...key, WINNOW_LLM_ENDPOINT: 'api.example.com' })).toEqual({
+      withheld: '$WINNOW_LLM_API_KEY was not sent: $WINNOW_LLM_ENDPOINT ("api.example.com") is not a URL',
+    });
+    const pinned = { ...key, WINNOW_LLM_ENDPOINT: 'https://api.example.com/v1' };
+    expect(endpointKey('https://api.example.com/other/v1', pinned)).toEqual({ apiKey: 'k' });
+    for (const other of ['http://api.example.com/v1', 'https://api.example.com:8443/v1', 'https://example.com/v1'])
+      expect(endpointKey(other, pinned).apiKey).toBeUndefined();
   });
 
   it('falls back to the templates, saying why, when the endpoint cannot be reached or answers badly', async () => {

@@ -136,7 +136,10 @@ export function addModelCommands(program: Command, withProject: WithProject): vo
     )
     .requiredOption('--class <name>', 'the class')
     .option('--clip <name>', 'a registered CLIP model to rank the candidates')
-    .option('--endpoint <url>', 'an OpenAI-compatible API, e.g. http://localhost:8000/v1 (key: $WINNOW_LLM_API_KEY)')
+    .option(
+      '--endpoint <url>',
+      "an OpenAI-compatible API, e.g. http://localhost:8000/v1 (key: $WINNOW_LLM_API_KEY, sent only to $WINNOW_LLM_ENDPOINT's origin)",
+    )
     .option('--llm-model <name>', "the endpoint's model", 'default')
     .option('--count <n>', 'how many prompts to ask the endpoint for', number('int', 1), 8)
     .option('--add <k>', "add the top k suggestions to the class's prompt templates", number('int', 1))
