@@ -225,6 +225,16 @@ describe('the generative active-learning loop', () => {
       true,
       true,
     ]);
+    // The first part searched every class; the resumed part searched again each class it had images
+    // left of, and its probes add to the first part's (each class's search makes as many).
+    const probes = (project: Project) =>
+      metricsOf(project.db, listInstances(project.db)[0]!.runId!).find(
+        (m) => m.roundIndex === 0 && m.name === 'probes',
+      )!.value;
+    const classes = new Set(order).size;
+    const left = classes - new Set(order.slice(0, first)).size;
+    expect(left).toBeGreaterThan(0);
+    expect(probes(paused)).toBe((probes(whole) * (classes + left)) / classes);
     whole.close();
     paused.close();
   });

@@ -24,6 +24,7 @@ import {
   latestUnfinishedRun,
   listRounds,
   loopSeeds,
+  metricsOf,
   recordMetric,
   setRoundStage,
   setRunStatus,
@@ -366,6 +367,7 @@ interface RoundContext extends RunScope {
 interface Generated {
   readonly made: number;
   readonly alreadyMade: number;
+  /** Generator calls the round's searches made, a paused first part's included (as its seconds are). */
   readonly probes: number;
   /** Images identical to instances already in the project: not added again, counted. */
   readonly duplicates: number;
@@ -474,7 +476,9 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
   const total = counts.reduce((a, b) => a + b, 0);
   const progress = r.progress('generate');
   let made = already.size;
-  let probes = 0;
+  // A resumed round searches again for each class it has images left of: its work adds to the
+  // probes the first part recorded, stored as each search ends so that a pause keeps them.
+  let probes = metricsOf(db, r.runId).find((m) => m.roundIndex === round && m.name === 'probes')?.value ?? 0;
   let duplicates = 0;
   const duplicateOf = new Set<number>();
   const scope = generationScope(db, `run${r.runId}-round${round}`);
@@ -503,7 +507,13 @@ async function generateRound(r: RoundContext, counts: readonly number[]): Promis
     const negative =
       cls.negativePrompt.trim() === '' ? undefined : (await generator.encodePrompt(cls.negativePrompt)).conditioning;
     const conditioned = await conditionClass(r, c, encoding.conditioning, negative, planned, { guidanceScale, steps });
-    probes += conditioned.probes;
+    if (conditioned.probes > 0) {
+      probes += conditioned.probes;
+      writeTransaction(db, () => {
+        assertRunLeaseHeld(db, r.runId);
+        recordMetric(db, r.runId, round, 'probes', probes);
+      });
+    }
     const batch: GenerationBatch = {
       scope,
       bases: [encoding.conditioning],
