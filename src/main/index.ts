@@ -82,6 +82,26 @@ function startEngine(dir: string): EngineClient {
   return client;
 }
 
+/**
+ * How long quitting waits for the engine to close. A run pauses at its next step, which is seconds;
+ * a stage that ignores the signal longer is cut off (the run is then left interrupted, and resumes
+ * as after a crash) rather than keep the app from quitting.
+ */
+const CLOSE_WAIT_MS = 15_000;
+
+/** Quitting first closes the engine, so that a run is paused (not killed) and an import stopped cleanly. */
+function quitAfterClosing(engine: EngineClient): void {
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    void Promise.race([engine.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS))]).then(() => {
+      closed = true;
+      app.quit();
+    });
+  });
+}
+
 function imageHandler(images: () => ImageStore) {
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -137,6 +157,7 @@ void app.whenReady().then(async () => {
       return engine.call(method, request);
     });
   }
+  quitAfterClosing(engine);
   createWindow(windowSession);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(windowSession);

@@ -18,7 +18,10 @@ const fake = vi.hoisted(() => {
     schemes: [] as { scheme: string; privileges: Record<string, boolean> }[],
     protocolHandlers: new Map<string, (request: Request) => Promise<Response>>(),
     ipc: new Map<string, (event: unknown, request: unknown) => unknown>(),
-    posted: [] as { id: number; method: string }[],
+    posted: [] as ({ type: 'call'; id: number; method: string } | { type: 'close' })[],
+    /** Whether the engine answers a close (a stuck one never does). */
+    answersClose: true,
+    quits: 0,
     openedExternally: [] as string[],
     windows: [] as FakeWindow[],
     session: undefined as unknown as FakeSession,
@@ -93,7 +96,7 @@ const fake = vi.hoisted(() => {
       whenReady: () => Promise.resolve(),
       on: (event: string, listener: Listener) =>
         state.appListeners.set(event, [...(state.appListeners.get(event) ?? []), listener]),
-      quit: () => {},
+      quit: () => void state.quits++,
     },
     BrowserWindow: FakeWindow,
     ipcMain: {
@@ -116,8 +119,12 @@ const fake = vi.hoisted(() => {
           on: (event: string, listener: Listener) => {
             if (event === 'message') listeners.push(listener);
           },
-          postMessage: (message: { id: number; method: string }) => {
+          postMessage: (message: (typeof state.posted)[number]) => {
             state.posted.push(message);
+            if (message.type === 'close') {
+              if (state.answersClose) setImmediate(() => listeners.forEach((listener) => listener({ type: 'closed' })));
+              return;
+            }
             for (const listener of listeners)
               listener({ type: 'result', id: message.id, result: { ok: true, value: 1 } });
           },
@@ -131,6 +138,8 @@ const fake = vi.hoisted(() => {
     state.ipc.clear();
     state.schemes = [];
     state.posted = [];
+    state.answersClose = true;
+    state.quits = 0;
     state.openedExternally = [];
     state.windows = [];
     state.session = new FakeSession();
@@ -219,7 +228,7 @@ describe('the Electron shell, wired', () => {
     const window = await startApp({ packaged: true });
     const result = callFrom(window, 'app://winnow/index.html#/review')();
     expect(await result).toEqual({ ok: true, value: 1 });
-    expect(fake.state.posted.map((m) => m.method)).toEqual(['projectStatus']);
+    expect(fake.state.posted).toEqual([{ type: 'call', id: 1, method: 'projectStatus', request: {} }]);
     // The same top frame after it was made to show something else.
     for (const url of [
       'https://evil.example/',
@@ -235,6 +244,37 @@ describe('the Electron shell, wired', () => {
       /untrusted/,
     );
     expect(fake.state.posted).toHaveLength(1);
+  });
+
+  it('quits only once the engine has closed (a run paused, an import stopped), or after waiting 15 s', async () => {
+    /** A quit as Electron starts one: whether a before-quit listener held it back. */
+    const quit = () => {
+      let prevented = false;
+      for (const listener of fake.state.appListeners.get('before-quit') ?? [])
+        listener({ preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    await startApp({ packaged: true });
+    expect(quit()).toBe(true);
+    expect(fake.state.posted).toEqual([{ type: 'close' }]);
+    expect(fake.state.quits).toBe(0);
+    await vi.waitFor(() => expect(fake.state.quits).toBe(1));
+    // The quit it started again goes through.
+    expect(quit()).toBe(false);
+
+    // An engine that never answers keeps the app only so long.
+    await startApp({ packaged: true });
+    fake.state.answersClose = false;
+    vi.useFakeTimers();
+    try {
+      expect(quit()).toBe(true);
+      await vi.advanceTimersByTimeAsync(14_999);
+      expect(fake.state.quits).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(fake.state.quits).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('opens no window and hands no link to the system, and does not navigate', async () => {

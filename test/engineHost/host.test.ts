@@ -6,15 +6,18 @@ import type { Method } from '../../src/shared/methods.ts';
 import { EngineClient } from '../../src/main/engineHost/client.ts';
 import type { FromEngine } from '../../src/main/engineHost/protocol.ts';
 import { createDemoProject } from '../../src/main/pipeline/demo.ts';
+import { openProject } from '../../src/main/store/project.ts';
+import { listRuns } from '../../src/main/store/runs.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 import { writeTinyResources } from '../helpers/tinyModels.ts';
 
 // The engine on another thread, driven through the same client the Electron main process uses.
 let worker: Worker;
 let client: EngineClient;
+let dir: string;
 
 beforeAll(async () => {
-  const dir = join(tempDir(), 'demo');
+  dir = join(tempDir(), 'demo');
   (await createDemoProject(dir)).close();
   worker = new Worker(resolve(import.meta.dirname, '../helpers/engineWorker.ts'), {
     workerData: { dir },
@@ -63,6 +66,22 @@ describe('the engine in its own process', () => {
     expect(events.filter((e) => e.type === 'progress').map((e) => e.type === 'progress' && e.event.stage)).toEqual(
       expect.arrayContaining(['generate', 'score', 'evaluate']),
     );
+  });
+
+  it('closes when the app quits: a run going is paused, to resume later, and the project closed', async () => {
+    const generating = new Promise<void>((done) =>
+      client.onEvent((event) => {
+        if (event.type === 'progress' && event.event.stage === 'generate') done();
+      }),
+    );
+    const settings = { rounds: 5, perRound: 200, seed: 2, filter: 'contribution', acquisition: 'random' };
+    expect(await client.call('runStart', { ...settings, scoring: 'online', epsilon: 0.5 })).toMatchObject({ ok: true });
+    await generating;
+    await client.close();
+    // The run is paused (it resumes later), not left running for a crashed process's lease to expire.
+    const project = openProject(dir);
+    expect(listRuns(project.db).map((r) => r.status)).toEqual(['done', 'paused']);
+    project.close();
   });
 
   it('fails waiting calls clearly when the engine stops', async () => {

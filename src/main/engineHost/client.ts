@@ -8,12 +8,16 @@ export class EngineClient {
   private next = 1;
   private readonly pending = new Map<number, (result: Result<unknown>) => void>();
   private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private closing: Promise<void> | undefined;
+  private closed = (): void => {};
 
   constructor(port: Port<FromEngine, ToEngine>) {
     this.port = port;
     port.onMessage((message) => {
       if (message.type === 'event') {
         for (const listener of this.listeners) listener(message.event);
+      } else if (message.type === 'closed') {
+        this.closed();
       } else {
         this.pending.get(message.id)?.(message.result);
         this.pending.delete(message.id);
@@ -25,8 +29,17 @@ export class EngineClient {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.port.post({ id, method, request });
+      this.port.post({ type: 'call', id, method, request });
     });
+  }
+
+  /** Asks the engine to close (pausing a run, stopping an import); resolves once it has, or has died. */
+  close(): Promise<void> {
+    this.closing ??= new Promise((resolve) => {
+      this.closed = resolve;
+      this.port.post({ type: 'close' });
+    });
+    return this.closing;
   }
 
   onEvent(listener: (event: EngineEvent) => void): () => void {
@@ -34,9 +47,10 @@ export class EngineClient {
     return () => this.listeners.delete(listener);
   }
 
-  /** Fails every call still waiting, e.g. when the engine process died. */
+  /** Fails every call still waiting, e.g. when the engine process died (which also ends a close). */
   failPending(reason: string): void {
     for (const resolve of this.pending.values()) resolve({ ok: false, error: reason });
     this.pending.clear();
+    this.closed();
   }
 }

@@ -9,6 +9,14 @@ import type { FromEngine, Port, ToEngine } from './protocol.ts';
 export function hostEngine(port: Port<ToEngine, FromEngine>, engine: Engine): void {
   engine.subscribe((event) => port.post({ type: 'event', event }));
   port.onMessage((message) => {
+    if (message.type === 'close') {
+      // Answered even if closing failed: the app is quitting either way, and must not wait forever.
+      void engine
+        .close()
+        .catch((error: unknown) => console.error('The engine did not close cleanly:', error))
+        .then(() => port.post({ type: 'closed' }));
+      return;
+    }
     const method = (METHODS as readonly string[]).includes(message.method) ? message.method : undefined;
     if (method === undefined) {
       port.post({
