@@ -75,7 +75,7 @@ function startEngine(dir: string): EngineClient {
     onMessage: (listener) => child.on('message', (message: FromEngine) => listener(message)),
     post: (message) => child.postMessage(message),
   });
-  child.on('exit', (code) => client.failPending(`The engine process stopped (exit code ${code}); restart Winnow.`));
+  child.on('exit', (code) => client.engineEnded(`The engine process stopped (exit code ${code}); restart Winnow.`));
   client.onEvent((event) => {
     for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
   });

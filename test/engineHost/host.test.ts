@@ -84,9 +84,16 @@ describe('the engine in its own process', () => {
     project.close();
   });
 
-  it('fails waiting calls clearly when the engine stops', async () => {
-    const waiting = client.call('projectStatus', {});
-    client.failPending('The engine process stopped (exit code 1); restart Winnow.');
-    expect(await waiting).toMatchObject({ ok: false, error: expect.stringMatching(/engine process stopped/) });
+  it('fails waiting and later calls clearly when the engine stops, and a quit does not wait for it', async () => {
+    // A client of its own: the engine process it talks to never answers.
+    const stuck = new EngineClient({ onMessage: () => {}, post: () => {} });
+    const waiting = stuck.call('projectStatus', {});
+    const closing = stuck.close();
+    stuck.engineEnded('The engine process stopped (exit code 1); restart Winnow.');
+    const stopped = { ok: false, error: expect.stringMatching(/engine process stopped/) };
+    expect(await waiting).toMatchObject(stopped);
+    await closing;
+    expect(await stuck.call('projectStatus', {})).toMatchObject(stopped);
+    await stuck.close();
   });
 });

@@ -10,6 +10,8 @@ export class EngineClient {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private closing: Promise<void> | undefined;
   private closed = (): void => {};
+  /** Why the engine process ended, once it has: later calls get it at once. */
+  private ended: string | undefined;
 
   constructor(port: Port<FromEngine, ToEngine>) {
     this.port = port;
@@ -26,6 +28,7 @@ export class EngineClient {
   }
 
   call(method: Method, request: unknown): Promise<Result<unknown>> {
+    if (this.ended !== undefined) return Promise.resolve({ ok: false, error: this.ended });
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -35,6 +38,7 @@ export class EngineClient {
 
   /** Asks the engine to close (pausing a run, stopping an import); resolves once it has, or has died. */
   close(): Promise<void> {
+    if (this.ended !== undefined) return Promise.resolve();
     this.closing ??= new Promise((resolve) => {
       this.closed = resolve;
       this.port.post({ type: 'close' });
@@ -47,8 +51,9 @@ export class EngineClient {
     return () => this.listeners.delete(listener);
   }
 
-  /** Fails every call still waiting, e.g. when the engine process died (which also ends a close). */
-  failPending(reason: string): void {
+  /** The engine process ended: every call waiting, and every later one, fails with the reason; a close is over. */
+  engineEnded(reason: string): void {
+    this.ended = reason;
     for (const resolve of this.pending.values()) resolve({ ok: false, error: reason });
     this.pending.clear();
     this.closed();
