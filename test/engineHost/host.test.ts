@@ -85,15 +85,19 @@ describe('the engine in its own process', () => {
   });
 
   it('fails waiting and later calls clearly when the engine stops, and a quit does not wait for it', async () => {
-    // A client of its own: the engine process it talks to never answers.
-    const stuck = new EngineClient({ onMessage: () => {}, post: () => {} });
-    const waiting = stuck.call('projectStatus', {});
-    const closing = stuck.close();
-    stuck.engineEnded('The engine process stopped (exit code 1); restart Winnow.');
-    const stopped = { ok: false, error: expect.stringMatching(/engine process stopped/) };
-    expect(await waiting).toMatchObject(stopped);
+    // Clients of their own: the engine process they talk to never answers.
+    const stuck = () => new EngineClient({ onMessage: () => {}, post: () => {} });
+    const reason = 'The engine process stopped (exit code 1); restart Winnow.';
+    const stopped = { ok: false, error: reason };
+    const quitting = stuck();
+    const waiting = quitting.call('projectStatus', {});
+    const closing = quitting.close();
+    quitting.engineEnded(reason);
+    expect(await waiting).toEqual(stopped);
     await closing;
-    expect(await stuck.call('projectStatus', {})).toMatchObject(stopped);
-    await stuck.close();
+    const ended = stuck();
+    ended.engineEnded(reason);
+    expect(await ended.call('projectStatus', {})).toEqual(stopped);
+    await ended.close();
   });
 });
