@@ -190,15 +190,16 @@ describe('prompt suggestions over the API', () => {
     expect(asked.map((a) => a.authorization)).toEqual(['Bearer test-key']);
   });
 
-  it('withholds the key when no endpoint is named for it, or the name is no URL', () => {
+  it('withholds the key when no endpoint is named for it, or the name is no http(s) URL', () => {
     const key = { WINNOW_LLM_API_KEY: 'k' };
     expect(endpointKey('https://api.example.com/v1', {})).toEqual({});
     expect(endpointKey('https://api.example.com/v1', key).withheld).toMatch(
       /^\$WINNOW_LLM_API_KEY was not sent: set \$WINNOW_LLM_ENDPOINT to the endpoint the key is for/,
     );
-    expect(endpointKey('https://api.example.com/v1', { ...key, WINNOW_LLM_ENDPOINT: 'api.example.com' })).toEqual({
-      withheld: '$WINNOW_LLM_API_KEY was not sent: $WINNOW_LLM_ENDPOINT ("api.example.com") is not a URL',
-    });
+    for (const pinned of ['api.example.com', 'file:///api.example.com'])
+      expect(endpointKey('https://api.example.com/v1', { ...key, WINNOW_LLM_ENDPOINT: pinned })).toEqual({
+        withheld: `$WINNOW_LLM_API_KEY was not sent: $WINNOW_LLM_ENDPOINT ("${pinned}") is not an http(s) URL`,
+      });
     const pinned = { ...key, WINNOW_LLM_ENDPOINT: 'https://api.example.com/v1' };
     expect(endpointKey('https://api.example.com/other/v1', pinned)).toEqual({ apiKey: 'k' });
     for (const other of ['http://api.example.com/v1', 'https://api.example.com:8443/v1', 'https://example.com/v1'])

@@ -28,9 +28,9 @@ export function endpointKey(url: string, env: NodeJS.ProcessEnv = process.env): 
     };
   let origin: string;
   try {
-    origin = new URL(pinned).origin;
+    origin = new URL(parseEndpointUrl(pinned)).origin;
   } catch {
-    return { withheld: `$WINNOW_LLM_API_KEY was not sent: $WINNOW_LLM_ENDPOINT ("${pinned}") is not a URL` };
+    return { withheld: `$WINNOW_LLM_API_KEY was not sent: $WINNOW_LLM_ENDPOINT ("${pinned}") is not an http(s) URL` };
   }
   if (new URL(url).origin === origin) return { apiKey };
   return { withheld: `$WINNOW_LLM_API_KEY was not sent: it goes only to $WINNOW_LLM_ENDPOINT's ${origin}` };
