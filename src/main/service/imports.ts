@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { ImportJob, ImportState, ImportSummary, Request } from '../../shared/api.ts';
 import { WinnowError } from '../errors.ts';
-import { BackgroundTask } from './backgroundTask.ts';
+import { BackgroundTask, failureOf } from './backgroundTask.ts';
 import { importReal } from '../pipeline/importReal.ts';
 import { importSynthetic } from '../pipeline/importSynthetic.ts';
 import type { ImportOptions, ImportReport } from '../pipeline/report.ts';
@@ -132,20 +132,11 @@ export class Imports {
           : await importReal(this.project, job.folder, job.split, options);
       this.current = { state: 'done', job, report: summaryOf(report, before, countsByClass(this.project, job)) };
     } catch (caught) {
-      const error = options.signal?.aborted
-        ? new WinnowError(
-            'The import was stopped before it finished; nothing of it was kept.',
-            'Import the folder again.',
-          )
-        : caught;
-      const e = error as Error;
-      if (!(error instanceof WinnowError)) console.error(error);
-      this.current = {
-        state: 'failed',
-        job,
-        error: e.message,
-        ...(error instanceof WinnowError && error.fix ? { fix: error.fix } : {}),
-      };
+      const stopped = new WinnowError(
+        'The import was stopped before it finished; nothing of it was kept.',
+        'Import the folder again.',
+      );
+      this.current = { state: 'failed', job, ...failureOf(caught, options.signal, stopped) };
     }
   }
 }

@@ -5,7 +5,7 @@ import type { LoopModels } from '../pipeline/loop.ts';
 import { type RemedyRequest, trialRemedies } from '../pipeline/remedy.ts';
 import { getClass } from '../store/classes.ts';
 import type { Project } from '../store/project.ts';
-import { BackgroundTask } from './backgroundTask.ts';
+import { BackgroundTask, failureOf } from './backgroundTask.ts';
 import { generatorPrompting } from './generatorPrompting.ts';
 import { checkModelChoice, disposeAll, loadChosenModels, type ModelChoice } from './modelChoice.ts';
 
@@ -85,20 +85,11 @@ export class Remedies {
         outcome: await trialRemedies(this.project, models, request, { signal, onProgress }),
       };
     } catch (caught) {
-      const error = signal.aborted
-        ? new WinnowError(
-            'The remedy trial was stopped before it finished; the class is as it was.',
-            'Apply the remedy again (the batches made so far stay in the project, with their provenance).',
-          )
-        : caught;
-      const e = error as Error;
-      if (!(error instanceof WinnowError)) console.error(error);
-      this.current = {
-        state: 'failed',
-        classId: request.classId,
-        error: e.message,
-        ...(error instanceof WinnowError && error.fix ? { fix: error.fix } : {}),
-      };
+      const stopped = new WinnowError(
+        'The remedy trial was stopped before it finished; the class is as it was.',
+        'Apply the remedy again (the batches made so far stay in the project, with their provenance).',
+      );
+      this.current = { state: 'failed', classId: request.classId, ...failureOf(caught, signal, stopped) };
     } finally {
       await disposeAll([models?.generator, models?.encoder]);
     }
